@@ -1,0 +1,1 @@
+"""One module per sub-command; each takes typed keyword arguments and returns an exit code."""

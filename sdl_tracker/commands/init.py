@@ -1,0 +1,42 @@
+"""`sdl-tracker init`: write the configuration and create the ledger."""
+
+from __future__ import annotations
+
+from sdl_tracker import config as config_mod
+from sdl_tracker import output
+from sdl_tracker.workspace import Workspace
+
+
+def run(*, ws: Workspace, branch: str | None, pyproject: bool) -> int:
+    root = ws.repo()
+    found = config_mod.find(root)
+    if found is not None:
+        output.err(f"configuration: {found[0]} (kept as it is)")
+    else:
+        text = config_mod.TEMPLATE.format(branch=branch or config_mod.DEFAULT_BRANCH)
+        if pyproject:
+            target = root / "pyproject.toml"
+            body = "\n".join(
+                line if not line.startswith("[") or line.startswith("[tool")
+                else f"[tool.sdl-tracker.{line[1:]}"
+                for line in text.splitlines()
+            )
+            existing = target.read_text(encoding="utf-8") if target.exists() else ""
+            sep = "\n" if existing and not existing.endswith("\n\n") else ""
+            target.write_text(f"{existing}{sep}[tool.sdl-tracker]\n{body}\n", encoding="utf-8")
+        else:
+            target = root / config_mod.CONFIG_FILE
+            target.write_text(text, encoding="utf-8")
+        output.err(f"configuration: wrote {target}")
+    ws = Workspace(
+        root=root,
+        config=config_mod.load(root),
+        ledger_dir=ws.ledger_dir,
+        ledger_url=ws.ledger_url,
+    )
+    store = ws.store()
+    if store.create():
+        output.err(f"ledger: created {store.location}")
+    else:
+        output.err(f"ledger: {store.location} already exists (kept as it is)")
+    return 0

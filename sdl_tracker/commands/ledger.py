@@ -1,0 +1,96 @@
+"""`sdl-tracker ledger log|show|cat|verify`: read and check the ledger."""
+
+from __future__ import annotations
+
+import re
+
+from sdl_tracker import ledger, output
+from sdl_tracker.errors import ChainError, InputError
+from sdl_tracker.ledger.chain import Entry
+from sdl_tracker.workspace import Workspace
+
+_SHA256 = re.compile(r"^(sha256:)?([0-9a-f]{64})$")
+
+
+def log(*, ws: Workspace, fmt: str) -> int:
+    store = ws.store()
+    if fmt == "json":
+        output.write_json([e.to_json() for e in ledger.entries(store)])
+        return 0
+    count = 0
+    for entry in ledger.entries(store):
+        p = entry.statement().predicate
+        reqs = ",".join(p.requirements) or "-"
+        output.err(
+            f"{entry.seq:>6}  {p.recorded_at:%Y-%m-%d %H:%M:%S}  {p.kind:<20} "
+            f"{p.result.status.value:<10} {reqs:<24} {entry.hash[:12]}"
+        )
+        count += 1
+    output.err(f"{count} entries in {store.location}")
+    return 0
+
+
+def show(*, ws: Workspace, seq: int, fmt: str) -> int:
+    entry = _find(ws, seq)
+    if fmt == "json":
+        output.write_json(entry.to_json())
+        return 0
+    st = entry.statement()
+    p = st.predicate
+    lines = [
+        f"entry {entry.seq}",
+        f"hash:         {entry.hash}",
+        f"prev:         {entry.prev}",
+        f"kind:         {p.kind} (collector {p.collector}, {p.tool.name} {p.tool.version})",
+        f"requirements: {', '.join(p.requirements) or '-'}",
+        f"result:       {p.result.status.value}: {p.result.summary}",
+    ]
+    if p.result.metrics:
+        metrics = ", ".join(f"{k}={v}" for k, v in p.result.metrics.items())
+        lines.append(f"metrics:      {metrics}")
+    lines.append(f"commit:       {st.commit or '-'}")
+    lines.extend(f"artifact:     {a.name} sha256:{a.sha256}" for a in st.artifacts)
+    if p.covers:
+        lines.append(f"covers:       {', '.join(p.covers)}")
+    if p.note:
+        lines.append(f"note:         {p.note}")
+    lines.append(f"recorded:     {p.recorded_at:%Y-%m-%dT%H:%M:%SZ} by {p.recorded_by}")
+    output.err("\n".join(lines))
+    return 0
+
+
+def _find(ws: Workspace, seq: int) -> Entry:
+    for entry in ledger.entries(ws.store()):
+        if entry.seq == seq:
+            return entry
+    raise InputError(f"no entry {seq} in the ledger (`sdl-tracker ledger log` lists them)")
+
+
+def cat(*, ws: Workspace, digest: str) -> int:
+    match = _SHA256.match(digest.lower())
+    if not match:
+        raise InputError(f"{digest!r} is not a SHA-256 digest (64 hex digits, optional sha256:)")
+    data = ws.store().read_object(match.group(2))
+    if data is None:
+        raise InputError(f"no artifact sha256:{match.group(2)} in the ledger")
+    output.write_bytes(data)
+    return 0
+
+
+def verify(*, ws: Workspace, fmt: str) -> int:
+    store = ws.store()
+    try:
+        report = ledger.verify(store)
+    except ChainError as e:
+        if fmt == "json":
+            output.write_json(
+                {"ok": False, "entry": e.seq, "where": e.where, "reason": e.reason}
+            )
+        output.err(output.status_line(f"ledger {store.location}", "Failed", "red"))
+        output.err(f"- entry {e.seq} ({e.where}): {e.reason}")
+        return 1
+    if fmt == "json":
+        output.write_json({"ok": True, "entries": report.entries, "artifacts": report.objects})
+    output.err(output.status_line(f"ledger {store.location}", "Passed", "green"))
+    output.err(f"- {report.entries} entries, {report.objects} artifacts, chain and digests verified")
+    return 0

@@ -1,0 +1,142 @@
+"""Project configuration: `.sdl-tracker.toml`, or `[tool.sdl-tracker]` in `pyproject.toml`."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sdl_tracker.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+CONFIG_FILE = ".sdl-tracker.toml"
+DEFAULT_BRANCH = "sdl-ledger"
+
+#: Top-level keys and the sections later features read (validated by their owners).
+_KNOWN = {"catalog", "policy", "ledger", "collectors", "hooks", "gate", "ci", "export"}
+_LEDGER_KEYS = {"branch", "dir", "url", "remote"}
+
+TEMPLATE = """\
+# sdl-tracker configuration (IEC 62443-4-1 evidence). See the README for every key.
+catalog = "iec62443-4-1:2018"
+# policy = "sdl-policy.yaml"          # project policy extending the default one
+
+[ledger]
+branch = "{branch}"                 # orphan branch holding the hash-chained ledger
+# dir = "/srv/sdl-ledger"           # keep the ledger in a directory instead of the branch
+# remote = "origin"                 # `sdl-tracker ci` fetches and pushes the branch here
+
+[collectors]
+# Each collector has a section; see the README. For example:
+# [collectors.deps]
+# osv_db = "/srv/osv/pypa-advisory-database"   # offline vulnerability database
+"""
+
+
+@dataclass(frozen=True)
+class Config:
+    """The validated configuration of one repository."""
+
+    root: Path
+    """The repository's work tree root."""
+    source: Path | None = None
+    """The file it came from, or None when the defaults apply."""
+    catalog: str = "iec62443-4-1:2018"
+    policy: Path | None = None
+    ledger_branch: str = DEFAULT_BRANCH
+    ledger_dir: Path | None = None
+    ledger_url: str | None = None
+    remote: str | None = None
+    collectors: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Raw `hooks`, `gate`, `ci`, `export` tables, validated by the features that read them."""
+
+    def collector(self, name: str) -> Mapping[str, Any]:
+        return self.collectors.get(name, {})
+
+    def section(self, name: str) -> Mapping[str, Any]:
+        return self.sections.get(name, {})
+
+
+def find(root: Path) -> tuple[Path, Mapping[str, Any]] | None:
+    """The config file of `root` and its table, or None when there is none."""
+    dedicated = root / CONFIG_FILE
+    if dedicated.is_file():
+        return dedicated, _read(dedicated)
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        table = _read(pyproject).get("tool", {}).get("sdl-tracker")
+        if table is not None:
+            return pyproject, table
+    return None
+
+
+def load(root: Path) -> Config:
+    """Load and validate the configuration of the repository at `root` (defaults if none)."""
+    found = find(root)
+    if found is None:
+        return Config(root=root)
+    path, table = found
+    return parse(root, path, table)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: invalid TOML: {e}") from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: cannot read: {e}") from e
+
+
+def parse(root: Path, path: Path, table: Mapping[str, Any]) -> Config:
+    where = str(path) if path.name == CONFIG_FILE else f"{path} [tool.sdl-tracker]"
+    unknown = sorted(set(table) - _KNOWN)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(_KNOWN))})"
+        )
+    ledger = _table(table, "ledger", where)
+    bad = sorted(set(ledger) - _LEDGER_KEYS)
+    if bad:
+        raise ConfigError(
+            f"{where}: unknown key ledger.{bad[0]} (known: {', '.join(sorted(_LEDGER_KEYS))})"
+        )
+    collectors = _table(table, "collectors", where)
+    for name, section in collectors.items():
+        if not isinstance(section, dict):
+            raise ConfigError(f"{where}: collectors.{name} must be a table, got {section!r}")
+    policy = _str(table, "policy", where)
+    ledger_dir = _str(ledger, "dir", where, "ledger.")
+    return Config(
+        root=root,
+        source=path,
+        catalog=_str(table, "catalog", where) or "iec62443-4-1:2018",
+        policy=(root / policy) if policy else None,
+        ledger_branch=_str(ledger, "branch", where, "ledger.") or DEFAULT_BRANCH,
+        ledger_dir=(root / ledger_dir) if ledger_dir else None,
+        ledger_url=_str(ledger, "url", where, "ledger.") or None,
+        remote=_str(ledger, "remote", where, "ledger.") or None,
+        collectors=collectors,
+        sections={k: _table(table, k, where) for k in ("hooks", "gate", "ci", "export")},
+    )
+
+
+def _table(table: Mapping[str, Any], key: str, where: str) -> dict[str, Any]:
+    value = table.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: {key} must be a table, got {value!r}")
+    return value
+
+
+def _str(table: Mapping[str, Any], key: str, where: str, prefix: str = "") -> str:
+    value = table.get(key, "")
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: {prefix}{key} must be a string, got {value!r}")
+    return value

@@ -1,0 +1,85 @@
+"""Thin wrappers around `git` subprocess calls (and GitPython for discovery and config)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from sdl_tracker.errors import GitError
+
+_NOT_A_REPO = (
+    "git failed. Is it installed, and are you in a Git repository directory? "
+    "(run the command inside your repository, or pass --repo PATH)"
+)
+
+# Fixed settings for every call we make: no pager, no locale-dependent output, no prompts.
+_ENV = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "GIT_PAGER": "cat"}
+
+
+def run(
+    root: Path,
+    *args: str,
+    input: bytes | None = None,
+    env: Mapping[str, str] | None = None,
+    check: bool = True,
+) -> subprocess.CompletedProcess[bytes]:
+    """Run `git -C root args...`, returning the completed process (bytes)."""
+    full_env = {**os.environ, **_ENV, **(env or {})}
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(root), *args],
+            input=input,
+            capture_output=True,
+            env=full_env,
+            check=False,
+        )
+    except FileNotFoundError as e:
+        raise GitError(_NOT_A_REPO) from e
+    if check and proc.returncode != 0:
+        message = proc.stderr.decode("utf-8", "replace").strip()
+        raise GitError(f"git {' '.join(args[:2])} failed: {message}")
+    return proc
+
+
+def out(root: Path, *args: str) -> str:
+    """stdout of a git command as text, stripped."""
+    return run(root, *args).stdout.decode("utf-8", "replace").strip()
+
+
+def toplevel(path: Path) -> Path:
+    """The work tree root containing `path`, or GitError."""
+    proc = run(path, "rev-parse", "--show-toplevel", check=False)
+    if proc.returncode != 0:
+        raise GitError(f"{path}: not inside a git repository. {_NOT_A_REPO}")
+    return Path(proc.stdout.decode().strip())
+
+
+def resolve(root: Path, rev: str) -> str | None:
+    """The commit id `rev` names, or None when it names nothing (e.g. an unborn HEAD)."""
+    proc = run(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False)
+    return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
+
+
+def identity(root: Path) -> str:
+    """`Name <email>` of the git user (what `git commit` would record)."""
+    name = run(root, "config", "user.name", check=False).stdout.decode().strip()
+    email = run(root, "config", "user.email", check=False).stdout.decode().strip()
+    if not name and not email:
+        raise GitError(
+            "no git identity: set one with `git config user.name NAME` and "
+            "`git config user.email EMAIL` (it is recorded with every entry)"
+        )
+    return f"{name} <{email}>"
+
+
+def tree_ids(root: Path, commit: str, paths: Sequence[str]) -> dict[str, str]:
+    """The git object id of each path at `commit` (`.` is the root tree); absent paths omitted."""
+    result = {}
+    for path in paths:
+        spec = f"{commit}^{{tree}}" if path in (".", "") else f"{commit}:{path}"
+        proc = run(root, "rev-parse", "--verify", "--quiet", spec, check=False)
+        if proc.returncode == 0:
+            result[path] = proc.stdout.decode().strip()
+    return result

@@ -1,0 +1,160 @@
+"""A ledger in a plain directory, for use outside git (`--ledger-dir PATH`).
+
+Layout::
+
+    HEAD            {"bytes":<committed size of entries.jsonl>,"hash":"<H>","seq":<N>}
+    entries.jsonl   one entry per line, append-only
+    objects/<2 hex>/<62 hex>
+    lock            flock(2) target serialising writers
+
+An append takes the lock, checks the head (compare-and-swap), writes the artifacts (temporary
+file, fsync, rename), cuts `entries.jsonl` back to the committed size (dropping what a killed
+writer left half-written), appends and fsyncs the lines, then replaces HEAD atomically. HEAD is
+the commit point: readers never look past its byte count, so a writer killed at any moment
+leaves every entry whose append returned, and nothing else.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+
+from sdl_tracker.errors import HeadMoved, LedgerError
+from sdl_tracker.ledger.chain import Entry, Head, Segment
+
+
+class DirStore:
+    """A ledger in directory `path`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @property
+    def location(self) -> str:
+        return f"directory {self.path}"
+
+    def exists(self) -> bool:
+        return (self.path / "HEAD").is_file()
+
+    def create(self) -> bool:
+        self.path.mkdir(parents=True, exist_ok=True)
+        with self._lock():
+            if self.exists():
+                return False
+            (self.path / "objects").mkdir(exist_ok=True)
+            (self.path / "entries.jsonl").touch()
+            self._write_head(None, 0)
+        return True
+
+    def _lock(self) -> _Lock:
+        return _Lock(self.path / "lock")
+
+    def _read_head(self) -> tuple[Head | None, int]:
+        path = self.path / "HEAD"
+        try:
+            data = json.loads(path.read_bytes())
+            size = int(data["bytes"])
+            head = Head(seq=int(data["seq"]), hash=str(data["hash"])) if data["seq"] else None
+        except FileNotFoundError as e:
+            raise LedgerError(
+                f"no ledger in {self.path} (no HEAD file): run `sdl-tracker init --ledger-dir "
+                f"{self.path}` to create one"
+            ) from e
+        except (ValueError, KeyError, TypeError) as e:
+            raise LedgerError(
+                f"{path}: not a ledger head marker ({e}); expected "
+                '{"bytes":N,"hash":"<64 hex>","seq":N}'
+            ) from e
+        return head, size
+
+    def _write_head(self, head: Head | None, size: int) -> None:
+        data = json.dumps(
+            {"bytes": size, "hash": head.hash if head else "", "seq": head.seq if head else 0},
+            sort_keys=True,
+        ).encode()
+        _atomic_write(self.path / "HEAD", data)
+
+    def head(self) -> Head | None:
+        return self._read_head()[0]
+
+    def append(
+        self, entries: Sequence[Entry], objects: Mapping[str, bytes], *, expected: Head | None
+    ) -> None:
+        if not entries:
+            return
+        with self._lock():
+            head, size = self._read_head()
+            if head != expected:
+                raise HeadMoved(f"{self.location}: head moved to {head}, expected {expected}")
+            for sha, data in objects.items():
+                target = self._object_path(sha)
+                if not target.exists():
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    _atomic_write(target, data)
+            data = b"".join(e.raw + b"\n" for e in entries)
+            with open(self.path / "entries.jsonl", "r+b") as f:
+                f.truncate(size)
+                f.seek(size)
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            last = entries[-1]
+            self._write_head(Head(seq=last.seq, hash=last.hash), size + len(data))
+
+    def snapshot(self) -> tuple[Head | None, Iterator[Segment]]:
+        head, size = self._read_head()
+        return head, self._segments(size)
+
+    def _segments(self, size: int) -> Iterator[Segment]:
+        path = self.path / "entries.jsonl"
+        try:
+            with open(path, "rb") as f:
+                data = f.read(size)
+        except FileNotFoundError as e:
+            raise LedgerError(f"{path} is missing: the ledger directory is damaged") from e
+        if len(data) < size:
+            raise LedgerError(
+                f"{path} holds {len(data)} bytes but HEAD says {size}: entries were truncated"
+            )
+        yield Segment(where=str(path), data=data)
+
+    def _object_path(self, sha256: str) -> Path:
+        return self.path / "objects" / sha256[:2] / sha256[2:]
+
+    def read_object(self, sha256: str) -> bytes | None:
+        try:
+            return self._object_path(sha256).read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+
+class _Lock:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fd = -1
+
+    def __enter__(self) -> _Lock:
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        os.close(self.fd)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

@@ -1,0 +1,231 @@
+"""The embedded default store: an orphan branch of the user's repository, written with plumbing.
+
+Layout of the branch's tree::
+
+    README.txt                                   what this branch is
+    entries/<first seq // 10000, 8 digits>/<first seq, 12 digits>.jsonl   one file per batch
+    objects/<2 hex>/<62 hex>                     artifacts, by SHA-256
+
+Each batch is one commit made by `git fast-import` (objects, tree and commit in one process),
+whose message carries the head marker (`Ledger-Seq:` / `Ledger-Hash:` trailers). The branch then
+moves with `git update-ref <ref> <new> <old>` inside a ref transaction: compare-and-swap, so
+concurrent writers never lose an entry. Neither the work tree, the index nor HEAD is touched.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import subprocess
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+
+from sdl_tracker import git
+from sdl_tracker.errors import GitError, HeadMoved, LedgerError
+from sdl_tracker.ledger.chain import Entry, Head, Segment
+
+ZERO_OID = "0" * 40
+_TRAILERS = re.compile(rb"^Ledger-Seq: (\d+)\nLedger-Hash: ([0-9a-f]{64})$", re.MULTILINE)
+_README = b"""This branch is an sdl-tracker conformance ledger (IEC 62443-4-1 evidence).
+
+It is written by `sdl-tracker` with git plumbing and is append-only: never rebase, amend or
+force-push it. Verify it offline with `sdl-tracker ledger verify`.
+
+entries/  hash-chained evidence entries, RFC 8785 canonical JSON, one line each
+objects/  the artifacts the entries name, stored by SHA-256
+"""
+
+
+def entries_path(first_seq: int) -> str:
+    return f"entries/{first_seq // 10000:08d}/{first_seq:012d}.jsonl"
+
+
+def object_path(sha256: str) -> str:
+    return f"objects/{sha256[:2]}/{sha256[2:]}"
+
+
+class GitStore:
+    """A ledger on branch `branch` of the repository at `root`."""
+
+    def __init__(self, root: Path, branch: str = "sdl-ledger") -> None:
+        self.root = root
+        self.branch = branch
+        self.ref = f"refs/heads/{branch}"
+
+    @property
+    def location(self) -> str:
+        return f"branch {self.branch} of {self.root}"
+
+    def _tip(self) -> tuple[str, Head | None] | None:
+        """(commit id, head marker) of the branch, or None when the branch does not exist."""
+        proc = git.run(self.root, "cat-file", "--batch", input=f"{self.ref}\n".encode())
+        header, _, body = proc.stdout.partition(b"\n")
+        parts = header.split()
+        if len(parts) != 3 or parts[1] != b"commit":
+            if header.endswith(b"missing"):
+                return None
+            raise LedgerError(f"{self.location}: {self.ref} is not a commit ({header!r})")
+        match = None
+        for match in _TRAILERS.finditer(body):
+            pass
+        head = Head(seq=int(match.group(1)), hash=match.group(2).decode()) if match else None
+        return parts[0].decode(), head
+
+    def exists(self) -> bool:
+        return self._tip() is not None
+
+    def head(self) -> Head | None:
+        tip = self._tip()
+        if tip is None:
+            raise LedgerError(self._missing())
+        return tip[1]
+
+    def _missing(self) -> str:
+        return (
+            f"no ledger: {self.location} does not exist. Run `sdl-tracker init` to create it, "
+            f"or `git fetch origin {self.branch}:{self.branch}` to get the shared one"
+        )
+
+    def create(self) -> bool:
+        if self.exists():
+            return False
+        commit = self._commit(None, "sdl-ledger: create the ledger\n", {"README.txt": _README})
+        try:
+            self._move(commit, ZERO_OID)
+        except HeadMoved:
+            return False
+        return True
+
+    def append(
+        self, entries: Sequence[Entry], objects: Mapping[str, bytes], *, expected: Head | None
+    ) -> None:
+        if not entries:
+            return
+        tip = self._tip()
+        if tip is None:
+            raise LedgerError(self._missing())
+        parent, head = tip
+        if head != expected:
+            raise HeadMoved(f"{self.location}: head moved to {head}, expected {expected}")
+        first, last = entries[0], entries[-1]
+        files = {entries_path(first.seq): b"".join(e.raw + b"\n" for e in entries)}
+        files.update((object_path(sha), data) for sha, data in objects.items())
+        message = (
+            f"sdl-ledger: entries {first.seq}..{last.seq}\n\n"
+            f"Ledger-Seq: {last.seq}\nLedger-Hash: {last.hash}\n"
+        )
+        self._move(self._commit(parent, message, files), parent)
+
+    def _commit(self, parent: str | None, message: str, files: Mapping[str, bytes]) -> str:
+        """Write blobs, tree and commit in one `git fast-import`; return the commit id."""
+        temp_ref = f"refs/sdl-tracker/tmp/{os.getpid()}-{secrets.token_hex(6)}"
+        ident = _committer(self.root)
+        msg = message.encode()
+        chunks = [
+            f"commit {temp_ref}\nmark :1\ncommitter {ident} {int(time.time())} +0000\n".encode(),
+            b"data %d\n%s\n" % (len(msg), msg),
+        ]
+        if parent:
+            chunks.append(f"from {parent}\n".encode())
+        for path, data in files.items():
+            chunks.append(b"M 100644 inline %s\ndata %d\n%s\n" % (path.encode(), len(data), data))
+        chunks.append(b"\nget-mark :1\ndone\n")
+        proc = git.run(
+            self.root, "fast-import", "--quiet", "--done", input=b"".join(chunks), check=False
+        )
+        if proc.returncode != 0:
+            git.run(self.root, "update-ref", "-d", temp_ref, check=False)
+            raise GitError(f"git fast-import failed: {proc.stderr.decode('utf-8', 'replace')}")
+        commit = proc.stdout.decode().split()[-1]
+        git.run(self.root, "update-ref", "-d", temp_ref, commit, check=False)
+        return commit
+
+    def _move(self, new: str, old: str) -> None:
+        proc = git.run(self.root, "update-ref", self.ref, new, old, check=False)
+        if proc.returncode != 0:
+            raise HeadMoved(f"{self.location} moved: {proc.stderr.decode().strip()}")
+
+    def snapshot(self) -> tuple[Head | None, Iterator[Segment]]:
+        tip = self._tip()
+        if tip is None:
+            raise LedgerError(self._missing())
+        commit, head = tip
+        return head, self._segments(commit)
+
+    def _segments(self, commit: str) -> Iterator[Segment]:
+        listing = git.run(self.root, "ls-tree", "-r", "-z", commit, "--", "entries").stdout
+        blobs: list[tuple[str, str]] = []
+        for item in listing.split(b"\0"):
+            if not item:
+                continue
+            meta, _, path = item.partition(b"\t")
+            blobs.append((meta.split()[2].decode(), path.decode("utf-8", "replace")))
+        if not blobs:
+            return
+        with _CatFile(self.root) as cat:
+            for oid, path in blobs:
+                data = cat.read(oid)
+                if data is None:
+                    raise LedgerError(f"{self.location}: {path} is listed but its blob is missing")
+                yield Segment(where=f"{self.branch}:{path}", data=data)
+
+    def read_object(self, sha256: str) -> bytes | None:
+        proc = git.run(
+            self.root, "cat-file", "blob", f"{self.ref}:{object_path(sha256)}", check=False
+        )
+        return proc.stdout if proc.returncode == 0 else None
+
+    def object_reader(self) -> _CatFile:
+        """A persistent reader for many artifacts (used by verify)."""
+        return _CatFile(self.root, prefix=f"{self.ref}:")
+
+
+class _CatFile:
+    """One `git cat-file --batch` process answering many object look-ups."""
+
+    def __init__(self, root: Path, prefix: str = "") -> None:
+        self.prefix = prefix
+        self.proc = subprocess.Popen(
+            ["git", "-C", str(root), "cat-file", "--batch"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+
+    def __enter__(self) -> _CatFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        assert self.proc.stdin and self.proc.stdout
+        self.proc.stdin.close()
+        self.proc.stdout.close()
+        self.proc.wait()
+
+    def read(self, name: str) -> bytes | None:
+        assert self.proc.stdin and self.proc.stdout
+        self.proc.stdin.write(f"{self.prefix}{name}\n".encode())
+        self.proc.stdin.flush()
+        header = self.proc.stdout.readline()
+        parts = header.split()
+        if len(parts) != 3 or parts[1] != b"blob":
+            return None
+        data = self.proc.stdout.read(int(parts[2]))
+        self.proc.stdout.read(1)
+        return data
+
+    def read_object(self, sha256: str) -> bytes | None:
+        return self.read(object_path(sha256))
+
+
+def _committer(root: Path) -> str:
+    try:
+        ident = git.identity(root)
+    except GitError:
+        ident = "sdl-tracker <sdl-tracker@localhost>"
+    if "<" not in ident or ident.endswith("<>"):
+        ident = "sdl-tracker <sdl-tracker@localhost>"
+    return ident

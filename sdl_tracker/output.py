@@ -1,0 +1,72 @@
+"""The only terminal writer: human text on stderr, machine output on stdout, colour on a TTY."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any, TextIO
+
+_COLORS = {"red": "31", "green": "32", "yellow": "33", "blue": "34", "magenta": "35", "dim": "2"}
+_color = False
+WIDTH = 79
+
+
+def set_color(mode: str) -> None:
+    """`auto` (colour only when stderr is a TTY and NO_COLOR is unset), `always`, `never`."""
+    global _color
+    if mode == "always":
+        _color = True
+    elif mode == "never":
+        _color = False
+    else:
+        _color = sys.stderr.isatty() and "NO_COLOR" not in os.environ and os.environ.get(
+            "TERM"
+        ) != "dumb"
+
+
+def color_enabled() -> bool:
+    return _color
+
+
+def paint(text: str, color: str) -> str:
+    return f"\033[{_COLORS[color]}m{text}\033[0m" if _color and color in _COLORS else text
+
+
+def err(text: str = "", stream: TextIO | None = None) -> None:
+    """A human line on stderr."""
+    print(text, file=stream or sys.stderr)
+
+
+def out(text: str) -> None:
+    """A machine line on stdout."""
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def write_json(data: Any) -> None:
+    out(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False))
+
+
+def write_bytes(data: bytes) -> None:
+    sys.stdout.flush()
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
+
+
+def status_line(label: str, status: str, color: str, width: int = WIDTH) -> str:
+    """pre-commit's layout: `label.......Status` padded to `width`."""
+    dots = max(width - len(label) - len(status), 3)
+    return f"{label}{'.' * dots}{paint(status, color)}"
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """A plain aligned text table (no colour), as a string."""
+    rows = [list(r) for r in rows]
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(c)) for w, c in zip(widths, row)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines.extend("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows)
+    return "\n".join(lines)
