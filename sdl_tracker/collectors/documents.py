@@ -1,0 +1,264 @@
+"""documents: the written part of the process — present, complete, and reviewed when changed.
+
+For each configured document: is it in the tree, does it have the required sections (Markdown
+or reStructuredText headings containing the words, case-insensitive), when did it last change
+(git), and was that change reviewed (a reviewer trailer naming someone other than the author,
+or a pull-request merge) — the review trail SG-7 asks for.
+
+Defaults cover the usual files; `[collectors.documents.<name>]` overrides `path`, `sections`
+and `requirements`, or adds a document. A default document that is absent yields no evidence
+(the policy reports it *missing*); a configured path that is absent yields `fail`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sdl_tracker import __version__, git
+from sdl_tracker.collectors.base import Context, Evidence
+from sdl_tracker.errors import InputError
+from sdl_tracker.models import Result, ResultStatus, Tool
+
+NAME = "documents"
+PROVIDES = ("SM-1", "SM-2", "SI-2", "DM-1", "DM-5", "SUM-2", "SUM-4", "SUM-5") + tuple(
+    f"SG-{n}" for n in range(1, 8)
+)
+_TOOL = Tool(name="sdl-tracker documents", version=__version__)
+_REVIEW_KEYS = ("reviewed-by", "acked-by", "approved-by", "security-reviewed-by")
+_PR_SUBJECT = re.compile(r"\(#\d+\)\s*$")
+_EMAIL = re.compile(r"<([^>]+)>")
+
+
+@dataclass(frozen=True)
+class DocSpec:
+    name: str
+    """Evidence kind: `document:<name>` or one of `process_doc`, `codeowners`."""
+    paths: tuple[str, ...]
+    sections: tuple[str, ...]
+    requirements: tuple[str, ...]
+    configured: bool = False
+
+
+DEFAULTS = (
+    DocSpec(
+        "document:vulnerability_disclosure_policy",
+        ("SECURITY.md", ".github/SECURITY.md", "docs/SECURITY.md"),
+        ("report", "disclosure"),
+        ("DM-1", "DM-5"),
+    ),
+    DocSpec("process_doc", ("docs/sdl-process.md", "docs/process.md"), (), ("SM-1",)),
+    DocSpec("document:roles_responsibilities", ("docs/roles.md",), ("role",), ("SM-2",)),
+    DocSpec("codeowners", ("CODEOWNERS", ".github/CODEOWNERS", "docs/CODEOWNERS"), (), ("SM-2",)),
+    DocSpec("document:coding_standard", ("docs/coding-standard.md",), (), ("SI-2",)),
+    DocSpec("document:security_context", ("docs/security-context.md",), (), ("SR-1",)),
+    DocSpec("document:defense_in_depth_guide", ("docs/defense-in-depth.md",), (), ("SG-1",)),
+    DocSpec("document:environment_requirements", ("docs/environment.md",), (), ("SG-2",)),
+    DocSpec("document:hardening_guide", ("docs/hardening.md",), (), ("SG-3",)),
+    DocSpec("document:disposal_guide", ("docs/disposal.md",), (), ("SG-4",)),
+    DocSpec("document:operation_guide", ("docs/secure-operation.md",), (), ("SG-5",)),
+    DocSpec("document:account_management_guide", ("docs/account-management.md",), (), ("SG-6",)),
+    DocSpec("document:patch_policy", ("docs/patch-policy.md",), (), ("SUM-5",)),
+    DocSpec("document:support_policy", ("docs/support-policy.md",), (), ("SUM-4",)),
+)
+
+
+def specs(config: Mapping[str, Any]) -> list[DocSpec]:
+    """The defaults, overridden or extended by `[collectors.documents.<name>]` tables."""
+    by_name = {s.name.removeprefix("document:"): s for s in DEFAULTS}
+    for key, table in config.items():
+        if key == "max_age_hours":
+            continue
+        if not isinstance(table, dict):
+            raise InputError(
+                f"[collectors.documents.{key}] must be a table with path, sections, "
+                f"requirements; got {table!r}"
+            )
+        base = by_name.get(key)
+        name = (
+            base.name
+            if base
+            else (key if key in ("process_doc", "codeowners") else f"document:{key}")
+        )
+        path = table.get("path")
+        by_name[key] = DocSpec(
+            name=name,
+            paths=(_str(path, key, "path"),) if path is not None else (base.paths if base else ()),
+            sections=_strs(table.get("sections"), key, "sections", base.sections if base else ()),
+            requirements=_strs(
+                table.get("requirements"), key, "requirements", base.requirements if base else ()
+            ),
+            configured=path is not None,
+        )
+        if not by_name[key].paths:
+            raise InputError(f"[collectors.documents.{key}]: `path` is required for a new document")
+    return list(by_name.values())
+
+
+def _str(value: object, key: str, field: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise InputError(f"[collectors.documents.{key}] {field}: expected a path, got {value!r}")
+    return value
+
+
+def _strs(value: object, key: str, field: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    if value is None:
+        return default
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InputError(
+            f"[collectors.documents.{key}] {field}: expected a list of strings, got {value!r}"
+        )
+    return tuple(value)
+
+
+def _locate(root: Path, spec: DocSpec) -> str | None:
+    return next((p for p in spec.paths if (root / p).is_file()), None)
+
+
+def inputs(ctx: Context) -> Mapping[str, str]:
+    found = [p for s in specs(ctx.config) if (p := _locate(ctx.root, s))]
+    ids = git.tree_ids(ctx.root, ctx.commit, found)
+    return {f"blob:{p}": ids.get(p, "untracked") for p in found}
+
+
+def collect(ctx: Context) -> Iterator[Evidence]:
+    for spec in specs(ctx.config):
+        path = _locate(ctx.root, spec)
+        if path is None:
+            if spec.configured:
+                yield _absent(spec)
+            continue
+        yield _check(ctx, spec, path)
+
+
+def _absent(spec: DocSpec) -> Evidence:
+    return Evidence(
+        kind=spec.name,
+        tool=_TOOL,
+        requirements=spec.requirements,
+        result=Result(
+            ResultStatus.FAIL,
+            f"{spec.paths[0]} not found: write it, or fix `path` in "
+            f"[collectors.documents.{spec.name.removeprefix('document:')}]",
+            {"present": 0},
+        ),
+        covers=spec.paths,
+    )
+
+
+def _check(ctx: Context, spec: DocSpec, path: str) -> Evidence:
+    data = (ctx.root / path).read_bytes()
+    text = data.decode("utf-8", "replace")
+    headings = _headings(text)
+    missing = [s for s in spec.sections if not any(s.lower() in h for h in headings)]
+    last = _last_change(ctx.root, path)
+    reviewed = last is not None and last.reviewed
+    problems = []
+    if missing:
+        problems.append(f"missing section(s): {', '.join(missing)}")
+    if last is None:
+        problems.append("not committed")
+    elif not reviewed:
+        problems.append(f"last change {last.commit[:10]} has no independent review record")
+    status = ResultStatus.FAIL if problems else ResultStatus.PASS
+    summary = f"{path}: " + ("; ".join(problems) if problems else "present, complete, reviewed")
+    age_days = (ctx.now - last.when).days if last else 0
+    return Evidence(
+        kind=spec.name,
+        tool=_TOOL,
+        requirements=spec.requirements,
+        result=Result(
+            status,
+            summary,
+            {
+                "present": 1,
+                "sections_required": len(spec.sections),
+                "sections_found": len(spec.sections) - len(missing),
+                "reviewed": int(reviewed),
+                "age_days": age_days,
+            },
+        ),
+        covers=(path,),
+        artifacts=((Path(path).name, data),),
+        details={
+            "path": path,
+            "missing_sections": list(missing),
+            "last_commit": last.commit if last else None,
+            "last_author": last.author if last else None,
+            "reviewers": list(last.reviewers) if last else [],
+        },
+    )
+
+
+def _headings(text: str) -> list[str]:
+    lines = text.splitlines()
+    found = [ln.lstrip("#").strip().lower() for ln in lines if ln.startswith("#")]
+    for above, below in zip(lines, lines[1:]):
+        if above.strip() and len(set(below.strip())) == 1 and below.strip()[:1] in "=-~^":
+            found.append(above.strip().lower())
+    return found
+
+
+@dataclass(frozen=True)
+class _Change:
+    commit: str
+    author: str
+    when: Any
+    reviewers: tuple[str, ...]
+    reviewed: bool
+
+
+def _last_change(root: Path, path: str) -> _Change | None:
+    from datetime import datetime
+
+    fmt = "%H%x1f%aE%x1f%cI%x1f%cE%x1f%s%x1f%(trailers:unfold,only)"
+    out = git.run(root, "log", "-1", f"--format={fmt}", "--", path).stdout
+    if not out.strip():
+        return None
+    commit, author, when, committer, subject, trailers = (
+        out.decode("utf-8", "replace").rstrip("\n").split("\x1f")
+    )
+    reviewers = tuple(
+        line.split(":", 1)[1].strip()
+        for line in trailers.splitlines()
+        if line.split(":", 1)[0].strip().lower() in _REVIEW_KEYS
+    )
+    emails = {m.lower() for r in reviewers for m in _EMAIL.findall(r)}
+    independent = bool(emails - {author.lower()})
+    squash_pr = bool(_PR_SUBJECT.search(subject)) and committer.lower() == "noreply@github.com"
+    return _Change(
+        commit=commit,
+        author=author,
+        when=datetime.fromisoformat(when),
+        reviewers=reviewers,
+        reviewed=independent or squash_pr or _merged_by_pr(root, commit),
+    )
+
+
+def _merged_by_pr(root: Path, commit: str) -> bool:
+    """Whether a merge of a pull/merge request brought `commit` in (first such merge)."""
+    out = git.run(
+        root,
+        "log",
+        "--merges",
+        "--ancestry-path",
+        "--reverse",
+        "--format=%H%x1f%aE%x1f%B%x1e",
+        f"{commit}..HEAD",
+        check=False,
+    ).stdout.decode("utf-8", "replace")
+    for record in out.split("\x1e"):
+        if record.strip():
+            message = record.split("\x1f", 2)[2]
+            return bool(
+                re.search(r"^Merge pull request #\d+", message, re.M)
+                or "See merge request" in message
+                or _PR_SUBJECT.search(message.splitlines()[0] if message else "")
+            )
+    return False
+
+
+__all__: Sequence[str] = ("NAME", "PROVIDES", "collect", "inputs")

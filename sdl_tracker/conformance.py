@@ -1,0 +1,192 @@
+"""Verdicts: the status of each requirement for one commit, and the maturity of each practice.
+
+Produced by `policy.evaluate()` (pure), read by status/explain/gate and by the exporters.
+`Conformance.to_json()` is the public `conformance.json` form.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from sdl_tracker.models import JSON, Artifact, format_time
+
+
+class Status(str, enum.Enum):
+    """The status of one requirement."""
+
+    SATISFIED = "satisfied"
+    PARTIAL = "partial"
+    MISSING = "missing"
+    FAILING = "failing"
+    STALE = "stale"
+    INCOMPLETE = "incomplete"
+    WAIVED = "waived"
+    NOT_APPLICABLE = "not_applicable"
+
+    @property
+    def passes(self) -> bool:
+        """Whether the gate accepts this status."""
+        return self in (Status.SATISFIED, Status.WAIVED, Status.NOT_APPLICABLE)
+
+
+#: Worst first: used to order statuses and to compare a release with the previous one.
+SEVERITY = (
+    Status.FAILING,
+    Status.INCOMPLETE,
+    Status.MISSING,
+    Status.STALE,
+    Status.PARTIAL,
+    Status.WAIVED,
+    Status.NOT_APPLICABLE,
+    Status.SATISFIED,
+)
+
+
+@dataclass(frozen=True)
+class EvidenceRef:
+    """One ledger entry considered for a requirement, and whether it counted."""
+
+    seq: int
+    hash: str
+    kind: str
+    result: str
+    """The entry's own `predicate.result.status`."""
+    counted: bool
+    why: str
+    """Why it counted or not, e.g. `collected on 3f2a9c1, 2 days old`."""
+    commit: str | None
+    recorded_at: datetime
+    artifacts: tuple[Artifact, ...] = ()
+
+    def to_json(self) -> dict[str, JSON]:
+        return {
+            "seq": self.seq,
+            "hash": self.hash,
+            "kind": self.kind,
+            "result": self.result,
+            "counted": self.counted,
+            "why": self.why,
+            "commit": self.commit,
+            "recorded_at": format_time(self.recorded_at),
+            "artifacts": [{"name": a.name, "sha256": a.sha256} for a in self.artifacts],
+        }
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """An accepted exception to a requirement or a finding, recorded in the ledger."""
+
+    target: str
+    """A requirement id (`SVV-3`) or a finding id (`B602`, `PYSEC-2018-28`)."""
+    reason: str
+    approver: str
+    requested_by: str
+    expires: datetime
+    seq: int
+    expired: bool
+
+    def to_json(self) -> dict[str, JSON]:
+        return {
+            "target": self.target,
+            "reason": self.reason,
+            "approver": self.approver,
+            "requested_by": self.requested_by,
+            "expires": format_time(self.expires),
+            "seq": self.seq,
+            "expired": self.expired,
+        }
+
+
+@dataclass(frozen=True)
+class RequirementResult:
+    """The verdict for one requirement."""
+
+    requirement_id: str
+    title: str
+    practice: str
+    status: Status
+    reason: str
+    """What was found and what was expected."""
+    rule: str
+    """The policy rule in words, e.g. `all of: sast (no HIGH), document:coding_standard`."""
+    evidence: tuple[EvidenceRef, ...] = ()
+    waiver: Waiver | None = None
+    justification: str | None = None
+    """Why the requirement does not apply (status not_applicable)."""
+
+    def to_json(self) -> dict[str, JSON]:
+        return {
+            "id": self.requirement_id,
+            "title": self.title,
+            "practice": self.practice,
+            "status": self.status.value,
+            "reason": self.reason,
+            "rule": self.rule,
+            "evidence": [e.to_json() for e in self.evidence],
+            "waiver": self.waiver.to_json() if self.waiver else None,
+            "justification": self.justification,
+        }
+
+
+@dataclass(frozen=True)
+class PracticeResult:
+    """Indicative maturity level of one practice, with the rule each level needs."""
+
+    practice: str
+    name: str
+    maturity: int
+    """0 (no evidence) to 4."""
+    levels: tuple[str, ...]
+    """For ML1..ML4, whether it is met and why, e.g. `ML2: no - SG-3 has no process document`."""
+    counts: dict[str, int]
+    """How many requirements of the practice have each status."""
+
+    def to_json(self) -> dict[str, JSON]:
+        return {
+            "practice": self.practice,
+            "name": self.name,
+            "maturity": self.maturity,
+            "maturity_label": f"ML{self.maturity}" if self.maturity else "none",
+            "levels": list(self.levels),
+            "counts": dict(self.counts),
+        }
+
+
+@dataclass(frozen=True)
+class Conformance:
+    """Every requirement's verdict for one commit at one moment, under one policy."""
+
+    commit: str
+    evaluated_at: datetime
+    policy: str
+    policy_digest: str
+    requirements: tuple[RequirementResult, ...]
+    practices: tuple[PracticeResult, ...]
+    waivers: tuple[Waiver, ...] = ()
+    release: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return all(r.status.passes for r in self.requirements)
+
+    def result(self, requirement_id: str) -> RequirementResult:
+        for r in self.requirements:
+            if r.requirement_id == requirement_id:
+                return r
+        raise KeyError(requirement_id)
+
+    def to_json(self) -> dict[str, JSON]:
+        return {
+            "commit": self.commit,
+            "release": self.release,
+            "evaluated_at": format_time(self.evaluated_at),
+            "policy": self.policy,
+            "policy_digest": self.policy_digest,
+            "passed": self.passed,
+            "maturity_note": "indicative: the tool shows the evidence, the assessor decides",
+            "practices": [p.to_json() for p in self.practices],
+            "requirements": [r.to_json() for r in self.requirements],
+            "waivers": [w.to_json() for w in self.waivers],
+        }

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from helpers import git
+
+from sdl_tracker import ledger
+from sdl_tracker.main import main
+
+SECURITY_MD = "# Security\n\n## Reporting a vulnerability\nmail psirt@example.com\n\n## Disclosure policy\n90 days\n"
+
+
+def _commit(repo: Path, files: dict[str, str], message: str, *trailers: str) -> None:
+    for name, text in files.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(text)
+        git(repo, "add", name)
+    args = ["commit", "-q", "-m", message]
+    for trailer in trailers:
+        args += ["-m", trailer]
+    git(repo, *args)
+
+
+def _collect(repo: Path, capsys: pytest.CaptureFixture[str]) -> list[dict]:
+    capsys.readouterr()
+    assert main(["collect", "--only", "documents", "--repo", str(repo), "--format", "json"]) == 0
+    return [e["statement"]["predicate"] for e in json.loads(capsys.readouterr().out)]
+
+
+@pytest.fixture
+def repo(git_repo: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    assert main(["init", "--repo", str(git_repo)]) == 0
+    return git_repo
+
+
+def test_reviewed_complete_document_passes(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _commit(
+        repo, {"SECURITY.md": SECURITY_MD}, "security policy", "Reviewed-by: Bob <bob@example.com>"
+    )
+    (pred,) = _collect(repo, capsys)
+    assert pred["kind"] == "document:vulnerability_disclosure_policy"
+    assert pred["requirements"] == ["DM-1", "DM-5"]
+    assert pred["result"]["status"] == "pass"
+    assert pred["result"]["metrics"] == {
+        "present": 1,
+        "sections_required": 2,
+        "sections_found": 2,
+        "reviewed": 1,
+        "age_days": pred["result"]["metrics"]["age_days"],
+    }
+    assert pred["covers"] == ["SECURITY.md"]
+
+
+def test_self_review_and_missing_section_fail(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _commit(
+        repo,
+        {"SECURITY.md": "# Security\n\n## How to report\nmail\n"},
+        "security policy",
+        "Reviewed-by: Ada Lovelace <ADA@example.com>",  # the author herself, other case
+    )
+    (pred,) = _collect(repo, capsys)
+    assert pred["result"]["status"] == "fail"
+    summary = pred["result"]["summary"]
+    assert "missing section(s): disclosure" in summary
+    assert "no independent review record" in summary
+
+
+def test_pull_request_merge_counts_as_review(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    git(repo, "checkout", "-q", "-b", "topic")
+    _commit(repo, {"docs/hardening.md": "# Hardening\n"}, "hardening guide")
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--no-ff", "topic", "-m", "Merge pull request #7 from acme/topic")
+    (pred,) = _collect(repo, capsys)
+    assert pred["kind"] == "document:hardening_guide"
+    assert pred["result"]["status"] == "pass"
+
+
+def test_absent_defaults_give_no_evidence_configured_absent_fails(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _collect(repo, capsys) == []
+    with open(repo / ".sdl-tracker.toml", "a") as f:
+        f.write('\n[collectors.documents.hardening_guide]\npath = "manual/hardening.rst"\n')
+    (pred,) = _collect(repo, capsys)
+    assert pred["result"]["status"] == "fail"
+    assert "manual/hardening.rst not found" in pred["result"]["summary"]
+
+
+def test_rst_headings_and_new_document(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with open(repo / ".sdl-tracker.toml", "a") as f:
+        f.write(
+            '\n[collectors.documents.user_manual]\npath = "doc/manual.rst"\n'
+            'sections = ["Installation", "Security"]\nrequirements = ["SG-7"]\n'
+        )
+    text = "Manual\n======\n\nInstallation\n------------\n\nSecurity notes\n--------------\n"
+    _commit(repo, {"doc/manual.rst": text}, "manual", "Acked-by: Bob <bob@example.com>")
+    (pred,) = _collect(repo, capsys)
+    assert pred["kind"] == "document:user_manual"
+    assert pred["requirements"] == ["SG-7"]
+    assert pred["result"]["status"] == "pass", pred["result"]["summary"]
+
+
+def test_unchanged_document_is_reaffirmed(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _commit(repo, {"SECURITY.md": SECURITY_MD}, "policy", "Reviewed-by: Bob <bob@example.com>")
+    _collect(repo, capsys)
+    _commit(repo, {"src.py": "x = 1\n"}, "unrelated change")
+    (pred,) = _collect(repo, capsys)
+    assert pred["result"]["summary"].startswith("reaffirmed: ")
+    assert pred["details"]["reaffirms"] == 1
+
+
+def test_bad_configuration_is_exit_2_and_nothing_appended(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with open(repo / ".sdl-tracker.toml", "a") as f:
+        f.write('\n[collectors.documents.hardening_guide]\nsections = "Hardening"\n')
+    assert main(["collect", "--only", "documents", "--repo", str(repo)]) == 2
+    assert "sections: expected a list of strings" in capsys.readouterr().err
+    assert list(ledger.entries(ledger.GitStore(repo))) == []

@@ -1,0 +1,198 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from helpers import git
+
+from sdl_tracker import ledger
+from sdl_tracker.main import main
+
+FIXED = """\
+id: SEC-2026-001
+title: Path traversal in firmware upload
+received: 2026-03-01
+triaged: 2026-03-03
+assessment:
+  cvss: "CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:N"
+status: fixed
+fixed_in: 1.4.1
+fixed: 2026-03-21
+advisory: GHSA-aaaa-bbbb-cccc
+"""
+OPEN_ASSESSED = """\
+id: SEC-2026-002
+title: Denial of service on malformed Modbus frame
+received: 2026-11-01
+triaged: 2026-11-02
+assessment:
+  cvss: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:L"
+status: assessed
+"""
+ADVISORY = {
+    "id": "GHSA-aaaa-bbbb-cccc",
+    "summary": "Path traversal",
+    "published": "2026-03-22T00:00:00Z",
+    "aliases": ["CVE-2026-0001"],
+    "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:N"}],
+}
+OTHER_ADVISORY = {
+    "id": "PYSEC-2026-9",
+    "published": "2026-06-01T00:00:00Z",
+    "affected": [
+        {"ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.0"}]}]}
+    ],
+}
+
+
+@pytest.fixture
+def repo(git_repo: Path) -> Path:
+    assert main(["init", "--repo", str(git_repo)]) == 0
+    return git_repo
+
+
+def _write(repo: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(text)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "records")
+
+
+def _collect(repo: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, list[dict]]:
+    capsys.readouterr()
+    code = main(["collect", "--only", "issues", "--repo", str(repo), "--format", "json", *extra])
+    out = capsys.readouterr().out
+    return code, [e["statement"]["predicate"] for e in json.loads(out)] if out else []
+
+
+def test_metrics_from_records_and_advisories(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _write(
+        repo,
+        {
+            "security-issues/SEC-1.yaml": FIXED,
+            "security-issues/SEC-2.yaml": OPEN_ASSESSED,
+            "advisories/GHSA-aaaa-bbbb-cccc.json": json.dumps(ADVISORY),
+            "advisories/PYSEC-2026-9.json": json.dumps(OTHER_ADVISORY),
+        },
+    )
+    code, (pred,) = _collect(repo, capsys)
+    assert code == 0
+    assert pred["kind"] == "issue_tracker_record"
+    metrics = pred["result"]["metrics"]
+    # the GHSA advisory is linked from SEC-1: one issue, not two
+    assert metrics["issues"] == 3
+    assert metrics["open"] == 1
+    assert metrics["assessed"] == 2
+    assert metrics["unassessed_open"] == 0
+    assert metrics["fixed"] == 1
+    assert metrics["disclosed"] == 2
+    assert metrics["median_days_to_triage"] in (1.5,)
+    assert metrics["max_days_to_fix"] == 20
+
+
+@pytest.mark.parametrize(
+    ("record", "expected"),
+    [
+        (
+            "id: S-3\ntitle: t\nreceived: 2026-11-20\nstatus: received\n",
+            "1 open issue(s) not assessed: S-3",
+        ),
+        (
+            "id: S-4\ntitle: t\nreceived: 2025-01-01\nassessment:\n  cvss: "
+            '"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"\nstatus: assessed\n',
+            "1 patch SLA breach(es): S-4 (critical,",
+        ),
+        (
+            "id: S-5\ntitle: t\nreceived: 2026-01-01\nassessment:\n  cvss: "
+            '"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"\nstatus: fixed\nfixed: 2026-03-15\n',
+            "1 patch SLA breach(es): S-5 (critical, 73 days > 30)",
+        ),
+    ],
+)
+def test_failures(
+    repo: Path, capsys: pytest.CaptureFixture[str], record: str, expected: str
+) -> None:
+    _write(repo, {"security-issues/x.yaml": record})
+    _, (pred,) = _collect(repo, capsys)
+    assert pred["result"]["status"] == "fail"
+    assert expected in pred["result"]["summary"]
+
+
+def test_patch_sla_configurable(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with open(repo / ".sdl-tracker.toml", "a") as f:
+        f.write("\n[collectors.issues]\npatch_sla_days = { critical = 90 }\n")
+    _write(
+        repo,
+        {
+            "security-issues/x.yaml": (
+                "id: S-5\ntitle: t\nreceived: 2026-01-01\nassessment:\n  cvss: "
+                '"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"\nstatus: fixed\nfixed: 2026-03-15\n'
+            )
+        },
+    )
+    _, (pred,) = _collect(repo, capsys)
+    assert pred["result"]["status"] == "pass"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("a.yaml", "id: [\n", "a.yaml: line 2: not valid YAML"),
+        (
+            "b.yaml",
+            "id: X\ntitle: t\nreceived: 2026-01-01\nstatus: done\n",
+            "status: 'done' is not one of",
+        ),
+        (
+            "c.yaml",
+            "id: X\ntitle: t\nreceived: soon\nstatus: received\n",
+            "received: expected a date",
+        ),
+        (
+            "d.yaml",
+            "id: X\ntitle: t\nreceived: 2026-01-01\nstatus: received\nassessment:\n  cvss: CVSS:3.1/AV:Q\n",
+            "assessment.cvss: not a valid CVSS",
+        ),
+        (
+            "e.yaml",
+            "id: X\ntitle: t\nreceived: 2026-01-01\nstatus: fixed\n",
+            "fixed: required when status is fixed",
+        ),
+        (
+            "f.yaml",
+            "id: X\ntitle: t\nreceived: 2026-01-01\nstatus: received\nowner: me\n",
+            "unknown field 'owner'",
+        ),
+    ],
+)
+def test_malformed_records_exit_2_and_append_nothing(
+    repo: Path, capsys: pytest.CaptureFixture[str], name: str, text: str, message: str
+) -> None:
+    _write(repo, {f"security-issues/{name}": text})
+    code = main(["collect", "--only", "issues", "--repo", str(repo)])
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert list(ledger.entries(ledger.GitStore(repo))) == []
+
+
+def test_ingest_advisory_from_report(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = tmp_path / "ghsa.json"
+    report.write_text(
+        json.dumps(
+            {
+                "ghsa_id": "GHSA-xxxx-yyyy-zzzz",
+                "published_at": "2026-05-01T00:00:00Z",
+                "cvss": {"vector_string": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:L/I:N/A:N"},
+            }
+        )
+    )
+    code, (pred,) = _collect(repo, capsys, "--from-report", str(report))
+    assert code == 0
+    assert pred["result"]["metrics"]["disclosed"] == 1
+    assert pred["result"]["status"] == "pass"
