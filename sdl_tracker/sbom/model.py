@@ -1,0 +1,101 @@
+"""Records shared by the SBOM modules, and the product as `pyproject.toml` declares it."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import canonicalize_name
+
+from sdl_tracker.errors import InputError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+
+@dataclass(frozen=True)
+class Package:
+    """One resolved component: a distribution at an exact version."""
+
+    name: str
+    """The distribution's name as published (display form)."""
+    version: str
+    licenses: tuple[str, ...] = ()
+    """An SPDX expression (alone), or licence names/ids from metadata."""
+    hashes: tuple[str, ...] = ()
+    """`alg:hex` digests of the distribution files (e.g. `sha256:…`), only where known."""
+    requires: tuple[str, ...] | None = None
+    """Canonical names of the packages it depends on; None when unknown."""
+
+    @property
+    def key(self) -> str:
+        return canonicalize_name(self.name)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The components of the product, its direct dependencies and what could not be resolved."""
+
+    packages: tuple[Package, ...]
+    direct: tuple[str, ...]
+    """Canonical names of the product's direct dependencies."""
+    problems: tuple[str, ...] = ()
+    """Requirements left out (unpinned, not installed, …): the evidence is incomplete."""
+    sources: tuple[str, ...] = ()
+    """Files read, relative to the repository root."""
+
+
+@dataclass(frozen=True)
+class Project:
+    """The product: `[project]` of pyproject.toml (or the directory name)."""
+
+    name: str
+    version: str | None
+    dependencies: tuple[str, ...] | None
+    """Declared requirement strings; None when not declared statically."""
+    optional: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """`[project.optional-dependencies]`: (extra, requirement strings)."""
+
+
+def read_project(root: Path) -> Project:
+    """The product described by `root/pyproject.toml`, falling back to the directory name."""
+    path = root / "pyproject.toml"
+    if not path.is_file():
+        return Project(name=root.name, version=None, dependencies=None)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: invalid TOML: {e}; fix the file, then collect again") from e
+    table = data.get("project")
+    if not isinstance(table, dict):
+        return Project(name=root.name, version=None, dependencies=None)
+    dynamic = _strings(table, "dynamic", path) or ()
+    name = table.get("name", root.name)
+    version = table.get("version")
+    for key, value in (("name", name), ("version", version)):
+        if value is not None and not isinstance(value, str):
+            raise InputError(f"{path}: project.{key}: expected a string, got {value!r}")
+    deps = None if "dependencies" in dynamic else _strings(table, "dependencies", path) or ()
+    extras = table.get("optional-dependencies", {})
+    if not isinstance(extras, dict):
+        raise InputError(f"{path}: project.optional-dependencies: expected a table")
+    optional = tuple(
+        (str(extra), _strings(extras, extra, path, "project.optional-dependencies.") or ())
+        for extra in sorted(extras)
+    )
+    return Project(name=str(name), version=version, dependencies=deps, optional=optional)
+
+
+def _strings(
+    table: dict[str, Any], key: str, path: Path, prefix: str = "project."
+) -> tuple[str, ...] | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InputError(f"{path}: {prefix}{key}: expected a list of strings, got {value!r}")
+    return tuple(value)
