@@ -1,0 +1,54 @@
+"""pytest plugin (entry point `pytest11`): link tests to security requirements and threats.
+
+    @pytest.mark.security_requirement("SR-3.1")
+    @pytest.mark.mitigates("T-004", "T-007")
+    def test_rejects_unsigned_image(): ...
+
+Each id becomes a test-case property in the JUnit XML (`pytest --junitxml=...`):
+`<property name="security_requirement" value="SR-3.1"/>`, which `sdl-tracker collect --only
+tests` reads. The plugin loads in every pytest run of every project that installs
+sdl-tracker, so it imports nothing beyond pytest itself.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+MARKERS = {
+    "security_requirement": (
+        "security_requirement(*ids): the test verifies these security requirement ids "
+        "(e.g. 'SR-3.1'); written to the JUnit XML for sdl-tracker"
+    ),
+    "mitigates": (
+        "mitigates(*ids): the test verifies the mitigation of these threat ids "
+        "(e.g. 'T-004'); written to the JUnit XML for sdl-tracker"
+    ),
+}
+_EXAMPLES = {"security_requirement": "SR-3.1", "mitigates": "T-004"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for help_text in MARKERS.values():
+        config.addinivalue_line("markers", help_text)
+
+
+def pytest_collection_modifyitems(items: Sequence[pytest.Item]) -> None:
+    for item in items:
+        for name in MARKERS:
+            for marker in item.iter_markers(name):
+                ids = marker.args
+                if not ids or not all(isinstance(i, str) and i.strip() for i in ids):
+                    example = _EXAMPLES[name]
+                    raise pytest.UsageError(
+                        f"{item.nodeid}: @pytest.mark.{name} needs one or more ids as strings, "
+                        f"e.g. @pytest.mark.{name}({example!r}); got {marker.args!r}"
+                    )
+                for value in ids:
+                    prop = (name, value.strip())
+                    if prop not in item.user_properties:
+                        item.user_properties.append(prop)
