@@ -1,6 +1,6 @@
 """Verdicts: the status of each requirement for one commit, and the maturity of each practice.
 
-Produced by `policy.evaluate()` (pure), read by status/explain/gate and by the exporters.
+Produced by `evaluate.evaluate()` (pure), read by status/explain/gate and by the exporters.
 `Conformance.to_json()` is the public `conformance.json` form.
 """
 
@@ -115,6 +115,8 @@ class RequirementResult:
     waiver: Waiver | None = None
     justification: str | None = None
     """Why the requirement does not apply (status not_applicable)."""
+    action: str = ""
+    """What to do to meet it, e.g. "run `sdl-tracker collect --only sast`"; empty when met."""
 
     def to_json(self) -> dict[str, JSON]:
         return {
@@ -127,6 +129,7 @@ class RequirementResult:
             "evidence": [e.to_json() for e in self.evidence],
             "waiver": self.waiver.to_json() if self.waiver else None,
             "justification": self.justification,
+            "action": self.action,
         }
 
 
@@ -142,6 +145,8 @@ class PracticeResult:
     """For ML1..ML4, whether it is met and why, e.g. `ML2: no - SG-3 has no process document`."""
     counts: dict[str, int]
     """How many requirements of the practice have each status."""
+    target: int | None = None
+    """The project's target level for the practice, when its policy sets one."""
 
     def to_json(self) -> dict[str, JSON]:
         return {
@@ -151,6 +156,7 @@ class PracticeResult:
             "maturity_label": f"ML{self.maturity}" if self.maturity else "none",
             "levels": list(self.levels),
             "counts": dict(self.counts),
+            "target": self.target,
         }
 
 

@@ -1,0 +1,73 @@
+"""Markdown: the verdict, what is not met and what to do, maturity, waivers — for a CI summary."""
+
+from __future__ import annotations
+
+from sdl_tracker.conformance import Status
+from sdl_tracker.exporters.base import Report
+from sdl_tracker.models import format_time
+
+NAME = "markdown"
+
+
+def render(report: Report) -> str:
+    conf = report.conformance
+    what = f"release {conf.release}" if conf.release else f"commit `{conf.commit[:12]}`"
+    if report.passed is None:
+        title = f"## sdl-tracker status: {what}"
+    else:
+        title = f"## sdl-tracker gate: {'✅ passed' if report.verdict else '❌ failed'} — {what}"
+    lines = [
+        title,
+        "",
+        f"Commit `{conf.commit}`, policy `{conf.policy}` (sha256 `{conf.policy_digest[:16]}`), "
+        f"evaluated {format_time(conf.evaluated_at)}.",
+        "",
+    ]
+    unmet = [r for r in conf.requirements if not r.status.passes]
+    if unmet:
+        lines += ["### Requirements not met", "", "| Requirement | Status | Why | Next step |"]
+        lines.append("|---|---|---|---|")
+        for r in unmet:
+            lines.append(
+                f"| {r.requirement_id} {_cell(r.title)} | {r.status.value} | {_cell(r.reason)} "
+                f"| {_cell(r.action)} |"
+            )
+        lines.append("")
+    if report.regressions:
+        lines += [f"### Worse than at {report.baseline} (ratchet)", ""]
+        lines += [f"- **{rid}**: {_cell(text)}" for rid, text in report.regressions]
+        lines.append("")
+    lines += [
+        "### Maturity per practice (indicative: the tool shows the evidence, the assessor decides)",
+        "",
+        "| Practice | Level | Target | Met | Not met |",
+        "|---|---|---|---|---|",
+    ]
+    for p in conf.practices:
+        met = sum(n for s, n in p.counts.items() if Status(s).passes)
+        level = f"ML{p.maturity}" if p.maturity else "—"
+        target = f"ML{p.target}" if p.target else "—"
+        unmet_count = sum(p.counts.values()) - met
+        lines.append(f"| {p.practice} {p.name} | {level} | {target} | {met} | {unmet_count} |")
+    lines += ["", "### Waivers", ""]
+    if not conf.waivers:
+        lines.append("None.")
+    for w in sorted(conf.waivers, key=lambda w: w.seq):
+        state = "**expired**" if w.expired else "active"
+        lines.append(
+            f"- `{w.target}` {state} until {w.expires:%Y-%m-%d}: {_cell(w.reason)} "
+            f"(approved by {_cell(w.approver)}, requested by {_cell(w.requested_by)}, "
+            f"entry {w.seq})"
+        )
+    lines += ["", "<details><summary>All requirements</summary>", ""]
+    lines += ["| Requirement | Status | Why |", "|---|---|---|"]
+    for r in conf.requirements:
+        lines.append(
+            f"| {r.requirement_id} {_cell(r.title)} | {r.status.value} | {_cell(r.reason)} |"
+        )
+    lines += ["", "</details>", ""]
+    return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.replace("|", "\\|").replace("<", "&lt;").split())

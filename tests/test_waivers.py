@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from evidence_factory import NOW, C
+
+from sdl_tracker import waivers
+from sdl_tracker.errors import InputError
+from sdl_tracker.evidence import records
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("Ada <ada@example.com>", "Ada Lovelace <ADA@EXAMPLE.COM>", True),
+        ("Ada <ada@example.com>", "Grace <grace@example.com>", False),
+        ("Ada", "Ada", False),  # no e-mail: cannot prove anything
+    ],
+)
+def test_same_person_compares_emails(a: str, b: str, same: bool) -> None:
+    assert waivers.same_person(a, b) is same
+
+
+def test_expiry_formats() -> None:
+    assert waivers.parse_expiry("2026-12-31") == datetime(
+        2026, 12, 31, 23, 59, 59, tzinfo=timezone.utc
+    )
+    assert waivers.parse_expiry("2026-12-31T10:00:00+02:00") == datetime(
+        2026, 12, 31, 8, tzinfo=timezone.utc
+    )
+    for bad in ("31.12.2026", "2026-12-31T10:00:00"):
+        with pytest.raises(InputError):
+            waivers.parse_expiry(bad)
+
+
+def test_collect_marks_expiry_and_drops_invalid_waivers() -> None:
+    def make(target: str, expires: str, approver: str) -> object:
+        return waivers.statement(
+            target=target,
+            reason="r",
+            approver=approver,
+            requested_by="Ada <ada@example.com>",
+            expires=waivers.parse_expiry(expires),
+            commit=C,
+            now=NOW,
+        )
+
+    recs = records(
+        [
+            make("SVV-3", "2026-05-01", "Grace <grace@example.com>"),
+            make("SVV-3", "2026-07-01", "Grace <grace@example.com>"),
+            make("SI-2", "2026-07-01", "Ada again <ada@example.com>"),
+        ]
+    )
+    found = waivers.collect(recs, NOW)
+    assert [(w.seq, w.expired) for w in found] == [(1, True), (2, False)]
+    assert waivers.active(found, "SVV-3").seq == 2  # type: ignore[union-attr]
+    assert waivers.expired(found, "SVV-3").seq == 1  # type: ignore[union-attr]
+    assert waivers.active(found, "SI-2") is None
