@@ -120,6 +120,10 @@ def _missing_paths(ctx: Context, cfg: SastConfig) -> list[str]:
     return [p for p in named if p not in present]
 
 
+_MAX_LISTED = 1000
+"""Medium and high findings listed in the entry (all of them are in the stored report)."""
+
+
 def _evidence(
     report: Report,
     cfg: SastConfig,
@@ -144,6 +148,7 @@ def _evidence(
         "errors": len(report.errors),
     }
     status, summary = _verdict(report, cfg, failing)
+    listed = [f for f in report.findings if f.severity.rank >= Level.MEDIUM.rank]
     details: dict[str, JSON] = {
         "source": source,
         "format": report.format,
@@ -152,6 +157,12 @@ def _evidence(
         "failing": len(failing),
         "excluded": excluded,
         "errors": [f"{e.path}: {e.reason}" if e.path else e.reason for e in report.errors[:20]],
+        # What finding waivers (`sdl-tracker waive B602 ...`) match against; see findings.py.
+        "findings": [
+            {"id": f.rule, "severity": f.severity.value.lower(), "path": f.path, "line": f.line}
+            for f in listed[:_MAX_LISTED]
+        ],
+        "findings_not_listed": max(len(listed) - _MAX_LISTED, 0),
     }
     return Evidence(
         kind=KIND,

@@ -558,3 +558,45 @@ def test_our_sarif_reads_back_as_the_same_findings(repo: Path, tmp_path: Path) -
     assert ingested.result.status == scanned.predicate.result.status
     for name in ("findings", "high", "medium", "low", "errors"):
         assert ingested.result.metrics[name] == scanned.predicate.result.metrics[name], name
+
+
+def test_high_finding_waived_by_rule_id_end_to_end(
+    git_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """sast lists its findings in details.findings, so `waive B602` turns SI-2's sast part
+    from failing into waived (the finding stays in the report)."""
+    assert main(["init", "--repo", str(git_repo)]) == 0
+    (git_repo / "run.py").write_text(
+        "import subprocess\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n"
+    )
+    subprocess.run(["git", "-C", str(git_repo), "add", "run.py"], check=True)
+    subprocess.run(["git", "-C", str(git_repo), "commit", "-qm", "runner"], check=True)
+    assert main(["collect", "--only", "sast", "--repo", str(git_repo)]) == 0
+    capsys.readouterr()
+
+    def sast_part() -> str:
+        assert main(["explain", "SI-2", "--repo", str(git_repo), "--format", "json"]) in (0, 1)
+        return capsys.readouterr().out
+
+    before = json.loads(sast_part())
+    assert "B602" in json.dumps(before)
+    assert (
+        main(
+            [
+                "waive",
+                "B602",
+                "--reason",
+                "inputs are constant",
+                "--expires",
+                "2999-12-31",
+                "--approver",
+                "Grace Hopper <grace@example.com>",
+                "--repo",
+                str(git_repo),
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    after = json.dumps(json.loads(sast_part()))
+    assert "waived findings: B602" in after
