@@ -1,0 +1,81 @@
+"""`conformance.json`: every requirement's verdict with its evidence, and what it was judged by.
+
+`Conformance.to_json()` (status, reason, rule, evidence entries and artifact digests, waiver or
+N/A justification per requirement; ML per practice; waivers) plus the resolved policy itself —
+`policy_digest` is the SHA-256 of `policy_document` as compact sorted JSON, so an auditor can
+recompute it — the N/A justifications and ML levels gathered in one place, the gate verdict
+entry, and the ledger slice the verdicts were judged from.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sdl_tracker import __version__
+from sdl_tracker.conformance import Status
+from sdl_tracker.exporters.base import Report
+from sdl_tracker.exporters.source import Source
+from sdl_tracker.models import JSON, format_time
+
+NAME = "json"
+FORMAT = "sdl-tracker-conformance/1"
+
+
+def render(report: Report) -> str:
+    return view(Source(conformance=report.conformance))
+
+
+def view(source: Source) -> str:
+    """The document as text: indented, keys sorted, so equal inputs give equal bytes."""
+    return json.dumps(document(source), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def document(source: Source) -> dict[str, JSON]:
+    conf = source.conformance
+    doc = conf.to_json()
+    tally = {s.value: 0 for s in Status}
+    for r in conf.requirements:
+        tally[r.status.value] += 1
+    counts: dict[str, JSON] = dict(tally)
+    doc.update(
+        {
+            "format": FORMAT,
+            "generator": f"sdl-tracker {__version__}",
+            "counts": counts,
+            "policy_document": source.policy.to_json() if source.policy else None,
+            "not_applicable": {
+                r.requirement_id: r.justification
+                for r in conf.requirements
+                if r.status is Status.NOT_APPLICABLE
+            },
+            "maturity": {
+                p.practice: f"ML{p.maturity}" if p.maturity else "none" for p in conf.practices
+            },
+            "gate": _gate(source),
+            "ledger": _ledger(source),
+            "notes": list(source.notes),
+        }
+    )
+    return doc
+
+
+def _gate(source: Source) -> JSON:
+    g = source.gate
+    if g is None:
+        return None
+    return {
+        "entry": g.seq,
+        "hash": g.hash,
+        "passed": g.passed,
+        "recorded_at": format_time(g.recorded_at),
+        "recorded_by": g.recorded_by,
+        "reproduced": not g.differences,
+        "differences": list(g.differences),
+    }
+
+
+def _ledger(source: Source) -> JSON:
+    if not source.entries:
+        return None
+    last = source.entries[-1]
+    return {"entries": len(source.entries), "last_seq": last.seq, "last_hash": last.hash}

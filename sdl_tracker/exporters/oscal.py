@@ -1,0 +1,190 @@
+"""`oscal/assessment-results.json`: the verdicts as NIST OSCAL assessment results (1.0.6).
+
+One result for the release; one *observation* per ledger entry the verdicts considered (its
+kind, result, hash and artifacts as `relevant-evidence`, relative to the evidence package) and
+one *finding* per requirement (target `objective-id` = the requirement id). `satisfied` only for
+satisfied and not-applicable requirements (the latter with reason `other`); waived ones are
+`not-satisfied` with reason `other` and the waiver in the remarks. UUIDs are version-5, derived
+from the content, so the same release gives the same document.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from sdl_tracker import __version__
+from sdl_tracker.conformance import EvidenceRef, RequirementResult, Status
+from sdl_tracker.exporters.base import Report
+from sdl_tracker.exporters.source import Source
+from sdl_tracker.models import JSON, format_time
+
+NAME = "oscal"
+OSCAL_VERSION = "1.0.6"
+NS = "https://sdl-tracker.dev/ns/oscal"
+_UUID_NS = uuid.UUID("6f1c1a52-7d0e-5b8e-9a43-3f7f4b1f2c10")
+_EXAMINED = ("record", "documents", "waive", "issues")
+
+
+def render(report: Report) -> str:
+    return view(Source(conformance=report.conformance))
+
+
+def view(source: Source) -> str:
+    return json.dumps(document(source), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def document(source: Source) -> dict[str, JSON]:
+    conf = source.conformance
+    label = conf.release or conf.commit[:12]
+    seed = f"{conf.commit}|{conf.release}|{conf.policy_digest}|{format_time(conf.evaluated_at)}"
+    refs = _refs(conf.requirements)
+    observations = [_observation(source, ref, seed) for ref in refs]
+    times = [ref.recorded_at for ref in refs] + [conf.evaluated_at]
+    result: dict[str, JSON] = {
+        "uuid": _uuid(seed, "result"),
+        "title": f"IEC 62443-4-1 conformance of {label}",
+        "description": (
+            f"sdl-tracker evaluated commit {conf.commit} against policy {conf.policy} "
+            f"(sha256 {conf.policy_digest}) at {format_time(conf.evaluated_at)}; gate "
+            f"{'passed' if conf.passed else 'not passed'}."
+        ),
+        "start": format_time(min(times)),
+        "end": format_time(conf.evaluated_at),
+        "props": [
+            _prop("commit", conf.commit),
+            _prop("policy", conf.policy),
+            _prop("policy-digest", conf.policy_digest),
+            *[
+                _prop(f"maturity-{p.practice}", f"ML{p.maturity}" if p.maturity else "none")
+                for p in conf.practices
+            ],
+        ],
+        "reviewed-controls": {
+            "description": f"the {len(conf.requirements)} requirements of IEC 62443-4-1:2018",
+            "control-selections": [{"include-all": {}}],
+        },
+        "findings": [_finding(r, seed) for r in conf.requirements],
+        "remarks": "Maturity levels are indicative: the tool shows the evidence, the assessor "
+        "decides.",
+    }
+    if observations:
+        result["observations"] = observations
+    metadata: dict[str, JSON] = {
+        "title": f"sdl-tracker assessment results: {label}",
+        "last-modified": format_time(conf.evaluated_at),
+        "version": _line(label),
+        "oscal-version": OSCAL_VERSION,
+        "props": [_prop("generator", f"sdl-tracker {__version__}")],
+    }
+    return {
+        "assessment-results": {
+            "uuid": _uuid(seed, "assessment-results"),
+            "metadata": metadata,
+            "import-ap": {
+                "href": "../conformance.json",
+                "remarks": "The assessment plan is the sdl-tracker policy: conformance.json holds "
+                "it (policy_document) with its digest.",
+            },
+            "results": [result],
+        }
+    }
+
+
+def _refs(requirements: tuple[RequirementResult, ...]) -> list[EvidenceRef]:
+    """Each entry once (the counted reference when any requirement counted it), by seq."""
+    found: dict[int, EvidenceRef] = {}
+    for r in requirements:
+        for ref in r.evidence:
+            if ref.seq not in found or (ref.counted and not found[ref.seq].counted):
+                found[ref.seq] = ref
+    return [found[s] for s in sorted(found)]
+
+
+def _observation(source: Source, ref: EvidenceRef, seed: str) -> JSON:
+    record = source.record(ref.seq)
+    collector = record.statement.predicate.collector if record else ""
+    summary = record.statement.predicate.result.summary if record else ref.why
+    obs: dict[str, JSON] = {
+        "uuid": _uuid(seed, f"observation:{ref.seq}:{ref.hash}"),
+        "title": f"ledger entry {ref.seq}: {ref.kind}",
+        "description": summary or ref.kind,
+        "props": [
+            _prop("ledger-entry", str(ref.seq)),
+            _prop("evidence-kind", ref.kind),
+            _prop("result", ref.result),
+            *([_prop("entry-hash", ref.hash)] if ref.hash else []),
+            *([_prop("commit", ref.commit)] if ref.commit else []),
+        ],
+        "methods": ["EXAMINE" if collector in _EXAMINED or not record else "TEST"],
+        "collected": format_time(ref.recorded_at),
+        "remarks": ref.why or ref.kind,
+    }
+    evidence: list[JSON] = [
+        {"href": f"../artifacts/{a.sha256}", "description": f"{a.name} (sha256 {a.sha256})"}
+        for a in ref.artifacts
+    ]
+    if record is not None:
+        evidence.append(
+            {
+                "href": f"../statements/{ref.seq}.intoto.json",
+                "description": f"in-toto statement of ledger entry {ref.seq}",
+            }
+        )
+    if evidence:
+        obs["relevant-evidence"] = evidence
+    return obs
+
+
+def _finding(r: RequirementResult, seed: str) -> JSON:
+    if r.status is Status.SATISFIED:
+        state, reason = "satisfied", "pass"
+    elif r.status is Status.NOT_APPLICABLE:
+        state, reason = "satisfied", "other"
+    elif r.status is Status.WAIVED:
+        state, reason = "not-satisfied", "other"
+    else:
+        state, reason = "not-satisfied", "fail"
+    remarks = [f"status: {r.status.value}", f"rule: {r.rule}"]
+    if r.waiver is not None:
+        w = r.waiver
+        remarks.append(
+            f"waiver (entry {w.seq}, {'expired' if w.expired else 'active'} until "
+            f"{format_time(w.expires)}, approved by {w.approver}): {w.reason}"
+        )
+    if r.justification:
+        remarks.append(f"not applicable: {r.justification}")
+    if r.action:
+        remarks.append(f"next step: {r.action}")
+    finding: dict[str, JSON] = {
+        "uuid": _uuid(seed, f"finding:{r.requirement_id}"),
+        "title": f"{r.requirement_id} {r.title}",
+        "description": r.reason or r.status.value,
+        "props": [_prop("status", r.status.value), _prop("practice", r.practice)],
+        "target": {
+            "type": "objective-id",
+            "target-id": r.requirement_id,
+            "title": r.title,
+            "status": {"state": state, "reason": reason, "remarks": "\n".join(remarks)},
+        },
+    }
+    seqs = {e.seq: e.hash for e in r.evidence}
+    related: list[JSON] = [
+        {"observation-uuid": _uuid(seed, f"observation:{seq}:{h}")} for seq, h in seqs.items()
+    ]
+    if related:
+        finding["related-observations"] = related
+    return finding
+
+
+def _prop(name: str, value: str) -> JSON:
+    return {"name": name, "ns": NS, "value": _line(value)}
+
+
+def _line(text: str) -> str:
+    """OSCAL strings may not be empty or start/end with whitespace, nor span lines."""
+    return " ".join(text.split()) or "-"
+
+
+def _uuid(seed: str, what: str) -> str:
+    return str(uuid.uuid5(_UUID_NS, f"{seed}|{what}"))

@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import jsonschema
+from export_support import schema
+from release_factory import SECRET
+
+from sdl_tracker.conformance import Conformance
+from sdl_tracker.evidence import records
+from sdl_tracker.exporters import EXPORTERS, sarif
+from sdl_tracker.exporters.base import Report
+from sdl_tracker.exporters.source import Source
+from sdl_tracker.ledger import artifact
+from sdl_tracker.models import Predicate, Result, ResultStatus, Statement, Tool
+
+NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
+BANDIT = {
+    "errors": [],
+    "metrics": {"_totals": {}, "./app.py": {"loc": 3}},
+    "results": [
+        {
+            "filename": "./app.py",
+            "line_number": 2,
+            "col_offset": 0,
+            "end_col_offset": 20,
+            "line_range": [2],
+            "test_id": "B105",
+            "test_name": "hardcoded_password_string",
+            "issue_severity": "LOW",
+            "issue_confidence": "MEDIUM",
+            "issue_cwe": {"id": 259, "link": "https://cwe.mitre.org/data/definitions/259.html"},
+            "issue_text": "Possible hardcoded password: 'hunter2-very-secret'",
+            "more_info": "https://bandit.readthedocs.io/en/latest/plugins/b105.html",
+            "code": "2 password = 'hunter2-very-secret'\n",
+        }
+    ],
+}
+
+
+def validator() -> jsonschema.Draft4Validator:
+    return jsonschema.Draft4Validator(schema("sarif-schema-2.1.0.json"))
+
+
+def _source(*items: tuple[Statement, dict[str, bytes]]) -> Source:
+    conf = Conformance("c" * 40, NOW, "p", "0" * 64, (), ())
+    objects = {k: v for _, o in items for k, v in o.items()}
+    return Source(conformance=conf, records=records([s for s, _ in items]), objects=objects)
+
+
+def _statement(
+    kind: str, status: ResultStatus, files: dict[str, bytes]
+) -> tuple[Statement, dict[str, bytes]]:
+    stored = [artifact(name, data) for name, data in files.items()]
+    st = Statement(
+        commit="c" * 40,
+        artifacts=tuple(a for a, _ in stored),
+        predicate=Predicate(
+            kind=kind,
+            collector=kind,
+            tool=Tool("bandit", "1.8.0"),
+            requirements=("SI-2",),
+            result=Result(status, f"{kind}: {status.value}"),
+            recorded_by="Ada Lovelace <ada@example.com>",
+            recorded_at=NOW,
+        ),
+    )
+    return st, {a.sha256: d for a, d in stored}
+
+
+def test_the_release_findings_are_one_valid_sarif_log(files: dict[str, bytes]) -> None:
+    log = json.loads(files["findings.sarif"])
+    assert list(validator().iter_errors(log)) == []
+    by_tool = {r["tool"]["driver"]["name"]: r for r in log["runs"]}
+    deps = by_tool["sdl-tracker osv-db"]
+    (vuln,) = [r for r in deps["results"] if r["ruleId"] == "PYSEC-2018-28"]
+    assert vuln["level"] == "error" and "requests 2.19.0" in vuln["message"]["text"]
+    assert vuln["locations"][0]["logicalLocations"][0]["name"] == "requests==2.19.0"
+    (vexed,) = [r for r in deps["results"] if r["ruleId"] == "PYSEC-2019-133"]
+    assert vexed["suppressions"][0]["status"] == "accepted"
+    assert "code_not_reachable" in vexed["suppressions"][0]["justification"]
+    (secret,) = by_tool["detect-secrets"]["results"]
+    assert secret["ruleId"] == "AWS Access Key"
+    assert secret["locations"][0]["physicalLocation"]["region"] == {"startLine": 1}
+    assert SECRET not in files["findings.sarif"].decode()
+    threats = by_tool["sdl-tracker threat-model"]
+    assert threats["results"] == []  # every threat of the model is mitigated or accepted
+    assert threats["properties"]["sdl-tracker"]["status"] == "fail"
+    for run in log["runs"]:
+        assert run["automationDetails"]["id"].startswith("sdl-tracker/")
+
+
+def test_bandit_findings_without_their_code_snippets() -> None:
+    data = json.dumps(BANDIT).encode()
+    log = sarif.log(_source(_statement("sast", ResultStatus.PASS, {"bandit.json": data})))
+    assert list(validator().iter_errors(log)) == []
+    (run,) = log["runs"]
+    (result,) = run["results"]
+    assert result["ruleId"] == "B105"
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "app.py"
+    assert "snippet" not in json.dumps(run)
+    assert "hunter2" not in json.dumps(run)  # neither the code line nor the quoted value
+    assert result["message"]["text"] == "Possible hardcoded password (the value is not copied here)"
+
+
+def test_an_unreadable_or_missing_report_is_an_unsuccessful_run_not_a_clean_one() -> None:
+    log = sarif.log(
+        _source(
+            _statement("sast", ResultStatus.PASS, {"bandit.json": b"{not json"}),
+            _statement("secret_scan", ResultStatus.INCOMPLETE, {}),
+        )
+    )
+    assert list(validator().iter_errors(log)) == []
+    sast_run, secrets_run = log["runs"]
+    assert sast_run["invocations"][0]["executionSuccessful"] is False
+    assert (
+        "cannot be read"
+        in sast_run["invocations"][0]["toolExecutionNotifications"][0]["message"]["text"]
+    )
+    assert secrets_run["invocations"][0]["executionSuccessful"] is False
+    assert secrets_run["results"] == []
+
+
+def test_registered_and_renders_an_empty_log_from_verdicts_alone() -> None:
+    conf = Conformance("c" * 40, NOW, "p", "0" * 64, (), ())
+    text = EXPORTERS["sarif"].render(Report(conf))
+    assert json.loads(text)["runs"] == []
+    assert list(validator().iter_errors(json.loads(text))) == []
+
+
+def test_open_threats_are_results_at_the_model_file() -> None:
+    model = {
+        "path": "threat-model.yaml",
+        "threats": [
+            {"id": "T-1", "title": "Forged image", "category": "tampering", "targets": ["C-1"]},
+            {"id": "T-2", "title": "Sniffing", "category": "information_disclosure"},
+        ],
+    }
+    statement, objects = _statement(
+        "threat_model",
+        ResultStatus.FAIL,
+        {
+            "threat-model.yaml": b"version: 1\n",
+            "threat-model.yaml.normalised.json": json.dumps(model).encode(),
+        },
+    )
+    p = statement.predicate
+    statement = Statement(
+        commit=statement.commit,
+        artifacts=statement.artifacts,
+        predicate=Predicate(
+            kind=p.kind,
+            collector=p.collector,
+            tool=Tool("sdl-tracker threat-model", "0.1.0"),
+            requirements=p.requirements,
+            result=p.result,
+            recorded_by=p.recorded_by,
+            recorded_at=p.recorded_at,
+            details={"model": "threat-model.yaml", "open": ["T-1"]},
+        ),
+    )
+    log = sarif.log(_source((statement, objects)))
+    assert list(validator().iter_errors(log)) == []
+    ((result,),) = [run["results"] for run in log["runs"]]
+    assert result["ruleId"] == "T-1" and result["level"] == "warning"
+    assert result["message"]["text"].startswith(
+        "open threat T-1 (tampering): Forged image; targets C-1"
+    )
+    location = result["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "threat-model.yaml"
