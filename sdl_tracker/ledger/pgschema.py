@@ -7,6 +7,11 @@ Everything lives in the `sdl_tracker` schema of the database the URL names::
     entries(repo, seq, hash, raw)                    entry bytes exactly as the git store has them
     objects(sha256, data)                            artifacts, stored once for the organisation
 
+Version 2 adds two partial indexes on `entries` for the organisation roll-up (`org status`): the
+gate verdicts and the waivers of each chain, picked out by a byte pattern of their canonical
+JSON (`position(pattern in raw)`, immutable, so the index needs no derived table and no
+trigger; the entry bytes stay the only source of truth and `verify` is unaffected).
+
 Triggers make `entries` and `objects` append-only and let a head only move forward onto a stored
 entry, so a mistaken `UPDATE`/`DELETE` is refused; one made behind the triggers' back (a superuser
 disabling them) is still caught by `ledger verify`, which hashes the stored bytes.
@@ -25,7 +30,7 @@ if TYPE_CHECKING:
     import psycopg
 
 SCHEMA = "sdl_tracker"
-VERSION = 1
+VERSION = 2
 _LOCK_KEY = 0x5D1_7AC4E2  # pg_advisory_xact_lock key serialising migrations
 
 _V1 = """
@@ -92,8 +97,23 @@ CREATE TRIGGER heads_no_truncate BEFORE TRUNCATE ON sdl_tracker.heads
     FOR EACH STATEMENT EXECUTE FUNCTION sdl_tracker.refuse_change();
 """
 
+#: SQL conditions selecting gate verdicts and waivers by the bytes of their canonical JSON.
+#: Queries must repeat them verbatim for the planner to use the partial indexes of version 2.
+#: They over-select at worst (the same bytes nested in some other entry's details): readers
+#: parse the entries they get and keep only real verdicts and waivers.
+GATE_RECORD = (
+    'position(\'"kind":"release_gate_record"\'::bytea in raw) > 0 '
+    'AND position(\'"collector":"gate"\'::bytea in raw) > 0'
+)
+WAIVER = 'position(\'"kind":"waiver"\'::bytea in raw) > 0'
+
+_V2 = f"""
+CREATE INDEX entries_gate_records ON sdl_tracker.entries (repo, seq) WHERE {GATE_RECORD};
+CREATE INDEX entries_waivers ON sdl_tracker.entries (repo, seq) WHERE {WAIVER};
+"""
+
 #: (version, SQL) in order; a new schema version appends one migration, never edits one.
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1),)
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2))
 
 
 def grants(appender: str = "sdl_appender", reader: str = "sdl_reader") -> str:

@@ -1,0 +1,247 @@
+"""The organisation roll-up: rows from entries (pure), the PostgreSQL reads, the export zip."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import psycopg
+import pytest
+from evidence_factory import NOW, stmt
+from helpers import make_statement
+
+from sdl_tracker import ledger, org, orgexport, orgrender
+from sdl_tracker.errors import LedgerError
+from sdl_tracker.ledger import chain, pgorg, pgschema
+from sdl_tracker.ledger.chain import Entry, Head
+from sdl_tracker.ledger.pgorg import ChainFacts
+from sdl_tracker.ledger.pgstore import PgStore
+from sdl_tracker.models import JSON, ResultStatus, Statement
+from sdl_tracker.waivers import statement as waiver_statement
+
+PRACTICES = ("SM", "SR", "SD", "SI", "SVV", "DM", "SUM", "SG")
+ADA, GRACE = "Ada Lovelace <ada@example.com>", "Grace Hopper <grace@example.com>"
+
+
+def verdict(
+    release: str | None = "v1.0",
+    *,
+    passed: bool = False,
+    statuses: JSON = None,
+    maturity: JSON = None,
+    age_days: float = 1,
+) -> Statement:
+    """A `release_gate_record` as `sdl-tracker gate` writes it (collector gate)."""
+    details: dict[str, JSON] = {
+        "release": release,
+        "commit": "c" * 40,
+        "passed": passed,
+        "policy": "iec62443-4-1",
+        "statuses": statuses
+        if statuses is not None
+        else {"SM-1": "satisfied", "SI-2": "stale", "SVV-3": "stale", "SM-4": "incomplete"},
+        "ratchet": [],
+        "waivers": [],
+    }
+    if maturity is not None:
+        details["maturity"] = maturity
+    return stmt(
+        "release_gate_record",
+        status=ResultStatus.PASS if passed else ResultStatus.FAIL,
+        details=details,
+        age_days=age_days,
+    )
+
+
+def waiver(target: str, days: float, approver: str = GRACE) -> Statement:
+    return waiver_statement(
+        target=target,
+        reason="booked <script>alert(1)</script>",
+        approver=approver,
+        requested_by=ADA,
+        expires=NOW + timedelta(days=days),
+        commit=None,
+        now=NOW - timedelta(days=3),
+    )
+
+
+def decoy(nested: dict[str, JSON]) -> Statement:
+    """An attestation whose details nest the byte patterns the indexes look for."""
+    return stmt("pentest_report", details={"copied": nested})
+
+
+def facts(repo: str, statements: list[Statement], verdict_at: int | None) -> ChainFacts:
+    entries = chain.seal(None, statements)
+    return ChainFacts(
+        repo=repo,
+        head=Head(seq=entries[-1].seq, hash=entries[-1].hash),
+        last=entries[-1],
+        verdict=entries[verdict_at] if verdict_at is not None else None,
+        waivers=tuple(e for e in entries if e.statement().predicate.kind == "waiver"),
+    )
+
+
+def test_rows_from_entries() -> None:
+    maturity: JSON = {"SG": 0, "SM": 2, "SI": 1}
+    chains = [
+        facts(
+            "widget",
+            [
+                make_statement(0),
+                verdict(maturity=maturity),
+                waiver("SVV-4", 12.5),  # listed: stops counting in 12 days
+                waiver("SI-2", 5),
+                waiver("SI-2", 300),  # SI-2 stays waived by the longer one: not listed
+                waiver("SM-9", 3, approver=ADA),  # self-approved: not a waiver
+                waiver("DM-1", -1),  # already expired: not "about to"
+            ],
+            1,
+        ),
+        facts("never-gated", [make_statement(1)], None),
+        facts("old-format", [verdict(release=None, passed=True)], 0),
+        facts("broken", [verdict(statuses={"SM-1": "great"})], 0),
+    ]
+    found = org.status(chains, ledger="pg", now=NOW, within_days=30, practices=PRACTICES)
+    rows = {r.repo: r for r in found.rows}
+    assert list(rows) == ["broken", "never-gated", "old-format", "widget"]
+    widget: Any = rows["widget"].to_json()
+    assert widget["gate"] == "failed" and widget["entries"] == 7
+    assert widget["stale"] == 2 and widget["incomplete"] == 1
+    assert widget["maturity"] == {"SM": 2, "SI": 1, "SG": 0}
+    assert [(w["target"], w["days_left"]) for w in widget["waivers_expiring"]] == [("SVV-4", 12)]
+    assert widget["last_activity"] == "2026-05-29T12:00:00Z"
+    assert rows["never-gated"].to_json()["maturity_note"] == org.NO_VERDICT
+    old = rows["old-format"].to_json()
+    assert old["gate"] == "passed" and old["maturity_note"] == org.NOT_RECORDED
+    assert rows["broken"].state == "unreadable" and "entry 1 is malformed" in rows["broken"].problem
+    totals = found.to_json()["totals"]
+    assert totals == {
+        "repositories": 4,
+        "passed": 1,
+        "failed": 1,
+        "no_verdict": 1,
+        "unreadable": 1,
+        "waivers_expiring": 1,
+    }
+    text = orgrender.table(found)
+    assert "widget: the waiver for SVV-4 (entry 3) expires on 2026-06-14 (in 12 days)" in text
+    assert "old-format: maturity levels not recorded in its verdict" in text
+    assert "| widget | failed | v1.0 | ML2 | - | - | ML1 | - | - | - | none | 2 | 1 | 1 |" in (
+        orgrender.markdown(found)
+    )
+
+
+def test_practices_named_only_by_verdicts_come_last() -> None:
+    chains = [facts("x", [verdict(maturity={"SM": 1, "ZZ": 3})], 0)]
+    found = org.status(chains, ledger="pg", now=NOW, within_days=30, practices=("SM", "SR"))
+    assert found.practices == ("SM", "SR", "ZZ")
+
+
+def _chain(url: str, repo: str, statements: list[Statement]) -> list[Entry]:
+    store = PgStore(url, repo)
+    store.create()
+    sealed = ledger.append(store, statements)
+    store.close()
+    return sealed
+
+
+def test_read_picks_the_newest_release_verdict(pg_url: str) -> None:
+    a = _chain(
+        pg_url,
+        "a",
+        [
+            verdict("v1.0"),
+            verdict("v1.1", passed=True),
+            verdict(None),  # a later gate of a commit: not a release
+            decoy({"kind": "release_gate_record", "collector": "gate", "release": "v9"}),
+            decoy({"kind": "waiver"}),
+            make_statement(3),
+        ],
+    )
+    b = _chain(pg_url, "b", [verdict(None, passed=True), verdict(None), make_statement(4)])
+    c = _chain(pg_url, "c", [make_statement(5), waiver("SVV-4", 10)])
+    _chain(pg_url, "d", [])
+    found = {f.repo: f for f in pgorg.read(pg_url)}
+    assert list(found) == ["a", "b", "c", "d"]
+    assert found["a"].verdict == a[1] and found["a"].last == a[-1]
+    assert found["a"].head == Head(seq=6, hash=a[-1].hash) and found["a"].waivers == ()
+    assert found["b"].verdict == b[1]
+    assert found["c"].verdict is None and found["c"].waivers == (c[1],)
+    assert found["d"] == ChainFacts(repo="d", head=None, last=None, verdict=None, waivers=())
+    assert [f.repo for f in pgorg.read(pg_url, ["c", "a"])] == ["a", "c"]
+    with pytest.raises(LedgerError, match="no chain for repository 'zz'"):
+        pgorg.read(pg_url, ["a", "zz"])
+
+
+def test_a_decoy_newer_than_every_verdict_falls_back(pg_url: str) -> None:
+    nested: dict[str, JSON] = {"kind": "release_gate_record", "collector": "gate", "release": "v9"}
+    sealed = _chain(pg_url, "a", [verdict(None), decoy(nested), decoy({**nested, "release": None})])
+    (found,) = pgorg.read(pg_url)
+    assert found.verdict == sealed[0]
+
+
+@pytest.mark.parametrize(
+    ("query", "index"),
+    [(pgorg._CHAINS, "entries_gate_records"), (pgorg._WAIVERS, "entries_waivers")],
+)
+def test_queries_use_the_partial_indexes(pg_url: str, query: str, index: str) -> None:
+    _chain(pg_url, "a", [verdict("v1"), waiver("SI-1", 5), make_statement(1)])
+    with psycopg.connect(pg_url) as conn:
+        conn.execute("SET enable_seqscan = off")
+        plan = conn.execute(b"EXPLAIN " + query.encode(), {"all": True, "names": []}).fetchall()
+    assert index in "\n".join(str(r[0]) for r in plan)
+
+
+def test_reading_and_migrating_a_version_1_schema(pg_url: str) -> None:
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(pgschema.MIGRATIONS[0][1].encode())
+        conn.execute(
+            "INSERT INTO sdl_tracker.schema_version (version, tool_version) VALUES (1, 'x')"
+        )
+        conn.execute(
+            f"INSERT INTO sdl_tracker.heads (repo, seq, hash) VALUES ('a', 0, '{'0' * 64}')"
+        )
+        rows = chain.seal(None, [verdict("v2"), make_statement(1)])
+        for e in rows:
+            conn.execute(
+                "INSERT INTO sdl_tracker.entries (repo, seq, hash, raw) VALUES ('a', %s, %s, %s)",
+                (e.seq, e.hash, e.raw),
+            )
+        conn.execute("UPDATE sdl_tracker.heads SET seq = 2, hash = %s", (rows[-1].hash,))
+    (found,) = pgorg.read(pg_url)  # a reader does not migrate; without the indexes it still works
+    assert found.verdict == rows[0]
+    assert ledger.verify(PgStore(pg_url, "a")).entries == 2  # the owner's session migrates
+    with psycopg.connect(pg_url) as conn:
+        versions = conn.execute("SELECT version FROM sdl_tracker.schema_version ORDER BY 1")
+        assert [v for (v,) in versions] == [1, 2]
+        names = {n for (n,) in conn.execute("SELECT indexname FROM pg_indexes")}
+    assert {"entries_gate_records", "entries_waivers"} <= names
+
+
+def test_export_escapes_and_encodes_names() -> None:
+    chains = [
+        facts("acme/widget", [verdict(maturity={"SM": 1}), waiver("SVV-4", 3)], 0),
+        facts("a/../b", [make_statement(1)], None),
+    ]
+    found = org.status(chains, ledger="pg", now=NOW, within_days=30, practices=PRACTICES)
+    data = orgexport.build(found, chains)
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    names = archive.namelist()
+    assert "repositories/acme%2Fwidget/verdict-entry.jsonl" in names
+    assert "repositories/a%2F..%2Fb/head.json" in names
+    assert all(part not in ("", ".", "..") for n in names for part in n.split("/"))
+    assert {i.date_time for i in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    html = archive.read("index.html").decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
+    assert json.loads(archive.read("MANIFEST.json"))["format"] == orgexport.FORMAT
+    assert orgexport.build(found, chains) == data
+
+
+def test_generated_at_is_the_moment_given() -> None:
+    moment = datetime(2030, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    found = org.status([], ledger="pg", now=moment, within_days=0, practices=PRACTICES)
+    assert found.to_json()["generated_at"] == "2030-01-02T03:04:05Z"
+    assert orgrender.table(found) == "no repository chains in pg"
