@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -70,12 +70,13 @@ def names() -> tuple[str, ...]:
     return tuple(_FILES)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(catalog_id: str = DEFAULT) -> Catalog:
     """Load a shipped catalogue by id, e.g. `iec62443-4-1:2018`."""
     if catalog_id not in _FILES:
         raise CatalogError(f"unknown catalogue {catalog_id!r} (known: {', '.join(_FILES)})")
-    text = resources.files("sdl_tracker").joinpath("catalogs", _FILES[catalog_id]).read_text()
+    path = resources.files("sdl_tracker") / "catalogs" / _FILES[catalog_id]
+    text = path.read_text(encoding="utf-8")
     return _from_dict(yaml.safe_load(text))
 
 

@@ -19,8 +19,8 @@ CONFIG_FILE = ".sdl-tracker.toml"
 DEFAULT_BRANCH = "sdl-ledger"
 
 #: Top-level keys and the sections later features read (validated by their owners).
-_KNOWN = {"catalog", "policy", "ledger", "collectors", "hooks", "gate", "ci", "export"}
-_LEDGER_KEYS = {"branch", "dir", "url", "remote"}
+_KNOWN = {"catalog", "policy", "ledger", "collect", "collectors", "hooks", "gate", "ci", "export"}
+_LEDGER_KEYS = {"branch", "dir", "url", "remote", "repo_name"}
 
 TEMPLATE = """\
 # sdl-tracker configuration (IEC 62443-4-1 evidence). See the README for every key.
@@ -31,6 +31,8 @@ catalog = "iec62443-4-1:2018"
 branch = "{branch}"                 # orphan branch holding the hash-chained ledger
 # dir = "/srv/sdl-ledger"           # keep the ledger in a directory instead of the branch
 # remote = "origin"                 # `sdl-tracker ci` fetches and pushes the branch here
+# url = "postgresql://sdl@db.internal/sdl"   # a central ledger on PostgreSQL instead
+# repo_name = "my-product"          # this repository's chain there (default: origin's name)
 
 [collectors]
 # Each collector has a section; see the README. For example:
@@ -52,10 +54,12 @@ class Config:
     ledger_branch: str = DEFAULT_BRANCH
     ledger_dir: Path | None = None
     ledger_url: str | None = None
+    ledger_repo_name: str | None = None
+    """This repository's chain in a central (PostgreSQL) ledger (`ledger.repo_name`)."""
     remote: str | None = None
     collectors: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    """Raw `hooks`, `gate`, `ci`, `export` tables, validated by the features that read them."""
+    """Raw `collect`, `hooks`, `gate`, `ci`, `export` tables, validated by their readers."""
 
     def collector(self, name: str) -> Mapping[str, Any]:
         return self.collectors.get(name, {})
@@ -122,9 +126,10 @@ def parse(root: Path, path: Path, table: Mapping[str, Any]) -> Config:
         ledger_branch=_str(ledger, "branch", where, "ledger.") or DEFAULT_BRANCH,
         ledger_dir=(root / ledger_dir) if ledger_dir else None,
         ledger_url=_str(ledger, "url", where, "ledger.") or None,
+        ledger_repo_name=_str(ledger, "repo_name", where, "ledger.") or None,
         remote=_str(ledger, "remote", where, "ledger.") or None,
         collectors=collectors,
-        sections={k: _table(table, k, where) for k in ("hooks", "gate", "ci", "export")},
+        sections={k: _table(table, k, where) for k in ("collect", "hooks", "gate", "ci", "export")},
     )
 
 

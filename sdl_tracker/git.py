@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Mapping, Sequence
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from sdl_tracker.errors import GitError
@@ -48,6 +49,36 @@ def out(root: Path, *args: str) -> str:
     return run(root, *args).stdout.decode("utf-8", "replace").strip()
 
 
+def stream(root: Path, *args: str, chunk: int = 1 << 18) -> Iterator[bytes]:
+    """stdout of `git -C root args...` in pieces as git writes it (GitError if it fails).
+
+    Lets a caller parse a long `git log` while git is still producing it.
+    """
+    with tempfile.TemporaryFile() as errors:  # a file, so a chatty stderr cannot block git
+        try:
+            proc = subprocess.Popen(
+                ["git", "-C", str(root), *args],
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                env={**os.environ, **_ENV},
+            )
+        except FileNotFoundError as e:
+            raise GitError(_NOT_A_REPO) from e
+        assert proc.stdout is not None
+        try:
+            while data := proc.stdout.read(chunk):
+                yield data
+        finally:
+            proc.stdout.close()
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+        if proc.returncode != 0:
+            errors.seek(0)
+            message = errors.read().decode("utf-8", "replace").strip()
+            raise GitError(f"git {' '.join(args[:2])} failed: {message}")
+
+
 def toplevel(path: Path) -> Path:
     """The work tree root containing `path`, or GitError."""
     proc = run(path, "rev-parse", "--show-toplevel", check=False)
@@ -72,6 +103,20 @@ def identity(root: Path) -> str:
             "`git config user.email EMAIL` (it is recorded with every entry)"
         )
     return f"{name} <{email}>"
+
+
+def recorder(root: Path) -> str:
+    """Who records evidence: the git identity, else the CI or login user, marked as such."""
+    try:
+        return identity(root)
+    except GitError:
+        user = (
+            os.environ.get("GITHUB_ACTOR")
+            or os.environ.get("GITLAB_USER_LOGIN")
+            or os.environ.get("USER")
+            or "unknown"
+        )
+        return f"{user} <> (no git identity configured)"
 
 
 def tree_ids(root: Path, commit: str, paths: Sequence[str]) -> dict[str, str]:

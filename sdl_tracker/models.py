@@ -95,9 +95,7 @@ class Statement:
         subjects: list[JSON] = []
         if self.commit:
             subjects.append({"name": "commit", "digest": {"gitCommit": self.commit}})
-        subjects.extend(
-            {"name": a.name, "digest": {"sha256": a.sha256}} for a in self.artifacts
-        )
+        subjects.extend({"name": a.name, "digest": {"sha256": a.sha256}} for a in self.artifacts)
         p = self.predicate
         return {
             "_type": STATEMENT_TYPE,
@@ -135,7 +133,7 @@ class Statement:
         keys = [*p.result.metrics, *p.inputs]
         if not all(k.isascii() for k in keys):
             return False
-        return not p.details or _json_simple(p.details)
+        return not p.details or _json_simple(dict(p.details))
 
     @classmethod
     def from_json(cls, data: Any) -> Statement:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TextIO
 
 _COLORS = {"red": "31", "green": "32", "yellow": "33", "blue": "34", "magenta": "35", "dim": "2"}
@@ -21,9 +22,11 @@ def set_color(mode: str) -> None:
     elif mode == "never":
         _color = False
     else:
-        _color = sys.stderr.isatty() and "NO_COLOR" not in os.environ and os.environ.get(
-            "TERM"
-        ) != "dumb"
+        _color = (
+            sys.stderr.isatty()
+            and "NO_COLOR" not in os.environ
+            and os.environ.get("TERM") != "dumb"
+        )
 
 
 def color_enabled() -> bool:
@@ -70,3 +73,37 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     lines.append("  ".join("-" * w for w in widths))
     lines.extend("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows)
     return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def progress(total: int) -> Iterator[Callable[[str], None]]:
+    """A progress bar on stderr (rich) while work runs; `advance(label)` starts the next step.
+
+    Only on a terminal: CI logs get the status lines alone.
+    """
+    if not sys.stderr.isatty():
+        yield lambda label: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    with bar:
+        task = bar.add_task("", total=total)
+        started = False
+
+        def advance(label: str) -> None:
+            nonlocal started
+            if started:
+                bar.advance(task)
+            started = True
+            bar.update(task, description=label)
+
+        yield advance
+        bar.update(task, completed=total)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sdl_tracker import config as config_mod
 from sdl_tracker import git
@@ -11,6 +12,11 @@ from sdl_tracker.config import Config
 from sdl_tracker.errors import GitError, LedgerError
 from sdl_tracker.ledger import DirStore, GitStore
 from sdl_tracker.ledger.store import Store
+
+if TYPE_CHECKING:
+    from sdl_tracker.ledger.pgstore import PgStore
+
+_PG_SCHEMES = ("postgresql://", "postgres://")
 
 
 @dataclass(frozen=True)
@@ -21,6 +27,8 @@ class Workspace:
     config: Config
     ledger_dir: Path | None = None
     ledger_url: str | None = None
+    repo_name: str | None = None
+    """The repository's chain in a central (PostgreSQL) ledger: --repo-name NAME."""
 
     def repo(self) -> Path:
         """The repository root, or GitError when the command needs one and there is none."""
@@ -31,21 +39,63 @@ class Workspace:
         return self.root
 
     def store(self) -> Store:
-        """The ledger store: --ledger URL, --ledger-dir, config `ledger.dir`/`url`, or the branch."""
+        """The store: --ledger URL, --ledger-dir, config `ledger.dir`/`url`, else the branch."""
         url = self.ledger_url or self.config.ledger_url
         if url:
-            raise LedgerError(
-                f"ledger URL {url!r}: PostgreSQL ledgers are not supported by this version; "
-                "use the git branch (default) or --ledger-dir PATH"
-            )
+            return self.pg_store(url)
+        return self.local_store()
+
+    def local_store(self) -> Store:
+        """The repository's own ledger: --ledger-dir / `ledger.dir`, else the git branch."""
         directory = self.ledger_dir or self.config.ledger_dir
         if directory is not None:
             return DirStore(directory)
         return GitStore(self.repo(), self.config.ledger_branch)
 
+    def pg_store(self, url: str | None = None) -> PgStore:
+        """This repository's chain in the PostgreSQL ledger at `url` (default: the configured)."""
+        url = url or self.ledger_url or self.config.ledger_url
+        if not url:
+            raise LedgerError(
+                "no PostgreSQL ledger URL: pass one (postgresql://USER@HOST/DBNAME) with "
+                "--to/--from, --ledger, SDL_TRACKER_LEDGER or [ledger] url"
+            )
+        if not url.startswith(_PG_SCHEMES):
+            from sdl_tracker.ledger.pgschema import redact
+
+            raise LedgerError(
+                f"ledger URL {redact(url)!r}: unsupported scheme; expected "
+                "postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME (or use --ledger-dir PATH)"
+            )
+        from sdl_tracker.ledger.pgstore import PgStore
+
+        return PgStore(url, self.chain_name())
+
+    def chain_name(self) -> str:
+        """--repo-name / `ledger.repo_name`, else origin's last path component, else the dir."""
+        name = self.repo_name or self.config.ledger_repo_name
+        if name:
+            return name
+        if self.root is None:
+            raise LedgerError(
+                "name this repository's chain in the central ledger with --repo-name NAME "
+                "(or SDL_TRACKER_REPO_NAME): there is no git repository here to take it from"
+            )
+        proc = git.run(self.root, "config", "--get", "remote.origin.url", check=False)
+        origin = proc.stdout.decode("utf-8", "replace").strip().rstrip("/")
+        if origin:
+            last = origin.rsplit("/", 1)[-1].rsplit(":", 1)[-1].removesuffix(".git")
+            if last:
+                return last
+        return self.root.name
+
 
 def open_workspace(
-    repo: Path, *, ledger_dir: Path | None = None, ledger_url: str | None = None
+    repo: Path,
+    *,
+    ledger_dir: Path | None = None,
+    ledger_url: str | None = None,
+    repo_name: str | None = None,
 ) -> Workspace:
     """Find the repository containing `repo` and load its configuration.
 
@@ -59,4 +109,6 @@ def open_workspace(
             raise
         root = None
     cfg = config_mod.load(root) if root is not None else Config(root=repo)
-    return Workspace(root=root, config=cfg, ledger_dir=ledger_dir, ledger_url=ledger_url)
+    return Workspace(
+        root=root, config=cfg, ledger_dir=ledger_dir, ledger_url=ledger_url, repo_name=repo_name
+    )

@@ -17,7 +17,8 @@ def run(*, ws: Workspace, branch: str | None, pyproject: bool) -> int:
         if pyproject:
             target = root / "pyproject.toml"
             body = "\n".join(
-                line if not line.startswith("[") or line.startswith("[tool")
+                line
+                if not line.startswith("[") or line.startswith("[tool")
                 else f"[tool.sdl-tracker.{line[1:]}"
                 for line in text.splitlines()
             )
@@ -33,6 +34,7 @@ def run(*, ws: Workspace, branch: str | None, pyproject: bool) -> int:
         config=config_mod.load(root),
         ledger_dir=ws.ledger_dir,
         ledger_url=ws.ledger_url,
+        repo_name=ws.repo_name,
     )
     store = ws.store()
     if store.create():

@@ -1,4 +1,4 @@
-"""`sdl-tracker ledger log|show|cat|verify`: read and check the ledger."""
+"""`sdl-tracker ledger log|show|cat|verify|push|pull`: read, check and replicate the ledger."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import re
 
 from sdl_tracker import ledger, output
 from sdl_tracker.errors import ChainError, InputError
+from sdl_tracker.ledger import replicate
 from sdl_tracker.ledger.chain import Entry
 from sdl_tracker.workspace import Workspace
 
@@ -83,14 +84,54 @@ def verify(*, ws: Workspace, fmt: str) -> int:
         report = ledger.verify(store)
     except ChainError as e:
         if fmt == "json":
-            output.write_json(
-                {"ok": False, "entry": e.seq, "where": e.where, "reason": e.reason}
-            )
+            output.write_json({"ok": False, "entry": e.seq, "where": e.where, "reason": e.reason})
         output.err(output.status_line(f"ledger {store.location}", "Failed", "red"))
         output.err(f"- entry {e.seq} ({e.where}): {e.reason}")
         return 1
     if fmt == "json":
         output.write_json({"ok": True, "entries": report.entries, "artifacts": report.objects})
     output.err(output.status_line(f"ledger {store.location}", "Passed", "green"))
-    output.err(f"- {report.entries} entries, {report.objects} artifacts, chain and digests verified")
+    output.err(
+        f"- {report.entries} entries, {report.objects} artifacts, chain and digests verified"
+    )
     return 0
+
+
+def push(*, ws: Workspace, url: str | None, fmt: str) -> int:
+    """Copy the repository's own ledger (git branch or directory) into PostgreSQL."""
+    result = replicate.replicate(ws.local_store(), ws.pg_store(url))
+    _replicated(result, fmt, "push", "pull --from")
+    return 0
+
+
+def pull(*, ws: Workspace, url: str | None, fmt: str) -> int:
+    """Copy this repository's chain from PostgreSQL into its own ledger."""
+    result = replicate.replicate(ws.pg_store(url), ws.local_store())
+    _replicated(result, fmt, "pull", "push --to")
+    return 0
+
+
+def _replicated(result: replicate.Replication, fmt: str, verb: str, other: str) -> None:
+    if fmt == "json":
+        output.write_json(
+            {
+                "source": result.source,
+                "target": result.target,
+                "copied": result.copied,
+                "artifacts": result.artifacts,
+                "entries": result.entries,
+                "ahead": result.ahead,
+            }
+        )
+    done = "up to date" if not result.copied else f"copied {result.copied} entries"
+    output.err(output.status_line(f"ledger {verb}: {done}", "Passed", "green"))
+    output.err(f"- from {result.source}")
+    output.err(
+        f"- to {result.target}: {result.entries} entries, {result.artifacts} artifacts sent, "
+        "both chains verified"
+    )
+    if result.ahead:
+        output.err(
+            f"- the target holds {result.ahead} entries the source lacks (left alone): "
+            f"`sdl-tracker ledger {other} URL` brings them the other way"
+        )

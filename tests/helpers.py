@@ -1,0 +1,76 @@
+"""Test helpers importable without pytest (child processes use them too)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from sdl_tracker.models import (
+    Artifact,
+    Predicate,
+    Result,
+    ResultStatus,
+    Statement,
+    Tool,
+)
+
+BASE_TIME = datetime(2024, 5, 1, 9, 30, tzinfo=timezone.utc)
+
+_KINDS = (
+    ("sast", "sast", Tool("bandit", "1.7.9"), ("SI-2", "SVV-3")),
+    ("deps", "deps", Tool("pip-audit", "2.7.3"), ("SM-9", "DM-4", "SVV-3")),
+    ("review", "review", Tool("git", "2.39.5"), ("SI-1",)),
+    ("threat_model", "record", Tool("sdl-tracker", "0.1.0"), ("SR-2", "SD-4")),
+)
+
+
+def make_statement(
+    i: int,
+    artifacts: Iterable[Artifact] = (),
+    *,
+    note: str | None = None,
+    status: ResultStatus = ResultStatus.PASS,
+) -> Statement:
+    """A realistic evidence statement (about 600 bytes of canonical JSON), varied by `i`."""
+    kind, collector, tool, requirements = _KINDS[i % len(_KINDS)]
+    commit = hashlib.sha1(f"commit {i}".encode()).hexdigest()
+    tree = hashlib.sha1(f"tree {i // 3}".encode()).hexdigest()
+    medium, low = i % 7, i % 13
+    return Statement(
+        commit=commit,
+        artifacts=tuple(artifacts),
+        predicate=Predicate(
+            kind=kind,
+            collector=collector,
+            tool=tool,
+            requirements=requirements,
+            result=Result(
+                status=status,
+                summary=f"{medium} medium, {low} low findings",
+                metrics={"medium": medium, "low": low},
+            ),
+            recorded_by="Ada Lovelace <ada@example.com>",
+            recorded_at=BASE_TIME + timedelta(seconds=i),
+            covers=("src",),
+            inputs={"tree:src": tree},
+            note=f"statement {i}" if note is None else note,
+        ),
+    )
+
+
+def git(
+    root: Path, *args: str, input: bytes | None = None, env: Mapping[str, str] | None = None
+) -> str:
+    """stdout of `git -C root args...` (checked), as text without the trailing newline."""
+    proc = subprocess.run(
+        ["git", "-C", str(root), *args],
+        input=input,
+        capture_output=True,
+        check=True,
+        env={**os.environ, **(env or {})},
+    )
+    return proc.stdout.decode().rstrip("\n")
