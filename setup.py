@@ -1,7 +1,10 @@
-"""Build hook: ship the default policies (top-level `policies/*.yaml`) inside the wheel.
+"""Build hook: ship the top-level data folders inside the wheel.
 
-The policy files live outside the package so that people read and review them as data; the
-build copies them into `sdl_tracker/policies/`, where `sdl_tracker.policy` finds them with
+- `policies/*.yaml` (the default policies) -> `sdl_tracker/policies/`;
+- `hooks/*` (the plain git hook scripts) -> `sdl_tracker/hook_scripts/`.
+
+They live outside the package so that people read and review them as data; the build copies
+them in, where `sdl_tracker.policy` and `sdl-tracker install-hooks` find them with
 importlib.resources (an editable install reads them from the source tree instead).
 Everything else about the build is in pyproject.toml.
 """
@@ -21,10 +24,15 @@ class BuildPyWithPolicies(build_py):
         super().run()
         if getattr(self, "editable_mode", False):
             return
-        target = Path(self.build_lib) / "sdl_tracker" / "policies"
-        self.mkpath(str(target))
-        for source in sorted((HERE / "policies").glob("*.yaml")):
-            self.copy_file(str(source), str(target / source.name))
+        for folder, pattern, package_dir in (
+            ("policies", "*.yaml", "policies"),
+            ("hooks", "*", "hook_scripts"),
+        ):
+            target = Path(self.build_lib) / "sdl_tracker" / package_dir
+            self.mkpath(str(target))
+            for source in sorted((HERE / folder).glob(pattern)):
+                if source.is_file():
+                    self.copy_file(str(source), str(target / source.name))
 
 
 setup(cmdclass={"build_py": BuildPyWithPolicies})

@@ -1,0 +1,176 @@
+"""Benchmark: each hook's overhead over the raw tool it wraps, and a hook's no-op start-up.
+
+    python benchmarks/hooks.py [--runs R] [--warmup W] [--files N]
+
+In a temporary git repository holding N of sdl-tracker's own Python modules (staged, as in a
+commit), in one run, each command R times after W warm-up runs (hyperfine's method: the
+median of wall-clock times of the real executables, as a git hook or pre-commit starts them):
+
+- `sdl-secrets FILES` vs `detect-secrets-hook FILES`;
+- `sdl-bandit FILES` vs `bandit -q FILES`;
+- `sdl-commit-msg MSG` vs `git interpret-trailers --parse MSG`;
+- each hook given no file it checks vs `python -c pass` (the same interpreter).
+
+Both wall-clock and CPU time (user + system of the child process) are reported; the targets
+are judged on CPU time, which the load of a shared machine does not inflate (on an idle machine
+the two agree for these single-threaded processes). The commands of a comparison run
+interleaved, so that both see the same load. Targets (issue 6): overhead = median(hook) -
+median(tool) <= 150 ms; a no-op hook <= 2x the interpreter's start-up. Exit 1 when one is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+OVERHEAD_TARGET = 0.150
+NOOP_TARGET = 2.0
+BIN = Path(sys.executable).parent
+SOURCE = Path(__file__).resolve().parents[1] / "sdl_tracker"
+IDENTITY = {
+    "GIT_AUTHOR_NAME": "Bench",
+    "GIT_AUTHOR_EMAIL": "bench@example.com",
+    "GIT_COMMITTER_NAME": "Bench",
+    "GIT_COMMITTER_EMAIL": "bench@example.com",
+}
+MESSAGE = "Tidy the collectors\n\nLonger text.\n\nSigned-off-by: Bench <bench@example.com>\n"
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name, path=str(BIN)) or shutil.which(name)
+    if found is None:
+        raise SystemExit(f"{name} is not installed: pip install -e '.[test]'")
+    return found
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Medians over the runs: wall-clock seconds, and CPU seconds (user + system) of the child."""
+
+    wall: float
+    cpu: float
+
+
+def _once(command: Sequence[str], cwd: Path, ok: Sequence[int]) -> tuple[float, float]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run(command, cwd=cwd, capture_output=True, check=False)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode not in ok:
+        raise SystemExit(
+            f"{' '.join(command[:2])}: exit {proc.returncode}\n{proc.stdout.decode()}"
+            f"{proc.stderr.decode()}"
+        )
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def _compare(
+    commands: Sequence[Sequence[str]], cwd: Path, runs: int, warmup: int, ok: Sequence[int]
+) -> list[Timing]:
+    """Time the commands *interleaved* (a b a b ...), so that both see the same machine load."""
+    samples: list[list[tuple[float, float]]] = [[] for _ in commands]
+    for i in range(warmup + runs):
+        for command, found in zip(commands, samples):
+            sample = _once(command, cwd, ok)
+            if i >= warmup:
+                found.append(sample)
+    return [
+        Timing(statistics.median(w for w, _ in found), statistics.median(c for _, c in found))
+        for found in samples
+    ]
+
+
+def _repository(root: Path, count: int) -> list[str]:
+    """A git repository with `count` of our modules staged (no ledger, no configuration)."""
+    env = {**os.environ, **IDENTITY}
+    subprocess.run(["git", "init", "-q", str(root)], check=True, env=env)
+    files = sorted(p for p in SOURCE.rglob("*.py") if p.stat().st_size > 2000)[:count]
+    names = []
+    for path in files:
+        name = path.relative_to(SOURCE.parent).as_posix()
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, root / name)
+        names.append(name)
+    (root / "README.md").write_text("# bench\n")
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True, env=env)
+    return names
+
+
+def _ms(t: Timing) -> str:
+    return f"{t.wall * 1e3:6.0f} ({t.cpu * 1e3:5.0f})"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--files", type=int, default=20)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="sdl-bench-hooks-") as tmp:
+        root = Path(tmp) / "repo"
+        files = _repository(root, args.files)
+        (root.parent / "MSG").write_text(MESSAGE)
+        msg = str(root.parent / "MSG")
+
+        def t(*commands: Sequence[str], ok: Sequence[int] = (0, 1)) -> list[Timing]:
+            return _compare(commands, root, args.runs, args.warmup, ok)
+
+        pairs = [
+            ("sdl-secrets", [_tool("sdl-secrets"), *files], [_tool("detect-secrets-hook"), *files]),
+            ("sdl-bandit", [_tool("sdl-bandit"), *files], [_tool("bandit"), "-q", *files]),
+            (
+                "sdl-commit-msg",
+                [_tool("sdl-commit-msg"), msg],
+                ["git", "interpret-trailers", "--parse", msg],
+            ),
+        ]
+        python_pass = [sys.executable, "-c", "pass"]
+        noops = [
+            ("sdl-secrets (no files)", [_tool("sdl-secrets")]),
+            ("sdl-bandit (README.md)", [_tool("sdl-bandit"), "README.md"]),
+            ("sdl-sbom (no manifest)", [_tool("sdl-sbom"), *files]),
+            ("sdl-threat-model (no files)", [_tool("sdl-threat-model")]),
+            ("sdl-gate (no tag pushed)", [_tool("sdl-gate"), "--ref", "refs/heads/main"]),
+        ]
+        print(
+            f"{len(files)} files; medians of {args.runs} interleaved runs after {args.warmup} "
+            "warm-up runs; wall-clock ms (CPU ms = user + system); targets on CPU time"
+        )
+        print(f"{'hook':28} {'hook':>15} {'tool':>15} {'overhead':>15}  target")
+        missed = 0
+        for name, hook, tool in pairs:
+            mine, theirs = t(hook, tool)
+            over = Timing(mine.wall - theirs.wall, mine.cpu - theirs.cpu)
+            ok = over.cpu <= OVERHEAD_TARGET
+            missed += not ok
+            print(
+                f"{name:28} {_ms(mine)} {_ms(theirs)} {_ms(over)}  "
+                f"<= {OVERHEAD_TARGET * 1e3:.0f} {'ok' if ok else 'MISSED'}"
+            )
+        print(f"\n{'no-op':28} {'hook':>15} {'python -c pass':>15} {'ratio':>15}  target")
+        for name, hook in noops:
+            mine, python = t(hook, python_pass, ok=(0,))
+            ratio = mine.cpu / python.cpu
+            ok = ratio <= NOOP_TARGET
+            missed += not ok
+            print(
+                f"{name:28} {_ms(mine)} {_ms(python)} {mine.wall / python.wall:6.2f} "
+                f"({ratio:5.2f})  <= {NOOP_TARGET:.1f}x {'ok' if ok else 'MISSED'}"
+            )
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,137 @@
+"""Share the ledger branch through a git remote: fetch, reconcile, push.
+
+Two CI jobs may append to their own copies of the branch at the same time. Whoever pushes
+second is rejected (never force); it fetches the remote head, *replays* its local-only entries
+on top of it — the same statements, re-chained with new sequence numbers and hashes — and
+pushes again. Entries that were already pushed are never rewritten.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sdl_tracker import git
+from sdl_tracker.errors import GitError, LedgerError
+from sdl_tracker.ledger import append, entries
+from sdl_tracker.ledger.chain import Entry
+from sdl_tracker.ledger.gitstore import GitStore
+
+_PUSH_ATTEMPTS = 10
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    fetched: int
+    """Entries the remote had that the local branch did not."""
+    replayed: int
+    """Local-only entries re-chained on top of the remote head."""
+    pushed: bool
+
+
+def _remote_ref(store: GitStore, remote: str) -> str:
+    return f"refs/sdl-tracker/remotes/{remote}/{store.branch}"
+
+
+def fetch(store: GitStore, remote: str) -> str | None:
+    """Fetch the remote's ledger branch into a private ref; its commit id, or None if absent."""
+    ref = _remote_ref(store, remote)
+    proc = git.run(
+        store.root,
+        "fetch",
+        "--quiet",
+        "--no-tags",
+        remote,
+        f"+refs/heads/{store.branch}:{ref}",
+        check=False,
+    )
+    if proc.returncode != 0:
+        message = proc.stderr.decode("utf-8", "replace").strip()
+        if "couldn't find remote ref" in message:
+            git.run(store.root, "update-ref", "-d", ref, check=False)
+            return None
+        raise GitError(f"git fetch {remote} {store.branch} failed: {message}")
+    return git.resolve(store.root, ref)
+
+
+def reconcile(store: GitStore, remote_commit: str | None) -> tuple[int, int]:
+    """Make the local branch contain the remote's entries, then its own local-only ones.
+
+    Returns (entries taken from the remote, local entries replayed on top of it).
+    """
+    if remote_commit is None:
+        return 0, 0
+    local_commit = git.resolve(store.root, store.ref)
+    if local_commit is None:
+        git.run(store.root, "update-ref", store.ref, remote_commit, "0" * 40)
+        return len(list(entries(_at(store, remote_commit)))), 0
+    if local_commit == remote_commit or _is_ancestor(store.root, remote_commit, local_commit):
+        return 0, 0
+    remote = _at(store, remote_commit)
+    remote_entries = list(entries(remote))
+    local_entries = list(entries(store))
+    if _is_ancestor(store.root, local_commit, remote_commit):
+        git.run(store.root, "update-ref", store.ref, remote_commit, local_commit)
+        return len(remote_entries) - len(local_entries), 0
+    shared = _common_prefix(local_entries, remote_entries)
+    local_only = local_entries[shared:]
+    objects = _objects(store, local_only)
+    # Re-chain on the remote head: move our branch to the remote commit, then append.
+    git.run(store.root, "update-ref", store.ref, remote_commit, local_commit)
+    append(store, [e.statement() for e in local_only], objects)
+    return len(remote_entries) - shared, len(local_only)
+
+
+def push(store: GitStore, remote: str) -> SyncResult:
+    """Push the branch; on rejection fetch, replay and retry. Never forces."""
+    fetched = replayed = 0
+    for _ in range(_PUSH_ATTEMPTS):
+        got, moved = reconcile(store, fetch(store, remote))
+        fetched, replayed = fetched + got, replayed + moved
+        proc = git.run(
+            store.root,
+            "push",
+            "--quiet",
+            "--porcelain",
+            remote,
+            f"{store.ref}:refs/heads/{store.branch}",
+            check=False,
+        )
+        if proc.returncode == 0:
+            return SyncResult(fetched=fetched, replayed=replayed, pushed=True)
+        text = (proc.stdout + proc.stderr).decode("utf-8", "replace")
+        if "rejected" not in text and "fetch first" not in text and "non-fast-forward" not in text:
+            raise GitError(f"git push {remote} {store.branch} failed: {text.strip()}")
+    raise LedgerError(
+        f"could not push {store.branch} to {remote} after {_PUSH_ATTEMPTS} attempts: "
+        "another writer keeps moving it; run `sdl-tracker ci` again"
+    )
+
+
+def _at(store: GitStore, commit: str) -> GitStore:
+    """A read-only view of the ledger as of `commit`."""
+    return GitStore(store.root, store.branch, at=commit)
+
+
+def _is_ancestor(root: Path, a: str, b: str) -> bool:
+    return git.run(root, "merge-base", "--is-ancestor", a, b, check=False).returncode == 0
+
+
+def _common_prefix(local: list[Entry], remote: list[Entry]) -> int:
+    shared = 0
+    for mine, theirs in zip(local, remote):
+        if mine.hash != theirs.hash:
+            break
+        shared += 1
+    return shared
+
+
+def _objects(store: GitStore, chosen: list[Entry]) -> dict[str, bytes]:
+    objects = {}
+    for entry in chosen:
+        for sha in entry.objects:
+            data = store.read_object(sha)
+            if data is None:
+                raise LedgerError(f"entry {entry.seq}: artifact sha256:{sha} missing locally")
+            objects[sha] = data
+    return objects

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+from . import framework
+from .scenarios import SCENARIOS
+
+
+@pytest.fixture(scope="session")
+def framework_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, framework.Run]]:
+    """Every scenario of scenarios.py run through `pre-commit try-repo`, once per test run.
+
+    One PRE_COMMIT_HOME and one wheelhouse are shared by all runs (see framework.py for why
+    try-repo still builds an environment per run). Under pytest-xdist the first worker that
+    needs the runs makes them and the others read its results (a file lock in the run's
+    shared temporary directory), instead of every worker building eight environments.
+    """
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the run's directory, common to its workers
+    results = shared / "pre-commit-framework-runs.json"
+    with open(shared / "pre-commit-framework-runs.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not results.is_file():
+            runs = _make_runs(tmp_path_factory)
+            data = {name: {**asdict(r), "repo": str(r.repo)} for name, r in runs.items()}
+            results.write_text(json.dumps(data))
+    data = json.loads(results.read_text())
+    yield {
+        name: framework.Run(Path(r["repo"]), r["returncode"], r["output"])
+        for name, r in data.items()
+    }
+
+
+def _make_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, framework.Run]:
+    home = tmp_path_factory.mktemp("pre-commit-home")
+    env = framework.git_env(home)
+    hooks_repo = framework.snapshot(home / "sdl-tracker", env)
+    wheels = framework.wheelhouse(hooks_repo, home / "wheels")
+    run_env = framework.framework_env(home, wheels)
+    calls = {name: build(home / "scenarios", env) for name, build in SCENARIOS.items()}
+    try:
+        return framework.run_all(hooks_repo, calls, run_env)
+    finally:
+        framework.cleanup(run_env)
