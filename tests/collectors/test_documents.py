@@ -9,7 +9,10 @@ from helpers import git
 from sdl_tracker import ledger
 from sdl_tracker.main import main
 
-SECURITY_MD = "# Security\n\n## Reporting a vulnerability\nmail psirt@example.com\n\n## Disclosure policy\n90 days\n"
+SECURITY_MD = (
+    "# Security\n\n## Reporting a vulnerability\nmail psirt@example.com\n\n"
+    "## Disclosure policy\n90 days\n"
+)
 
 
 def _commit(repo: Path, files: dict[str, str], message: str, *trailers: str) -> None:

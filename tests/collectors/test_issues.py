@@ -154,7 +154,8 @@ def test_patch_sla_configurable(repo: Path, capsys: pytest.CaptureFixture[str]) 
         ),
         (
             "d.yaml",
-            "id: X\ntitle: t\nreceived: 2026-01-01\nstatus: received\nassessment:\n  cvss: CVSS:3.1/AV:Q\n",
+            "id: X\ntitle: t\nreceived: 2026-01-01\nstatus: received\n"
+            "assessment:\n  cvss: CVSS:3.1/AV:Q\n",
             "assessment.cvss: not a valid CVSS",
         ),
         (
