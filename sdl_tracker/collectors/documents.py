@@ -24,9 +24,22 @@ from sdl_tracker.errors import InputError
 from sdl_tracker.models import Result, ResultStatus, Tool
 
 NAME = "documents"
-PROVIDES = ("SM-1", "SM-2", "SI-2", "DM-1", "DM-5", "SUM-2", "SUM-4", "SUM-5") + tuple(
-    f"SG-{n}" for n in range(1, 8)
-)
+PROVIDES = (
+    "SM-1",
+    "SM-2",
+    "SR-1",
+    "SR-3",
+    "SR-4",
+    "SD-1",
+    "SD-2",
+    "SD-4",
+    "SI-2",
+    "SVV-1",
+    "DM-1",
+    "DM-5",
+    "SUM-4",
+    "SUM-5",
+) + tuple(f"SG-{n}" for n in range(1, 8))
 _TOOL = Tool(name="sdl-tracker documents", version=__version__)
 _REVIEW_KEYS = ("reviewed-by", "acked-by", "approved-by", "security-reviewed-by")
 _PR_SUBJECT = re.compile(r"\(#\d+\)\s*$")
@@ -55,6 +68,20 @@ DEFAULTS = (
     DocSpec("codeowners", ("CODEOWNERS", ".github/CODEOWNERS", "docs/CODEOWNERS"), (), ("SM-2",)),
     DocSpec("document:coding_standard", ("docs/coding-standard.md",), (), ("SI-2",)),
     DocSpec("document:security_context", ("docs/security-context.md",), (), ("SR-1",)),
+    DocSpec(
+        "document:security_requirements",
+        ("security-requirements.yaml", "docs/security-requirements.md"),
+        (),
+        ("SR-3", "SR-4"),
+    ),
+    DocSpec(
+        "document:security_architecture",
+        ("docs/security-architecture.md", "docs/architecture.md"),
+        (),
+        ("SD-1", "SD-2"),
+    ),
+    DocSpec("document:secure_design_guidelines", ("docs/secure-design.md",), (), ("SD-4",)),
+    DocSpec("document:test_plan", ("docs/test-plan.md",), (), ("SVV-1",)),
     DocSpec("document:defense_in_depth_guide", ("docs/defense-in-depth.md",), (), ("SG-1",)),
     DocSpec("document:environment_requirements", ("docs/environment.md",), (), ("SG-2",)),
     DocSpec("document:hardening_guide", ("docs/hardening.md",), (), ("SG-3",)),

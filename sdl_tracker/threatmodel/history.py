@@ -35,16 +35,32 @@ def history(root: Path, head: str, model: str, owned: Sequence[str]) -> History:
     committed_at = datetime.fromtimestamp(int(stamp), tz=timezone.utc)
     changed: tuple[str, ...] = ()
     if owned:
-        names = git.out(
+        # Not git.out: str.strip() counts the \x1c-\x1f separators as white space.
+        log = git.run(
             root,
             *_QUOTE,
             "log",
             "--no-renames",
-            "--format=",
+            "--format=%x1e%(trailers:key=Threat-Model,valueonly,separator=%x1f)%x1d",
             "--name-only",
             f"{commit}..{head}",
             "--",
             *(f":(glob){p}" for p in owned),
-        )
-        changed = tuple(sorted({n for n in names.splitlines() if n and n != model}))
+        ).stdout.decode("utf-8", "replace")
+        changed = tuple(sorted(set(_unjustified(log)) - {model}))
     return History(commit, committed_at, dirty, changed)
+
+
+def _unjustified(log: str) -> list[str]:
+    """Changed files of the commits that do not say `Threat-Model: unchanged <reason>`.
+
+    The sdl-commit-msg hook asks for that trailer when owned files change without the model;
+    a commit carrying it has been judged not to affect the model, so it does not make it stale.
+    """
+    names = []
+    for record in log.split("\x1e"):
+        trailers, _, files = record.partition("\x1d")
+        if any(v.strip().lower().startswith("unchanged") for v in trailers.split("\x1f")):
+            continue
+        names.extend(n for n in files.splitlines() if n)
+    return names

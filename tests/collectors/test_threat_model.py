@@ -120,6 +120,24 @@ def test_owned_file_changed_after_the_model_is_stale(
     assert st["predicate"]["result"]["status"] == "pass"
 
 
+def test_a_justified_unchanged_model_is_not_made_stale(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A commit saying `Threat-Model: unchanged <reason>` (what sdl-commit-msg asks for) does
+    not make the model stale; one without it does."""
+    _commit(repo, {"threat-model.yaml": MODEL}, "model", days_ago=2)
+    _commit(
+        repo,
+        {"src/agent/install.py": "x = 2\n"},
+        "rename a variable\n\nThreat-Model: unchanged, a refactoring with no new data flow",
+    )
+    (st,) = _collect(repo, capsys)
+    assert st["predicate"]["result"]["status"] == "pass", st["predicate"]["result"]["summary"]
+    _commit(repo, {"src/agent/net.py": "y = 1\n"}, "open a socket")
+    (st,) = _collect(repo, capsys)
+    assert st["predicate"]["details"]["stale_files"] == ["src/agent/net.py"]
+
+
 def test_an_old_model_is_stale(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _commit(repo, {"threat-model.yaml": MODEL}, "model", days_ago=400)
     (st,) = _collect(repo, capsys)
