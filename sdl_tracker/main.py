@@ -125,6 +125,8 @@ def _ledger(args: argparse.Namespace) -> int:
         return ledger.push(ws=ws, url=args.to, fmt=args.format)
     if args.ledger_command == "pull":
         return ledger.pull(ws=ws, url=args.source, fmt=args.format)
+    if args.ledger_command == "sync":
+        return ledger.sync(ws=ws, remote=args.remote)
     return ledger.verify(ws=ws, fmt=args.format)
 
 
@@ -346,6 +348,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--from", dest="source", metavar="URL", help="postgresql://… (default: --ledger)"
     )
     _format(q)
+    _common(q)
+    q = lsub.add_parser(
+        "sync",
+        help="share the ledger branch through a git remote: fetch, replay local entries, push",
+    )
+    q.add_argument(
+        "--remote",
+        default=os.environ.get("SDL_TRACKER_REMOTE"),
+        help="the git remote (default: [ledger] remote, else origin)",
+    )
     _common(q)
     p.set_defaults(handler=_ledger)
 

@@ -27,6 +27,7 @@ NAME = "documents"
 PROVIDES = (
     "SM-1",
     "SM-2",
+    "SM-8",
     "SR-1",
     "SR-3",
     "SR-4",
@@ -67,6 +68,7 @@ DEFAULTS = (
     DocSpec("document:roles_responsibilities", ("docs/roles.md",), ("role",), ("SM-2",)),
     DocSpec("codeowners", ("CODEOWNERS", ".github/CODEOWNERS", "docs/CODEOWNERS"), (), ("SM-2",)),
     DocSpec("document:coding_standard", ("docs/coding-standard.md",), (), ("SI-2",)),
+    DocSpec("document:key_management_procedure", ("docs/key-management.md",), (), ("SM-8",)),
     DocSpec("document:security_context", ("docs/security-context.md",), (), ("SR-1",)),
     DocSpec(
         "document:security_requirements",

@@ -18,11 +18,13 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from sdl_tracker import output
+from sdl_tracker import git, ledger, output
 from sdl_tracker.commands import collect, export, gate
 from sdl_tracker.errors import InputError
 from sdl_tracker.ledger import sync
 from sdl_tracker.ledger.gitstore import GitStore
+from sdl_tracker.ledger.store import Store
+from sdl_tracker.models import ResultStatus
 from sdl_tracker.workspace import Workspace
 
 
@@ -64,6 +66,9 @@ def run(
         output.err(f"ledger: appending straight to {store.location}")
     options = {"release": release} if release else {}
     collect.run(ws=ws, only=(), from_report=None, options=options, force=False, fmt="text")
+    bypassed = _bypassed(store, ws.repo())
+    for line in bypassed:
+        output.err(output.paint(line, "yellow"))
     summary = out / "summary.md"
     code = gate.run(
         ws=ws,
@@ -78,6 +83,7 @@ def run(
         try:
             with open(step_summary, "a", encoding="utf-8") as f:
                 f.write(summary.read_text(encoding="utf-8") + "\n")
+                f.writelines(f"- {line}\n" for line in bypassed)
         except OSError as e:
             raise InputError(
                 f"GITHUB_STEP_SUMMARY={step_summary}: cannot append ({e.strerror})"
@@ -104,3 +110,24 @@ def run(
             )
         )
     return code
+
+
+def _bypassed(store: Store, root: Path) -> list[str]:
+    """Commits of HEAD's history whose hooks were bypassed, as the sdl-record hook recorded them.
+
+    Developers share those records with `sdl-tracker ledger sync`; a bypass later fixed by a
+    commit whose hooks ran is still listed: the bypassed commit itself was not checked.
+    """
+    found = []
+    for entry in ledger.entries(store):
+        st = entry.statement()
+        p = st.predicate
+        if p.kind != "hook_run" or p.result.status is not ResultStatus.FAIL or not st.commit:
+            continue
+        ancestor = git.run(root, "merge-base", "--is-ancestor", st.commit, "HEAD", check=False)
+        if ancestor.returncode == 0:
+            found.append(
+                f"hooks bypassed on {st.commit[:10]} by {p.recorded_by} (ledger entry "
+                f"{entry.seq}): review that commit's secrets, bandit and trailer checks"
+            )
+    return found

@@ -1,4 +1,4 @@
-"""`sdl-tracker ledger log|show|cat|verify|push|pull`: read, check and replicate the ledger."""
+"""`sdl-tracker ledger log|show|cat|verify|push|pull|sync`: read, check and share the ledger."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import re
 from sdl_tracker import ledger, output
 from sdl_tracker.errors import ChainError, InputError
 from sdl_tracker.ledger import replicate
+from sdl_tracker.ledger import sync as sync_mod
 from sdl_tracker.ledger.chain import Entry
+from sdl_tracker.ledger.gitstore import GitStore
 from sdl_tracker.workspace import Workspace
 
 _SHA256 = re.compile(r"^(sha256:)?([0-9a-f]{64})$")
@@ -135,3 +137,21 @@ def _replicated(result: replicate.Replication, fmt: str, verb: str, other: str) 
             f"- the target holds {result.ahead} entries the source lacks (left alone): "
             f"`sdl-tracker ledger {other} URL` brings them the other way"
         )
+
+
+def sync(*, ws: Workspace, remote: str | None) -> int:
+    """Fetch the remote's ledger branch, replay local-only entries on top, push (never force).
+
+    Developers run it to share what their hooks recorded (e.g. `hook_run` entries of commits
+    made with --no-verify) with CI.
+    """
+    store = ws.store()
+    if not isinstance(store, GitStore):
+        raise InputError(f"{store.location} is not a git branch: nothing to sync with a remote")
+    name = remote or ws.config.remote or "origin"
+    result = sync_mod.push(store, name)
+    output.err(
+        f"ledger: {store.branch} synced with {name}: {result.fetched} entries fetched, "
+        f"{result.replayed} local entries replayed on top, pushed"
+    )
+    return 0

@@ -57,7 +57,7 @@ def _unjustified(log: str) -> list[str]:
     The sdl-commit-msg hook asks for that trailer when owned files change without the model;
     a commit carrying it has been judged not to affect the model, so it does not make it stale.
     """
-    names = []
+    names: list[str] = []
     for record in log.split("\x1e"):
         trailers, _, files = record.partition("\x1d")
         if any(v.strip().lower().startswith("unchanged") for v in trailers.split("\x1f")):

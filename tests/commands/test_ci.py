@@ -182,3 +182,43 @@ def test_ci_in_a_subprocess_uses_the_environment_default(remote: Path) -> None:
         text=True,
     )
     assert proc.returncode == 1 and "ledger: pushed sdl-ledger to origin" in proc.stderr
+
+
+def test_ci_lists_commits_whose_hooks_were_bypassed(
+    remote: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A developer's sdl-record entry for a --no-verify commit, shared with `ledger sync`,
+    is listed by the next CI run."""
+    from datetime import datetime, timezone
+
+    from sdl_tracker.models import Predicate, Result, ResultStatus, Statement, Tool
+
+    dev = clone(remote, "dev")
+    assert main(["init", "--repo", str(dev)]) == 0
+    (dev / "notes.txt").write_text("quick fix\n")
+    git(dev, "add", "notes.txt")
+    git(dev, "commit", "-q", "--no-verify", "-m", "quick fix")
+    git(dev, "push", "-q", "origin", "main")
+    bypassed = git(dev, "rev-parse", "HEAD")
+    record = Statement(
+        commit=bypassed,
+        artifacts=(),
+        predicate=Predicate(
+            kind="hook_run",
+            collector="hooks",
+            tool=Tool("sdl-tracker hooks", "0.1.0"),
+            requirements=("SM-1", "SI-2"),
+            result=Result(ResultStatus.FAIL, "hooks were bypassed", {"hooks_ran": 0}),
+            recorded_by="Job dev <dev@ci.example.com>",
+            recorded_at=datetime.now(timezone.utc),
+        ),
+    )
+    ledger.append(GitStore(dev), [record])
+    assert main(["ledger", "sync", "--remote", "origin", "--repo", str(dev)]) == 0
+    job = clone(remote, "job")
+    capsys.readouterr()
+    code = main(["ci", "--remote", "origin", "--out", str(job / "reports"), "--repo", str(job)])
+    assert code == 1  # the gate: most requirements have no evidence here
+    err = capsys.readouterr().err
+    assert f"hooks bypassed on {bypassed[:10]} by Job dev <dev@ci.example.com>" in err
+    assert ("Job dev <dev@ci.example.com>", "hook_run") in remote_entries(remote)
