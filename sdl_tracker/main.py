@@ -168,6 +168,17 @@ def _sbom(args: argparse.Namespace) -> int:
     return sbom.diff(ws=_workspace(args), ref1=args.ref1, ref2=args.ref2, fmt=args.format)
 
 
+def _sign_arg(parser: argparse.ArgumentParser, text: str) -> None:
+    env = os.environ.get("SDL_TRACKER_SIGNING_KEY")
+    parser.add_argument(
+        "--sign",
+        type=Path,
+        metavar="KEYFILE",
+        default=Path(env) if env else None,
+        help=f"{text} (env SDL_TRACKER_SIGNING_KEY)",
+    )
+
+
 def _policy_arg(parser: argparse.ArgumentParser) -> None:
     env = os.environ.get("SDL_TRACKER_POLICY")
     parser.add_argument(
@@ -494,26 +505,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=Path("sdl-reports"),
         help="directory for junit.xml and summary.md (default sdl-reports)",
     )
-    p.add_argument(
-        "--policy",
-        type=Path,
-        default=Path(os.environ["SDL_TRACKER_POLICY"])
-        if os.environ.get("SDL_TRACKER_POLICY")
-        else None,
-        help="policy file (default: the configuration's, else the shipped iec62443-4-1)",
-    )
+    _policy_arg(p)
     p.add_argument(
         "--ratchet", action="store_true", help="also fail when worse than the previous release"
     )
-    p.add_argument(
-        "--sign",
-        type=Path,
-        metavar="KEYFILE",
-        default=Path(os.environ["SDL_TRACKER_SIGNING_KEY"])
-        if os.environ.get("SDL_TRACKER_SIGNING_KEY")
-        else None,
-        help="with --release: sign the evidence package (env SDL_TRACKER_SIGNING_KEY)",
-    )
+    _sign_arg(p, "with --release: sign the evidence package")
     _common(p)
     p.set_defaults(handler=_ci)
 
@@ -567,16 +563,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="zip",
         help="zip: the whole package (default); html, oscal, sarif, json: one view",
     )
-    p.add_argument(
-        "--sign",
-        type=Path,
-        metavar="KEYFILE",
-        default=Path(os.environ["SDL_TRACKER_SIGNING_KEY"])
-        if os.environ.get("SDL_TRACKER_SIGNING_KEY")
-        else None,
-        help="sign the package with this Ed25519 private key from `keygen` "
-        "(env SDL_TRACKER_SIGNING_KEY)",
-    )
+    _sign_arg(p, "sign the package with this Ed25519 private key from `keygen`")
     _policy_arg(p)
     _common(p)
     p.set_defaults(handler=_export)
