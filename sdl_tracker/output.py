@@ -29,10 +29,6 @@ def set_color(mode: str) -> None:
         )
 
 
-def color_enabled() -> bool:
-    return _color
-
-
 def paint(text: str, color: str) -> str:
     return f"\033[{_COLORS[color]}m{text}\033[0m" if _color and color in _COLORS else text
 
