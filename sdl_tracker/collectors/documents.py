@@ -12,13 +12,12 @@ and `requirements`, or adds a document. A default document that is absent yields
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sdl_tracker import __version__, git
+from sdl_tracker import __version__, git, history, reviews
 from sdl_tracker.collectors.base import Context, Evidence
 from sdl_tracker.errors import InputError
 from sdl_tracker.models import Result, ResultStatus, Tool
@@ -42,9 +41,6 @@ PROVIDES = (
     "SUM-5",
 ) + tuple(f"SG-{n}" for n in range(1, 8))
 _TOOL = Tool(name="sdl-tracker documents", version=__version__)
-_REVIEW_KEYS = ("reviewed-by", "acked-by", "approved-by", "security-reviewed-by")
-_PR_SUBJECT = re.compile(r"\(#\d+\)\s*$")
-_EMAIL = re.compile(r"<([^>]+)>")
 
 
 @dataclass(frozen=True)
@@ -241,53 +237,63 @@ class _Change:
 
 
 def _last_change(root: Path, path: str) -> _Change | None:
+    """The commit that last changed `path`, judged by the review collector's definitions.
+
+    Reviewed: a reviewer trailer naming someone other than the author and every co-author
+    (after `.mailmap`), or brought in by a pull/merge request (squash-merged, or case a).
+    """
     from datetime import datetime
 
-    fmt = "%H%x1f%aE%x1f%cI%x1f%cE%x1f%s%x1f%(trailers:unfold,only)"
-    out = git.run(root, "log", "-1", f"--format={fmt}", "--", path).stdout
-    if not out.strip():
+    commit = git.out(root, "log", "-1", "--format=%H", "--", path)
+    if not commit:
         return None
-    commit, author, when, committer, subject, trailers = (
-        out.decode("utf-8", "replace").rstrip("\n").split("\x1f")
+    parents = git.out(root, "rev-parse", f"{commit}^@").split()
+    rng = history.Range(
+        head=commit, base=parents[0] if parents else None, base_ref=None, how="since"
     )
-    reviewers = tuple(
-        line.split(":", 1)[1].strip()
-        for line in trailers.splitlines()
-        if line.split(":", 1)[0].strip().lower() in _REVIEW_KEYS
-    )
-    emails = {m.lower() for r in reviewers for m in _EMAIL.findall(r)}
-    independent = bool(emails - {author.lower()})
-    squash_pr = bool(_PR_SUBJECT.search(subject)) and committer.lower() == "noreply@github.com"
+    (c,) = [c for c in history.read(root, rng) if c.id == commit]
+    values = {v for k, v in c.trailers if k in reviews.REVIEW_KEYS or k == "co-authored-by"}
+    (judged,) = reviews.classify([c], history.mailmap(root, values), reviews.Settings())
+    when = git.out(root, "log", "-1", "--format=%cI", commit)
+    reviewers = tuple(v for k, v in c.trailers if k in reviews.REVIEW_KEYS)
     return _Change(
         commit=commit,
-        author=author,
+        author=c.author_email,
         when=datetime.fromisoformat(when),
         reviewers=reviewers,
-        reviewed=independent or squash_pr or _merged_by_pr(root, commit),
+        reviewed=judged.independent or judged.pr_merged or _merged_by_pr(root, c),
     )
 
 
-def _merged_by_pr(root: Path, commit: str) -> bool:
-    """Whether a merge of a pull/merge request brought `commit` in (first such merge)."""
+def _merged_by_pr(root: Path, commit: history.Commit) -> bool:
+    """Case (a): the first merge on the way to HEAD names a pull/merge request (which counts as
+    a review, relying on the forge's branch protection, as `pr_merge_counts_as_review`)."""
     out = git.run(
         root,
         "log",
         "--merges",
         "--ancestry-path",
         "--reverse",
-        "--format=%H%x1f%aE%x1f%B%x1e",
-        f"{commit}..HEAD",
+        "--format=%H%x1f%aE%x1f%s%x1f%b%x1e",
+        f"{commit.id}..HEAD",
         check=False,
     ).stdout.decode("utf-8", "replace")
-    for record in out.split("\x1e"):
-        if record.strip():
-            message = record.split("\x1f", 2)[2]
-            return bool(
-                re.search(r"^Merge pull request #\d+", message, re.M)
-                or "See merge request" in message
-                or _PR_SUBJECT.search(message.splitlines()[0] if message else "")
-            )
-    return False
+    record = out.split("\x1e", 1)[0]
+    if not record.strip():
+        return False
+    merge_id, author, subject, body = record.strip("\n").split("\x1f", 3)
+    merge = history.Commit(
+        id=merge_id,
+        parents=(),
+        author_name="",
+        author_email=author.lower(),
+        committer_email="",
+        trailers=(),
+        subject=subject,
+        body=body,
+        paths=(),
+    )
+    return reviews.merge_request(merge) is not None
 
 
 __all__: Sequence[str] = ("NAME", "PROVIDES", "collect", "inputs")

@@ -126,3 +126,31 @@ def test_bad_configuration_is_exit_2_and_nothing_appended(
     assert main(["collect", "--only", "documents", "--repo", str(repo)]) == 2
     assert "sections: expected a list of strings" in capsys.readouterr().err
     assert list(ledger.entries(ledger.GitStore(repo))) == []
+
+
+@pytest.mark.parametrize(
+    ("trailers", "mailmap", "reviewed"),
+    [
+        # the reviewer co-wrote the change: not independent
+        (("Co-authored-by: Bob <bob@example.com>", "Reviewed-by: Bob <bob@example.com>"), "", 0),
+        # .mailmap says the reviewer's address is the author's own
+        (
+            ("Reviewed-by: Ada L <ada@home.example>",),
+            "Ada Lovelace <ada@example.com> <ada@home.example>\n",
+            0,
+        ),
+        (("Reviewed-by: Bob <bob@example.com>",), "", 1),
+    ],
+)
+def test_review_trail_uses_the_review_collectors_definitions(
+    repo: Path,
+    capsys: pytest.CaptureFixture[str],
+    trailers: tuple[str, ...],
+    mailmap: str,
+    reviewed: int,
+) -> None:
+    if mailmap:
+        _commit(repo, {".mailmap": mailmap}, "mailmap")
+    _commit(repo, {"SECURITY.md": SECURITY_MD}, "security policy", "\n".join(trailers))
+    (pred,) = _collect(repo, capsys)
+    assert pred["result"]["metrics"]["reviewed"] == reviewed
