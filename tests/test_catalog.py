@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sdl_tracker import catalog
+from sdl_tracker.errors import CatalogError
+
+REFERENCE = (
+    Path(__file__).resolve().parents[2] / "shared" / "reference" / "iec62443-4-1-catalog.yaml"
+)
+
+EXPECTED = (
+    [f"SM-{n}" for n in range(1, 14)]
+    + [f"SR-{n}" for n in range(1, 6)]
+    + [f"SD-{n}" for n in range(1, 5)]
+    + [f"SI-{n}" for n in range(1, 3)]
+    + [f"SVV-{n}" for n in range(1, 6)]
+    + [f"DM-{n}" for n in range(1, 7)]
+    + [f"SUM-{n}" for n in range(1, 6)]
+    + [f"SG-{n}" for n in range(1, 8)]
+)
+
+
+def test_exactly_the_47_requirements_in_8_practices_in_order() -> None:
+    cat = catalog.load()
+    assert cat.id == "iec62443-4-1:2018"
+    assert list(cat.ids()) == EXPECTED
+    assert len(cat.requirements) == 47
+    assert [p.id for p in cat.practices] == ["SM", "SR", "SD", "SI", "SVV", "DM", "SUM", "SG"]
+    assert [len(cat.in_practice(p.id)) for p in cat.practices] == [13, 5, 4, 2, 5, 6, 5, 7]
+    assert {r.practice for r in cat.requirements} == {p.id for p in cat.practices}
+
+
+def test_every_requirement_is_complete_and_uses_known_evidence_kinds() -> None:
+    cat = catalog.load()
+    for r in cat.requirements:
+        assert r.title and r.intent and r.clause, r.id
+        assert r.id.startswith(r.practice + "-")
+        assert r.automation in ("auto", "partial", "manual"), r.id
+        assert r.evidence, r.id
+        assert set(r.evidence) <= set(cat.evidence_kinds), (
+            r.id,
+            set(r.evidence) - set(cat.evidence_kinds),
+        )
+
+
+def test_titles_match_the_reference_and_intents_are_our_own_words() -> None:
+    if not REFERENCE.is_file():
+        pytest.skip(f"{REFERENCE} is not available")
+    reference = {r["id"]: r for r in yaml.safe_load(REFERENCE.read_text())}
+    cat = catalog.load()
+    assert set(reference) == set(cat.ids())
+    for r in cat.requirements:
+        assert r.title == reference[r.id]["title"], r.id
+        ours = r.intent.lower().split()
+        theirs = " ".join(str(reference[r.id]["intent"]).lower().split())
+        # no run of seven words copied from the reference's paraphrase
+        runs = {" ".join(ours[i : i + 7]) for i in range(len(ours) - 6)}
+        assert not [run for run in runs if run in theirs], r.id
+
+
+def test_lookups_and_errors() -> None:
+    cat = catalog.load()
+    assert cat.requirement("SVV-4").title == "Penetration testing"
+    assert cat.practice("SG").name == "Security guidelines"
+    with pytest.raises(CatalogError, match="unknown requirement 'SM-14'"):
+        cat.requirement("SM-14")
+    with pytest.raises(CatalogError, match="unknown practice 'XX'"):
+        cat.practice("XX")
+    with pytest.raises(CatalogError, match="unknown catalogue"):
+        catalog.load("en-iec62443-4-1:2099")
