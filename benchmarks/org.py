@@ -291,12 +291,8 @@ def main() -> int:
     url = args.url
     if not url:
         import pgcluster
-        import psycopg
 
-        cluster = pgcluster.start(durable=not args.no_fsync)
-        with psycopg.connect(cluster.url(), autocommit=True) as conn:
-            conn.execute("CREATE DATABASE bench")
-        url = cluster.url("bench")
+        cluster, url = pgcluster.bench_database(durable=not args.no_fsync)
     print(
         f"organisation ledger: {args.repos} repositories x {args.entries} entries = "
         f"{args.repos * args.entries:,}, {args.batch} per append, fsync "

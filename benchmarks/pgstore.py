@@ -173,12 +173,8 @@ def main() -> int:
     url = args.url
     if not url:
         import pgcluster
-        import psycopg
 
-        cluster = pgcluster.start(durable=not args.no_fsync)
-        with psycopg.connect(cluster.url(), autocommit=True) as conn:
-            conn.execute("CREATE DATABASE bench")
-        url = cluster.url("bench")
+        cluster, url = pgcluster.bench_database(durable=not args.no_fsync)
     fsync = "off" if args.no_fsync else "on" if cluster else "as configured"
     print(
         f"PostgreSQL ledger: {args.entries:,} entries, {args.batch} per append, fsync {fsync}",

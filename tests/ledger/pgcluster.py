@@ -158,3 +158,13 @@ def start(*, durable: bool = False) -> Cluster:
         cluster.stop()
         raise ClusterUnavailable(f"pg_ctl start failed: {started.stderr.strip()}\n{log[-2000:]}")
     return cluster
+
+
+def bench_database(*, durable: bool) -> tuple[Cluster, str]:
+    """A throw-away cluster with an empty database `bench` (for benchmarks/): (cluster, url)."""
+    import psycopg
+
+    cluster = start(durable=durable)
+    with psycopg.connect(cluster.url(), autocommit=True) as conn:
+        conn.execute("CREATE DATABASE bench")
+    return cluster, cluster.url("bench")
