@@ -1,10 +1,10 @@
 """Build hook: ship the top-level data folders inside the wheel.
 
-- `policies/*.yaml` (the default policies) -> `sdl_tracker/policies/`;
+- `policies/*.yaml` (the default policies) -> `sdl_tracker/policy/policies/`;
 - `hooks/*` (the plain git hook scripts) -> `sdl_tracker/hook_scripts/`.
 
 They live outside the package so that people read and review them as data; the build copies
-them in, where `sdl_tracker.policy` and `sdl-tracker install-hooks` find them with
+them in, where `sdl_tracker.policy.load` and `sdl-tracker install-hooks` find them with
 importlib.resources (an editable install reads them from the source tree instead).
 Everything else about the build is in pyproject.toml.
 """
@@ -25,7 +25,7 @@ class BuildPyWithPolicies(build_py):
         if getattr(self, "editable_mode", False):
             return
         for folder, pattern, package_dir in (
-            ("policies", "*.yaml", "policies"),
+            ("policies", "*.yaml", "policy/policies"),
             ("hooks", "*", "hook_scripts"),
         ):
             target = Path(self.build_lib) / "sdl_tracker" / package_dir

@@ -39,8 +39,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "ledger")]
 
 from helpers import make_statement  # noqa: E402
 
-from sdl_tracker import catalog, ledger, org, orgrender, verdicts, waivers  # noqa: E402
-from sdl_tracker.ledger import GitStore, pgorg, replicate  # noqa: E402
+from sdl_tracker import ledger  # noqa: E402
+from sdl_tracker.conformance import verdicts, waivers  # noqa: E402
+from sdl_tracker.ledger import GitStore, replicate  # noqa: E402
 from sdl_tracker.ledger.pgstore import PgStore  # noqa: E402
 from sdl_tracker.models import (  # noqa: E402
     JSON,
@@ -51,6 +52,10 @@ from sdl_tracker.models import (  # noqa: E402
     Statement,
     Tool,
 )
+from sdl_tracker.org import pgorg  # noqa: E402
+from sdl_tracker.org import render as orgrender  # noqa: E402
+from sdl_tracker.org import status as org  # noqa: E402
+from sdl_tracker.policy import catalog  # noqa: E402
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 RUN = 20  # entries per CI run

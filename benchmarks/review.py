@@ -31,9 +31,9 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sdl_tracker import git, history
 from sdl_tracker.collectors import review
 from sdl_tracker.collectors.base import Context
+from sdl_tracker.gitdata import git, history
 
 PEOPLE = [(f"Dev {i}", f"dev{i}@example.com") for i in range(40)]
 GITHUB = ("GitHub", "noreply@github.com")

@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from sdl_tracker.main import main
+from sdl_tracker.cli.main import main
 
 raise SystemExit(main())

@@ -193,6 +193,15 @@ def _statement_from_json(data: Any) -> Statement:
     return Statement(commit=commit, artifacts=tuple(artifacts), predicate=predicate)
 
 
+def normalise_path(path: str) -> str:
+    """A covered path without `./` or trailing `/`; the whole tree is `.`."""
+    path = path.strip()
+    while path.startswith("./"):
+        path = path[2:]
+    path = path.strip("/")
+    return path or "."
+
+
 def format_time(t: datetime) -> str:
     """RFC 3339 in UTC with a `Z`, whole seconds (what every entry stores)."""
     if t.tzinfo is None:

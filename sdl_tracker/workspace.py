@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sdl_tracker import config as config_mod
-from sdl_tracker import git
 from sdl_tracker.config import Config
 from sdl_tracker.errors import GitError, LedgerError
+from sdl_tracker.gitdata import git
 from sdl_tracker.ledger import DirStore, GitStore
 from sdl_tracker.ledger.store import Store
 

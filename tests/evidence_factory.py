@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sdl_tracker import policy as policy_mod
 from sdl_tracker.models import JSON, Artifact, Predicate, Result, ResultStatus, Statement, Tool
-from sdl_tracker.policy_model import Policy
+from sdl_tracker.policy import load as policy_mod
+from sdl_tracker.policy.model import Policy
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
 C = "c" * 40  # the commit evaluated

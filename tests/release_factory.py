@@ -17,8 +17,8 @@ import pytest
 from helpers import git
 
 from sdl_tracker import ledger
+from sdl_tracker.cli.main import main
 from sdl_tracker.ledger import GitStore
-from sdl_tracker.main import main
 
 IDENTITY = {
     "GIT_AUTHOR_NAME": "Ada Lovelace",

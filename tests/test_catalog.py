@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sdl_tracker import catalog
 from sdl_tracker.errors import CatalogError
+from sdl_tracker.policy import catalog
 
 REFERENCE = (
     Path(__file__).resolve().parents[2] / "shared" / "reference" / "iec62443-4-1-catalog.yaml"

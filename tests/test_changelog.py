@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from sdl_tracker.changelog import release_notes
+from sdl_tracker.gitdata.changelog import release_notes
 
 NOTES = """\
 # Changelog

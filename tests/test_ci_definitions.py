@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from sdl_tracker.main import build_parser
+from sdl_tracker.cli.main import build_parser
 
 CI = Path(__file__).resolve().parents[1] / "docs" / "ci"
 GITHUB = yaml.safe_load((CI / "github-actions.yml").read_text())

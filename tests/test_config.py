@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from sdl_tracker import config
+from sdl_tracker.cli.main import main
 from sdl_tracker.errors import ConfigError
-from sdl_tracker.main import main
 
 
 def test_defaults_without_configuration(git_repo: Path) -> None:

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from evidence_factory import NOW, A, B, C, X, stmt, tailored
 
-from sdl_tracker import waivers
-from sdl_tracker.conformance import Status
-from sdl_tracker.evaluate import combine, evaluate
-from sdl_tracker.facts import CommitFacts
-from sdl_tracker.judge import Outcome
+from sdl_tracker.conformance import waivers
+from sdl_tracker.conformance.evaluate import combine, evaluate
+from sdl_tracker.conformance.facts import CommitFacts
+from sdl_tracker.conformance.judge import Outcome
+from sdl_tracker.conformance.model import Status
 from sdl_tracker.ledger import chain
 from sdl_tracker.models import ResultStatus, Statement
-from sdl_tracker.policy_model import AllOf, AnyOf, Leaf, Policy, Rule
+from sdl_tracker.policy.model import AllOf, AnyOf, Leaf, Policy, Rule
 
 FACTS = CommitFacts(
     commit=C,

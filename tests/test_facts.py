@@ -6,10 +6,10 @@ import pytest
 from evidence_factory import NOW, stmt, tailored
 from helpers import git
 
-from sdl_tracker import facts as facts_mod
-from sdl_tracker.conformance import Status
-from sdl_tracker.evaluate import evaluate
-from sdl_tracker.evidence import Record
+from sdl_tracker.conformance import facts as facts_mod
+from sdl_tracker.conformance.evaluate import evaluate
+from sdl_tracker.conformance.evidence import Record
+from sdl_tracker.conformance.model import Status
 
 
 def commit(root: Path, path: str, text: str, message: str) -> str:

@@ -7,14 +7,14 @@ import pytest
 from evidence_factory import NOW, stmt
 from helpers import git
 
-from sdl_tracker import maturity
-from sdl_tracker import policy as policy_mod
-from sdl_tracker.conformance import RequirementResult, Status
-from sdl_tracker.evaluate import evaluate
-from sdl_tracker.facts import CommitFacts
-from sdl_tracker.main import main
+from sdl_tracker.cli.main import main
+from sdl_tracker.conformance import maturity
+from sdl_tracker.conformance.evaluate import evaluate
+from sdl_tracker.conformance.facts import CommitFacts
+from sdl_tracker.conformance.model import RequirementResult, Status
+from sdl_tracker.conformance.verdicts import ReleaseVerdict
 from sdl_tracker.models import ResultStatus, Statement
-from sdl_tracker.verdicts import ReleaseVerdict
+from sdl_tracker.policy import load as policy_mod
 
 POLICY = policy_mod.load("iec62443-4-1")
 SG = [r.id for r in POLICY.requirements if r.practice == "SG"]

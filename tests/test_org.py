@@ -13,14 +13,18 @@ import pytest
 from evidence_factory import NOW, stmt
 from helpers import make_statement
 
-from sdl_tracker import ledger, org, orgexport, orgrender
+from sdl_tracker import ledger
+from sdl_tracker.conformance.waivers import statement as waiver_statement
 from sdl_tracker.errors import LedgerError
-from sdl_tracker.ledger import chain, pgorg, pgschema
+from sdl_tracker.ledger import chain, pgschema
 from sdl_tracker.ledger.chain import Entry, Head
-from sdl_tracker.ledger.pgorg import ChainFacts
 from sdl_tracker.ledger.pgstore import PgStore
 from sdl_tracker.models import JSON, ResultStatus, Statement
-from sdl_tracker.waivers import statement as waiver_statement
+from sdl_tracker.org import export as orgexport
+from sdl_tracker.org import pgorg
+from sdl_tracker.org import render as orgrender
+from sdl_tracker.org import status as org
+from sdl_tracker.org.pgorg import ChainFacts
 
 PRACTICES = ("SM", "SR", "SD", "SI", "SVV", "DM", "SUM", "SG")
 ADA, GRACE = "Ada Lovelace <ada@example.com>", "Grace Hopper <grace@example.com>"

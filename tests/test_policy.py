@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from evidence_factory import policy_file, tailored
 
-from sdl_tracker import catalog as catalog_mod
-from sdl_tracker import policy as policy_mod
 from sdl_tracker.errors import PolicyError
-from sdl_tracker.policy_model import AllOf, AnyOf, Bound, Expect, Leaf, describe, leaves
+from sdl_tracker.policy import catalog as catalog_mod
+from sdl_tracker.policy import load as policy_mod
+from sdl_tracker.policy.model import AllOf, AnyOf, Bound, Expect, Leaf, describe, leaves
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -299,6 +299,6 @@ def test_build_ships_the_default_policy_inside_the_package(tmp_path: Path) -> No
         text=True,
     )
     assert proc.returncode == 0, proc.stderr
-    shipped = tmp_path / "sdl_tracker" / "policies" / "iec62443-4-1.yaml"
+    shipped = tmp_path / "sdl_tracker" / "policy" / "policies" / "iec62443-4-1.yaml"
     assert shipped.read_bytes() == (REPO / "policies" / "iec62443-4-1.yaml").read_bytes()
     assert (tmp_path / "sdl_tracker" / "catalogs" / "iec62443-4-1-2018.yaml").is_file()

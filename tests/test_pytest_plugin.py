@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from sdl_tracker.testreport.junit import Outcome, parse
+from sdl_tracker.formats.junit import Outcome, parse
 
 pytest_plugins = ["pytester"]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sdl_tracker.main import build_parser
+from sdl_tracker.cli.main import build_parser
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from helpers import git
 
-from sdl_tracker.main import main
-from sdl_tracker.release import gather
+from sdl_tracker.cli.main import main
+from sdl_tracker.exporters.release import gather
 from sdl_tracker.workspace import open_workspace
 
 NOW = datetime(2030, 1, 1, tzinfo=timezone.utc)

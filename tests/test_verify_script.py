@@ -19,8 +19,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from release_factory import Release
 
-from sdl_tracker import verify_script
-from sdl_tracker.main import main
+from sdl_tracker.cli.main import main
+from sdl_tracker.exporters import verify_script
 
 # The system interpreter an auditor would use: not the venv's (sdl-tracker's dependencies).
 SYSTEM_PYTHON = shutil.which("python3", path="/usr/bin:/bin") or str(

@@ -5,9 +5,9 @@ from datetime import datetime, timezone
 import pytest
 from evidence_factory import NOW, C
 
-from sdl_tracker import waivers
+from sdl_tracker.conformance import waivers
+from sdl_tracker.conformance.evidence import records
 from sdl_tracker.errors import InputError
-from sdl_tracker.evidence import records
 
 
 @pytest.mark.parametrize(

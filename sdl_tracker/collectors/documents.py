@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sdl_tracker import __version__, git, history, reviews
+from sdl_tracker import __version__
 from sdl_tracker.collectors.base import Context, Evidence
 from sdl_tracker.errors import InputError
+from sdl_tracker.gitdata import git, history, reviews
 from sdl_tracker.models import Result, ResultStatus, Tool
 
 NAME = "documents"

@@ -14,13 +14,14 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from sdl_tracker import __version__, changelog, git
-from sdl_tracker.changelog import ReleaseNotes
+from sdl_tracker import __version__
 from sdl_tracker.collectors.base import Context, Evidence
+from sdl_tracker.collectors.tables import Table
 from sdl_tracker.errors import InputError
+from sdl_tracker.gitdata import changelog, git
+from sdl_tracker.gitdata.changelog import ReleaseNotes
 from sdl_tracker.ledger import Store, entries
 from sdl_tracker.models import JSON, Artifact, Result, ResultStatus, Tool
-from sdl_tracker.tables import Table
 from sdl_tracker.workspace import open_workspace
 
 NAME = "releases"
@@ -153,8 +154,8 @@ def _notes_text(root: Path, commit: str, path: str) -> str | None:
 def _sbom_diff(store: Store, found: Sboms) -> dict[str, JSON] | None:
     if found.release is None or found.previous is None:
         return None
-    from sdl_tracker.sbom.diff import diff  # cyclonedx is a slow import: only when needed
-    from sdl_tracker.sbom.document import validate
+    from sdl_tracker.formats.sbom.diff import diff
+    from sdl_tracker.formats.sbom.document import validate
 
     sides = []
     for seq, artifact in (found.previous, found.release):

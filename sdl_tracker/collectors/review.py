@@ -13,14 +13,14 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
-from sdl_tracker import forge as forge_mod
-from sdl_tracker import git, history
 from sdl_tracker.collectors.base import Context, Evidence
-from sdl_tracker.forge import ForgeReviews
-from sdl_tracker.history import Range
+from sdl_tracker.collectors.tables import Table
+from sdl_tracker.gitdata import forge as forge_mod
+from sdl_tracker.gitdata import git, history
+from sdl_tracker.gitdata.forge import ForgeReviews
+from sdl_tracker.gitdata.history import Range
+from sdl_tracker.gitdata.reviews import REVIEW_KEYS, CommitReview, PrLink, Settings, classify
 from sdl_tracker.models import JSON, Result, ResultStatus, Tool
-from sdl_tracker.reviews import REVIEW_KEYS, CommitReview, PrLink, Settings, classify
-from sdl_tracker.tables import Table
 
 NAME = "review"
 PROVIDES = ("SI-1", "SD-3", "SR-5", "SVV-5")

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sdl_tracker import git
 from sdl_tracker.collectors.base import Context, Evidence
 from sdl_tracker.errors import ConfigError, InputError
+from sdl_tracker.formats.sbom import environment, requirements
+from sdl_tracker.formats.sbom.model import Project, Resolution, read_project
+from sdl_tracker.gitdata import git
 from sdl_tracker.models import Result, ResultStatus, Tool
-from sdl_tracker.sbom import environment, requirements
-from sdl_tracker.sbom.model import Project, Resolution, read_project
 
 NAME = "sbom"
 KIND = "sbom"
@@ -97,7 +97,7 @@ def inputs(ctx: Context) -> Mapping[str, str]:
 def collect(ctx: Context) -> Iterator[Evidence]:
     # Imported here: the JSON schema validator takes about a second to import, and every
     # `collect` imports every collector module.
-    from sdl_tracker.sbom import document
+    from sdl_tracker.formats.sbom import document
 
     s = settings(ctx)
     if ctx.from_report is not None or s.ingest is not None:
@@ -149,7 +149,7 @@ def _resolve(ctx: Context, s: Settings, project: Project) -> Resolution:
 
 
 def _ingest(path: Path) -> Evidence:
-    from sdl_tracker.sbom import document
+    from sdl_tracker.formats.sbom import document
 
     try:
         data = path.read_bytes()

@@ -13,13 +13,13 @@ import json
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 
-from sdl_tracker import git, history, signing
 from sdl_tracker.collectors.base import Context, Evidence
+from sdl_tracker.collectors.tables import Table
 from sdl_tracker.errors import InputError
-from sdl_tracker.history import Range
+from sdl_tracker.gitdata import git, history, signing
+from sdl_tracker.gitdata.history import Range
+from sdl_tracker.gitdata.signing import Signature
 from sdl_tracker.models import JSON, Result, ResultStatus, Tool
-from sdl_tracker.signing import Signature
-from sdl_tracker.tables import Table
 
 NAME = "signatures"
 PROVIDES = ("SM-6", "SM-7")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from sdl_tracker.conformance import Conformance
+from sdl_tracker.conformance.model import Conformance
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup
 
 from sdl_tracker import __version__
-from sdl_tracker.conformance import SEVERITY, Status
+from sdl_tracker.conformance.model import SEVERITY, Status
 from sdl_tracker.exporters.base import Report
 from sdl_tracker.exporters.source import Source
 from sdl_tracker.models import format_time
@@ -151,7 +151,7 @@ def _environment() -> jinja2.Environment:
     import jinja2  # only the HTML view needs it: keeps `gate` start-up fast
 
     return jinja2.Environment(
-        loader=jinja2.PackageLoader("sdl_tracker", "templates"),
+        loader=jinja2.PackageLoader("sdl_tracker.exporters", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -162,7 +162,9 @@ def _environment() -> jinja2.Environment:
 
 @cache
 def _asset(name: str) -> str:
-    return (resources.files("sdl_tracker") / "templates" / name).read_text(encoding="utf-8")
+    return (resources.files("sdl_tracker.exporters") / "templates" / name).read_text(
+        encoding="utf-8"
+    )
 
 
 def _digest(text: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from sdl_tracker import __version__
-from sdl_tracker.conformance import Status
+from sdl_tracker.conformance.model import Status
 from sdl_tracker.exporters.base import Report
 from sdl_tracker.exporters.source import Source
 from sdl_tracker.models import JSON, format_time

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from sdl_tracker.conformance import Status
+from sdl_tracker.conformance.model import Status
 from sdl_tracker.exporters.base import Report
 from sdl_tracker.models import format_time
 

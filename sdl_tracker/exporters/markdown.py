@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sdl_tracker.conformance import Status
+from sdl_tracker.conformance.model import Status
 from sdl_tracker.exporters.base import Report
 from sdl_tracker.models import format_time
 

@@ -14,7 +14,7 @@ import json
 import uuid
 
 from sdl_tracker import __version__
-from sdl_tracker.conformance import EvidenceRef, RequirementResult, Status
+from sdl_tracker.conformance.model import EvidenceRef, RequirementResult, Status
 from sdl_tracker.exporters.base import Report
 from sdl_tracker.exporters.source import Source
 from sdl_tracker.models import JSON, format_time

@@ -55,7 +55,7 @@ def contents(source: Source, signer: Signer | None = None) -> dict[str, bytes]:
         "findings.sarif": sarif.view(source).encode(),
         "oscal/assessment-results.json": oscal.view(source).encode(),
         "ledger/entries.jsonl": b"".join(e.raw + b"\n" for e in source.entries),
-        "verify.py": (resources.files("sdl_tracker") / "verify_script.py").read_bytes(),
+        "verify.py": (resources.files("sdl_tracker.exporters") / "verify_script.py").read_bytes(),
     }
     files.update(_sbom(source))
     for sha256, data in source.objects.items():

@@ -17,17 +17,18 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
-from sdl_tracker.collectors import sast_report, sast_sarif
-from sdl_tracker.collectors.sast_report import Finding
+from sdl_tracker.conformance.evidence import Record
 from sdl_tracker.errors import InputError
-from sdl_tracker.evidence import Record
 from sdl_tracker.exporters.base import Report
 from sdl_tracker.exporters.source import Source
+from sdl_tracker.formats import sarif as sarif_format
+from sdl_tracker.formats import scanreport
+from sdl_tracker.formats.findings import Finding
 from sdl_tracker.models import JSON, ResultStatus
 
 NAME = "sarif"
 VERSION = "2.1.0"
-SCHEMA = sast_sarif.SCHEMA
+SCHEMA = sarif_format.SCHEMA
 _PASSWORD_RULES = ("B105", "B106", "B107")  # bandit: hardcoded_password_string/funcarg/default
 
 
@@ -64,11 +65,11 @@ def _sast(source: Source, record: Record) -> dict[str, JSON]:
         return _empty(record, "no report was stored with this evidence")
     artifact, data = reports[0]
     try:
-        parsed = sast_report.parse(data, f"artifact {artifact.name}")
+        parsed = scanreport.parse(data, f"artifact {artifact.name}")
     except InputError as e:
         return _empty(record, f"the stored report cannot be read: {e}")
     clean = replace(parsed, findings=tuple(_withheld(f) for f in parsed.findings))
-    runs = sast_sarif.write(clean)["runs"]
+    runs = sarif_format.write(clean)["runs"]
     assert isinstance(runs, list) and isinstance(runs[0], dict)
     run = runs[0]
     if record.statement.predicate.result.status is ResultStatus.INCOMPLETE:

@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sdl_tracker.conformance import Conformance
-from sdl_tracker.evidence import Record
+from sdl_tracker.conformance.evidence import Record
+from sdl_tracker.conformance.model import Conformance
 from sdl_tracker.ledger.chain import Entry
 from sdl_tracker.models import Artifact
-from sdl_tracker.policy_model import Policy
+from sdl_tracker.policy.model import Policy
 
 _STATEMENT = b',"statement":'
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sdl_tracker.evidence import Record
+from sdl_tracker.conformance.evidence import Record
 from sdl_tracker.exporters.source import Source
 from sdl_tracker.models import JSON
 

@@ -24,7 +24,7 @@ def repo_root() -> Path:
     """The work tree the hook runs in (pre-commit and git both run hooks at its top)."""
     from pathlib import Path
 
-    from sdl_tracker import git
+    from sdl_tracker.gitdata import git
 
     return git.toplevel(Path.cwd())
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sdl_tracker import git
+from sdl_tracker.gitdata import git
 
 
 def path(root: Path) -> Path:

@@ -38,8 +38,9 @@ def check(
 ) -> tuple[int, list[str]]:
     """(exit code, lines): 0 clean, 1 findings or unscannable files, 2 bandit could not run."""
     from sdl_tracker import config
-    from sdl_tracker.collectors import sast_bandit, sast_report
-    from sdl_tracker.collectors.sast_bandit import Failed, SastConfig
+    from sdl_tracker.collectors.sast import bandit as sast_bandit
+    from sdl_tracker.collectors.sast.bandit import Failed, SastConfig
+    from sdl_tracker.formats import scanreport
 
     raw = dict(config.load(root).collector("sast"))
     for key, value in (("severity_threshold", threshold), ("confidence", confidence)):
@@ -59,7 +60,7 @@ def check(
     outcome = sast_bandit.run(root, bandit, cfg, files)
     if isinstance(outcome, Failed):
         return 2, [f"{PROG}: {outcome.reason}"]
-    report = sast_report.parse(outcome.report, "bandit's JSON report")
+    report = scanreport.parse(outcome.report, "bandit's JSON report")
     lines = [
         f"{e.path}:1: bandit could not scan it: {e.reason}" if e.path else f"{PROG}: {e.reason}"
         for e in report.errors

@@ -125,7 +125,7 @@ def _line_of(lines: Sequence[str], key: str) -> int:
 
 def staged_files(root: Path) -> list[str]:
     """The paths this commit changes (the index against HEAD)."""
-    from sdl_tracker import git
+    from sdl_tracker.gitdata import git
 
     out = git.run(root, "diff", "--cached", "--name-only", "--no-renames", "-z").stdout
     return [p for p in out.decode("utf-8", "replace").split("\0") if p]

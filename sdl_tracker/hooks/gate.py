@@ -58,7 +58,7 @@ def release_tags(refs: Iterable[str], pattern: str) -> list[str]:
 
 def check(root: Path, tags: Sequence[str], *, policy: Path | None) -> list[str]:
     """Gate each tag (output as `sdl-tracker gate` prints it); the tags that failed."""
-    from sdl_tracker.commands import gate
+    from sdl_tracker.cli.commands import gate
     from sdl_tracker.workspace import open_workspace
 
     ws = open_workspace(root)

@@ -26,8 +26,9 @@ def record(root: Path) -> tuple[bool, str]:
     """Append the hook-run record for HEAD; (whether the hooks ran, the line to show)."""
     from datetime import datetime, timezone
 
-    from sdl_tracker import __version__, git, ledger
+    from sdl_tracker import __version__, ledger
     from sdl_tracker.config import load
+    from sdl_tracker.gitdata import git
     from sdl_tracker.hooks import _marker
     from sdl_tracker.models import Predicate, Result, ResultStatus, Statement, Tool
     from sdl_tracker.workspace import Workspace
@@ -82,7 +83,7 @@ def _replaying(root: Path) -> str | None:
     """The git operation replaying commits right now (rebase, cherry-pick, revert), if any."""
     from pathlib import Path
 
-    from sdl_tracker import git
+    from sdl_tracker.gitdata import git
 
     for name, operation in _REPLAYS:
         where = Path(git.out(root, "rev-parse", "--git-path", name))

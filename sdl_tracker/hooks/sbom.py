@@ -52,9 +52,10 @@ def check(root: Path, filenames: Sequence[str], *, sbom: str | None, fix: bool) 
     """Problems as `path:line: message`; empty when no manifest changed or the SBOM is current."""
     from datetime import datetime, timezone
 
-    from sdl_tracker import config, git
+    from sdl_tracker import config
     from sdl_tracker.collectors import sbom as collector
     from sdl_tracker.collectors.base import Context
+    from sdl_tracker.gitdata import git
 
     cfg = config.load(root)
     path = sbom or _base.hook_settings(cfg.section("hooks"), str(cfg.source or root)).sbom
@@ -88,9 +89,9 @@ def _build(ctx: Context, s: Settings) -> tuple[bytes, tuple[str, ...]]:
     """The SBOM the sbom collector would build now (bytes), and what could not be resolved."""
     from datetime import datetime, timezone
 
-    from sdl_tracker import git
-    from sdl_tracker.sbom import document, environment, requirements
-    from sdl_tracker.sbom.model import Resolution, read_project
+    from sdl_tracker.formats.sbom import document, environment, requirements
+    from sdl_tracker.formats.sbom.model import Resolution, read_project
+    from sdl_tracker.gitdata import git
 
     project = read_project(ctx.root)
     if s.source == "requirements":
@@ -112,8 +113,8 @@ def _build(ctx: Context, s: Settings) -> tuple[bytes, tuple[str, ...]]:
 
 def _compare(root: Path, path: str, data: bytes, why: str, fix: bool) -> list[str]:
     from sdl_tracker.errors import InputError
-    from sdl_tracker.sbom import document
-    from sdl_tracker.sbom.diff import diff
+    from sdl_tracker.formats.sbom import document
+    from sdl_tracker.formats.sbom.diff import diff
 
     target = root / path
     new = document.validate(data, "the rebuilt SBOM")

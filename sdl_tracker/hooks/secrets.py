@@ -28,8 +28,8 @@ def check(root: Path, filenames: Sequence[str], baseline: str | None, *, index: 
     import tempfile
     from pathlib import Path
 
-    from sdl_tracker import git
     from sdl_tracker.collectors import secrets
+    from sdl_tracker.gitdata import git
 
     name = baseline or _configured_baseline(root)
     known = secrets.load_baseline(root, name)
@@ -64,7 +64,7 @@ def _differs(root: Path, filenames: Sequence[str]) -> list[str]:
     """Which of `filenames` are staged with further changes in the work tree."""
     import os
 
-    from sdl_tracker import git
+    from sdl_tracker.gitdata import git
 
     out = git.run(root, "diff", "--name-only", "--no-renames", "-z").stdout
     changed = set(os.fsdecode(out).split("\0"))

@@ -31,9 +31,10 @@ _PLACE = re.compile(r"^(?P<name>.+?):(?P<line>\d+)(?::\d+)?: (?P<rest>.*)$", re.
 
 def check(root: Path, filenames: Sequence[str]) -> list[str]:
     """`path:line: message` for each given threat-model file that does not load."""
-    from sdl_tracker import config, threatmodel
+    from sdl_tracker import config
     from sdl_tracker.collectors import threat_model as collector
     from sdl_tracker.errors import InputError
+    from sdl_tracker.formats import threatmodel
 
     s = collector.settings(config.load(root).collector(collector.NAME))
     models = set(threatmodel.discover(root, s.paths)[0]) | set(s.owns or {})
@@ -65,8 +66,10 @@ def unmodelled(root: Path, staged: Sequence[str]) -> list[Unmodelled]:
     """
     if not staged:
         return []
-    from sdl_tracker import config, git, threatmodel
+    from sdl_tracker import config
     from sdl_tracker.collectors import threat_model as collector
+    from sdl_tracker.formats import threatmodel
+    from sdl_tracker.gitdata import git
     from sdl_tracker.hooks._records import Unmodelled
 
     s = collector.settings(config.load(root).collector(collector.NAME))
@@ -97,9 +100,9 @@ def unmodelled(root: Path, staged: Sequence[str]) -> list[Unmodelled]:
 
 
 def _owned(root: Path, model: str) -> tuple[str, ...]:
-    from sdl_tracker import git
-    from sdl_tracker.threatmodel import detect, source
-    from sdl_tracker.threatmodel.model import ModelFormat
+    from sdl_tracker.formats.threatmodel import detect, source
+    from sdl_tracker.formats.threatmodel.model import ModelFormat
+    from sdl_tracker.gitdata import git
 
     proc = git.run(root, "cat-file", "blob", f":{model}", check=False)
     raw = proc.stdout if proc.returncode == 0 else (root / model).read_bytes()

@@ -24,8 +24,8 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
-from sdl_tracker import git
 from sdl_tracker.errors import GitError, HeadMoved, LedgerError
+from sdl_tracker.gitdata import git
 from sdl_tracker.ledger.chain import Entry, Head, Segment
 
 ZERO_OID = "0" * 40

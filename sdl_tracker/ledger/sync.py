@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sdl_tracker import git
 from sdl_tracker.errors import GitError, LedgerError
+from sdl_tracker.gitdata import git
 from sdl_tracker.ledger import append, entries
 from sdl_tracker.ledger.chain import Entry
 from sdl_tracker.ledger.gitstore import GitStore

@@ -22,9 +22,9 @@ import pytest
 from helpers import git
 
 from sdl_tracker import ledger
-from sdl_tracker.collectors import deps_config
+from sdl_tracker.cli.main import main
+from sdl_tracker.collectors.deps import config as deps_config
 from sdl_tracker.ledger import GitStore
-from sdl_tracker.main import main
 from sdl_tracker.models import Predicate
 
 PYPA_DB = Path(__file__).resolve().parents[2] / ".." / "shared" / "osv" / "pypa-advisory-database"

@@ -7,7 +7,7 @@ import pytest
 from helpers import git
 
 from sdl_tracker import ledger
-from sdl_tracker.main import main
+from sdl_tracker.cli.main import main
 
 FIXED = """\
 id: SEC-2026-001

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from sdl_tracker.collectors import osv
-from sdl_tracker.collectors.pins import Pin
+from sdl_tracker.collectors.deps import osv
+from sdl_tracker.collectors.deps.pins import Pin
 from sdl_tracker.errors import InputError
 
 PYPA_DB = Path(__file__).resolve().parents[2] / ".." / "shared" / "osv" / "pypa-advisory-database"

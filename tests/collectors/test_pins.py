@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from packaging.utils import canonicalize_name
 
-from sdl_tracker.collectors import pins
+from sdl_tracker.collectors.deps import pins
 from sdl_tracker.errors import InputError
 
 REQUIREMENTS = """\

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 from helpers import git
 
-from sdl_tracker import history, ledger
+from sdl_tracker import ledger
+from sdl_tracker.cli.main import main
+from sdl_tracker.gitdata import history
 from sdl_tracker.ledger import GitStore
-from sdl_tracker.main import main
 
 ADA = ("Ada Lovelace", "ada@example.com")
 BOB = ("Bob Example", "bob@example.com")

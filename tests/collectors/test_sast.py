@@ -10,8 +10,8 @@ import pytest
 from helpers import git
 
 from sdl_tracker import ledger
+from sdl_tracker.cli.main import main
 from sdl_tracker.ledger import GitStore
-from sdl_tracker.main import main
 from sdl_tracker.models import Statement
 
 SCHEMAS = Path(__file__).resolve().parents[2] / ".." / "shared" / "schemas"

@@ -14,8 +14,8 @@ from helpers import git
 from packageurl import PackageURL
 
 from sdl_tracker import ledger
+from sdl_tracker.cli.main import main
 from sdl_tracker.ledger import GitStore
-from sdl_tracker.main import main
 
 SHA_A = "a" * 64
 SHA_B = "b" * 64

@@ -10,9 +10,9 @@ import pytest
 from helpers import git
 
 from sdl_tracker import ledger
+from sdl_tracker.cli.main import main
 from sdl_tracker.collectors.secrets import Finding, load_baseline, scan
 from sdl_tracker.ledger import GitStore
-from sdl_tracker.main import main
 
 # Built at run time so that this file itself holds no secret-shaped literal.
 AWS_KEY = "AKIA" + "Q3SDLTRACKERTEST"

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from helpers import git
 
-from sdl_tracker import ledger, signing
+from sdl_tracker import ledger
+from sdl_tracker.cli.main import main
+from sdl_tracker.gitdata import signing
 from sdl_tracker.ledger import GitStore
-from sdl_tracker.main import main
 
 pytestmark = pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="needs ssh-keygen")
 

@@ -11,8 +11,8 @@ import pytest
 from helpers import git
 
 from sdl_tracker import ledger
+from sdl_tracker.cli.main import main
 from sdl_tracker.ledger import GitStore
-from sdl_tracker.main import main
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "threatmodel"
 MODEL = (DATA / "threat-model.yaml").read_text()

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sdl_tracker.collectors import vex
+from sdl_tracker.collectors.deps import vex
 from sdl_tracker.errors import InputError
 
 IDS = ("PYSEC-2018-28", "CVE-2018-18074", "GHSA-x84v-xcm2-53pg")

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from sdl_tracker.main import main
+from sdl_tracker.cli.main import main
 
 
 def test_text_groups_by_practice_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,8 +12,8 @@ from evidence_factory import only
 from helpers import git
 
 from sdl_tracker import ledger
+from sdl_tracker.cli.main import main
 from sdl_tracker.ledger import GitStore
-from sdl_tracker.main import main
 
 CONFIG = '[collect]\nenabled = ["documents", "issues"]\n'
 SECURITY = "# Security\n\n## Reporting a vulnerability\n\nMail us.\n\n## Disclosure\n\n90 days.\n"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sdl_tracker.main import main
+from sdl_tracker.cli.main import main
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

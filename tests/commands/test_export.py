@@ -10,7 +10,7 @@ import pytest
 from export_support import schema
 from helpers import git
 
-from sdl_tracker.main import main
+from sdl_tracker.cli.main import main
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

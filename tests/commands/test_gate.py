@@ -9,8 +9,8 @@ from evidence_factory import only, policy_file
 from helpers import git
 
 from sdl_tracker import ledger
-from sdl_tracker.commands import gate, waive
-from sdl_tracker.main import main
+from sdl_tracker.cli.commands import gate, waive
+from sdl_tracker.cli.main import main
 from sdl_tracker.workspace import open_workspace
 
 SCHEMA = Path(__file__).resolve().parents[2].parent / "shared" / "schemas" / "JUnit.xsd"

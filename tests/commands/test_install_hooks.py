@@ -10,8 +10,8 @@ import pytest
 from helpers import git
 
 from sdl_tracker import ledger
-from sdl_tracker.commands import install_hooks
-from sdl_tracker.main import main
+from sdl_tracker.cli.commands import install_hooks
+from sdl_tracker.cli.main import main
 from sdl_tracker.workspace import open_workspace
 
 REPO = Path(__file__).resolve().parents[2]

@@ -7,7 +7,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
 
-from sdl_tracker.main import main
+from sdl_tracker.cli.main import main
 
 
 def test_keygen_writes_a_private_key_only_its_owner_can_read(

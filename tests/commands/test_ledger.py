@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from helpers import git
 
-from sdl_tracker.main import main
+from sdl_tracker.cli.main import main
 
 
 @pytest.fixture(params=["git", "dir"])

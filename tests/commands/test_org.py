@@ -25,9 +25,9 @@ from helpers import git
 from ledger.pgcluster import Cluster
 
 from sdl_tracker import ledger
+from sdl_tracker.cli.main import main
 from sdl_tracker.ledger import GitStore, pgschema
 from sdl_tracker.ledger.pgstore import PgStore
-from sdl_tracker.main import main
 
 GRACE = "Grace Hopper <grace@example.com>"
 IDENTITY = {  # the `git_repo` fixture's (tests/conftest.py), for the module-scoped repositories

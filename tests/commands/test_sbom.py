@@ -7,8 +7,8 @@ import pytest
 from helpers import git
 
 from sdl_tracker import ledger
+from sdl_tracker.cli.main import main
 from sdl_tracker.ledger import GitStore
-from sdl_tracker.main import main
 
 V1 = "chardet==3.0.4\nidna==2.7\nrequests==2.19.0\n"
 V2 = "idna==2.7\nrequests==2.20.0\nurllib3==1.24.1\n"

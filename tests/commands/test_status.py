@@ -9,7 +9,7 @@ from evidence_factory import only, policy_file, stmt
 from helpers import git
 
 from sdl_tracker import ledger
-from sdl_tracker.main import main
+from sdl_tracker.cli.main import main
 from sdl_tracker.workspace import open_workspace
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from sdl_tracker import ledger
-from sdl_tracker.main import main
+from sdl_tracker.cli.main import main
 from sdl_tracker.workspace import open_workspace
 
 GRACE = "Grace Hopper <grace@example.com>"

@@ -7,8 +7,8 @@ import release_factory
 from release_factory import Release
 
 from sdl_tracker.exporters import package
+from sdl_tracker.exporters.release import gather
 from sdl_tracker.exporters.source import Source
-from sdl_tracker.release import gather
 from sdl_tracker.workspace import open_workspace
 
 

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from sdl_tracker.errors import InputError
 from sdl_tracker.exporters import dsse
-from sdl_tracker.verify_script import ed25519_verify, public_key
+from sdl_tracker.exporters.verify_script import ed25519_verify, public_key
 
 
 def test_pae_is_dsse_v1() -> None:

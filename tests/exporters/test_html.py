@@ -11,10 +11,10 @@ import headless_chromium as chromium
 import pytest
 from release_factory import XSS, Release
 
+from sdl_tracker.cli.main import main
 from sdl_tracker.exporters import EXPORTERS, html
 from sdl_tracker.exporters.base import Report
 from sdl_tracker.exporters.source import Source
-from sdl_tracker.main import main
 
 EXPRESSIONS = {
     "rows": "document.querySelectorAll('#matrix tbody tr').length",

@@ -5,8 +5,9 @@ import json
 
 from release_factory import XSS, Release
 
-from sdl_tracker import ledger, verdicts
-from sdl_tracker.evidence import records
+from sdl_tracker import ledger
+from sdl_tracker.conformance import verdicts
+from sdl_tracker.conformance.evidence import records
 from sdl_tracker.exporters import EXPORTERS
 from sdl_tracker.exporters import json as json_view
 from sdl_tracker.exporters.base import Report

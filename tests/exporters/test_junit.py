@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 from evidence_factory import NOW, C, stmt, tailored
 
-from sdl_tracker import waivers
-from sdl_tracker.evaluate import evaluate
+from sdl_tracker.conformance import waivers
+from sdl_tracker.conformance.evaluate import evaluate
+from sdl_tracker.conformance.facts import CommitFacts
 from sdl_tracker.exporters import EXPORTERS, junit
 from sdl_tracker.exporters.base import Report
-from sdl_tracker.facts import CommitFacts
 
 SCHEMA = Path(__file__).resolve().parents[2].parent / "shared" / "schemas" / "JUnit.xsd"
 

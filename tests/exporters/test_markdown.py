@@ -4,11 +4,11 @@ from pathlib import Path
 
 from evidence_factory import NOW, C, stmt, tailored
 
-from sdl_tracker import waivers
-from sdl_tracker.evaluate import evaluate
+from sdl_tracker.conformance import waivers
+from sdl_tracker.conformance.evaluate import evaluate
+from sdl_tracker.conformance.facts import CommitFacts
 from sdl_tracker.exporters import markdown
 from sdl_tracker.exporters.base import Report
-from sdl_tracker.facts import CommitFacts
 
 
 def test_summary_lists_unmet_requirements_maturity_and_waivers(tmp_path: Path) -> None:

@@ -13,12 +13,12 @@ from export_support import copy_repo
 from release_factory import SECRET, XSS, Release
 
 from sdl_tracker import ledger
+from sdl_tracker.cli.main import main
 from sdl_tracker.exporters import package
 from sdl_tracker.exporters.dsse import load_signer
+from sdl_tracker.exporters.release import gather
 from sdl_tracker.exporters.source import Source, statement_bytes
 from sdl_tracker.ledger import GitStore
-from sdl_tracker.main import main
-from sdl_tracker.release import gather
 from sdl_tracker.workspace import open_workspace
 
 NOW = datetime(1999, 1, 1, tzinfo=timezone.utc)  # a release is judged at its gate's time

@@ -7,8 +7,8 @@ import jsonschema
 from export_support import schema
 from release_factory import SECRET
 
-from sdl_tracker.conformance import Conformance
-from sdl_tracker.evidence import records
+from sdl_tracker.conformance.evidence import records
+from sdl_tracker.conformance.model import Conformance
 from sdl_tracker.exporters import EXPORTERS, sarif
 from sdl_tracker.exporters.base import Report
 from sdl_tracker.exporters.source import Source

@@ -5,8 +5,8 @@ from datetime import datetime, timedelta, timezone
 
 from evidence_factory import stmt
 
-from sdl_tracker.conformance import Conformance, EvidenceRef, RequirementResult, Status
-from sdl_tracker.evidence import records
+from sdl_tracker.conformance.evidence import records
+from sdl_tracker.conformance.model import Conformance, EvidenceRef, RequirementResult, Status
 from sdl_tracker.exporters.source import Source, statement_bytes
 from sdl_tracker.ledger.chain import seal
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from sdl_tracker.conformance import Conformance
-from sdl_tracker.evidence import records
+from sdl_tracker.conformance.evidence import records
+from sdl_tracker.conformance.model import Conformance
 from sdl_tracker.exporters import traceability
 from sdl_tracker.exporters.source import Source
 

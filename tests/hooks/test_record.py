@@ -6,8 +6,8 @@ import pytest
 from helpers import git
 
 from sdl_tracker import ledger
+from sdl_tracker.cli.main import main as cli
 from sdl_tracker.hooks import _marker, record
-from sdl_tracker.main import main as cli
 from sdl_tracker.workspace import open_workspace
 
 from .framework import Run

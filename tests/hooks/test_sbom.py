@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from helpers import git
 
+from sdl_tracker.formats.sbom import document
 from sdl_tracker.hooks import sbom
-from sdl_tracker.sbom import document
 
 from .framework import Run
 

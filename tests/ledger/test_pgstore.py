@@ -13,10 +13,10 @@ import pytest
 from helpers import git, make_statement
 
 from sdl_tracker import ledger
+from sdl_tracker.cli.main import main
 from sdl_tracker.errors import ChainError, LedgerError
 from sdl_tracker.ledger import GitStore, pgschema
 from sdl_tracker.ledger.pgstore import PgStore
-from sdl_tracker.main import main
 from sdl_tracker.workspace import open_workspace
 
 from .conftest import superuser

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from sdl_tracker.errors import InputError
-from sdl_tracker.testreport.junit import Outcome, parse
+from sdl_tracker.formats.junit import Outcome, parse
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "junit"
 SCHEMAS = Path(__file__).resolve().parents[2] / ".." / "shared" / "schemas"

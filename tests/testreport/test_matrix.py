@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from sdl_tracker.testreport.junit import Outcome, TestCase
-from sdl_tracker.testreport.matrix import ChainRow, build, ref_key
-from sdl_tracker.threatmodel import load
-from sdl_tracker.threatmodel.requirements import read
+from sdl_tracker.collectors.tests.matrix import ChainRow, build, ref_key
+from sdl_tracker.formats.junit import Outcome, TestCase
+from sdl_tracker.formats.threatmodel import load
+from sdl_tracker.formats.threatmodel.requirements import read
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "threatmodel"
 

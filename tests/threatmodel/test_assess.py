@@ -5,12 +5,12 @@ from datetime import date, datetime, timezone
 
 import pytest
 
+from sdl_tracker.collectors.threat_model.assess import assess
+from sdl_tracker.collectors.threat_model.history import History
+from sdl_tracker.formats.threatmodel import load
+from sdl_tracker.formats.threatmodel.model import AcceptedRisk, Mitigation, ThreatStatus
+from sdl_tracker.formats.threatmodel.requirements import read
 from sdl_tracker.models import ResultStatus
-from sdl_tracker.threatmodel import load
-from sdl_tracker.threatmodel.assess import assess
-from sdl_tracker.threatmodel.history import History
-from sdl_tracker.threatmodel.model import AcceptedRisk, Mitigation, ThreatStatus
-from sdl_tracker.threatmodel.requirements import read
 
 from .samples import DATA
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from helpers import git
 
-from sdl_tracker.threatmodel.history import history
+from sdl_tracker.collectors.threat_model.history import history
 
 
 def _commit(root: Path, files: dict[str, str], message: str, when: str) -> str:

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from sdl_tracker.errors import InputError
-from sdl_tracker.threatmodel import load
-from sdl_tracker.threatmodel.model import ModelFormat, ThreatStatus
-from sdl_tracker.threatmodel.requirements import load as load_requirements
+from sdl_tracker.formats.threatmodel import load
+from sdl_tracker.formats.threatmodel.model import ModelFormat, ThreatStatus
+from sdl_tracker.formats.threatmodel.requirements import load as load_requirements
 
 DATA = Path(__file__).parents[1] / "data" / "threatmodel"
 NATIVE = (DATA / "threat-model.yaml").read_text()

@@ -5,8 +5,8 @@ import json
 import pytest
 
 from sdl_tracker.errors import InputError
-from sdl_tracker.threatmodel import load
-from sdl_tracker.threatmodel.model import ModelFormat
+from sdl_tracker.formats.threatmodel import load
+from sdl_tracker.formats.threatmodel.model import ModelFormat
 
 from .samples import DATA, sample
 

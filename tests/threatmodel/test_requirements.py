@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from sdl_tracker.errors import InputError
-from sdl_tracker.threatmodel.requirements import load, read
+from sdl_tracker.formats.threatmodel.requirements import load, read
 
 from .samples import DATA
 

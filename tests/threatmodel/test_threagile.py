@@ -8,9 +8,9 @@ import pytest
 import yaml
 
 from sdl_tracker.errors import InputError
-from sdl_tracker.threatmodel import load
-from sdl_tracker.threatmodel.model import ModelFormat
-from sdl_tracker.threatmodel.source import parse
+from sdl_tracker.formats.threatmodel import load
+from sdl_tracker.formats.threatmodel.model import ModelFormat
+from sdl_tracker.formats.threatmodel.source import parse
 
 from .samples import DATA, sample, schema
 

@@ -1,0 +1,50 @@
+"""`sdl-tracker catalog`: the requirements, grouped by practice."""
+
+from __future__ import annotations
+
+from sdl_tracker import output
+from sdl_tracker.policy import catalog as catalog_mod
+
+
+def run(*, practice: str | None, fmt: str, catalog_id: str) -> int:
+    cat = catalog_mod.load(catalog_id)
+    practices = [cat.practice(practice.upper())] if practice else list(cat.practices)
+    if fmt == "json":
+        output.write_json(
+            {
+                "catalog": cat.id,
+                "title": cat.title,
+                "practices": [
+                    {
+                        "id": p.id,
+                        "number": p.number,
+                        "name": p.name,
+                        "requirements": [
+                            {
+                                "id": r.id,
+                                "clause": r.clause,
+                                "title": r.title,
+                                "intent": r.intent,
+                                "evidence": list(r.evidence),
+                                "automation": r.automation,
+                            }
+                            for r in cat.in_practice(p.id)
+                        ],
+                    }
+                    for p in practices
+                ],
+            }
+        )
+        return 0
+    output.err(f"{cat.title} ({cat.id})")
+    for p in practices:
+        reqs = cat.in_practice(p.id)
+        output.err()
+        output.err(output.paint(f"Practice {p.number} - {p.name} ({p.id}, {len(reqs)})", "blue"))
+        for r in reqs:
+            output.err(f"  {r.id:<7}{r.title}  [{r.automation}]")
+            output.err(output.paint(f"         evidence: {', '.join(r.evidence)}", "dim"))
+    total = sum(len(cat.in_practice(p.id)) for p in practices)
+    output.err()
+    output.err(f"{total} requirements in {len(practices)} practice(s)")
+    return 0

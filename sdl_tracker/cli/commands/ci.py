@@ -1,0 +1,134 @@
+"""`sdl-tracker ci`: the one command of a CI job — pull, collect, gate, report, push.
+
+1. with a remote (`--remote` or `[ledger] remote`): fetch its ledger branch and reconcile;
+   without one everything stays local, so a newcomer's clone is never pushed to;
+2. create the ledger if there is none; 3. collect; 4. gate (its verdict is appended);
+5. write `junit.xml` and `summary.md` to `--out` (and append the summary to
+   `$GITHUB_STEP_SUMMARY` when set), and for a `--release` the evidence package
+   `evidence-<TAG>.zip` (signed with `--sign KEY`); 6. push the branch back, replaying local
+   entries on top of the remote head if another job pushed first. The exit code is the gate's.
+
+With a central ledger (`--ledger postgresql://…`) there is nothing to fetch or push: collect and
+gate append straight to the repository's chain, each batch one transaction.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from sdl_tracker import ledger, output
+from sdl_tracker.cli.commands import collect, export, gate
+from sdl_tracker.errors import InputError
+from sdl_tracker.gitdata import git
+from sdl_tracker.ledger import sync
+from sdl_tracker.ledger.gitstore import GitStore
+from sdl_tracker.ledger.store import Store
+from sdl_tracker.models import ResultStatus
+from sdl_tracker.workspace import Workspace
+
+
+def run(
+    *,
+    ws: Workspace,
+    release: str | None,
+    remote: str | None,
+    out: Path,
+    push: bool,
+    policy_file: Path | None,
+    ratchet: bool,
+    sign: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> int:
+    environ = os.environ if environ is None else environ
+    ws.repo()
+    # Bad input first: nothing is fetched or appended when the reports cannot be written.
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"--out {out}: cannot create the directory ({e.strerror})") from e
+    store = ws.store()
+    remote = remote or ws.config.remote
+    shared = remote is not None and isinstance(store, GitStore)
+    if shared:
+        assert isinstance(store, GitStore) and remote is not None
+        fetched, replayed = sync.reconcile(store, sync.fetch(store, remote))
+        output.err(
+            f"ledger: fetched {fetched} entries from {remote}"
+            + (f", replayed {replayed} local entries on top" if replayed else "")
+        )
+    elif remote is not None:
+        output.err(f"ledger: {store.location} is not a git branch; --remote {remote} ignored")
+    # exists() first: an appender role may append to its chain but not create one.
+    if not store.exists() and store.create():
+        output.err(f"ledger: created {store.location}")
+    if not isinstance(store, GitStore):
+        output.err(f"ledger: appending straight to {store.location}")
+    options = {"release": release} if release else {}
+    collect.run(ws=ws, only=(), from_report=None, options=options, force=False, fmt="text")
+    bypassed = _bypassed(store, ws.repo())
+    for line in bypassed:
+        output.err(output.paint(line, "yellow"))
+    summary = out / "summary.md"
+    code = gate.run(
+        ws=ws,
+        release=release,
+        policy_file=policy_file,
+        ratchet=ratchet,
+        junit=out / "junit.xml",
+        summary=summary,
+    )
+    step_summary = environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary:
+        try:
+            with open(step_summary, "a", encoding="utf-8") as f:
+                f.write(summary.read_text(encoding="utf-8") + "\n")
+                f.writelines(f"- {line}\n" for line in bypassed)
+        except OSError as e:
+            raise InputError(
+                f"GITHUB_STEP_SUMMARY={step_summary}: cannot append ({e.strerror})"
+            ) from e
+    output.err(f"reports: {out / 'junit.xml'}, {summary}")
+    if release is not None:
+        # Step 7: the auditor's package for every gated release, passed or not.
+        export.run(
+            ws=ws,
+            release=release,
+            out=out / f"evidence-{release}.zip",
+            sign=sign,
+            policy_file=policy_file,
+        )
+    if shared and push:
+        assert isinstance(store, GitStore) and remote is not None
+        result = sync.push(store, remote)
+        output.err(
+            f"ledger: pushed {store.branch} to {remote}"
+            + (
+                f" (replayed {result.replayed} entries after a concurrent push)"
+                if result.replayed
+                else ""
+            )
+        )
+    return code
+
+
+def _bypassed(store: Store, root: Path) -> list[str]:
+    """Commits of HEAD's history whose hooks were bypassed, as the sdl-record hook recorded them.
+
+    Developers share those records with `sdl-tracker ledger sync`; a bypass later fixed by a
+    commit whose hooks ran is still listed: the bypassed commit itself was not checked.
+    """
+    found = []
+    for entry in ledger.entries(store):
+        st = entry.statement()
+        p = st.predicate
+        if p.kind != "hook_run" or p.result.status is not ResultStatus.FAIL or not st.commit:
+            continue
+        ancestor = git.run(root, "merge-base", "--is-ancestor", st.commit, "HEAD", check=False)
+        if ancestor.returncode == 0:
+            found.append(
+                f"hooks bypassed on {st.commit[:10]} by {p.recorded_by} (ledger entry "
+                f"{entry.seq}): review that commit's secrets, bandit and trailer checks"
+            )
+    return found

@@ -1,0 +1,215 @@
+"""`sdl-tracker collect`: run collectors at HEAD, store their reports, append one entry each.
+
+Nothing is appended unless every selected collector finished: bad input anywhere leaves the
+ledger untouched. Unchanged inputs are not re-run but *reaffirmed* (see `_reaffirm`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from sdl_tracker import ledger, output
+from sdl_tracker.collectors import COLLECTORS
+from sdl_tracker.collectors.base import Collector, Context, Evidence
+from sdl_tracker.errors import InputError, LedgerError
+from sdl_tracker.gitdata import git
+from sdl_tracker.ledger.chain import Entry
+from sdl_tracker.models import Predicate, ResultStatus, Statement
+from sdl_tracker.workspace import Workspace
+
+_STATUS_COLOR = {"pass": "green", "fail": "red", "incomplete": "yellow", "info": "blue"}
+
+
+def selected(only: Sequence[str], configured: Mapping[str, object]) -> list[str]:
+    """Collector names to run: `--only`, else `enabled` from config, else every collector."""
+    enabled = configured.get("enabled") or list(COLLECTORS)
+    if not isinstance(enabled, list):
+        raise InputError(f"collect.enabled must be a list of collector names, got {enabled!r}")
+    names = list(only) or [str(n) for n in enabled]
+    unknown = [n for n in names if n not in COLLECTORS]
+    if unknown:
+        raise InputError(
+            f"unknown collector {unknown[0]!r} (known: {', '.join(sorted(COLLECTORS))})"
+        )
+    return names
+
+
+def run(
+    *,
+    ws: Workspace,
+    only: Sequence[str],
+    from_report: Path | None,
+    options: Mapping[str, str],
+    force: bool,
+    fmt: str,
+    now: datetime | None = None,
+) -> int:
+    root = ws.repo()
+    commit = git.resolve(root, "HEAD")
+    if commit is None:
+        raise InputError(f"{root}: HEAD names no commit yet; commit something, then collect")
+    names = selected(only, ws.config.section("collect") or {})
+    if from_report is not None and len(names) != 1:
+        raise InputError("--from-report needs exactly one collector: add --only NAME")
+    now = now or datetime.now(timezone.utc)
+    store = ws.store()
+    if not store.exists():
+        raise LedgerError(f"no ledger at {store.location}: run `sdl-tracker init` first")
+    if ws.ledger_dir is not None:  # `releases` reads the SBOMs recorded in this same ledger
+        options = {**options, "ledger_dir": str(ws.ledger_dir)}
+    if ws.ledger_url is not None:  # likewise for a central ledger (issue #8)
+        options = {**options, "ledger_url": ws.ledger_url, "repo_name": ws.chain_name()}
+    previous = _latest_runs(ledger.entries(store), names)
+    who = git.recorder(root)
+    statements: list[Statement] = []
+    objects: dict[str, bytes] = {}
+    with output.progress(len(names)) as advance:
+        for name in names:
+            advance(f"collecting {name}")
+            ctx = Context(
+                root=root,
+                commit=commit,
+                config=ws.config.collector(name),
+                now=now,
+                from_report=from_report,
+                options=options,
+            )
+            run_id = f"{commit[:12]}-{uuid.uuid4().hex[:8]}"
+            made = _collect_one(COLLECTORS[name], name, ctx, previous.get(name), force, run_id)
+            statements.extend(
+                _statement(made_one, name, commit, who, now, run_id, objects) for made_one in made
+            )
+    entries = ledger.append(store, statements, objects) if statements else []
+    _report(entries, statements, store.location, fmt)
+    return 0
+
+
+def _collect_one(
+    collector: Collector,
+    name: str,
+    ctx: Context,
+    last: list[Entry] | None,
+    force: bool,
+    run_id: str,
+) -> list[Evidence | Statement]:
+    if ctx.from_report is None and not force and last:
+        inputs = dict(collector.inputs(ctx))
+        reaffirmed = _reaffirm(last, inputs, ctx, collector)
+        if reaffirmed:
+            return list(reaffirmed)
+    evidence = list(collector.collect(ctx))
+    if ctx.from_report is None:
+        inputs = dict(collector.inputs(ctx))
+        evidence = [e if e.inputs else replace(e, inputs=inputs) for e in evidence]
+    return list(evidence)
+
+
+def _reaffirm(
+    last: list[Entry], inputs: Mapping[str, str], ctx: Context, collector: Collector
+) -> list[Statement]:
+    """Re-state the last run's evidence when nothing it read has changed and it has not expired.
+
+    Incomplete evidence is never reaffirmed: the tool runs again.
+    """
+    if not inputs:
+        return []
+    max_age = ctx.config.get("max_age_hours", getattr(collector, "MAX_AGE_HOURS", None))
+    statements = [e.statement() for e in last]
+    for st in statements:
+        p = st.predicate
+        if dict(p.inputs) != dict(inputs) or p.result.status is ResultStatus.INCOMPLETE:
+            return []
+        if max_age is not None and ctx.now - p.recorded_at > timedelta(hours=float(max_age)):
+            return []
+    result = []
+    for entry, st in zip(last, statements):
+        p = st.predicate
+        original = p.details.get("reaffirms", entry.seq)
+        summary = p.result.summary.removeprefix("reaffirmed: ")
+        result.append(
+            replace(
+                st,
+                predicate=replace(
+                    p,
+                    result=replace(p.result, summary=f"reaffirmed: {summary}"),
+                    details={**p.details, "reaffirms": original},
+                ),
+            )
+        )
+    return result
+
+
+def _latest_runs(entries: Iterator[Entry], names: Sequence[str]) -> dict[str, list[Entry]]:
+    """For each collector, the entries of its most recent run (same `details.run`)."""
+    wanted = set(names)
+    runs: dict[str, tuple[str, list[Entry]]] = {}
+    for entry in entries:
+        p = entry.statement().predicate
+        if p.collector not in wanted:
+            continue
+        run_id = str(p.details.get("run", entry.seq))
+        current = runs.get(p.collector)
+        if current is None or current[0] != run_id:
+            runs[p.collector] = (run_id, [entry])
+        else:
+            current[1].append(entry)
+    return {name: found for name, (_, found) in runs.items()}
+
+
+def _statement(
+    made: Evidence | Statement,
+    name: str,
+    commit: str,
+    who: str,
+    now: datetime,
+    run_id: str,
+    objects: dict[str, bytes],
+) -> Statement:
+    if isinstance(made, Statement):
+        p = made.predicate
+        return replace(
+            made,
+            commit=commit,
+            predicate=replace(
+                p, recorded_by=who, recorded_at=now, details={**p.details, "run": run_id}
+            ),
+        )
+    artifacts = []
+    for artifact_name, data in made.artifacts:
+        subject, blob = ledger.artifact(artifact_name, data)
+        objects[subject.sha256] = blob
+        artifacts.append(subject)
+    return Statement(
+        commit=commit,
+        artifacts=tuple(artifacts),
+        predicate=Predicate(
+            kind=made.kind,
+            collector=name,
+            tool=made.tool,
+            requirements=made.requirements,
+            result=made.result,
+            covers=made.covers,
+            inputs=made.inputs,
+            details={**made.details, "run": run_id},
+            recorded_by=who,
+            recorded_at=now,
+        ),
+    )
+
+
+def _report(
+    entries: Sequence[Entry], statements: Sequence[Statement], location: str, fmt: str
+) -> None:
+    if fmt == "json":
+        output.write_json([e.to_json() for e in entries])
+    for st in statements:
+        p = st.predicate
+        status = p.result.status.value
+        label = f"{p.collector}: {p.kind} ({p.tool.name} {p.tool.version})"
+        output.err(output.status_line(label, status.capitalize(), _STATUS_COLOR[status]))
+        output.err(f"- {p.result.summary}")
+    output.err(f"appended {len(entries)} entries to {location}")

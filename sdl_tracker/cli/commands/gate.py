@@ -1,0 +1,101 @@
+"""`sdl-tracker gate`: allow or stop a release; the verdict itself is appended to the ledger.
+
+Exit 0 when every requirement is satisfied, waived or not applicable (and, with `--ratchet`,
+none is worse than at the previous release); 1 otherwise; 2 on bad input. Fails closed: missing,
+stale, partial, failing and incomplete evidence all fail the gate.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sdl_tracker import ledger, output
+from sdl_tracker.conformance import render, verdicts
+from sdl_tracker.conformance.assessment import assess
+from sdl_tracker.errors import InputError
+from sdl_tracker.exporters import junit as junit_mod
+from sdl_tracker.exporters import markdown
+from sdl_tracker.exporters.base import Report
+from sdl_tracker.gitdata import git
+from sdl_tracker.workspace import Workspace
+
+
+def run(
+    *,
+    ws: Workspace,
+    release: str | None,
+    policy_file: Path | None,
+    ratchet: bool,
+    junit: Path | None,
+    summary: Path | None,
+    fmt: str = "text",
+    now: datetime | None = None,
+) -> int:
+    now = now or datetime.now(timezone.utc)
+    found = assess(ws, now=now, policy_file=policy_file, release=release, gating=True)
+    conf = found.conformance
+    baseline = verdicts.previous(found.records, release) if ratchet else None
+    regressions = verdicts.regressions(conf, baseline) if baseline else ()
+    passed = conf.passed and not regressions
+    report = Report(
+        conformance=conf,
+        passed=passed,
+        regressions=regressions,
+        baseline=baseline.release if baseline else None,
+    )
+    # Reports first: a path we cannot write is bad input, and then nothing is appended.
+    if junit is not None:
+        _write(junit, junit_mod.render(report), "--junit")
+    if summary is not None:
+        _write(summary, markdown.render(report), "--summary")
+    statement, objects = verdicts.statement(
+        conf, passed=passed, ratchet=regressions, who=git.recorder(ws.repo()), now=now
+    )
+    (entry,) = ledger.append(found.store, [statement], objects)
+    if fmt == "json":
+        output.write_json({"passed": passed, "entry": entry.seq, "conformance": conf.to_json()})
+    output.err(render.status_text(conf))
+    output.err("")
+    for line in _notes(report, ratchet):
+        output.err(line)
+    unmet = [r.requirement_id for r in conf.requirements if not r.status.passes]
+    verdict = (
+        output.paint("PASSED", "green")
+        if passed
+        else output.paint(
+            f"FAILED ({len(unmet)} requirements not met"
+            + (f", {len(regressions)} worse than at {report.baseline}" if regressions else "")
+            + ")",
+            "red",
+        )
+    )
+    output.err(
+        f"gate {conf.release or conf.commit[:10]}: {verdict} — {render.counts_line(conf)}; "
+        f"verdict recorded as ledger entry {entry.seq}"
+    )
+    return 0 if passed else 1
+
+
+def _notes(report: Report, ratchet: bool) -> list[str]:
+    conf = report.conformance
+    lines = [
+        f"note: the waiver for {w.target} (entry {w.seq}) expired on {w.expires:%Y-%m-%d} "
+        "and no longer counts"
+        for w in conf.waivers
+        if w.expired
+    ]
+    if ratchet and report.baseline is None:
+        lines.append("ratchet: no earlier release verdict in the ledger; nothing to compare with")
+    for rid, what in report.regressions:
+        lines.append(f"ratchet: {rid} is worse than at {report.baseline}: {what}")
+    return lines
+
+
+def _write(path: Path, text: str, option: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise InputError(
+            f"{option} {path}: cannot write ({e.strerror}); give a writable path"
+        ) from e

@@ -1,0 +1,126 @@
+"""`sdl-tracker org status|export`: the organisation roll-up of a central (PostgreSQL) ledger.
+
+Works from the ledger alone — no repository checkout: each chain's newest gate verdict, its
+waivers and its head entry (`ledger.pgorg`), summarised by `org` and rendered by `orgrender`
+(status) or `orgexport` (the assessor's zip).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sdl_tracker import config as config_mod
+from sdl_tracker import output
+from sdl_tracker.errors import GitError, InputError, LedgerError
+from sdl_tracker.gitdata import git
+from sdl_tracker.ledger import pgschema
+from sdl_tracker.org import pgorg
+from sdl_tracker.org import status as org_mod
+from sdl_tracker.policy import catalog
+
+_PG_SCHEMES = ("postgresql://", "postgres://")
+
+
+def ledger_url(url: str | None, repo: Path) -> str:
+    """--ledger URL, else `[ledger] url` of the repository at `repo` (if any), else an error."""
+    if not url:
+        try:
+            url = config_mod.load(git.toplevel(repo)).ledger_url
+        except GitError:
+            url = None
+    if not url:
+        raise LedgerError(
+            "org commands read a central ledger: pass --ledger postgresql://USER@HOST/DBNAME "
+            "(or set SDL_TRACKER_LEDGER, or [ledger] url in the configuration)"
+        )
+    if not url.startswith(_PG_SCHEMES):
+        raise LedgerError(
+            f"ledger URL {pgschema.redact(url)!r}: unsupported scheme; the organisation view "
+            "needs a PostgreSQL ledger, postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME"
+        )
+    return url
+
+
+def moment(environ: Mapping[str, str] | None = None) -> datetime:
+    """Now, or SOURCE_DATE_EPOCH when set (reproducible exports)."""
+    environ = os.environ if environ is None else environ
+    epoch = environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not epoch:
+        return datetime.now(timezone.utc)
+    try:
+        return datetime.fromtimestamp(int(epoch), timezone.utc)
+    except (ValueError, OverflowError, OSError) as e:
+        raise InputError(
+            f"SOURCE_DATE_EPOCH={epoch!r}: expected whole seconds since 1970-01-01 UTC"
+        ) from e
+
+
+def _build(
+    url: str, names: Sequence[str], within: int, now: datetime
+) -> tuple[org_mod.OrgStatus, tuple[pgorg.ChainFacts, ...]]:
+    if not 0 <= within <= 36_500:
+        raise InputError(f"--within {within}: expected a number of days from 0 to 36500")
+    facts = pgorg.read(url, names)
+    practices = tuple(p.id for p in catalog.load().practices)
+    found = org_mod.status(
+        facts,
+        ledger=pgschema.redact(url),
+        now=now,
+        within_days=within,
+        practices=practices,
+    )
+    return found, facts
+
+
+def status(
+    *,
+    url: str,
+    names: Sequence[str],
+    within: int,
+    fmt: str,
+    now: datetime | None = None,
+) -> int:
+    """Print one row per repository chain; exit 0 whatever the verdicts are."""
+    from sdl_tracker.org import render as orgrender
+
+    found, _ = _build(url, names, within, now or datetime.now(timezone.utc))
+    if fmt == "json":
+        output.write_json(found.to_json())
+    elif fmt == "markdown":
+        output.out(orgrender.markdown(found))
+    else:
+        output.err(orgrender.table(found))
+    return 0
+
+
+def export(
+    *,
+    url: str,
+    names: Sequence[str],
+    within: int,
+    out: Path,
+    now: datetime | None = None,
+) -> int:
+    """Write the assessor's zip: org-status.json, index.html, per-repository verdict + head."""
+    from sdl_tracker.org import export as orgexport
+
+    found, facts = _build(url, names, within, now or moment())
+    data = orgexport.build(found, facts)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, out)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise InputError(f"--out {out}: cannot write ({e.strerror}); give a writable path") from e
+    output.err(
+        f"wrote {out}: {len(found.rows)} repositories, "
+        f"{sum(1 for r in found.rows if r.verdict)} gate verdicts, MANIFEST.json of "
+        "sha256 digests (cross-check each head with the repository's own export)"
+    )
+    return 0

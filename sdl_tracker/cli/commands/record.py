@@ -1,0 +1,75 @@
+"""`sdl-tracker record KIND FILE`: record a manual attestation (a file, a signer, a date)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sdl_tracker import __version__, ledger, output
+from sdl_tracker.errors import InputError
+from sdl_tracker.gitdata import git
+from sdl_tracker.models import Predicate, Result, ResultStatus, Statement, Tool
+from sdl_tracker.policy import catalog as catalog_mod
+from sdl_tracker.workspace import Workspace
+
+
+def run(
+    *,
+    ws: Workspace,
+    kind: str,
+    file: Path,
+    requirements: Sequence[str],
+    note: str,
+    status: str,
+    summary: str | None,
+    fmt: str,
+    now: datetime | None = None,
+) -> int:
+    cat = catalog_mod.load(ws.config.catalog)
+    if kind not in cat.evidence_kinds:
+        raise InputError(
+            f"unknown evidence kind {kind!r}; expected one of the catalogue's kinds "
+            f"(`sdl-tracker catalog --format json` lists them): "
+            f"{', '.join(sorted(cat.evidence_kinds))}"
+        )
+    if not requirements:
+        requirements = [r.id for r in cat.requirements if kind in r.evidence]
+    for rid in requirements:
+        cat.requirement(rid)
+    try:
+        data = file.read_bytes()
+    except OSError as e:
+        raise InputError(f"{file}: cannot read ({e.strerror}); give the file to record") from e
+    root = ws.repo() if ws.root is not None else None
+    commit = git.resolve(root, "HEAD") if root is not None else None
+    who = git.identity(root) if root is not None else "unknown <>"
+    subject, blob = ledger.artifact(file.name, data)
+    statement = Statement(
+        commit=commit,
+        artifacts=(subject,),
+        predicate=Predicate(
+            kind=kind,
+            collector="record",
+            tool=Tool(name="sdl-tracker", version=__version__),
+            requirements=tuple(requirements),
+            result=Result(
+                status=ResultStatus(status),
+                summary=summary or f"{kind} attested: {file.name}",
+                metrics={"bytes": len(data)},
+            ),
+            covers=(),
+            note=note,
+            recorded_by=who,
+            recorded_at=now or datetime.now(timezone.utc),
+        ),
+    )
+    store = ws.store()
+    (entry,) = ledger.append(store, [statement], {subject.sha256: blob})
+    if fmt == "json":
+        output.write_json(entry.to_json())
+    output.err(
+        f"recorded entry {entry.seq}: {kind} for {', '.join(requirements) or '-'} "
+        f"(sha256:{subject.sha256[:12]}…) in {store.location}"
+    )
+    return 0

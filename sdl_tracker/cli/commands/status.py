@@ -1,0 +1,35 @@
+"""`sdl-tracker status`: every requirement's status for a commit, grouped by practice."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sdl_tracker import output
+from sdl_tracker.conformance import render
+from sdl_tracker.conformance.assessment import assess
+from sdl_tracker.exporters import markdown
+from sdl_tracker.exporters.base import Report
+from sdl_tracker.workspace import Workspace
+
+
+def run(
+    *,
+    ws: Workspace,
+    commit: str | None,
+    policy_file: Path | None,
+    fmt: str,
+    now: datetime | None = None,
+) -> int:
+    """Show the verdicts; exit 0 whatever they are (the gate is the command that fails)."""
+    found = assess(ws, now=now or datetime.now(timezone.utc), rev=commit, policy_file=policy_file)
+    conf = found.conformance
+    if fmt == "json":
+        output.write_json(conf.to_json())
+    elif fmt == "markdown":
+        output.out(markdown.render(Report(conformance=conf)))
+    else:
+        output.err(render.status_text(conf))
+        output.err("")
+        output.err(f"{render.counts_line(conf)} (maturity levels are indicative)")
+    return 0

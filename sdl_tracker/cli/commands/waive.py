@@ -1,0 +1,76 @@
+"""`sdl-tracker waive REQ-ID|FINDING-ID`: record an approved, time-limited exception."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sdl_tracker import ledger, output
+from sdl_tracker.conformance import waivers as waivers_mod
+from sdl_tracker.errors import CatalogError, InputError, LedgerError
+from sdl_tracker.gitdata import git
+from sdl_tracker.policy import catalog as catalog_mod
+from sdl_tracker.workspace import Workspace
+
+
+def run(
+    *,
+    ws: Workspace,
+    target: str,
+    reason: str,
+    expires: str,
+    approver: str,
+    fmt: str,
+    now: datetime | None = None,
+) -> int:
+    now = now or datetime.now(timezone.utc)
+    root = ws.repo()
+    requester = git.identity(root)
+    _check_target(target, ws.config.catalog)
+    if not reason.strip():
+        raise InputError("--reason is empty: say why the exception is acceptable")
+    if waivers_mod.email(approver) is None:
+        raise InputError(
+            f"--approver {approver!r}: give the approver as 'Name <email>' "
+            "(the e-mail is what proves the approver is not the requester)"
+        )
+    if waivers_mod.same_person(approver, requester):
+        raise InputError(
+            f"the approver {approver!r} is the requester ({requester}, your git identity): "
+            "a waiver needs someone else's approval"
+        )
+    expiry = waivers_mod.parse_expiry(expires)
+    if expiry <= now:
+        raise InputError(f"--expires {expires}: that is not in the future; give a later date")
+    store = ws.store()
+    if not store.exists():
+        raise LedgerError(f"no ledger at {store.location}: run `sdl-tracker init` first")
+    statement = waivers_mod.statement(
+        target=target,
+        reason=reason.strip(),
+        approver=approver.strip(),
+        requested_by=requester,
+        expires=expiry,
+        commit=git.resolve(root, "HEAD"),
+        now=now,
+    )
+    (entry,) = ledger.append(store, [statement])
+    if fmt == "json":
+        output.write_json(entry.to_json())
+    output.err(
+        f"recorded entry {entry.seq}: waiver for {target} until {expiry:%Y-%m-%d}, "
+        f"approved by {approver.strip()} in {store.location}"
+    )
+    return 0
+
+
+def _check_target(target: str, catalog_id: str) -> None:
+    if waivers_mod.REQUIREMENT_ID.match(target):
+        try:
+            catalog_mod.load(catalog_id).requirement(target)
+        except CatalogError as e:
+            raise InputError(str(e)) from e
+    elif not waivers_mod.FINDING_ID.match(target):
+        raise InputError(
+            f"{target!r} is neither a requirement id (e.g. SVV-3) nor a finding id "
+            "(e.g. B602, PYSEC-2018-28, CVE-2018-18074)"
+        )

@@ -1,0 +1,208 @@
+"""issues: security-issue handling from records kept in the repository (DM-1..DM-6, SUM-5).
+
+Records are YAML files (one issue each) under `security-issues/`, plus OSV or GitHub Security
+Advisory JSON files under `advisories/`. Derived: every open issue assessed with a CVSS vector
+(DM-4), time to triage and to fix, and fixes shipped within the patch SLA by severity (SUM-5).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Iterator, Mapping
+from datetime import date, timezone
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sdl_tracker import __version__
+from sdl_tracker.collectors.base import Context, Evidence
+from sdl_tracker.collectors.issues.records import Issue, from_advisory, from_record
+from sdl_tracker.errors import InputError
+from sdl_tracker.gitdata import git
+from sdl_tracker.models import JSON, Result, ResultStatus, Tool
+
+NAME = "issues"
+PROVIDES = ("DM-2", "DM-3", "DM-4", "DM-5", "SUM-5")
+_TOOL = Tool(name="sdl-tracker issues", version=__version__)
+DEFAULT_SLA = {"critical": 30, "high": 60, "medium": 90, "low": 180, "none": 365}
+_DEFAULT_DIRS = ("security-issues", ".security-issues")
+_DEFAULT_ADVISORIES = ("advisories",)
+
+
+def _dirs(ctx: Context, key: str, default: tuple[str, ...]) -> list[str]:
+    value = ctx.config.get(key)
+    if value is None:
+        return [d for d in default if (ctx.root / d).is_dir()]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InputError(
+            f"[collectors.issues] {key}: expected a list of directories, got {value!r}"
+        )
+    return value
+
+
+def _sla(ctx: Context) -> dict[str, int]:
+    value = ctx.config.get("patch_sla_days", {})
+    if not isinstance(value, dict) or not all(
+        k in DEFAULT_SLA and isinstance(v, int) and v > 0 for k, v in value.items()
+    ):
+        raise InputError(
+            "[collectors.issues] patch_sla_days: expected a table of days by severity "
+            f"({', '.join(DEFAULT_SLA)}), got {value!r}"
+        )
+    return {**DEFAULT_SLA, **value}
+
+
+def _files(ctx: Context) -> tuple[list[Path], list[Path]]:
+    records = [
+        p
+        for d in _dirs(ctx, "paths", _DEFAULT_DIRS)
+        for p in sorted((ctx.root / d).glob("**/*"))
+        if p.suffix in (".yaml", ".yml")
+    ]
+    advisories = [
+        p
+        for d in _dirs(ctx, "advisories", _DEFAULT_ADVISORIES)
+        for p in sorted((ctx.root / d).glob("**/*.json"))
+    ]
+    return records, advisories
+
+
+def inputs(ctx: Context) -> Mapping[str, str]:
+    dirs = _dirs(ctx, "paths", _DEFAULT_DIRS) + _dirs(ctx, "advisories", _DEFAULT_ADVISORIES)
+    ids = git.tree_ids(ctx.root, ctx.commit, dirs)
+    # Open issues age every day: the SLA check depends on today's date.
+    return {
+        **{f"tree:{d}": ids.get(d, "untracked") for d in dirs},
+        "date": ctx.now.date().isoformat(),
+    }
+
+
+def collect(ctx: Context) -> Iterator[Evidence]:
+    sla = _sla(ctx)
+    if ctx.from_report is not None:
+        records, advisories = (
+            ([], [ctx.from_report])
+            if ctx.from_report.suffix == ".json"
+            else (
+                [ctx.from_report],
+                [],
+            )
+        )
+    else:
+        records, advisories = _files(ctx)
+        if not records and not advisories and not _dirs(ctx, "paths", _DEFAULT_DIRS):
+            return
+    issues = [from_record(p, _load_yaml(p)) for p in records]
+    tracked = {i.advisory for i in issues if i.advisory}
+    for path in advisories:
+        advisory = from_advisory(path, _load_json(path))
+        # An advisory already linked from a record is the same issue, not a second one.
+        if advisory.id not in tracked and not tracked.intersection(advisory.aliases):
+            issues.append(advisory)
+    seen: dict[str, Path] = {}
+    for issue in issues:
+        if issue.id in seen:
+            raise InputError(
+                f"{issue.source}: issue id {issue.id} is also used by {seen[issue.id]}"
+            )
+        seen[issue.id] = issue.source
+    yield _evidence(ctx, issues, sla, records + advisories)
+
+
+def _load_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        place = f"line {mark.line + 1}" if mark else "?"
+        raise InputError(f"{path}: {place}: not valid YAML ({getattr(e, 'problem', e)})") from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: cannot read: {e}") from e
+
+
+def _load_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise InputError(
+            f"{path}: line {e.lineno} column {e.colno}: not valid JSON ({e.msg})"
+        ) from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: cannot read: {e}") from e
+
+
+def _days(start: date | None, end: date | None) -> int | None:
+    return (end - start).days if start and end else None
+
+
+def _evidence(
+    ctx: Context, issues: list[Issue], sla: dict[str, int], files: list[Path]
+) -> Evidence:
+    today = ctx.now.astimezone(timezone.utc).date()
+    open_issues = [i for i in issues if i.is_open]
+    unassessed = [i for i in open_issues if i.cvss is None]
+    triage = [d for i in issues if (d := _days(i.received, i.triaged)) is not None]
+    fix = [d for i in issues if (d := _days(i.received, i.fixed)) is not None]
+    breaches = []
+    for i in issues:
+        limit = sla[i.severity]
+        taken = (
+            _days(i.received, i.fixed)
+            if i.fixed
+            else _days(i.received, today)
+            if i.is_open
+            else None
+        )
+        if taken is not None and taken > limit:
+            breaches.append(f"{i.id} ({i.severity}, {taken} days > {limit})")
+    problems = []
+    if unassessed:
+        names = ", ".join(i.id for i in unassessed[:5])
+        problems.append(f"{len(unassessed)} open issue(s) not assessed: {names}")
+    if breaches:
+        problems.append(f"{len(breaches)} patch SLA breach(es): {', '.join(breaches[:5])}")
+    status = ResultStatus.FAIL if problems else ResultStatus.PASS
+    summary = (
+        "; ".join(problems)
+        if problems
+        else (f"{len(issues)} security issue(s), {len(open_issues)} open, all assessed, within SLA")
+    )
+    metrics: dict[str, int | float] = {
+        "issues": len(issues),
+        "open": len(open_issues),
+        "assessed": sum(1 for i in issues if i.cvss is not None),
+        "unassessed_open": len(unassessed),
+        "fixed": sum(1 for i in issues if i.fixed),
+        "disclosed": sum(1 for i in issues if i.advisory),
+        "sla_breaches": len(breaches),
+    }
+    if triage:
+        metrics["median_days_to_triage"] = statistics.median(triage)
+        metrics["max_days_to_triage"] = max(triage)
+    if fix:
+        metrics["median_days_to_fix"] = statistics.median(fix)
+        metrics["max_days_to_fix"] = max(fix)
+    report: dict[str, JSON] = {
+        "generated_for": ctx.commit,
+        "date": today.isoformat(),
+        "patch_sla_days": dict(sla),
+        "issues": [i.to_json() for i in issues],
+        "sla_breaches": list(breaches),
+    }
+    return Evidence(
+        kind="issue_tracker_record",
+        tool=_TOOL,
+        requirements=PROVIDES,
+        result=Result(status, summary, metrics),
+        covers=tuple(
+            sorted(
+                {str(p.relative_to(ctx.root).parts[0]) for p in files if p.is_relative_to(ctx.root)}
+            )
+        ),
+        artifacts=(
+            ("security-issues.json", json.dumps(report, indent=2, sort_keys=True).encode()),
+        ),
+        details={"evaluated_on": today.isoformat()},
+    )

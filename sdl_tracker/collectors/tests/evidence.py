@@ -1,0 +1,169 @@
+"""The two evidence records of the `tests` collector: the test report and the matrix."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sdl_tracker.collectors.base import Evidence
+from sdl_tracker.collectors.tests.matrix import Matrix
+from sdl_tracker.formats.junit import Outcome, TestCase
+from sdl_tracker.models import JSON, Result, ResultStatus, Tool
+
+_BAD = (Outcome.FAILED, Outcome.ERROR)
+_LIST_LIMIT = 50
+
+
+def metrics(cases: Sequence[TestCase], built: Matrix) -> dict[str, int]:
+    """The counts both records carry (failed = failures + errors)."""
+    untested = len(built.untested())
+    return {
+        "tests": len(cases),
+        "failed": sum(c.outcome in _BAD for c in cases),
+        "skipped": sum(c.outcome is Outcome.SKIPPED for c in cases),
+        "requirements": len(built.requirements),
+        "requirements_tested": len(built.requirements) - untested,
+        "requirements_untested": untested,
+        "unknown_requirement_refs": len(built.unknown_requirement_refs),
+    }
+
+
+def report_evidence(
+    tool: Tool,
+    requirements: tuple[str, ...],
+    cases: Sequence[TestCase],
+    raws: Sequence[tuple[str, bytes]],
+    missing: Sequence[str],
+    built: Matrix,
+) -> Evidence:
+    """`test_report`: fail on failed/errored tests, incomplete on missing or empty reports."""
+    counts = metrics(cases, built)
+    failed = [c for c in cases if c.outcome in _BAD]
+    failures, gaps = [], []
+    if failed:
+        failures.append(f"failed: {_ids([c.id for c in failed])}")
+    if missing and not raws:
+        gaps.append(
+            f"no JUnit XML report at {', '.join(missing)}: run the tests with a JUnit report "
+            "(e.g. `pytest --junitxml=reports/junit.xml`) before collecting, or set "
+            "[collectors.tests] junit"
+        )
+    elif missing:
+        gaps.append(f"missing report(s) {', '.join(missing)}: run the tests that write them")
+    if raws and not cases:
+        gaps.append("the reports hold no test case: check that the tests ran")
+    head = (
+        f"{counts['tests']} tests in {', '.join(n for n, _ in raws) or 'no report'}: "
+        f"{sum(c.outcome is Outcome.PASSED for c in cases)} passed, {counts['failed']} failed, "
+        f"{counts['skipped']} skipped"
+    )
+    details: dict[str, JSON] = {
+        "reports": [n for n, _ in raws],
+        "missing_reports": list(missing) if missing else [],
+        "errors": sum(c.outcome is Outcome.ERROR for c in cases),
+        "failed_tests": [
+            {
+                "test": c.id,
+                "result": c.outcome.value,
+                "at": f"{c.report}:{c.line}",
+                "message": c.message,
+            }
+            for c in failed[:_LIST_LIMIT]
+        ],
+        "by_requirement": _by(cases, "requirements"),
+        "by_threat": _by(cases, "threats"),
+    }
+    return Evidence(
+        kind="test_report",
+        tool=tool,
+        requirements=requirements,
+        result=Result(_status(failures, gaps), "; ".join([head, *failures, *gaps]), counts),
+        artifacts=tuple(raws),
+        details=details,
+    )
+
+
+def trace_evidence(
+    tool: Tool,
+    requirements: tuple[str, ...],
+    cases: Sequence[TestCase],
+    built: Matrix,
+    *,
+    requirements_file: str | None,
+    wanted_requirements: str,
+    models: Sequence[str],
+    no_reports: bool,
+    artifact: bytes,
+) -> Evidence:
+    """`traceability_matrix`: fail on a broken or failing link, incomplete without inputs."""
+    counts = metrics(cases, built)
+    threats = {(c.model, c.threat) for c in built.chains}
+    counts.update(
+        threats=len(threats),
+        threats_verified=built.threats_verified(),
+        unknown_threat_refs=len(built.unknown_threat_refs),
+        missing_tests=len(built.missing_tests),
+    )
+    failures: list[str] = []
+    gaps: list[str] = []
+    if no_reports:
+        # Without results every link is unknown: report the cause, not its consequences.
+        gaps.append("no test results: run the tests with a JUnit report first")
+    elif built.untested():
+        failures.append(f"untested requirements: {_ids(built.untested())}")
+    if built.unknown_requirement_refs and requirements_file is not None and not no_reports:
+        pairs = [f"{t} -> {r}" for t, r in built.unknown_requirement_refs]
+        failures.append(f"tests naming unknown requirements: {_ids(pairs)}")
+    if built.unknown_threat_refs and not no_reports:
+        pairs = [f"{t} -> {r}" for t, r in built.unknown_threat_refs]
+        failures.append(f"tests naming unknown threats: {_ids(pairs)}")
+    if built.missing_tests and not no_reports:
+        pairs = [f"{m} -> {t}" for m, t in built.missing_tests]
+        failures.append(f"tests named by mitigations that did not run: {_ids(pairs)}")
+    if built.failed_links() and not no_reports:
+        failures.append(f"linked tests failed: {_ids(built.failed_links())}")
+    if requirements_file is None:
+        gaps.append(
+            f"no security requirements file {wanted_requirements}: write one (see the README) "
+            "so tests can be traced to requirements"
+        )
+    head = (
+        f"{counts['requirements_tested']}/{counts['requirements']} security requirements "
+        f"tested; {counts['threats']} threats in {len(models)} model(s), "
+        f"{counts['threats_verified']} verified by passing tests"
+    )
+    details: dict[str, JSON] = {
+        "requirements_file": requirements_file,
+        "models": list(models),
+        "untested_requirements": list(built.untested()),
+        "unknown_requirement_refs": [list(p) for p in built.unknown_requirement_refs[:_LIST_LIMIT]],
+        "unknown_threat_refs": [list(p) for p in built.unknown_threat_refs[:_LIST_LIMIT]],
+        "missing_tests": [list(p) for p in built.missing_tests[:_LIST_LIMIT]],
+    }
+    return Evidence(
+        kind="traceability_matrix",
+        tool=tool,
+        requirements=requirements,
+        result=Result(_status(failures, gaps), "; ".join([head, *failures, *gaps]), counts),
+        artifacts=(("traceability.json", artifact),),
+        details=details,
+    )
+
+
+def _status(failures: Sequence[str], gaps: Sequence[str]) -> ResultStatus:
+    if failures:
+        return ResultStatus.FAIL
+    return ResultStatus.INCOMPLETE if gaps else ResultStatus.PASS
+
+
+def _by(cases: Sequence[TestCase], attribute: str) -> dict[str, JSON]:
+    result: dict[str, dict[str, int]] = {}
+    for case in cases:
+        for ref in getattr(case, attribute):
+            counts = result.setdefault(ref, {o.value: 0 for o in Outcome})
+            counts[case.outcome.value] += 1
+    return {k: dict(v) for k, v in sorted(result.items())}
+
+
+def _ids(ids: Sequence[str], limit: int = 5) -> str:
+    shown = ", ".join(ids[:limit])
+    return f"{shown} (+{len(ids) - limit} more)" if len(ids) > limit else shown

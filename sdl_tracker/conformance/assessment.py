@@ -1,0 +1,73 @@
+"""The edge around `evaluate()`: read the ledger, load the policy, ask git, then evaluate.
+
+Shared by `status`, `explain` and `gate`. All I/O of an evaluation happens here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sdl_tracker import ledger
+from sdl_tracker.conformance import facts as facts_mod
+from sdl_tracker.conformance.evaluate import evaluate
+from sdl_tracker.conformance.evidence import Record, records
+from sdl_tracker.conformance.model import Conformance
+from sdl_tracker.errors import InputError, LedgerError
+from sdl_tracker.gitdata import git
+from sdl_tracker.ledger.store import Store
+from sdl_tracker.policy import load as policy_mod
+from sdl_tracker.policy.model import Policy
+from sdl_tracker.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """One evaluation and what it was made from."""
+
+    conformance: Conformance
+    policy: Policy
+    records: tuple[Record, ...]
+    store: Store
+
+
+def commit_of(root: Path, rev: str | None, release: str | None) -> str:
+    """The commit to evaluate: the release tag's, else `rev` (default HEAD)."""
+    if release is not None:
+        commit = git.resolve(root, f"refs/tags/{release}")
+        if commit is None:
+            raise InputError(
+                f"release tag {release!r} does not exist in {root}: create it "
+                f"(`git tag -s {release}`) or check the name (`git tag --list`)"
+            )
+        return commit
+    commit = git.resolve(root, rev or "HEAD")
+    if commit is None:
+        raise InputError(
+            f"{rev or 'HEAD'!r} names no commit in {root}: give a commit, branch or tag "
+            "with --commit (and commit something first in a new repository)"
+        )
+    return commit
+
+
+def assess(
+    ws: Workspace,
+    *,
+    now: datetime,
+    rev: str | None = None,
+    policy_file: Path | None = None,
+    release: str | None = None,
+    gating: bool = False,
+) -> Assessment:
+    """Evaluate the repository's commit (or release) against its policy and ledger."""
+    root = ws.repo()
+    policy = policy_mod.resolve(policy_file, ws.config.policy)
+    commit = commit_of(root, rev, release)
+    store = ws.store()
+    if not store.exists():
+        raise LedgerError(f"no ledger at {store.location}: run `sdl-tracker init` first")
+    recs = records(ledger.entries(store))
+    facts = facts_mod.gather(root, commit, recs)
+    conf = evaluate(policy, recs, facts, now, release, gating=gating)
+    return Assessment(conformance=conf, policy=policy, records=recs, store=store)

@@ -1,0 +1,243 @@
+"""`evaluate()`: policy × ledger entries × commit facts × now → a verdict per requirement (pure).
+
+No I/O of any kind: git facts come in a `CommitFacts` gathered beforehand (`facts.gather`), the
+time comes in as `now`. Statuses and how they combine are documented in the README (section
+"Conformance").
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from datetime import datetime
+
+from sdl_tracker.conformance import maturity, verdicts
+from sdl_tracker.conformance import waivers as waivers_mod
+from sdl_tracker.conformance.evidence import Record, records
+from sdl_tracker.conformance.facts import CommitFacts
+from sdl_tracker.conformance.judge import Judge, Outcome
+from sdl_tracker.conformance.model import Conformance, EvidenceRef, RequirementResult, Status
+from sdl_tracker.conformance.selection import Index
+from sdl_tracker.ledger.chain import Entry
+from sdl_tracker.models import ResultStatus, Statement
+from sdl_tracker.policy.model import AnyOf, Leaf, Policy, RequirementPolicy, Rule, leaves
+from sdl_tracker.policy.model import describe as describe_rule
+
+#: all_of: the first status found among the parts decides (after "all satisfied").
+_ALL_OF = (Status.FAILING, Status.INCOMPLETE, Status.STALE)
+#: any_of without a satisfied part: the part closest to satisfied decides.
+_ANY_OF = (
+    Status.SATISFIED,
+    Status.WAIVED,
+    Status.PARTIAL,
+    Status.STALE,
+    Status.INCOMPLETE,
+    Status.FAILING,
+    Status.MISSING,
+)
+_USEFUL = (ResultStatus.PASS, ResultStatus.INFO)
+
+
+def evaluate(
+    policy: Policy,
+    items: Iterable[Entry | Record | Statement],
+    facts: CommitFacts,
+    now: datetime,
+    release: str | None = None,
+    *,
+    gating: bool = False,
+) -> Conformance:
+    """Every requirement's status for `facts.commit` at `now`, and each practice's maturity.
+
+    `gating` is set by the gate: its own verdict entry, appended after this evaluation, is the
+    `release_gate_record` this run produces.
+    """
+    recs = records(items)
+    found_waivers = waivers_mod.collect(recs, now)
+    judge = Judge(
+        index=Index(recs, facts),
+        facts=facts,
+        now=now,
+        waivers=found_waivers,
+        critical_paths=policy.critical_paths,
+        gating=gating,
+    )
+    results = tuple(_requirement(judge, rp) for rp in policy.requirements)
+    inputs = _maturity_inputs(policy, judge, results, release, gating)
+    return Conformance(
+        commit=facts.commit,
+        evaluated_at=now,
+        policy=policy.name,
+        policy_digest=policy.digest,
+        requirements=results,
+        practices=maturity.assess(policy, results, inputs),
+        waivers=found_waivers,
+        release=release,
+    )
+
+
+def combine(judge: Judge, rule: Rule, rid: str, max_age_days: int) -> Outcome:
+    """The outcome of a rule: leaves judged, then all_of / any_of combined."""
+    if isinstance(rule, Leaf):
+        return judge.leaf(rule, rid, max_age_days)
+    parts = [combine(judge, r, rid, max_age_days) for r in rule.rules]
+    refs = tuple(ref for p in parts for ref in p.refs)
+    waived = tuple(w for p in parts for w in p.waivers)
+    if isinstance(rule, AnyOf):
+        best = min(parts, key=lambda p: _ANY_OF.index(p.status))
+        if best.status is Status.SATISFIED:
+            return Outcome(best.status, best.reason, "", refs, best.waivers)
+        reason = "one of [" + " | ".join(p.reason for p in parts) + "]"
+        return Outcome(best.status, reason, best.action, refs, waived)
+    statuses = {p.status for p in parts}
+    if statuses <= {Status.SATISFIED}:
+        return Outcome(Status.SATISFIED, "; ".join(p.reason for p in parts), "", refs)
+    status = next((s for s in _ALL_OF if s in statuses), None)
+    if status is None:
+        if statuses <= {Status.SATISFIED, Status.WAIVED}:
+            status = Status.WAIVED
+        elif statuses & {Status.SATISFIED, Status.WAIVED, Status.PARTIAL}:
+            status = Status.PARTIAL
+        else:
+            status = Status.MISSING
+    unmet = [p for p in parts if p.status is not Status.SATISFIED]
+    met = [p.reason for p in parts if p.status is Status.SATISFIED]
+    reason = "; ".join(p.reason for p in unmet) + (f" (met: {'; '.join(met)})" if met else "")
+    actions = list(dict.fromkeys(p.action for p in unmet if p.action))
+    return Outcome(status, reason, "; ".join(actions), refs, waived)
+
+
+def _requirement(judge: Judge, rp: RequirementPolicy) -> RequirementResult:
+    base = RequirementResult(
+        requirement_id=rp.id,
+        title=rp.title,
+        practice=rp.practice,
+        status=Status.NOT_APPLICABLE,
+        reason=f"not applicable: {rp.not_applicable}",
+        rule=describe_rule(rp.rule),
+        justification=rp.not_applicable,
+    )
+    if rp.not_applicable is not None:
+        return base
+    out = combine(judge, rp.rule, rp.id, rp.max_age_days)
+    status, reason, action = out.status, out.reason, out.action
+    waiver = out.waivers[0] if out.waivers else None
+    if not status.passes:
+        active = waivers_mod.active(judge.waivers, rp.id)
+        old = waivers_mod.expired(judge.waivers, rp.id)
+        if active is not None:
+            reason = (
+                f"waived until {active.expires:%Y-%m-%d} by {active.approver} (entry "
+                f"{active.seq}): {active.reason}. Without the waiver: {status.value}: {reason}"
+            )
+            status, waiver = Status.WAIVED, active
+            action = f"before {active.expires:%Y-%m-%d}: {action}" if action else ""
+        elif old is not None:
+            reason = f"{reason}; the waiver (entry {old.seq}) expired on {old.expires:%Y-%m-%d}"
+            waiver = old
+    return RequirementResult(
+        requirement_id=rp.id,
+        title=rp.title,
+        practice=rp.practice,
+        status=status,
+        reason=reason,
+        rule=base.rule,
+        evidence=_merge_refs(out.refs),
+        waiver=waiver,
+        action=action,
+    )
+
+
+def _merge_refs(refs: tuple[EvidenceRef, ...]) -> tuple[EvidenceRef, ...]:
+    merged: dict[int, EvidenceRef] = {}
+    for ref in refs:
+        if ref.seq in merged and merged[ref.seq].counted:
+            continue
+        merged[ref.seq] = ref
+    return tuple(sorted(merged.values(), key=lambda r: r.seq))
+
+
+def _maturity_inputs(
+    policy: Policy,
+    judge: Judge,
+    results: tuple[RequirementResult, ...],
+    release: str | None,
+    gating: bool,
+) -> maturity.Inputs:
+    applicable = [rp for rp in policy.requirements if rp.not_applicable is None]
+    process = {rp.id: _holds(judge, rp.process, rp.id, rp.max_age_days) for rp in applicable}
+    age = policy.maturity.max_age_days
+    history = list(verdicts.releases(judge.index.records))
+    if gating and release:
+        history = [v for v in history if v.release != release]
+        history.append(
+            verdicts.ReleaseVerdict(
+                release=release,
+                commit=judge.facts.commit,
+                seq=sys.maxsize,
+                passed=all(r.status.passes for r in results),
+                statuses={r.requirement_id: r.status for r in results},
+            )
+        )
+    recent = history[-policy.maturity.releases :]
+    bounds = [0] + [v.seq for v in history]
+    windows = [(bounds[i], v.seq) for i, v in enumerate(history)][-len(recent) :] if recent else []
+    return maturity.Inputs(
+        process=process,
+        roles=_holds(judge, policy.maturity.roles, "SM-2", age),
+        training=_holds(judge, policy.maturity.training, "SM-4", age),
+        touched=_touched(policy, judge.index.records),
+        releases=tuple(recent),
+        improvement=_improvement(policy, judge.index.records, windows),
+    )
+
+
+def _holds(judge: Judge, kinds: tuple[str, ...], rid: str, age: int) -> tuple[bool, str]:
+    """Whether current evidence of one of `kinds` exists, and the short why (not)."""
+    parts = [judge.leaf(Leaf(kind=k), rid, age) for k in kinds]
+    for part in parts:
+        if part.status is Status.SATISFIED:
+            return True, part.reason
+    return False, " | ".join(p.reason for p in parts)
+
+
+def _practice_of(policy: Policy) -> tuple[dict[str, str], dict[str, set[str]]]:
+    """Requirement id → practice, and practice → evidence kinds its rules use (process
+    documents alone do not show that a practice is performed)."""
+    owner = {rp.id: rp.practice for rp in policy.requirements}
+    kinds: dict[str, set[str]] = {}
+    for rp in policy.requirements:
+        if rp.not_applicable is None:
+            kinds.setdefault(rp.practice, set()).update(leaf.kind for leaf in leaves(rp.rule))
+    return owner, kinds
+
+
+def _touched(policy: Policy, recs: tuple[Record, ...]) -> dict[str, int]:
+    owner, kinds = _practice_of(policy)
+    counts: dict[str, int] = {}
+    for r in recs:
+        p = r.statement.predicate
+        if p.kind == waivers_mod.KIND or p.result.status not in _USEFUL:
+            continue
+        hit = {owner[rid] for rid in p.requirements if rid in owner}
+        hit |= {pid for pid, used in kinds.items() if p.kind in used}
+        for pid in hit:
+            counts[pid] = counts.get(pid, 0) + 1
+    return counts
+
+
+def _improvement(
+    policy: Policy, recs: tuple[Record, ...], windows: list[tuple[int, int]]
+) -> dict[str, int]:
+    owner, _ = _practice_of(policy)
+    found: dict[str, set[int]] = {}
+    for r in recs:
+        p = r.statement.predicate
+        if p.kind not in policy.maturity.improvement or p.result.status not in _USEFUL:
+            continue
+        for i, (low, high) in enumerate(windows):
+            if low < r.seq <= high:
+                for rid in p.requirements:
+                    if rid in owner:
+                        found.setdefault(owner[rid], set()).add(i)
+    return {pid: len(ws) for pid, ws in found.items()}

@@ -1,0 +1,164 @@
+"""Judge one evidence kind of a rule: which entries count for commit C at `now`, and why (pure).
+
+The rules (documented in the README):
+- an entry counts for C when collected on C, or on an ancestor A of C with none of the paths it
+  covers changed between A and C; entries that cover no paths (attestations, process records)
+  count on any commit;
+- it must be younger than the maximum age; reaffirmed entries (`details.reaffirms`) count like
+  the entry they reaffirm: its result, metrics and artifacts, and its age;
+- a later entry of the same kind supersedes earlier ones whose covered paths overlap its own;
+- incomplete entries never satisfy anything; thresholds, when the policy sets them, decide on the
+  metrics, otherwise the entry's own pass/fail does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sdl_tracker.conformance import hints
+from sdl_tracker.conformance.evidence import Record, covered
+from sdl_tracker.conformance.facts import CommitFacts
+from sdl_tracker.conformance.findings import Verdict, check
+from sdl_tracker.conformance.model import SEVERITY, EvidenceRef, Status, Waiver
+from sdl_tracker.conformance.selection import Index, short
+from sdl_tracker.conformance.verdicts import KIND as GATE_KIND
+from sdl_tracker.models import ResultStatus
+from sdl_tracker.policy.model import Leaf
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The status of a rule (or part of one), why, and what to do."""
+
+    status: Status
+    reason: str
+    action: str = ""
+    refs: tuple[EvidenceRef, ...] = ()
+    waivers: tuple[Waiver, ...] = ()
+
+
+@dataclass(frozen=True)
+class Judge:
+    """Everything one evaluation judges against."""
+
+    index: Index
+    facts: CommitFacts
+    now: datetime
+    waivers: tuple[Waiver, ...]
+    critical_paths: tuple[str, ...] = ()
+    gating: bool = False
+
+    def leaf(self, leaf: Leaf, rid: str, max_age_days: int) -> Outcome:
+        kind = leaf.kind
+        if kind == GATE_KIND and self.gating:
+            return Outcome(Status.SATISFIED, f"{kind}: this gate run records its verdict")
+        sel = self.index.selection(kind, rid if leaf.named else None)
+        if not sel.candidates:
+            naming = f" naming {rid}" if leaf.named else ""
+            return Outcome(
+                Status.MISSING,
+                f"{kind}: no evidence{naming}",
+                hints.action(Status.MISSING, kind, rid),
+            )
+        if not sel.winners:
+            where = ", ".join(sorted({short(r.statement.commit) for r in sel.candidates}))
+            return Outcome(
+                Status.STALE,
+                f"{kind}: collected only on commits outside the history of "
+                f"{short(self.facts.commit)} ({where})",
+                hints.action(Status.STALE, kind, rid),
+                self._refs(sel.candidates, sel.notes, {}),
+            )
+        verdicts = {r.seq: self._assess(r, leaf, max_age_days) for r in sel.winners}
+        worst_seq = min(verdicts, key=lambda s: (SEVERITY.index(verdicts[s].status), -s))
+        worst = verdicts[worst_seq]
+        status, reason = worst.status, f"{kind}: {worst.why}"
+        if status is Status.SATISFIED and len(verdicts) > 1:
+            reason = f"{kind}: " + "; ".join(v.why for v in verdicts.values())
+        if status in (Status.SATISFIED, Status.WAIVED) and leaf.cover_critical:
+            uncovered = self._uncovered(sel.winners)
+            if uncovered:
+                status = Status.PARTIAL
+                reason = f"{kind}: does not cover security-critical path(s) {', '.join(uncovered)}"
+        notes = {seq: v.why for seq, v in verdicts.items()}
+        counted = {seq: v.status is Status.SATISFIED for seq, v in verdicts.items()}
+        waived = tuple(w for v in verdicts.values() for w in v.waivers)
+        return Outcome(
+            status=status,
+            reason=reason,
+            action=hints.action(status, kind, rid, worst_seq),
+            refs=self._refs(sel.candidates, {**sel.notes, **notes}, counted),
+            waivers=waived,
+        )
+
+    def _assess(self, r: Record, leaf: Leaf, max_age_days: int) -> Verdict:
+        st = r.statement
+        origin = self.index.origin(r)
+        if isinstance(origin, str):
+            return Verdict(Status.INCOMPLETE, f"entry {r.seq} {origin}")
+        label = f"entry {r.seq}" if origin is r else f"entry {r.seq} (reaffirms {origin.seq})"
+        op = origin.statement.predicate
+        if ResultStatus.INCOMPLETE in (st.predicate.result.status, op.result.status):
+            return Verdict(Status.INCOMPLETE, f"{label} is incomplete: {op.result.summary}")
+        age = self.now - op.recorded_at
+        limit = leaf.max_age_days or max_age_days
+        if age > timedelta(days=limit):
+            return Verdict(Status.STALE, f"{label} is {_age(age)} old (max {limit} days)")
+        changed = self._changed(st.commit, st.predicate.covers)
+        if changed:
+            return Verdict(Status.STALE, f"{label}: {changed}")
+        where = f"on {short(st.commit)}, " if st.commit else ""
+        found = check(leaf, op, self.waivers)
+        if found is not None:
+            return Verdict(found.status, f"{label} {where}{found.why}", found.waivers)
+        return Verdict(Status.SATISFIED, f"{label} {where}{_age(age)} old: {op.result.summary}")
+
+    def _changed(self, commit: str | None, covers: tuple[str, ...]) -> str:
+        """Why path-bound evidence from an ancestor no longer holds for C, or ''."""
+        if not covers or commit is None or commit == self.facts.commit:
+            return ""
+        changed = self.facts.changed.get(commit)
+        if changed is None:
+            return f"no changed-path facts for {short(commit)} (gather them with facts.gather)"
+        norm = tuple(self.index.covers(covers))
+        hits = [p for p in changed if covered(p, norm)]
+        if not hits:
+            return ""
+        more = f" and {len(hits) - 3} more" if len(hits) > 3 else ""
+        return (
+            f"{', '.join(hits[:3])}{more} changed between {short(commit)} (where it was "
+            f"collected) and {short(self.facts.commit)}"
+        )
+
+    def _uncovered(self, winners: tuple[Record, ...]) -> list[str]:
+        covers = tuple(c for r in winners for c in self.index.covers(r.statement.predicate.covers))
+        return [p for p in self.critical_paths if not covered(p, covers)]
+
+    def _refs(
+        self, candidates: tuple[Record, ...], notes: dict[int, str], counted: dict[int, bool]
+    ) -> tuple[EvidenceRef, ...]:
+        refs = []
+        for r in candidates:
+            st = r.statement
+            refs.append(
+                EvidenceRef(
+                    seq=r.seq,
+                    hash=r.hash,
+                    kind=st.predicate.kind,
+                    result=st.predicate.result.status.value,
+                    counted=counted.get(r.seq, False),
+                    why=notes.get(r.seq, ""),
+                    commit=st.commit,
+                    recorded_at=st.predicate.recorded_at,
+                    artifacts=st.artifacts,
+                )
+            )
+        return tuple(refs)
+
+
+def _age(delta: timedelta) -> str:
+    if delta >= timedelta(days=2):
+        return f"{delta.days} days"
+    hours = int(delta.total_seconds() // 3600)
+    return f"{hours} hours" if hours >= 1 else "under an hour"

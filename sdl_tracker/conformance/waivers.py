@@ -1,0 +1,138 @@
+"""Waivers: approved, time-limited exceptions for a requirement or a finding, kept in the ledger.
+
+A waiver is a ledger entry of kind `waiver` (collector `waive`) whose `predicate.details` holds
+`target`, `reason`, `approver`, `requested_by` and `expires`. The approver must be someone other
+than the requester; a waiver stops counting when it expires.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date, datetime, time, timezone
+
+from sdl_tracker import __version__
+from sdl_tracker.conformance.evidence import Record
+from sdl_tracker.conformance.model import Waiver
+from sdl_tracker.errors import InputError
+from sdl_tracker.models import Predicate, Result, ResultStatus, Statement, Tool, format_time
+
+KIND = "waiver"
+COLLECTOR = "waive"
+REQUIREMENT_ID = re.compile(r"^(SM|SR|SD|SI|SVV|DM|SUM|SG)-\d+$")
+FINDING_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/+-]*$")
+_EMAIL = re.compile(r"<([^<>@\s]+@[^<>\s]+)>\s*$")
+
+
+def email(identity: str) -> str | None:
+    """The e-mail address of `Name <email>`, lower-cased, or None."""
+    match = _EMAIL.search(identity.strip())
+    return match.group(1).lower() if match else None
+
+
+def same_person(a: str, b: str) -> bool:
+    """Whether two git identities are one person (e-mail addresses, case-insensitively)."""
+    ea, eb = email(a), email(b)
+    return ea is not None and ea == eb
+
+
+def parse_expiry(text: str) -> datetime:
+    """`YYYY-MM-DD` (valid through the end of that day, UTC) or an RFC 3339 time."""
+    text = text.strip()
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time(23, 59, 59), timezone.utc)
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as e:
+        raise InputError(
+            f"--expires {text!r}: expected a date YYYY-MM-DD (or an RFC 3339 time)"
+        ) from e
+    if moment.tzinfo is None:
+        raise InputError(f"--expires {text!r}: give a time zone (e.g. Z) or a plain date")
+    return moment.astimezone(timezone.utc)
+
+
+def statement(
+    *,
+    target: str,
+    reason: str,
+    approver: str,
+    requested_by: str,
+    expires: datetime,
+    commit: str | None,
+    now: datetime,
+) -> Statement:
+    """The ledger statement recording one waiver."""
+    is_requirement = bool(REQUIREMENT_ID.match(target))
+    return Statement(
+        commit=commit,
+        artifacts=(),
+        predicate=Predicate(
+            kind=KIND,
+            collector=COLLECTOR,
+            tool=Tool(name="sdl-tracker", version=__version__),
+            requirements=(target,) if is_requirement else (),
+            result=Result(
+                status=ResultStatus.INFO,
+                summary=f"waiver for {target} until {expires:%Y-%m-%d}, approved by {approver}",
+            ),
+            note=reason,
+            details={
+                "target": target,
+                "target_type": "requirement" if is_requirement else "finding",
+                "reason": reason,
+                "approver": approver,
+                "requested_by": requested_by,
+                "expires": format_time(expires),
+            },
+            recorded_by=requested_by,
+            recorded_at=now,
+        ),
+    )
+
+
+def collect(records: Iterable[Record], now: datetime) -> tuple[Waiver, ...]:
+    """Every valid waiver in the ledger, marked expired or not at `now`.
+
+    Entries that are malformed or approved by their own requester are not waivers (fail closed).
+    """
+    found = []
+    for r in records:
+        p = r.statement.predicate
+        if p.kind != KIND:
+            continue
+        d = p.details
+        fields = [d.get(k) for k in ("target", "reason", "approver", "requested_by", "expires")]
+        if not all(isinstance(f, str) and f for f in fields):
+            continue
+        target, reason, approver, requested_by, expires_text = (str(f) for f in fields)
+        if same_person(approver, requested_by) or email(approver) is None:
+            continue
+        try:
+            expires = parse_expiry(expires_text)
+        except InputError:
+            continue
+        found.append(
+            Waiver(
+                target=target,
+                reason=reason,
+                approver=approver,
+                requested_by=requested_by,
+                expires=expires,
+                seq=r.seq,
+                expired=expires <= now,
+            )
+        )
+    return tuple(found)
+
+
+def active(waivers: Iterable[Waiver], target: str) -> Waiver | None:
+    """The active waiver for `target` that lasts longest, if any."""
+    live = [w for w in waivers if w.target == target and not w.expired]
+    return max(live, key=lambda w: (w.expires, w.seq)) if live else None
+
+
+def expired(waivers: Iterable[Waiver], target: str) -> Waiver | None:
+    """The most recently expired waiver for `target`, if any."""
+    old = [w for w in waivers if w.target == target and w.expired]
+    return max(old, key=lambda w: (w.expires, w.seq)) if old else None

@@ -1,0 +1,259 @@
+"""The organisation roll-up: one row per repository chain, from a few of its ledger entries (pure).
+
+Per chain: the gate verdict of its latest release (its newest `release_gate_record` entry with a
+release; else the newest of any commit), the indicative maturity level per practice and the
+requirement statuses that verdict recorded (no verdict: nothing is claimed), the waivers that
+stop counting within the window, and the time of the last entry. Only what the entries say:
+no git checkout, no re-evaluation — `sdl-tracker status` in the repository does that.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sdl_tracker.conformance import verdicts
+from sdl_tracker.conformance import waivers as waivers_mod
+from sdl_tracker.conformance.evidence import Record
+from sdl_tracker.conformance.model import Status
+from sdl_tracker.errors import LedgerError
+from sdl_tracker.ledger.chain import Entry
+from sdl_tracker.models import JSON, format_time
+from sdl_tracker.org.pgorg import ChainFacts
+
+NO_VERDICT = "no verdict"
+NOT_RECORDED = "not recorded in the verdict"
+NOTE = (
+    "from each chain's newest gate verdict (of a release when there is one); maturity levels "
+    "are indicative: the tool shows the evidence, the assessor decides"
+)
+
+
+@dataclass(frozen=True)
+class Expiring:
+    """A waiver that stops counting within the window (the longest-lasting one of its target)."""
+
+    target: str
+    expires: datetime
+    seq: int
+    approver: str
+    reason: str
+    days_left: int
+
+    def to_json(self) -> dict[str, JSON]:
+        return {
+            "target": self.target,
+            "expires": format_time(self.expires),
+            "days_left": self.days_left,
+            "seq": self.seq,
+            "approver": self.approver,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class GateVerdict:
+    """A chain's chosen gate verdict, as its entry recorded it."""
+
+    entry: Entry
+    release: str | None
+    commit: str | None
+    passed: bool
+    recorded_at: datetime
+    policy: str
+    summary: str
+    maturity: Mapping[str, int] | None
+    """Practice id → level; None when the verdict predates recording it."""
+    counts: Mapping[str, int]
+    """Requirement status → how many requirements had it (every status, zeros included)."""
+
+    def to_json(self) -> dict[str, JSON]:
+        return {
+            "seq": self.entry.seq,
+            "hash": self.entry.hash,
+            "release": self.release,
+            "commit": self.commit,
+            "passed": self.passed,
+            "recorded_at": format_time(self.recorded_at),
+            "policy": self.policy,
+            "summary": self.summary,
+            "statuses": dict(self.counts),
+        }
+
+
+@dataclass(frozen=True)
+class Row:
+    """One repository chain in the organisation view."""
+
+    repo: str
+    entries: int
+    head: str | None
+    last_activity: datetime | None
+    verdict: GateVerdict | None
+    problem: str
+    """Why the newest gate record could not be read ('' when it could, or there is none)."""
+    expiring: tuple[Expiring, ...]
+
+    @property
+    def state(self) -> str:
+        """passed | failed | no verdict | unreadable."""
+        if self.problem:
+            return "unreadable"
+        if self.verdict is None:
+            return NO_VERDICT
+        return "passed" if self.verdict.passed else "failed"
+
+    def count(self, status: Status) -> int | None:
+        return self.verdict.counts.get(status.value, 0) if self.verdict else None
+
+    def to_json(self) -> dict[str, JSON]:
+        v = self.verdict
+        maturity: JSON = dict(v.maturity) if v and v.maturity is not None else None
+        return {
+            "repository": self.repo,
+            "entries": self.entries,
+            "head": self.head,
+            "last_activity": format_time(self.last_activity) if self.last_activity else None,
+            "gate": self.state,
+            "verdict": v.to_json() if v else None,
+            "problem": self.problem or None,
+            "maturity": maturity,
+            "maturity_note": None if maturity is not None else (NOT_RECORDED if v else NO_VERDICT),
+            "stale": self.count(Status.STALE),
+            "incomplete": self.count(Status.INCOMPLETE),
+            "waivers_expiring": [w.to_json() for w in self.expiring],
+        }
+
+
+@dataclass(frozen=True)
+class OrgStatus:
+    """Every chain's row at one moment."""
+
+    ledger: str
+    generated_at: datetime
+    within_days: int
+    practices: tuple[str, ...]
+    """Practice ids in display order (the catalogue's, then any others the verdicts name)."""
+    rows: tuple[Row, ...]
+
+    def to_json(self) -> dict[str, JSON]:
+        states = Counter(r.state for r in self.rows)
+        return {
+            "ledger": self.ledger,
+            "generated_at": format_time(self.generated_at),
+            "within_days": self.within_days,
+            "note": NOTE,
+            "totals": {
+                "repositories": len(self.rows),
+                "passed": states["passed"],
+                "failed": states["failed"],
+                "no_verdict": states[NO_VERDICT],
+                "unreadable": states["unreadable"],
+                "waivers_expiring": sum(len(r.expiring) for r in self.rows),
+            },
+            "practices": list(self.practices),
+            "repositories": [r.to_json() for r in self.rows],
+        }
+
+
+def status(
+    facts: Iterable[ChainFacts],
+    *,
+    ledger: str,
+    now: datetime,
+    within_days: int,
+    practices: Sequence[str] = (),
+) -> OrgStatus:
+    """The organisation view of `facts` at `now`; waivers expiring within `within_days`."""
+    until = now + timedelta(days=within_days)
+    rows = tuple(_row(f, now, until, practices) for f in sorted(facts, key=lambda f: f.repo))
+    named = {k for r in rows if r.verdict and r.verdict.maturity for k in r.verdict.maturity}
+    order = tuple(practices) + tuple(sorted(named - set(practices)))
+    return OrgStatus(
+        ledger=ledger, generated_at=now, within_days=within_days, practices=order, rows=rows
+    )
+
+
+def _row(facts: ChainFacts, now: datetime, until: datetime, practices: Sequence[str]) -> Row:
+    verdict, problem = _verdict(facts.verdict, practices) if facts.verdict else (None, "")
+    last = None
+    if facts.last is not None:
+        try:
+            last = facts.last.statement().predicate.recorded_at
+        except LedgerError as e:
+            problem = problem or f"the head entry cannot be read: {e}"
+    return Row(
+        repo=facts.repo,
+        entries=facts.head.seq if facts.head else 0,
+        head=facts.head.hash if facts.head else None,
+        last_activity=last,
+        verdict=verdict,
+        problem=problem,
+        expiring=_expiring(facts.waivers, now, until),
+    )
+
+
+def _verdict(entry: Entry, practices: Sequence[str]) -> tuple[GateVerdict | None, str]:
+    try:
+        record = Record(seq=entry.seq, hash=entry.hash, statement=entry.statement())
+    except LedgerError as e:
+        return None, f"gate verdict entry {entry.seq} cannot be read: {e}"
+    read = verdicts.read(record)
+    if read is None:
+        return None, (
+            f"gate verdict entry {entry.seq} is malformed (details.statuses and details.release "
+            "are not what `sdl-tracker gate` writes): run `sdl-tracker gate` again"
+        )
+    p = record.statement.predicate
+    counts = Counter(s.value for s in read.statuses.values())
+    policy = p.details.get("policy")
+    return (
+        GateVerdict(
+            entry=entry,
+            release=read.release,
+            commit=read.commit,
+            passed=read.passed,
+            recorded_at=p.recorded_at,
+            policy=policy if isinstance(policy, str) else "",
+            summary=p.result.summary,
+            maturity=_maturity(p.details.get("maturity"), practices),
+            counts={s.value: counts.get(s.value, 0) for s in Status},
+        ),
+        "",
+    )
+
+
+def _maturity(value: JSON, practices: Sequence[str]) -> dict[str, int] | None:
+    """Practice id → level in display order; None unless every value is a whole number."""
+    if not isinstance(value, dict):
+        return None
+    order = [p for p in practices if p in value] + sorted(set(value) - set(practices))
+    levels = {k: v for k in order if isinstance(v := value[k], int) and not isinstance(v, bool)}
+    return levels if len(levels) == len(value) else None
+
+
+def _expiring(entries: Sequence[Entry], now: datetime, until: datetime) -> tuple[Expiring, ...]:
+    records = []
+    for e in entries:
+        try:
+            records.append(Record(seq=e.seq, hash=e.hash, statement=e.statement()))
+        except LedgerError:
+            continue  # not a waiver statement: it waives nothing (fail closed)
+    found = waivers_mod.collect(records, now)
+    result = []
+    for target in sorted({w.target for w in found}):
+        w = waivers_mod.active(found, target)
+        if w is not None and w.expires <= until:
+            result.append(
+                Expiring(
+                    target=w.target,
+                    expires=w.expires,
+                    seq=w.seq,
+                    approver=w.approver,
+                    reason=w.reason,
+                    days_left=(w.expires - now).days,
+                )
+            )
+    return tuple(sorted(result, key=lambda x: (x.expires, x.target)))

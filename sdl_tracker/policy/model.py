@@ -1,0 +1,215 @@
+"""The validated policy: which evidence satisfies each requirement (frozen records, no I/O).
+
+Built by `sdl_tracker.policy.load()`; read by `evaluate()`, `maturity`, `explain`.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Union
+
+from sdl_tracker.errors import PolicyError
+from sdl_tracker.models import JSON
+from sdl_tracker.policy.catalog import Catalog
+
+
+class Expect(str, enum.Enum):
+    """What an assessor expects for a requirement."""
+
+    PROCESS = "process"
+    """A process document (how the activity is done)."""
+    EXECUTION = "execution"
+    """Execution records (the activity was done, per release or per change)."""
+    ATTESTATION = "attestation"
+    """A manual attestation by a person (`sdl-tracker record`): a file, a signer, a date."""
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A threshold on one metric (`high`) or a ratio of two (`independently_reviewed/commits`)."""
+
+    metric: str
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def describe(self) -> str:
+        parts = []
+        if self.minimum is not None:
+            parts.append(f"{self.metric} ≥ {_num(self.minimum)}")
+        if self.maximum is not None:
+            parts.append(f"{self.metric} ≤ {_num(self.maximum)}")
+        return " and ".join(parts)
+
+    def to_json(self) -> dict[str, JSON]:
+        return {"metric": self.metric, "min": self.minimum, "max": self.maximum}
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """One evidence kind the rule needs, with its conditions."""
+
+    kind: str
+    thresholds: tuple[Bound, ...] = ()
+    max_age_days: int | None = None
+    """Overrides the requirement's maximum age for this kind."""
+    named: bool = False
+    """Only entries that list the requirement in `predicate.requirements` count."""
+    cover_critical: bool = False
+    """The evidence must cover every security-critical path of the project."""
+
+    def describe(self) -> str:
+        notes = [b.describe() for b in self.thresholds]
+        if self.max_age_days is not None:
+            notes.append(f"≤ {self.max_age_days} days old")
+        if self.named:
+            notes.append("naming the requirement")
+        if self.cover_critical:
+            notes.append("covering the security-critical paths")
+        return f"{self.kind} ({', '.join(notes)})" if notes else self.kind
+
+    def to_json(self) -> dict[str, JSON]:
+        return {
+            "kind": self.kind,
+            "thresholds": [b.to_json() for b in self.thresholds],
+            "max_age_days": self.max_age_days,
+            "named": self.named,
+            "cover_critical": self.cover_critical,
+        }
+
+
+@dataclass(frozen=True)
+class AllOf:
+    rules: tuple[Rule, ...]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    rules: tuple[Rule, ...]
+
+
+Rule = Union[Leaf, AllOf, AnyOf]
+
+
+def describe(rule: Rule) -> str:
+    """The rule in words, e.g. `all of: sast (high ≤ 0), document:coding_standard`."""
+    if isinstance(rule, Leaf):
+        return rule.describe()
+    word = "all of" if isinstance(rule, AllOf) else "any of"
+    inner = ", ".join(
+        describe(r) if isinstance(r, Leaf) else f"[{describe(r)}]" for r in rule.rules
+    )
+    return f"{word}: {inner}"
+
+
+def leaves(rule: Rule) -> tuple[Leaf, ...]:
+    if isinstance(rule, Leaf):
+        return (rule,)
+    return tuple(leaf for r in rule.rules for leaf in leaves(r))
+
+
+def rule_json(rule: Rule) -> JSON:
+    if isinstance(rule, Leaf):
+        return rule.to_json()
+    key = "all_of" if isinstance(rule, AllOf) else "any_of"
+    return {key: [rule_json(r) for r in rule.rules]}
+
+
+@dataclass(frozen=True)
+class RequirementPolicy:
+    """The policy for one requirement."""
+
+    id: str
+    title: str
+    practice: str
+    rule: Rule
+    expects: tuple[Expect, ...]
+    process: tuple[str, ...]
+    """Evidence kinds that document the process for it (maturity level 2)."""
+    max_age_days: int
+    not_applicable: str | None = None
+    """The justification, when the project declared the requirement not applicable."""
+
+    def to_json(self) -> dict[str, JSON]:
+        return {
+            "id": self.id,
+            "expects": [e.value for e in self.expects],
+            "process": list(self.process),
+            "max_age_days": self.max_age_days,
+            "requires": rule_json(self.rule),
+            "not_applicable": self.not_applicable,
+        }
+
+
+@dataclass(frozen=True)
+class Maturity:
+    """Inputs of the indicative maturity levels (see `sdl_tracker.maturity`)."""
+
+    releases: int = 3
+    """ML3 looks at this many of the most recent releases."""
+    roles: tuple[str, ...] = ("document:roles_responsibilities",)
+    training: tuple[str, ...] = ("training_record",)
+    improvement: tuple[str, ...] = ("metrics_report",)
+    reviews: tuple[str, ...] = ("SM-13", "DM-6")
+    """Requirements that must be satisfied for ML4 (improvement and periodic review)."""
+    max_age_days: int = 365
+    """How old the roles and training attestations may be."""
+    targets: tuple[tuple[str, int], ...] = ()
+    """Target level per practice, e.g. `(("SM", 2), ("SVV", 3))`."""
+
+    def target(self, practice: str) -> int | None:
+        return dict(self.targets).get(practice)
+
+    def to_json(self) -> dict[str, JSON]:
+        return {
+            "releases": self.releases,
+            "roles": list(self.roles),
+            "training": list(self.training),
+            "improvement": list(self.improvement),
+            "reviews": list(self.reviews),
+            "max_age_days": self.max_age_days,
+            "targets": dict(self.targets),
+        }
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A resolved, validated policy covering every requirement of its catalogue."""
+
+    name: str
+    sources: tuple[str, ...]
+    """The files it was built from, base first."""
+    catalog: Catalog
+    requirements: tuple[RequirementPolicy, ...]
+    critical_paths: tuple[str, ...] = ()
+    maturity: Maturity = Maturity()
+
+    def requirement(self, rid: str) -> RequirementPolicy:
+        for r in self.requirements:
+            if r.id == rid:
+                return r
+        raise PolicyError(
+            f"policy {self.name}: unknown requirement {rid!r} "
+            "(run `sdl-tracker catalog` for the list)"
+        )
+
+    def to_json(self) -> dict[str, JSON]:
+        return {
+            "name": self.name,
+            "catalog": self.catalog.id,
+            "critical_paths": list(self.critical_paths),
+            "maturity": self.maturity.to_json(),
+            "requirements": [r.to_json() for r in self.requirements],
+        }
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the resolved policy's canonical JSON: what a verdict was judged by."""
+        data = json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(data.encode()).hexdigest()
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if value == int(value) else f"{value:g}"
