@@ -301,4 +301,4 @@ def test_build_ships_the_default_policy_inside_the_package(tmp_path: Path) -> No
     assert proc.returncode == 0, proc.stderr
     shipped = tmp_path / "sdl_tracker" / "policy" / "policies" / "iec62443-4-1.yaml"
     assert shipped.read_bytes() == (REPO / "policies" / "iec62443-4-1.yaml").read_bytes()
-    assert (tmp_path / "sdl_tracker" / "catalogs" / "iec62443-4-1-2018.yaml").is_file()
+    assert (tmp_path / "sdl_tracker" / "policy" / "catalogs" / "iec62443-4-1-2018.yaml").is_file()
