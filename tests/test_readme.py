@@ -1,5 +1,6 @@
-"""Every `sdl-tracker …` command shown in the README's shell examples parses: the manual never
-names a command or an option that does not exist."""
+"""Every `sdl-tracker …` command shown in the shell examples of the README and of the manual
+(`docs/**/*.md`) parses: the documentation never names a command or an option that does not
+exist."""
 
 from __future__ import annotations
 
@@ -11,26 +12,47 @@ import pytest
 
 from sdl_tracker.cli.main import build_parser
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+PAGES = (README, *sorted((ROOT / "docs").rglob("*.md")))
+
+# A ```sh fence, also indented inside a list item; the block ends at the closing fence.
+_BLOCK = re.compile(r"^([ \t]*)```sh\n(.*?)^\1```", re.S | re.M)
+_ENV = re.compile(r"^(?:[A-Z_][A-Z0-9_]*=\S*\s+)+")  # VAR=value before a command
 
 
-def _commands() -> list[str]:
+def _commands(page: Path) -> list[str]:
     found = []
-    for block in re.findall(r"^```sh\n(.*?)^```", README.read_text(), re.S | re.M):
+    for _, block in _BLOCK.findall(page.read_text(encoding="utf-8")):
         for line in block.replace("\\\n", " ").splitlines():
             code = re.split(r"\s>>?\s", line.split(" #")[0])[0]  # drop comments, redirects
             for part in re.split(r"&&|\|\||;|\|", code):
-                part = part.strip()
+                part = _ENV.sub("", part.strip())
                 if part.startswith("sdl-tracker "):
                     found.append(part)
     return found
 
 
-def test_the_readme_shows_many_commands() -> None:
-    assert len(_commands()) >= 30
+COMMANDS = [(page.relative_to(ROOT).as_posix(), c) for page in PAGES for c in _commands(page)]
 
 
-@pytest.mark.parametrize("command", _commands())
-def test_readme_command_parses(command: str) -> None:
+def test_the_documentation_shows_many_commands() -> None:
+    assert len(_commands(README)) >= 5  # the quickstart
+    assert len(COMMANDS) >= 85
+    pages = {page for page, _ in COMMANDS}
+    assert {"docs/commands/ledger.md", "docs/collectors/deps.md", "docs/ci.md"} <= pages
+
+
+def test_indented_blocks_and_environment_prefixes_are_read(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        "1. A step:\n\n   ```sh\n   sdl-tracker collect --only deps  # x\n   ```\n\n"
+        "```sh\nSDL_TRACKER_POLICY=p.yaml sdl-tracker gate\n```\n"
+    )
+    assert _commands(page) == ["sdl-tracker collect --only deps", "sdl-tracker gate"]
+
+
+@pytest.mark.parametrize(("page", "command"), COMMANDS, ids=[f"{p}: {c}" for p, c in COMMANDS])
+def test_documented_command_parses(page: str, command: str) -> None:
     _, unknown = build_parser().parse_known_args(shlex.split(command)[1:])
-    assert unknown == [], f"{command!r}: unknown {unknown}"
+    assert unknown == [], f"{page}: {command!r}: unknown {unknown}"

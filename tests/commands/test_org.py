@@ -286,7 +286,7 @@ def test_ci_writes_straight_to_postgresql(
 ) -> None:
     """CI with an appender role: the owner made the chain; collect and gate append to it."""
     owner, appender, reader = f"own_{pg_db}", f"app_{pg_db}", f"read_{pg_db}"
-    with psycopg.connect(pg_cluster.url(pg_db), autocommit=True) as conn:  # the README's roles
+    with psycopg.connect(pg_cluster.url(pg_db), autocommit=True) as conn:  # the manual's roles
         conn.execute(f"CREATE ROLE {owner} LOGIN PASSWORD 'o'")
         conn.execute(f'GRANT CREATE ON DATABASE "{pg_db}" TO {owner}')
         conn.execute(f"CREATE ROLE {appender} LOGIN PASSWORD 'a'")

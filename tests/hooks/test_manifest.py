@@ -41,7 +41,9 @@ def test_the_seven_hooks() -> None:
 @pytest.mark.parametrize("hook", HOOKS, ids=[h["id"] for h in HOOKS])
 def test_every_hook_is_documented_and_installed(hook: dict[str, object]) -> None:
     hook_id = str(hook["id"])
-    assert f"`{hook_id}`" in (REPO / "README.md").read_text(), f"README.md lacks {hook_id}"
+    for page in ("README.md", "docs/hooks.md"):
+        assert f"`{hook_id}`" in (REPO / page).read_text(), f"{page} lacks {hook_id}"
+    assert f"\n## `{hook_id}`\n" in (REPO / "docs/hooks.md").read_text(), f"no section {hook_id}"
     assert hook["entry"] == hook_id and hook["language"] == "python"
     assert hook["minimum_pre_commit_version"] == "3.2.0"
     assert set(hook["stages"]) <= CURRENT_STAGES  # type: ignore[arg-type]

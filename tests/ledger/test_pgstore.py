@@ -366,10 +366,10 @@ def test_missing_ledger_or_repository(
 
 
 def test_least_privilege_roles(pg_cluster: Cluster, pg_db: str) -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert pgschema.grants() in readme
+    manual = (ROOT / "docs" / "concepts" / "ledger.md").read_text(encoding="utf-8")
+    assert pgschema.grants() in manual
     owner, appender, reader = f"own_{pg_db}", f"app_{pg_db}", f"read_{pg_db}"
-    with superuser(pg_cluster, pg_db) as conn:  # the README's steps, with these role names
+    with superuser(pg_cluster, pg_db) as conn:  # the manual's steps, with these role names
         conn.execute(f"CREATE ROLE {owner} LOGIN PASSWORD 'o'")
         conn.execute(f'GRANT CREATE ON DATABASE "{pg_db}" TO {owner}')
         conn.execute(f"CREATE ROLE {appender} LOGIN PASSWORD 'a'")

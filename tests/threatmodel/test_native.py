@@ -133,14 +133,15 @@ def test_not_utf8_is_an_input_error() -> None:
         load("threat-model.yaml", b"version: 1\nsystem: {name: \xff}\n")
 
 
-def test_the_readme_examples_are_valid() -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    section = readme[readme.index("### threat-model") :]
-    native = section[section.index("**The native format**") :]
-    block = native[native.index("```yaml\n") + 8 : native.index("```\n", native.index("```yaml"))]
-    model = load("README.md", block.encode())
+def _first_yaml_block(page: str, heading: str) -> bytes:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "collectors" / page).read_text()
+    section = text[text.index(f"\n## {heading}\n") :]
+    start = section.index("```yaml\n") + 8
+    return section[start : section.index("```\n", start)].encode()
+
+
+def test_the_manual_examples_are_valid() -> None:
+    model = load("threat-model.md", _first_yaml_block("threat-model.md", "The native format"))
     assert [t.id for t in model.threats] == ["T-001", "T-002", "T-003"]
-    tests = readme[readme.index("### tests") :]
-    reqs = tests[tests.index("**The security requirements file**") :]
-    block = reqs[reqs.index("```yaml\n") + 8 : reqs.index("```\n", reqs.index("```yaml"))]
-    assert [r.id for r in load_requirements("README.md", block.encode())] == ["SR-1.2", "SR-3.1"]
+    requirements = _first_yaml_block("tests.md", "The security requirements file")
+    assert [r.id for r in load_requirements("tests.md", requirements)] == ["SR-1.2", "SR-3.1"]
