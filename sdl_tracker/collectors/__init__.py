@@ -1,7 +1,7 @@
 """The collector registry: name -> module satisfying `collectors.base.Collector`.
 
 `COLLECTORS` is built on first use (PEP 562), so that importing one collector module — a hook
-reuses `collectors.secrets` or `collectors.sast_bandit` — does not import them all (~100 ms).
+reuses `collectors.secrets` or `collectors.sast.bandit` — does not import them all (~100 ms).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The collector interface: a module with NAME, PROVIDES, inputs() and collect().
 
 A collector runs a tool or reads a report and yields `Evidence`; it never prints and never
-decides whether a requirement is met. `commands/collect.py` turns evidence into ledger
+decides whether a requirement is met. `cli/commands/collect.py` turns evidence into ledger
 statements (adding the commit, who and when) and stores the artifacts.
 """
 

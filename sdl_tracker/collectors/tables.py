@@ -8,7 +8,7 @@ from typing import Any
 
 from sdl_tracker.errors import ConfigError
 
-#: Keys every collector section may carry (read by `commands/collect.py`).
+#: Keys every collector section may carry (read by `cli/commands/collect.py`).
 COMMON = ("max_age_hours",)
 
 

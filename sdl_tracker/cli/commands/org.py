@@ -1,8 +1,8 @@
 """`sdl-tracker org status|export`: the organisation roll-up of a central (PostgreSQL) ledger.
 
 Works from the ledger alone — no repository checkout: each chain's newest gate verdict, its
-waivers and its head entry (`ledger.pgorg`), summarised by `org` and rendered by `orgrender`
-(status) or `orgexport` (the assessor's zip).
+waivers and its head entry (`org.pgorg`), summarised by `org.status` and rendered by
+`org.render` (status) or `org.export` (the assessor's zip).
 """
 
 from __future__ import annotations

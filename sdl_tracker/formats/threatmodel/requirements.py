@@ -2,7 +2,7 @@
 
 Each requirement has an id (what tests and mitigations name), its text, the target capability
 security level (SL-C 1-4) and the IEC 62443-4-2 / 3-3 capability it refines. The shape is fixed
-by `sdl_tracker/schemas/security-requirements.schema.json`.
+by `sdl_tracker/formats/threatmodel/schemas/security-requirements.schema.json`.
 """
 
 from __future__ import annotations

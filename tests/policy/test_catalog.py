@@ -9,7 +9,7 @@ from sdl_tracker.errors import CatalogError
 from sdl_tracker.policy import catalog
 
 REFERENCE = (
-    Path(__file__).resolve().parents[2] / "shared" / "reference" / "iec62443-4-1-catalog.yaml"
+    Path(__file__).resolve().parents[3] / "shared" / "reference" / "iec62443-4-1-catalog.yaml"
 )
 
 EXPECTED = (

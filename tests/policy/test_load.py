@@ -13,7 +13,7 @@ from sdl_tracker.policy import catalog as catalog_mod
 from sdl_tracker.policy import load as policy_mod
 from sdl_tracker.policy.model import AllOf, AnyOf, Bound, Expect, Leaf, describe, leaves
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_default_policy_covers_every_requirement_with_catalogue_kinds() -> None:

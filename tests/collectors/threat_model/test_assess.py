@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, datetime, timezone
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +13,8 @@ from sdl_tracker.formats.threatmodel.model import AcceptedRisk, Mitigation, Thre
 from sdl_tracker.formats.threatmodel.requirements import read
 from sdl_tracker.models import ResultStatus
 
-from .samples import DATA
+DATA = Path(__file__).resolve().parents[2] / "data" / "threatmodel"
+
 
 NOW = datetime(2024, 6, 1, tzinfo=timezone.utc)
 MODEL = load("threat-model.yaml", (DATA / "threat-model.yaml").read_bytes())

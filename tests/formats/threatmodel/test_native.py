@@ -11,7 +11,7 @@ from sdl_tracker.formats.threatmodel import load
 from sdl_tracker.formats.threatmodel.model import ModelFormat, ThreatStatus
 from sdl_tracker.formats.threatmodel.requirements import load as load_requirements
 
-DATA = Path(__file__).parents[1] / "data" / "threatmodel"
+DATA = Path(__file__).parents[2] / "data" / "threatmodel"
 NATIVE = (DATA / "threat-model.yaml").read_text()
 
 
@@ -134,7 +134,7 @@ def test_not_utf8_is_an_input_error() -> None:
 
 
 def _first_yaml_block(page: str, heading: str) -> bytes:
-    text = (Path(__file__).resolve().parents[2] / "docs" / "collectors" / page).read_text()
+    text = (Path(__file__).resolve().parents[3] / "docs" / "collectors" / page).read_text()
     section = text[text.index(f"\n## {heading}\n") :]
     start = section.index("```yaml\n") + 8
     return section[start : section.index("```\n", start)].encode()

@@ -14,7 +14,7 @@ from sdl_tracker.cli.commands import install_hooks
 from sdl_tracker.cli.main import main
 from sdl_tracker.workspace import open_workspace
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 BIN = Path(sys.executable).parent
 AWS_KEY = "AKIA" + "IOSFODNN7EXAMPLE"
 FOREIGN = "#!/bin/sh\necho 'lint first'\n"

@@ -9,7 +9,7 @@ from sdl_tracker.formats.junit import Outcome, TestCase
 from sdl_tracker.formats.threatmodel import load
 from sdl_tracker.formats.threatmodel.requirements import read
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "threatmodel"
+DATA = Path(__file__).resolve().parents[2] / "data" / "threatmodel"
 
 MODEL = load("threat-model.yaml", (DATA / "threat-model.yaml").read_bytes())
 REQS = read(DATA, "security-requirements.yaml") or ()

@@ -13,7 +13,7 @@ from sdl_tracker.cli.commands import gate, waive
 from sdl_tracker.cli.main import main
 from sdl_tracker.workspace import open_workspace
 
-SCHEMA = Path(__file__).resolve().parents[2].parent / "shared" / "schemas" / "JUnit.xsd"
+SCHEMA = Path(__file__).resolve().parents[3].parent / "shared" / "schemas" / "JUnit.xsd"
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

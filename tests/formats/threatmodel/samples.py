@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-SAMPLES = Path(__file__).resolve().parents[2] / ".." / "shared" / "samples"
-SCHEMAS = Path(__file__).resolve().parents[2] / ".." / "shared" / "schemas"
-DATA = Path(__file__).resolve().parents[1] / "data" / "threatmodel"
+SAMPLES = Path(__file__).resolve().parents[3] / ".." / "shared" / "samples"
+SCHEMAS = Path(__file__).resolve().parents[3] / ".." / "shared" / "schemas"
+DATA = Path(__file__).resolve().parents[2] / "data" / "threatmodel"
 
 
 def sample(relative: str) -> Path:
