@@ -1,4 +1,4 @@
-"""Errors a user can act on. `cli/main.py` catches them once and exits 2 (or 1 for failed checks)."""
+"""Errors a user can act on. `cli/main.py` catches them once and exits 2 (1 for failed checks)."""
 
 from __future__ import annotations
 

@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+import argparse
+
 from sdl_tracker import output
-from sdl_tracker.policy import catalog as catalog_mod
+from sdl_tracker.cli import options
+
+NAME = "catalog"
+HELP = "list the requirements, grouped by practice"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--practice", help="only this practice (SM, SR, SD, SI, SVV, DM, SUM, SG)")
+    parser.add_argument("--catalog", default="iec62443-4-1:2018", help="catalogue id")
+    options.output_format(parser)
+    options.common(parser)
+
+
+def main(args: argparse.Namespace) -> int:
+    return run(practice=args.practice, fmt=args.format, catalog_id=args.catalog)
 
 
 def run(*, practice: str | None, fmt: str, catalog_id: str) -> int:
+    from sdl_tracker.policy import catalog as catalog_mod
+
     cat = catalog_mod.load(catalog_id)
     practices = [cat.practice(practice.upper())] if practice else list(cat.practices)
     if fmt == "json":

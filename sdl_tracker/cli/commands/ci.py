@@ -14,19 +14,61 @@ gate append straight to the repository's chain, each batch one transaction.
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sdl_tracker import ledger, output
+from sdl_tracker import output
+from sdl_tracker.cli import options
 from sdl_tracker.cli.commands import collect, export, gate
 from sdl_tracker.errors import InputError
-from sdl_tracker.gitdata import git
-from sdl_tracker.ledger import sync
-from sdl_tracker.ledger.gitstore import GitStore
-from sdl_tracker.ledger.store import Store
-from sdl_tracker.models import ResultStatus
-from sdl_tracker.workspace import Workspace
+
+if TYPE_CHECKING:
+    from sdl_tracker.ledger.store import Store
+    from sdl_tracker.workspace import Workspace
+
+
+NAME = "ci"
+HELP = "the CI job: fetch the ledger, collect, gate, write reports, push the ledger"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--release", metavar="TAG", help="gate this release tag (default: HEAD)")
+    parser.add_argument(
+        "--remote",
+        default=os.environ.get("SDL_TRACKER_REMOTE"),
+        help="fetch and push the ledger branch here (default: [ledger] remote; none = local)",
+    )
+    parser.add_argument(
+        "--no-push", action="store_true", help="fetch the remote ledger but do not push (PRs)"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("sdl-reports"),
+        help="directory for junit.xml and summary.md (default sdl-reports)",
+    )
+    options.policy(parser)
+    parser.add_argument(
+        "--ratchet", action="store_true", help="also fail when worse than the previous release"
+    )
+    options.sign(parser, "with --release: sign the evidence package")
+    options.common(parser)
+
+
+def main(args: argparse.Namespace) -> int:
+    return run(
+        ws=options.workspace(args),
+        release=args.release,
+        remote=args.remote,
+        out=args.out,
+        push=not args.no_push,
+        policy_file=args.policy,
+        ratchet=args.ratchet,
+        sign=args.sign,
+    )
 
 
 def run(
@@ -41,6 +83,9 @@ def run(
     sign: Path | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> int:
+    from sdl_tracker.ledger import sync
+    from sdl_tracker.ledger.gitstore import GitStore
+
     environ = os.environ if environ is None else environ
     ws.repo()
     # Bad input first: nothing is fetched or appended when the reports cannot be written.
@@ -119,6 +164,10 @@ def _bypassed(store: Store, root: Path) -> list[str]:
     Developers share those records with `sdl-tracker ledger sync`; a bypass later fixed by a
     commit whose hooks ran is still listed: the bypassed commit itself was not checked.
     """
+    from sdl_tracker import ledger
+    from sdl_tracker.gitdata import git
+    from sdl_tracker.models import ResultStatus
+
     found = []
     for entry in ledger.entries(store):
         st = entry.statement()

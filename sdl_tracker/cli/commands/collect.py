@@ -6,26 +6,93 @@ ledger untouched. Unchanged inputs are not re-run but *reaffirmed* (see `_reaffi
 
 from __future__ import annotations
 
+import argparse
+import os
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sdl_tracker import ledger, output
-from sdl_tracker.collectors import COLLECTORS
-from sdl_tracker.collectors.base import Collector, Context, Evidence
+from sdl_tracker import output
+from sdl_tracker.cli import options
 from sdl_tracker.errors import InputError, LedgerError
-from sdl_tracker.gitdata import git
-from sdl_tracker.ledger.chain import Entry
-from sdl_tracker.models import Predicate, ResultStatus, Statement
-from sdl_tracker.workspace import Workspace
+
+if TYPE_CHECKING:
+    from sdl_tracker.collectors.base import Collector, Context, Evidence
+    from sdl_tracker.ledger.chain import Entry
+    from sdl_tracker.models import Statement
+    from sdl_tracker.workspace import Workspace
 
 _STATUS_COLOR = {"pass": "green", "fail": "red", "incomplete": "yellow", "info": "blue"}
 
 
+NAME = "collect"
+HELP = "run the evidence collectors at HEAD and append their evidence"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="NAMES",
+        help="comma-separated collectors to run (default: all, or `enabled` in [collect])",
+    )
+    parser.add_argument(
+        "--from-report",
+        type=Path,
+        metavar="FILE",
+        help="ingest a report made elsewhere instead of running the tool (needs one --only)",
+    )
+    parser.add_argument(
+        "--osv-url",
+        default=os.environ.get("SDL_TRACKER_OSV_URL"),
+        help="deps: an OSV-compatible query endpoint, e.g. http://mirror/v1/query",
+    )
+    parser.add_argument(
+        "--osv-db",
+        type=Path,
+        default=os.environ.get("SDL_TRACKER_OSV_DB"),
+        help="deps: an offline OSV database directory (OSV JSON/YAML records)",
+    )
+    parser.add_argument(
+        "--since", metavar="REF", help="review/signatures: start of the commit range"
+    )
+    parser.add_argument("--all", action="store_true", help="review/signatures: the whole history")
+    parser.add_argument("--release", metavar="TAG", help="the release tag being collected for")
+    parser.add_argument("--force", action="store_true", help="re-run every tool, even if unchanged")
+    options.output_format(parser)
+    options.common(parser)
+
+
+def main(args: argparse.Namespace) -> int:
+    settings = {
+        key: str(value)
+        for key, value in (
+            ("osv_url", args.osv_url),
+            ("osv_db", args.osv_db),
+            ("since", args.since),
+            ("all", "1" if args.all else None),
+            ("release", args.release),
+        )
+        if value
+    }
+    return run(
+        ws=options.workspace(args),
+        only=options.names(args.only),
+        from_report=args.from_report,
+        options=settings,
+        force=args.force,
+        fmt=args.format,
+    )
+
+
 def selected(only: Sequence[str], configured: Mapping[str, object]) -> list[str]:
     """Collector names to run: `--only`, else `enabled` from config, else every collector."""
+    from sdl_tracker.collectors import COLLECTORS
+
     enabled = configured.get("enabled") or list(COLLECTORS)
     if not isinstance(enabled, list):
         raise InputError(f"collect.enabled must be a list of collector names, got {enabled!r}")
@@ -48,6 +115,11 @@ def run(
     fmt: str,
     now: datetime | None = None,
 ) -> int:
+    from sdl_tracker import ledger
+    from sdl_tracker.collectors import COLLECTORS
+    from sdl_tracker.collectors.base import Context
+    from sdl_tracker.gitdata import git
+
     root = ws.repo()
     commit = git.resolve(root, "HEAD")
     if commit is None:
@@ -115,6 +187,8 @@ def _reaffirm(
 
     Incomplete evidence is never reaffirmed: the tool runs again.
     """
+    from sdl_tracker.models import ResultStatus
+
     if not inputs:
         return []
     max_age = ctx.config.get("max_age_hours", getattr(collector, "MAX_AGE_HOURS", None))
@@ -145,6 +219,7 @@ def _reaffirm(
 
 def _latest_runs(entries: Iterator[Entry], names: Sequence[str]) -> dict[str, list[Entry]]:
     """For each collector, the entries of its most recent run (same `details.run`)."""
+
     wanted = set(names)
     runs: dict[str, tuple[str, list[Entry]]] = {}
     for entry in entries:
@@ -169,6 +244,9 @@ def _statement(
     run_id: str,
     objects: dict[str, bytes],
 ) -> Statement:
+    from sdl_tracker import ledger
+    from sdl_tracker.models import Predicate, Statement
+
     if isinstance(made, Statement):
         p = made.predicate
         return replace(

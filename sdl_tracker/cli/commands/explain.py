@@ -2,17 +2,42 @@
 
 from __future__ import annotations
 
+import argparse
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sdl_tracker import output
-from sdl_tracker.conformance import maturity, render
-from sdl_tracker.conformance.assessment import Assessment, assess
-from sdl_tracker.conformance.model import EvidenceRef, PracticeResult, RequirementResult
+from sdl_tracker.cli import options
 from sdl_tracker.errors import InputError
-from sdl_tracker.models import format_time
-from sdl_tracker.policy.model import RequirementPolicy
-from sdl_tracker.workspace import Workspace
+
+if TYPE_CHECKING:
+    from sdl_tracker.conformance.assessment import Assessment
+    from sdl_tracker.conformance.model import EvidenceRef, PracticeResult, RequirementResult
+    from sdl_tracker.policy.model import RequirementPolicy
+    from sdl_tracker.workspace import Workspace
+
+
+NAME = "explain"
+HELP = "one requirement: the rule, the evidence that counted or not, and why"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("requirement", metavar="REQ-ID", help="e.g. SR-2")
+    parser.add_argument("--commit", metavar="REV", help="the commit to evaluate (default HEAD)")
+    options.policy(parser)
+    options.output_format(parser)
+    options.common(parser)
+
+
+def main(args: argparse.Namespace) -> int:
+    return run(
+        ws=options.workspace(args),
+        requirement=args.requirement,
+        commit=args.commit,
+        policy_file=args.policy,
+        fmt=args.format,
+    )
 
 
 def run(
@@ -24,6 +49,9 @@ def run(
     fmt: str,
     now: datetime | None = None,
 ) -> int:
+    from sdl_tracker.conformance import maturity
+    from sdl_tracker.conformance.assessment import assess
+
     found = assess(ws, now=now or datetime.now(timezone.utc), rev=commit, policy_file=policy_file)
     rid = requirement.upper()
     ids = [r.requirement_id for r in found.conformance.requirements]
@@ -52,6 +80,9 @@ def run(
 def _text(
     found: Assessment, result: RequirementResult, rp: RequirementPolicy, practice: PracticeResult
 ) -> list[str]:
+    from sdl_tracker.conformance import maturity, render
+    from sdl_tracker.models import format_time
+
     conf = found.conformance
     lines = render.requirement_lines(result)
     lines += [
@@ -85,6 +116,8 @@ def _text(
 
 
 def _ref(ref: EvidenceRef) -> list[str]:
+    from sdl_tracker.models import format_time
+
     mark = output.paint("counted", "green") if ref.counted else output.paint("not counted", "dim")
     where = f"on {ref.commit[:10]}" if ref.commit else "no commit"
     lines = [

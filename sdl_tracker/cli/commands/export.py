@@ -1,35 +1,61 @@
 """`sdl-tracker export`: the auditor's evidence package for a release, or one of its views.
 
 `--format zip` (the default) needs `--release`: a deterministic zip judged as the release's gate
-judged it (see `sdl_tracker.release`). `html`, `oscal`, `sarif` and `json` write one view; without
-`--release` they show HEAD now. The ledger is verified first: nothing is exported from a chain
-that does not verify (exit 1). Nothing is written to the ledger.
+judged it (see `sdl_tracker.exporters.release`). `html`, `oscal`, `sarif` and `json` write one
+view; without `--release` they show HEAD now. The ledger is verified first: nothing is exported
+from a chain that does not verify (exit 1). Nothing is written to the ledger.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import tempfile
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sdl_tracker import output
+from sdl_tracker.cli import options
 from sdl_tracker.errors import InputError
-from sdl_tracker.exporters import html, oscal, package, sarif
-from sdl_tracker.exporters import json as json_view
-from sdl_tracker.exporters import release as release_mod
-from sdl_tracker.exporters.dsse import load_signer
-from sdl_tracker.exporters.source import Source
-from sdl_tracker.workspace import Workspace
+
+if TYPE_CHECKING:
+    from sdl_tracker.exporters.source import Source
+    from sdl_tracker.workspace import Workspace
 
 FORMATS = ("zip", "html", "oscal", "sarif", "json")
-_VIEWS: dict[str, Callable[[Source], str]] = {
-    "html": html.view,
-    "oscal": oscal.view,
-    "sarif": sarif.view,
-    "json": json_view.view,
-}
+
+
+NAME = "export"
+HELP = "the auditor's self-verifying evidence package of a release (zip), or one view"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--release", metavar="TAG", help="the release tag (required for the zip)")
+    parser.add_argument(
+        "--out", type=Path, required=True, metavar="PATH", help="the file to write (- for stdout)"
+    )
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="zip",
+        help="zip: the whole package (default); html, oscal, sarif, json: one view",
+    )
+    options.sign(parser, "sign the package with this Ed25519 private key from `keygen`")
+    options.policy(parser)
+    options.common(parser)
+
+
+def main(args: argparse.Namespace) -> int:
+    return run(
+        ws=options.workspace(args),
+        release=args.release,
+        out=args.out,
+        fmt=args.format,
+        sign=args.sign,
+        policy_file=args.policy,
+    )
 
 
 def run(
@@ -42,6 +68,10 @@ def run(
     policy_file: Path | None = None,
     now: datetime | None = None,
 ) -> int:
+    from sdl_tracker.exporters import package
+    from sdl_tracker.exporters import release as release_mod
+    from sdl_tracker.exporters.dsse import load_signer
+
     if fmt not in FORMATS:
         raise InputError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
     if fmt == "zip" and release is None:
@@ -57,7 +87,7 @@ def run(
         ws, release=release, policy_file=policy_file, now=now or datetime.now(timezone.utc)
     )
     files = package.contents(source, signer) if fmt == "zip" else {}
-    data = package.archive(files) if fmt == "zip" else _VIEWS[fmt](source).encode()
+    data = package.archive(files) if fmt == "zip" else _view(fmt)(source).encode()
     _write(out, data)
     for note in source.notes:
         output.err(f"note: {note}")
@@ -81,6 +111,19 @@ def run(
     key = f" --public-key {sign}.pub" if sign is not None else ""
     output.err(f"check it with: python -I verify.py {where}{key}   (verify.py is inside the zip)")
     return 0
+
+
+def _view(fmt: str) -> Callable[[Source], str]:
+    from sdl_tracker.exporters import html, oscal, sarif
+    from sdl_tracker.exporters import json as json_view
+
+    views: dict[str, Callable[[Source], str]] = {
+        "html": html.view,
+        "oscal": oscal.view,
+        "sarif": sarif.view,
+        "json": json_view.view,
+    }
+    return views[fmt]
 
 
 def _write(out: Path, data: bytes) -> None:

@@ -7,18 +7,50 @@ stale, partial, failing and incomplete evidence all fail the gate.
 
 from __future__ import annotations
 
+import argparse
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sdl_tracker import ledger, output
-from sdl_tracker.conformance import render, verdicts
-from sdl_tracker.conformance.assessment import assess
+from sdl_tracker import output
+from sdl_tracker.cli import options
 from sdl_tracker.errors import InputError
-from sdl_tracker.exporters import junit as junit_mod
-from sdl_tracker.exporters import markdown
-from sdl_tracker.exporters.base import Report
-from sdl_tracker.gitdata import git
-from sdl_tracker.workspace import Workspace
+
+if TYPE_CHECKING:
+    from sdl_tracker.exporters.base import Report
+    from sdl_tracker.workspace import Workspace
+
+
+NAME = "gate"
+HELP = "allow or stop a release (exit 0 pass, 1 fail); records the verdict"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--release", metavar="TAG", help="the release tag to gate (default: HEAD)")
+    options.policy(parser)
+    parser.add_argument(
+        "--ratchet",
+        action="store_true",
+        help="also fail when a requirement is worse than at the previous release",
+    )
+    parser.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML here")
+    parser.add_argument(
+        "--summary", type=Path, metavar="FILE", help="write a Markdown summary here (CI step)"
+    )
+    options.output_format(parser)
+    options.common(parser)
+
+
+def main(args: argparse.Namespace) -> int:
+    return run(
+        ws=options.workspace(args),
+        release=args.release,
+        policy_file=args.policy,
+        ratchet=args.ratchet,
+        junit=args.junit,
+        summary=args.summary,
+        fmt=args.format,
+    )
 
 
 def run(
@@ -32,6 +64,14 @@ def run(
     fmt: str = "text",
     now: datetime | None = None,
 ) -> int:
+    from sdl_tracker import ledger
+    from sdl_tracker.conformance import render, verdicts
+    from sdl_tracker.conformance.assessment import assess
+    from sdl_tracker.exporters import junit as junit_mod
+    from sdl_tracker.exporters import markdown
+    from sdl_tracker.exporters.base import Report
+    from sdl_tracker.gitdata import git
+
     now = now or datetime.now(timezone.utc)
     found = assess(ws, now=now, policy_file=policy_file, release=release, gating=True)
     conf = found.conformance

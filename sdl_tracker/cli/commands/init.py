@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
-from sdl_tracker import config as config_mod
+import argparse
+from typing import TYPE_CHECKING
+
 from sdl_tracker import output
-from sdl_tracker.workspace import Workspace
+from sdl_tracker.cli import options
+
+if TYPE_CHECKING:
+    from sdl_tracker.workspace import Workspace
+
+
+NAME = "init"
+HELP = "write the configuration and create the ledger"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--branch", help="ledger branch name (default sdl-ledger)")
+    parser.add_argument(
+        "--pyproject",
+        action="store_true",
+        help="write [tool.sdl-tracker] into pyproject.toml instead of .sdl-tracker.toml",
+    )
+    options.common(parser)
+
+
+def main(args: argparse.Namespace) -> int:
+    return run(ws=options.workspace(args), branch=args.branch, pyproject=args.pyproject)
 
 
 def run(*, ws: Workspace, branch: str | None, pyproject: bool) -> int:
+    from sdl_tracker import config as config_mod
+    from sdl_tracker.workspace import Workspace
+
     root = ws.repo()
     found = config_mod.find(root)
     if found is not None:

@@ -8,17 +8,35 @@ and then kept as `<hook>.sdl-tracker-backup` (`.1`, `.2`, ... when that exists a
 
 from __future__ import annotations
 
+import argparse
 import os
 import stat
 from importlib import resources
 from pathlib import Path
 
 from sdl_tracker import output
+from sdl_tracker.cli import options
 from sdl_tracker.errors import InputError
-from sdl_tracker.gitdata import git
 
 HOOKS = ("pre-commit", "commit-msg", "post-commit", "pre-push")
 MARKER = b"# Installed by sdl-tracker install-hooks"
+
+
+NAME = "install-hooks"
+HELP = "install plain git hooks (pre-commit, commit-msg, post-commit, pre-push)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--force", action="store_true", help="replace other tools' hooks (a backup is kept)"
+    )
+    options.common(parser)
+
+
+def main(args: argparse.Namespace) -> int:
+    from sdl_tracker.gitdata import git
+
+    return run(root=git.toplevel(args.repo), force=args.force)
 
 
 def script(name: str) -> bytes:
@@ -35,6 +53,8 @@ def script(name: str) -> bytes:
 
 
 def run(*, root: Path, force: bool, hooks: tuple[str, ...] = HOOKS) -> int:
+    from sdl_tracker.gitdata import git
+
     target_dir = Path(git.out(root, "rev-parse", "--path-format=absolute", "--git-path", "hooks"))
     target_dir.mkdir(parents=True, exist_ok=True)
     refused = []

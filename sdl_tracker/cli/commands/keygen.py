@@ -7,15 +7,36 @@ written.
 
 from __future__ import annotations
 
+import argparse
 import os
 from pathlib import Path
 
 from sdl_tracker import output
+from sdl_tracker.cli import options
 from sdl_tracker.errors import InputError
-from sdl_tracker.exporters import dsse
+
+NAME = "keygen"
+HELP = "make an Ed25519 key pair for signing evidence packages"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="PATH",
+        help="private key file (mode 0600); the public key goes to PATH.pub",
+    )
+    options.terminal(parser)
+
+
+def main(args: argparse.Namespace) -> int:
+    return run(out=args.out)
 
 
 def run(*, out: Path) -> int:
+    from sdl_tracker.exporters import dsse
+
     public = out.with_name(out.name + ".pub")
     for path in (out, public):
         if path.exists() or path.is_symlink():

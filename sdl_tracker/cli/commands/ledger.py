@@ -2,20 +2,85 @@
 
 from __future__ import annotations
 
+import argparse
+import os
 import re
+from typing import TYPE_CHECKING
 
-from sdl_tracker import ledger, output
+from sdl_tracker import output
+from sdl_tracker.cli import options
 from sdl_tracker.errors import ChainError, InputError
-from sdl_tracker.ledger import replicate
-from sdl_tracker.ledger import sync as sync_mod
-from sdl_tracker.ledger.chain import Entry
-from sdl_tracker.ledger.gitstore import GitStore
-from sdl_tracker.workspace import Workspace
+
+if TYPE_CHECKING:
+    from sdl_tracker.ledger import replicate
+    from sdl_tracker.ledger.chain import Entry
+    from sdl_tracker.workspace import Workspace
 
 _SHA256 = re.compile(r"^(sha256:)?([0-9a-f]{64})$")
 
 
+NAME = "ledger"
+HELP = "read and verify the ledger"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="ledger_command", metavar="SUBCOMMAND")
+    sub.required = True
+    p = sub.add_parser("log", help="one line per entry: seq, time, kind, requirements, digest")
+    options.output_format(p)
+    options.common(p)
+    p = sub.add_parser("show", help="one entry, whole")
+    p.add_argument("seq", type=int, help="the entry's sequence number")
+    options.output_format(p)
+    options.common(p)
+    p = sub.add_parser("cat", help="a stored artifact's bytes, to stdout")
+    p.add_argument("digest", help="the artifact's SHA-256 (as `ledger show` prints it)")
+    options.common(p)
+    p = sub.add_parser("verify", help="recompute every hash, link and artifact digest")
+    options.output_format(p)
+    options.common(p)
+    p = sub.add_parser("push", help="copy this repository's ledger into PostgreSQL")
+    p.add_argument("--to", metavar="URL", help="postgresql://… (default: --ledger / [ledger] url)")
+    options.output_format(p)
+    options.common(p)
+    p = sub.add_parser("pull", help="copy this repository's chain from PostgreSQL back here")
+    p.add_argument(
+        "--from", dest="source", metavar="URL", help="postgresql://… (default: --ledger)"
+    )
+    options.output_format(p)
+    options.common(p)
+    p = sub.add_parser(
+        "sync",
+        help="share the ledger branch through a git remote: fetch, replay local entries, push",
+    )
+    p.add_argument(
+        "--remote",
+        default=os.environ.get("SDL_TRACKER_REMOTE"),
+        help="the git remote (default: [ledger] remote, else origin)",
+    )
+    options.common(p)
+
+
+def main(args: argparse.Namespace) -> int:
+    ws = options.workspace(args)
+    if args.ledger_command == "log":
+        return log(ws=ws, fmt=args.format)
+    if args.ledger_command == "show":
+        return show(ws=ws, seq=args.seq, fmt=args.format)
+    if args.ledger_command == "cat":
+        return cat(ws=ws, digest=args.digest)
+    if args.ledger_command == "push":
+        return push(ws=ws, url=args.to, fmt=args.format)
+    if args.ledger_command == "pull":
+        return pull(ws=ws, url=args.source, fmt=args.format)
+    if args.ledger_command == "sync":
+        return sync(ws=ws, remote=args.remote)
+    return verify(ws=ws, fmt=args.format)
+
+
 def log(*, ws: Workspace, fmt: str) -> int:
+    from sdl_tracker import ledger
+
     store = ws.store()
     if fmt == "json":
         output.write_json([e.to_json() for e in ledger.entries(store)])
@@ -63,6 +128,8 @@ def show(*, ws: Workspace, seq: int, fmt: str) -> int:
 
 
 def _find(ws: Workspace, seq: int) -> Entry:
+    from sdl_tracker import ledger
+
     for entry in ledger.entries(ws.store()):
         if entry.seq == seq:
             return entry
@@ -81,6 +148,8 @@ def cat(*, ws: Workspace, digest: str) -> int:
 
 
 def verify(*, ws: Workspace, fmt: str) -> int:
+    from sdl_tracker import ledger
+
     store = ws.store()
     try:
         report = ledger.verify(store)
@@ -101,6 +170,8 @@ def verify(*, ws: Workspace, fmt: str) -> int:
 
 def push(*, ws: Workspace, url: str | None, fmt: str) -> int:
     """Copy the repository's own ledger (git branch or directory) into PostgreSQL."""
+    from sdl_tracker.ledger import replicate
+
     result = replicate.replicate(ws.local_store(), ws.pg_store(url))
     _replicated(result, fmt, "push", "pull --from")
     return 0
@@ -108,6 +179,8 @@ def push(*, ws: Workspace, url: str | None, fmt: str) -> int:
 
 def pull(*, ws: Workspace, url: str | None, fmt: str) -> int:
     """Copy this repository's chain from PostgreSQL into its own ledger."""
+    from sdl_tracker.ledger import replicate
+
     result = replicate.replicate(ws.pg_store(url), ws.local_store())
     _replicated(result, fmt, "pull", "push --to")
     return 0
@@ -145,6 +218,9 @@ def sync(*, ws: Workspace, remote: str | None) -> int:
     Developers run it to share what their hooks recorded (e.g. `hook_run` entries of commits
     made with --no-verify) with CI.
     """
+    from sdl_tracker.ledger import sync as sync_mod
+    from sdl_tracker.ledger.gitstore import GitStore
+
     store = ws.store()
     if not isinstance(store, GitStore):
         raise InputError(f"{store.location} is not a git branch: nothing to sync with a remote")

@@ -7,26 +7,77 @@ waivers and its head entry (`org.pgorg`), summarised by `org.status` and rendere
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sdl_tracker import config as config_mod
 from sdl_tracker import output
+from sdl_tracker.cli import options
 from sdl_tracker.errors import GitError, InputError, LedgerError
-from sdl_tracker.gitdata import git
-from sdl_tracker.ledger import pgschema
-from sdl_tracker.org import pgorg
-from sdl_tracker.org import status as org_mod
-from sdl_tracker.policy import catalog
+
+if TYPE_CHECKING:
+    from sdl_tracker.org import pgorg
+    from sdl_tracker.org import status as org_mod
 
 _PG_SCHEMES = ("postgresql://", "postgres://")
 
 
+NAME = "org"
+HELP = "the organisation view of a central (PostgreSQL) ledger: every repository"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="org_command", metavar="SUBCOMMAND")
+    sub.required = True
+    for name, text in (
+        ("status", "one row per repository: gate verdict, ML, stale/incomplete, waivers"),
+        ("export", "the organisation view as a deterministic zip for the assessor"),
+    ):
+        p = sub.add_parser(name, help=text)
+        p.add_argument(
+            "--only",
+            action="append",
+            default=[],
+            metavar="NAMES",
+            help="comma-separated repository chains (default: every chain in the ledger)",
+        )
+        p.add_argument(
+            "--within",
+            type=int,
+            default=30,
+            metavar="DAYS",
+            help="list waivers that stop counting within DAYS days (default 30)",
+        )
+        if name == "export":
+            p.add_argument(
+                "--out",
+                type=Path,
+                default=Path("org-report.zip"),
+                help="the zip to write (default org-report.zip)",
+            )
+        else:
+            options.output_format(p, ("table", "json", "markdown"))
+        options.common(p)
+
+
+def main(args: argparse.Namespace) -> int:
+    url = ledger_url(args.ledger, args.repo)
+    names = options.names(args.only)
+    if args.org_command == "export":
+        return export(url=url, names=names, within=args.within, out=args.out)
+    return status(url=url, names=names, within=args.within, fmt=args.format)
+
+
 def ledger_url(url: str | None, repo: Path) -> str:
     """--ledger URL, else `[ledger] url` of the repository at `repo` (if any), else an error."""
+    from sdl_tracker import config as config_mod
+    from sdl_tracker.gitdata import git
+    from sdl_tracker.ledger import pgschema
+
     if not url:
         try:
             url = config_mod.load(git.toplevel(repo)).ledger_url
@@ -62,6 +113,11 @@ def moment(environ: Mapping[str, str] | None = None) -> datetime:
 def _build(
     url: str, names: Sequence[str], within: int, now: datetime
 ) -> tuple[org_mod.OrgStatus, tuple[pgorg.ChainFacts, ...]]:
+    from sdl_tracker.ledger import pgschema
+    from sdl_tracker.org import pgorg
+    from sdl_tracker.org import status as org_mod
+    from sdl_tracker.policy import catalog
+
     if not 0 <= within <= 36_500:
         raise InputError(f"--within {within}: expected a number of days from 0 to 36500")
     facts = pgorg.read(url, names)

@@ -2,16 +2,59 @@
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sdl_tracker import __version__, ledger, output
+from sdl_tracker import output
+from sdl_tracker.cli import options
 from sdl_tracker.errors import InputError
-from sdl_tracker.gitdata import git
-from sdl_tracker.models import Predicate, Result, ResultStatus, Statement, Tool
-from sdl_tracker.policy import catalog as catalog_mod
-from sdl_tracker.workspace import Workspace
+
+if TYPE_CHECKING:
+    from sdl_tracker.workspace import Workspace
+
+
+NAME = "record"
+HELP = "record an attestation: a file, a signer, a date"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("kind", help="evidence kind, e.g. pentest_report, training_record")
+    parser.add_argument("file", type=Path, help="the file to store (report, PDF, record)")
+    parser.add_argument(
+        "--requirement",
+        "-r",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="requirement it supports (repeatable; default: every requirement "
+        "whose evidence includes KIND)",
+    )
+    parser.add_argument("--note", default="", help="free text kept with the entry")
+    parser.add_argument("--summary", help="one-line summary (default: '<kind> attested: <file>')")
+    parser.add_argument(
+        "--status",
+        choices=("pass", "fail", "info", "incomplete"),
+        default="pass",
+        help="result the attestation reports (default pass)",
+    )
+    options.output_format(parser)
+    options.common(parser)
+
+
+def main(args: argparse.Namespace) -> int:
+    return run(
+        ws=options.workspace(args),
+        kind=args.kind,
+        file=args.file,
+        requirements=args.requirement,
+        note=args.note,
+        status=args.status,
+        summary=args.summary,
+        fmt=args.format,
+    )
 
 
 def run(
@@ -26,6 +69,11 @@ def run(
     fmt: str,
     now: datetime | None = None,
 ) -> int:
+    from sdl_tracker import __version__, ledger
+    from sdl_tracker.gitdata import git
+    from sdl_tracker.models import Predicate, Result, ResultStatus, Statement, Tool
+    from sdl_tracker.policy import catalog as catalog_mod
+
     cat = catalog_mod.load(ws.config.catalog)
     if kind not in cat.evidence_kinds:
         raise InputError(

@@ -7,26 +7,52 @@ component updates" record for release notes.
 
 from __future__ import annotations
 
+import argparse
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sdl_tracker import ledger, output
+from sdl_tracker import output
+from sdl_tracker.cli import options
 from sdl_tracker.errors import InputError
-from sdl_tracker.formats.sbom.diff import SbomDiff
-from sdl_tracker.formats.sbom.diff import diff as compare
-from sdl_tracker.formats.sbom.document import Inventory, Item
-from sdl_tracker.gitdata import git
-from sdl_tracker.ledger.chain import Entry
-from sdl_tracker.models import JSON, Artifact
-from sdl_tracker.workspace import Workspace
+
+if TYPE_CHECKING:
+    from sdl_tracker.formats.sbom.diff import SbomDiff
+    from sdl_tracker.formats.sbom.document import Inventory, Item
+    from sdl_tracker.ledger.chain import Entry
+    from sdl_tracker.models import JSON, Artifact
+    from sdl_tracker.workspace import Workspace
 
 _HEX = re.compile(r"[0-9a-f]{6,64}")
 _HINT = (
     "use an entry seq or artifact digest from `sdl-tracker ledger log`, or a tag/commit on "
     "which `sdl-tracker collect --only sbom` ran"
 )
+
+
+NAME = "sbom"
+HELP = "compare recorded SBOMs"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="sbom_command", metavar="SUBCOMMAND")
+    sub.required = True
+    p = sub.add_parser(
+        "diff",
+        help="components added, removed and changed between two recorded SBOMs",
+        description="REF: a ledger entry seq, an SBOM artifact SHA-256 (a unique prefix, or "
+        "sha256:PREFIX), or a git tag or commit (the latest SBOM recorded on it).",
+    )
+    p.add_argument("ref1", metavar="REF1", help="the older SBOM")
+    p.add_argument("ref2", metavar="REF2", help="the newer SBOM")
+    options.output_format(p, ("text", "json", "markdown"))
+    options.common(p)
+
+
+def main(args: argparse.Namespace) -> int:
+    return diff(ws=options.workspace(args), ref1=args.ref1, ref2=args.ref2, fmt=args.format)
 
 
 @dataclass(frozen=True)
@@ -46,6 +72,8 @@ class Side:
 
 
 def diff(*, ws: Workspace, ref1: str, ref2: str, fmt: str) -> int:
+    from sdl_tracker import ledger
+    from sdl_tracker.formats.sbom.diff import diff as compare
     from sdl_tracker.formats.sbom.document import validate
 
     store = ws.store()
@@ -92,6 +120,8 @@ def _recorded(entries: list[Entry]) -> Iterator[Recorded]:
 
 def _resolve(ref: str, recorded: list[Recorded], root: Path | None) -> Recorded | None:
     """The SBOM `ref` names, None when it names nothing; InputError when it is ambiguous."""
+    from sdl_tracker.gitdata import git
+
     if ref.isdigit():
         for r in recorded:
             if r.seq == int(ref):

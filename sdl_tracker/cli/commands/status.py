@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+import argparse
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sdl_tracker import output
-from sdl_tracker.conformance import render
-from sdl_tracker.conformance.assessment import assess
-from sdl_tracker.exporters import markdown
-from sdl_tracker.exporters.base import Report
-from sdl_tracker.workspace import Workspace
+from sdl_tracker.cli import options
+
+if TYPE_CHECKING:
+    from sdl_tracker.workspace import Workspace
+
+
+NAME = "status"
+HELP = "every requirement's status for a commit, grouped by practice, with ML"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--commit", metavar="REV", help="the commit to evaluate (default HEAD)")
+    options.policy(parser)
+    options.output_format(parser, ("table", "json", "markdown"))
+    options.common(parser)
+
+
+def main(args: argparse.Namespace) -> int:
+    return run(
+        ws=options.workspace(args), commit=args.commit, policy_file=args.policy, fmt=args.format
+    )
 
 
 def run(
@@ -22,6 +40,11 @@ def run(
     now: datetime | None = None,
 ) -> int:
     """Show the verdicts; exit 0 whatever they are (the gate is the command that fails)."""
+    from sdl_tracker.conformance import render
+    from sdl_tracker.conformance.assessment import assess
+    from sdl_tracker.exporters import markdown
+    from sdl_tracker.exporters.base import Report
+
     found = assess(ws, now=now or datetime.now(timezone.utc), rev=commit, policy_file=policy_file)
     conf = found.conformance
     if fmt == "json":

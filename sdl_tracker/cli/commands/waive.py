@@ -2,14 +2,49 @@
 
 from __future__ import annotations
 
+import argparse
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
-from sdl_tracker import ledger, output
-from sdl_tracker.conformance import waivers as waivers_mod
+from sdl_tracker import output
+from sdl_tracker.cli import options
 from sdl_tracker.errors import CatalogError, InputError, LedgerError
-from sdl_tracker.gitdata import git
-from sdl_tracker.policy import catalog as catalog_mod
-from sdl_tracker.workspace import Workspace
+
+if TYPE_CHECKING:
+    from sdl_tracker.workspace import Workspace
+
+
+NAME = "waive"
+HELP = "record an approved, time-limited waiver for a requirement or a finding"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "target", metavar="REQ-ID|FINDING-ID", help="e.g. SVV-4, B602, PYSEC-2018-28"
+    )
+    parser.add_argument("--reason", required=True, help="why the exception is acceptable")
+    parser.add_argument(
+        "--expires", required=True, metavar="DATE", help="last day it counts (YYYY-MM-DD, UTC)"
+    )
+    parser.add_argument(
+        "--approver",
+        required=True,
+        metavar="'NAME <EMAIL>'",
+        help="who approved it: someone other than you (compared by e-mail)",
+    )
+    options.output_format(parser)
+    options.common(parser)
+
+
+def main(args: argparse.Namespace) -> int:
+    return run(
+        ws=options.workspace(args),
+        target=args.target,
+        reason=args.reason,
+        expires=args.expires,
+        approver=args.approver,
+        fmt=args.format,
+    )
 
 
 def run(
@@ -22,6 +57,10 @@ def run(
     fmt: str,
     now: datetime | None = None,
 ) -> int:
+    from sdl_tracker import ledger
+    from sdl_tracker.conformance import waivers as waivers_mod
+    from sdl_tracker.gitdata import git
+
     now = now or datetime.now(timezone.utc)
     root = ws.repo()
     requester = git.identity(root)
@@ -64,6 +103,9 @@ def run(
 
 
 def _check_target(target: str, catalog_id: str) -> None:
+    from sdl_tracker.conformance import waivers as waivers_mod
+    from sdl_tracker.policy import catalog as catalog_mod
+
     if waivers_mod.REQUIREMENT_ID.match(target):
         try:
             catalog_mod.load(catalog_id).requirement(target)

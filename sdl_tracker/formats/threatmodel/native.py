@@ -1,8 +1,8 @@
 """The native threat-model format (YAML, `version: 1`), checked by its JSON schema and links.
 
-The schema (`sdl_tracker/formats/threatmodel/schemas/threat-model.schema.json`) fixes the shape; this module checks
-what a schema cannot: unique ids, every reference resolving, and a status that agrees with the
-model (a `mitigated` threat has a mitigation, an `accepted` one has an accepted-risk entry).
+The schema (`schemas/threat-model.schema.json`, beside this module) fixes the shape; this module
+checks what a schema cannot: unique ids, every reference resolving, and a status that agrees
+with the model (a `mitigated` threat has a mitigation, an `accepted` one an accepted-risk entry).
 """
 
 from __future__ import annotations

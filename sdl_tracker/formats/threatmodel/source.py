@@ -143,7 +143,8 @@ def _kind(value: Any) -> str:
 
 
 def validate(src: Source, schema_name: str) -> None:
-    """Validate `src.data` against `sdl_tracker/formats/threatmodel/schemas/<schema_name>`; InputError at the place."""
+    """Validate `src.data` against `schemas/<schema_name>` (beside this module); InputError at
+    the place."""
     import jsonschema  # imported here: it is slow to import and only model readers need it
 
     schema = json.loads(

@@ -1,0 +1,115 @@
+"""Options several commands share, each with its environment default, and the workspace they open.
+
+Every option that CI might set reads an `SDL_TRACKER_*` variable for its default; this module and
+the command modules are the only places that read the environment for options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sdl_tracker.workspace import Workspace
+
+
+def common(parser: argparse.ArgumentParser) -> None:
+    """Options every sub-command accepts (after the sub-command name)."""
+    parser.add_argument(
+        "--repo",
+        "-C",
+        type=Path,
+        default=Path(os.environ.get("SDL_TRACKER_REPO", ".")),
+        help="the git repository to work on (default: the current directory)",
+    )
+    parser.add_argument(
+        "--ledger-dir",
+        type=Path,
+        default=Path(os.environ["SDL_TRACKER_LEDGER_DIR"])
+        if os.environ.get("SDL_TRACKER_LEDGER_DIR")
+        else None,
+        help="keep the ledger in this directory instead of the git branch "
+        "(env SDL_TRACKER_LEDGER_DIR)",
+    )
+    parser.add_argument(
+        "--ledger",
+        metavar="URL",
+        default=os.environ.get("SDL_TRACKER_LEDGER") or None,
+        help="a central ledger on PostgreSQL, postgresql://USER@HOST/DBNAME "
+        "(env SDL_TRACKER_LEDGER; config [ledger] url)",
+    )
+    parser.add_argument(
+        "--repo-name",
+        metavar="NAME",
+        default=os.environ.get("SDL_TRACKER_REPO_NAME") or None,
+        help="this repository's chain in the central ledger (env SDL_TRACKER_REPO_NAME; "
+        "default: [ledger] repo_name, else origin's name, else the directory's)",
+    )
+    terminal(parser)
+
+
+def terminal(parser: argparse.ArgumentParser) -> None:
+    """`--color` and `--verbose`, for every command (those without a repository too)."""
+    parser.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default=os.environ.get("SDL_TRACKER_COLOR", "auto"),
+        help="colour on stderr: auto = only on a terminal (env SDL_TRACKER_COLOR)",
+    )
+    parser.add_argument("--verbose", "-v", action="store_true", help="tracebacks for bugs")
+
+
+def output_format(
+    parser: argparse.ArgumentParser, choices: Sequence[str] = ("text", "json")
+) -> None:
+    """`--format`: the first choice is for people (stderr), the others for machines (stdout)."""
+    env = os.environ.get("SDL_TRACKER_FORMAT", "")
+    parser.add_argument(
+        "--format",
+        choices=choices,
+        default=env if env in choices else choices[0],
+        help=f"{' | '.join(choices)}: text is for people (stderr), the others for machines "
+        "(stdout); env SDL_TRACKER_FORMAT",
+    )
+
+
+def policy(parser: argparse.ArgumentParser) -> None:
+    """`--policy FILE` (env SDL_TRACKER_POLICY)."""
+    env = os.environ.get("SDL_TRACKER_POLICY")
+    parser.add_argument(
+        "--policy",
+        type=Path,
+        default=Path(env) if env else None,
+        metavar="FILE",
+        help="policy file (env SDL_TRACKER_POLICY; default: `policy` in the configuration, "
+        "else the shipped iec62443-4-1 policy)",
+    )
+
+
+def sign(parser: argparse.ArgumentParser, text: str) -> None:
+    """`--sign KEYFILE` (env SDL_TRACKER_SIGNING_KEY)."""
+    env = os.environ.get("SDL_TRACKER_SIGNING_KEY")
+    parser.add_argument(
+        "--sign",
+        type=Path,
+        metavar="KEYFILE",
+        default=Path(env) if env else None,
+        help=f"{text} (env SDL_TRACKER_SIGNING_KEY)",
+    )
+
+
+def names(values: Sequence[str]) -> list[str]:
+    """Repeatable, comma-separated names (`--only a,b --only c`) as one list."""
+    return [n.strip() for part in values for n in part.split(",") if n.strip()]
+
+
+def workspace(args: argparse.Namespace) -> Workspace:
+    """The repository and ledger the common options name."""
+    from sdl_tracker.workspace import open_workspace
+
+    return open_workspace(
+        args.repo, ledger_dir=args.ledger_dir, ledger_url=args.ledger, repo_name=args.repo_name
+    )
