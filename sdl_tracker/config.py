@@ -23,7 +23,7 @@ _KNOWN = {"catalog", "policy", "ledger", "collect", "collectors", "hooks", "gate
 _LEDGER_KEYS = {"branch", "dir", "url", "remote", "repo_name"}
 
 TEMPLATE = """\
-# sdl-tracker configuration (IEC 62443-4-1 evidence). See the README for every key.
+# sdl-tracker configuration (IEC 62443-4-1 evidence). Every key: docs/configuration.md.
 catalog = "iec62443-4-1:2018"
 # policy = "sdl-policy.yaml"          # project policy extending the default one
 
@@ -35,7 +35,7 @@ branch = "{branch}"                 # orphan branch holding the hash-chained led
 # repo_name = "my-product"          # this repository's chain there (default: origin's name)
 
 [collectors]
-# Each collector has a section; see the README. For example:
+# Each collector has a section (docs/collectors/). For example:
 # [collectors.deps]
 # osv_db = "/srv/osv/pypa-advisory-database"   # offline vulnerability database
 """

@@ -1,7 +1,8 @@
 """Frozen records shared across the package: the evidence statement (in-toto Statement v1).
 
 JSON appears only at the edges: `Statement.to_json()` / `Statement.from_json()`.
-The field names of the JSON form are a public interface documented in the README.
+The field names of the JSON form are a public interface documented in
+docs/concepts/evidence.md.
 """
 
 from __future__ import annotations

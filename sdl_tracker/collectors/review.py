@@ -1,9 +1,9 @@
 """review: code review records from plain git history (and optional forge review exports).
 
-One `git log` reads the range (`sdl_tracker.history`), one `git check-mailmap` maps the
-trailer addresses, and `sdl_tracker.reviews` applies the definitions documented in the
-README. The artifact `review.json` lists every commit, the unreviewed ones and a per-path
-breakdown.
+One `git log` reads the range (`gitdata.history`), one `git check-mailmap` maps the trailer
+addresses, and `gitdata.reviews` applies the definitions documented in
+docs/collectors/review.md. The artifact `review.json` lists every commit, the unreviewed ones
+and a per-path breakdown.
 """
 
 from __future__ import annotations

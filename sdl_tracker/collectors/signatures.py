@@ -2,7 +2,7 @@
 
 Every commit of the range (the one `review` uses, merges included: a merge can change files
 too) is checked with `%G?`/`%GK`/`%GS`; results are cached by commit id (see
-`sdl_tracker.signing`). The release tag (`--release TAG`, else a tag matching `tag_pattern` at
+`gitdata.signing`). The release tag (`--release TAG`, else a tag matching `tag_pattern` at
 HEAD) is checked with `git verify-tag` and gets its own `signed_tag` evidence.
 """
 

@@ -1,8 +1,8 @@
 """`evaluate()`: policy × ledger entries × commit facts × now → a verdict per requirement (pure).
 
 No I/O of any kind: git facts come in a `CommitFacts` gathered beforehand (`facts.gather`), the
-time comes in as `now`. Statuses and how they combine are documented in the README (section
-"Conformance").
+time comes in as `now`. Statuses and how they combine are documented in
+docs/concepts/statuses.md and docs/concepts/when-evidence-counts.md.
 """
 
 from __future__ import annotations

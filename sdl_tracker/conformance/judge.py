@@ -1,6 +1,6 @@
 """Judge one evidence kind of a rule: which entries count for commit C at `now`, and why (pure).
 
-The rules (documented in the README):
+The rules (documented in docs/concepts/when-evidence-counts.md):
 - an entry counts for C when collected on C, or on an ancestor A of C with none of the paths it
   covers changed between A and C; entries that cover no paths (attestations, process records)
   count on any commit;

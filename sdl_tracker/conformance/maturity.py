@@ -1,7 +1,7 @@
 """Indicative maturity levels ML1–ML4 per practice, computed from the ledger's history (pure).
 
 Indicative: the tool shows the evidence behind each level; the assessor decides. The rules
-(README, section "Maturity levels", and `sdl-tracker explain`):
+(docs/concepts/maturity.md, and `sdl-tracker explain`):
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Thin wrappers around `git` subprocess calls (and GitPython for discovery and config)."""
+"""Thin wrappers around `git` subprocess calls: the one place that runs git."""
 
 from __future__ import annotations
 
@@ -42,6 +42,19 @@ def run(
         message = proc.stderr.decode("utf-8", "replace").strip()
         raise GitError(f"git {' '.join(args[:2])} failed: {message}")
     return proc
+
+
+def popen(root: Path, *args: str) -> subprocess.Popen[bytes]:
+    """A long-running `git -C root args...` talking through pipes (e.g. `cat-file --batch`)."""
+    try:
+        return subprocess.Popen(
+            ["git", "-C", str(root), *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env={**os.environ, **_ENV},
+        )
+    except FileNotFoundError as e:
+        raise GitError(_NOT_A_REPO) from e
 
 
 def out(root: Path, *args: str) -> str:

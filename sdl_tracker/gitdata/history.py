@@ -2,7 +2,7 @@
 
 A per-commit object API (GitPython's `Commit.trailers_list`) forks a process per commit and
 misses trailers after a `---` line; `git log --format` with `%(trailers)` lets git parse the
-trailers and streams every field we need in one pass (issue 4).
+trailers and streams every field we need in one pass.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The review definitions of issue 4, as pure functions over bulk history (see the README).
+"""The review definitions, as pure functions over bulk history (docs/collectors/review.md).
 
 - The range is the non-merge commits of `BASE..HEAD`.
 - A commit is brought in by a pull/merge request when (a) it is in `M^1..M^2` for a merge

@@ -19,7 +19,6 @@ import fcntl
 import os
 import re
 import secrets
-import subprocess
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -227,11 +226,7 @@ class _CatFile:
 
     def __init__(self, root: Path, prefix: str = "") -> None:
         self.prefix = prefix
-        self.proc = subprocess.Popen(
-            ["git", "-C", str(root), "cat-file", "--batch"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-        )
+        self.proc = git.popen(root, "cat-file", "--batch")
 
     def __enter__(self) -> _CatFile:
         return self

@@ -117,7 +117,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2))
 
 
 def grants(appender: str = "sdl_appender", reader: str = "sdl_reader") -> str:
-    """The least-privilege GRANTs (run by the ledger's owner) that the README documents."""
+    """The least-privilege GRANTs (run by the ledger's owner) of docs/concepts/ledger.md."""
     return (
         f"GRANT USAGE ON SCHEMA sdl_tracker TO {appender}, {reader};\n"
         f"GRANT SELECT ON ALL TABLES IN SCHEMA sdl_tracker TO {appender}, {reader};\n"

@@ -93,7 +93,7 @@ class PgStore:
             raise LedgerError(
                 f"{self.location}: {action}: {_text(e)}. The database role lacks the privilege: "
                 "use the owner role for `init`/`ledger push`, the appender role for appends "
-                "(see the README, 'PostgreSQL ledger')"
+                "(see docs/concepts/ledger.md, 'A central ledger on PostgreSQL')"
             ) from e
         except psycopg.Error as e:
             raise LedgerError(f"{self.location}: {action} failed: {_text(e)}") from e

@@ -1,8 +1,8 @@
 """Load policies: the shipped default, project policies that `extend` it, and their tailoring.
 
 A policy says, for each of the catalogue's requirements, which evidence satisfies it. The file
-format is documented in the README (section Configuration); `policies/iec62443-4-1.yaml` is the
-default. Every mistake is a `PolicyError` naming the file and the line.
+format is documented in docs/concepts/policy.md; `policies/iec62443-4-1.yaml` is the default.
+Every mistake is a `PolicyError` naming the file and the line.
 """
 
 from __future__ import annotations

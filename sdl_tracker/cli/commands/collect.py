@@ -133,7 +133,7 @@ def run(
         raise LedgerError(f"no ledger at {store.location}: run `sdl-tracker init` first")
     if ws.ledger_dir is not None:  # `releases` reads the SBOMs recorded in this same ledger
         options = {**options, "ledger_dir": str(ws.ledger_dir)}
-    if ws.ledger_url is not None:  # likewise for a central ledger (issue #8)
+    if ws.ledger_url is not None:  # likewise for a central ledger
         options = {**options, "ledger_url": ws.ledger_url, "repo_name": ws.chain_name()}
     previous = _latest_runs(ledger.entries(store), names)
     who = git.recorder(root)

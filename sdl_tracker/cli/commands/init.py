@@ -32,9 +32,18 @@ def main(args: argparse.Namespace) -> int:
 
 def run(*, ws: Workspace, branch: str | None, pyproject: bool) -> int:
     from sdl_tracker import config as config_mod
+    from sdl_tracker.gitdata import repository
     from sdl_tracker.workspace import Workspace
 
-    root = ws.repo()
+    found_repo = repository.inspect(ws.repo())
+    root = found_repo.root
+    remotes = ", ".join(name for name, _ in found_repo.remotes) or "none"
+    output.err(f"repository: {root} ({len(found_repo.tags)} tags; remotes: {remotes})")
+    if found_repo.identity is None:
+        output.err(
+            "note: no git identity (git config user.name / user.email): entries will name "
+            "the CI or login user instead"
+        )
     found = config_mod.find(root)
     if found is not None:
         output.err(f"configuration: {found[0]} (kept as it is)")

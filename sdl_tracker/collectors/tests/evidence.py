@@ -123,8 +123,8 @@ def trace_evidence(
         failures.append(f"linked tests failed: {_ids(built.failed_links())}")
     if requirements_file is None:
         gaps.append(
-            f"no security requirements file {wanted_requirements}: write one (see the README) "
-            "so tests can be traced to requirements"
+            f"no security requirements file {wanted_requirements}: write one (see "
+            "docs/collectors/tests.md) so tests can be traced to requirements"
         )
     head = (
         f"{counts['requirements_tested']}/{counts['requirements']} security requirements "

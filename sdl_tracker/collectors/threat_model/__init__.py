@@ -4,7 +4,7 @@ Reads every model file found at the configured paths (or `--from-report FILE`), 
 YAML format or imported from OWASP Threat Dragon v2, Threagile or a pytm JSON report, and
 yields one `threat_model` evidence per file: the original bytes and a normalised JSON as
 artifacts, metrics `threats`, `mitigated`, `accepted`, `open`, and the checks of
-`threatmodel.assess` (treatment, tests, staleness against git history).
+`assess` beside it (treatment, tests, staleness against git history).
 """
 
 from __future__ import annotations
@@ -170,8 +170,8 @@ def _missing(s: Settings, patterns: list[str]) -> Evidence:
         )
     else:
         summary = (
-            f"no threat model found (looked for {looked}): write threat-model.yaml (see the "
-            f"README) or set [collectors.{NAME}] paths"
+            f"no threat model found (looked for {looked}): write threat-model.yaml (see "
+            f"docs/collectors/threat-model.md) or set [collectors.{NAME}] paths"
         )
     return Evidence(
         kind="threat_model",

@@ -56,6 +56,39 @@ def test_init_writes_config_and_is_idempotent(
     assert git(git_repo, "status", "--porcelain") == "?? .sdl-tracker.toml"
 
 
+def test_init_reports_what_it_found_in_the_repository(
+    git_repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    git(git_repo, "tag", "1.0")
+    git(git_repo, "tag", "-a", "-m", "second", "1.1")
+    git(git_repo, "remote", "add", "origin", str(tmp_path / "elsewhere.git"))
+    (git_repo / "sub").mkdir()
+    assert main(["init", "--repo", str(git_repo / "sub")]) == 0
+    err = capsys.readouterr().err
+    assert f"repository: {git_repo} (2 tags; remotes: origin)" in err
+    assert "no git identity" not in err
+    assert (git_repo / ".sdl-tracker.toml").is_file()
+
+
+def test_init_says_when_there_is_no_git_identity(
+    git_repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    git(git_repo, "config", "--unset", "user.name")
+    git(git_repo, "config", "--unset", "user.email")
+    monkeypatch.setenv("HOME", str(git_repo.parent))  # no global identity either
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    assert main(["init", "--repo", str(git_repo)]) == 0
+    assert "note: no git identity" in capsys.readouterr().err
+
+
+def test_init_refuses_a_bare_repository(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bare = tmp_path / "bare.git"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    assert main(["init", "--repo", str(bare)]) == 2
+    assert "error:" in capsys.readouterr().err
+    assert not (bare / ".sdl-tracker.toml").exists()
+
+
 def test_init_into_pyproject(git_repo: Path) -> None:
     (git_repo / "pyproject.toml").write_text('[project]\nname = "demo"\n')
     assert main(["init", "--pyproject", "--repo", str(git_repo)]) == 0
