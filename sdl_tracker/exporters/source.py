@@ -80,15 +80,24 @@ class Source:
 
     def evidence(self, kind: str) -> tuple[Record, ...]:
         """The entries of `kind` a view shows: those the verdicts counted; else the newest the
-        verdicts considered; else the newest of that kind in the slice."""
+        verdicts considered; else the newest of that kind in the slice. "Newest" is per subject:
+        per model file for threat models (nine failing models are nine entries), one otherwise."""
         refs = [e for r in self.conformance.requirements for e in r.evidence if e.kind == kind]
         seqs = sorted({e.seq for e in refs if e.counted})
         if not seqs and refs:
-            seqs = [max(e.seq for e in refs)]
+            seqs = self._newest(sorted({e.seq for e in refs}))
         if not seqs:
-            newest = [r.seq for r in self.records if r.statement.predicate.kind == kind]
-            seqs = newest[-1:]
+            seqs = self._newest([r.seq for r in self.records if r.statement.predicate.kind == kind])
         return tuple(r for s in seqs if (r := self.record(s)) is not None)
+
+    def _newest(self, seqs: list[int]) -> list[int]:
+        """The newest entry of `seqs` per subject (the `model` of threat-model evidence)."""
+        newest: dict[str, int] = {}
+        for seq in seqs:
+            record = self.record(seq)
+            if record is not None:
+                newest[subject(record)] = seq
+        return sorted(newest.values())
 
     def artifacts(self, record: Record, *suffixes: str) -> tuple[tuple[Artifact, bytes], ...]:
         """The stored artifacts of `record` whose names end with one of `suffixes` (all if none)."""
@@ -98,6 +107,13 @@ class Source:
             if data is not None and (not suffixes or a.name.lower().endswith(suffixes)):
                 found.append((a, data))
         return tuple(found)
+
+
+def subject(record: Record) -> str:
+    """What an entry is about, among entries of its kind: the model file of a threat model."""
+    p = record.statement.predicate
+    model = p.details.get("model") if p.kind == "threat_model" else None
+    return model if isinstance(model, str) else ""
 
 
 def statement_bytes(entry: Entry) -> bytes:

@@ -39,3 +39,22 @@ def test_statement_bytes_are_the_stored_statement() -> None:
     raw = statement_bytes(entry)
     assert json.loads(raw) == json.loads(entry.raw)["statement"]
     assert entry.raw.endswith(raw + b"}")
+
+
+def test_failing_threat_models_are_shown_one_entry_per_model_file() -> None:
+    """Nine failing models are nine entries, not the newest of them only."""
+    recs = records(
+        [
+            stmt("threat_model", details={"model": "a.json"}),
+            stmt("threat_model", details={"model": "b.json"}),
+            stmt("threat_model", details={"model": "a.json"}),
+            stmt("threat_model", details={"model": "c.yaml"}),
+        ]
+    )
+    refs = tuple(_ref(s, "threat_model", False) for s in (1, 2, 3))
+    result = RequirementResult("SM-2", "t", "SM", Status.FAILING, "r", "rule", evidence=refs)
+    conf = Conformance("c" * 40, NOW, "p", "0" * 64, (result,), ())
+    considered = Source(conformance=conf, records=recs)
+    assert [r.seq for r in considered.evidence("threat_model")] == [2, 3]
+    unjudged = Source(conformance=Conformance("c" * 40, NOW, "p", "0" * 64, (), ()), records=recs)
+    assert [r.seq for r in unjudged.evidence("threat_model")] == [2, 3, 4]
