@@ -322,6 +322,8 @@ def test_pyproject_with_pylock_is_audited_without_resolution(
     assert p.details["source"] == "pyproject" and p.details["arguments"][:2] == ["--locked", "."]
     assert _metrics(p) == {**FOUND, "dependencies": 2, "audited": 2}
     assert p.covers == ("pylock.toml",)
+    declared = {v["package"]: v["declared"] for v in p.details["vulnerabilities"]}  # type: ignore[union-attr,index]
+    assert declared == {"requests": {"path": "pylock.toml", "line": 3}}
 
 
 @pytest.mark.parametrize(
@@ -402,6 +404,8 @@ def test_offline_database_and_unpinned_requirement(repo: Path, tmp_path: Path) -
     report = json.loads(_artifact(repo, "osv-db-audit.json"))
     assert report["dependencies"][1]["skip_reason"].startswith("not pinned to a version (idna>=2")
     assert p.details["osv_db"]["record_files"] == 1  # type: ignore[index]
+    (vuln,) = p.details["vulnerabilities"]  # type: ignore[misc]
+    assert vuln["declared"] == {"path": "requirements.txt", "line": 1}  # type: ignore[index]
 
 
 @pytest.mark.skipif(not PYPA_DB.is_dir(), reason="../shared/osv/pypa-advisory-database absent")

@@ -112,3 +112,29 @@ def test_environment_lists_this_interpreter_s_distributions() -> None:
     assert {"pip-audit", "packaging", "sdl-tracker"} <= names
     assert all(p.version for p in declared.pins)
     assert len(pins.digest(declared)) == 64
+
+
+def test_where_each_package_is_declared(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("# pins\n\nrequests==2.19.0\nidna>=2\n")
+    reqs = pins.requirements([tmp_path / "requirements.txt"], tmp_path)
+    assert pins.locations(reqs, tmp_path) == {
+        "requests": {"path": "requirements.txt", "line": 3},
+        "idna": {"path": "requirements.txt", "line": 4},
+    }
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\nversion = "1"\ndependencies = [\n'
+        '  "click>=8",\n  "Requests==2.19.0",\n]\n'
+    )
+    assert pins.locations(pins.pyproject(tmp_path), tmp_path) == {
+        "click": {"path": "pyproject.toml", "line": 5},
+        "requests": {"path": "pyproject.toml", "line": 6},
+    }
+    (tmp_path / "pylock.toml").write_text(
+        'lock-version = "1.0"\n[[packages]]\nname = "a"\nversion = "1"\n\n'
+        '[[packages]]\nname = "b"\nversion = "2"\n'
+    )
+    assert pins.locations(pins.pyproject(tmp_path), tmp_path) == {
+        "a": {"path": "pylock.toml", "line": 2},
+        "b": {"path": "pylock.toml", "line": 6},
+    }
+    assert pins.locations(pins.environment(), tmp_path) == {}

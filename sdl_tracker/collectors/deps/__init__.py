@@ -74,13 +74,13 @@ def collect(ctx: Context) -> Iterator[Evidence]:
             details={"source": "none"},
         )
     elif s.osv_db is not None:
-        outcome = _offline(s.osv_db, src, covers)
+        outcome = _offline(s.osv_db, src, covers, ctx.root)
     else:
         outcome = _pip_audit(ctx.root, s, src, covers)
     yield evidence(outcome, statements, vex_files, PROVIDES)
 
 
-def _offline(db_path: Path, src: Source, covers: tuple[str, ...]) -> Outcome:
+def _offline(db_path: Path, src: Source, covers: tuple[str, ...], root: Path) -> Outcome:
     db = osv.identify(db_path)
     report = osv.audit(db.path, src.declared.pins)
     return Outcome(
@@ -90,6 +90,7 @@ def _offline(db_path: Path, src: Source, covers: tuple[str, ...]) -> Outcome:
         artifact=("osv-db-audit.json", report.to_json()),
         covers=covers,
         hint=f'{_PIN_HINT}, or use source = "environment"',
+        locations=pins.locations(src.declared, root),
         details={
             "mode": "osv-db",
             "source": src.kind,
@@ -131,6 +132,7 @@ def _pip_audit(root: Path, s: Settings, src: Source, covers: tuple[str, ...]) ->
         report=ran.report,
         artifact=("pip-audit.json", ran.raw),
         covers=covers,
+        locations=pins.locations(src.declared, root),
         details={**details, "exit_code": ran.exit_code},
     )
 
@@ -169,6 +171,7 @@ def _ingest(ctx: Context, s: Settings) -> Outcome:
         report=report,
         artifact=("pip-audit.json", raw),
         error="; ".join(problems) or None,
+        locations=pins.locations(source(ctx.root, s).declared, ctx.root),
         details={
             "mode": "report",
             "report": {

@@ -21,6 +21,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from sdl_tracker.errors import InputError
+from sdl_tracker.models import JSON
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -195,6 +196,49 @@ def environment() -> Declared:
         if name and canonicalize_name(name) not in pins:
             pins[canonicalize_name(name)] = Pin(name, dist.version, name, "environment")
     return Declared(tuple(sorted(pins.values(), key=lambda p: p.name.lower())), ())
+
+
+def locations(declared: Declared, root: Path) -> dict[str, dict[str, JSON]]:
+    """Where each declared package is written, by canonical name: `{"path", "line"}` (1-based).
+
+    Requirements files give the line directly; for pyproject.toml and lock files the line is
+    found in the text (the quoted requirement, the `[[packages]]` table's `name`); a package
+    declared in several places keeps its first. Installed environments have no such place.
+    """
+    texts: dict[str, list[str]] = {}
+    found: dict[str, dict[str, JSON]] = {}
+    for pin in declared.pins:
+        key = canonicalize_name(pin.name) if not pin.url else pin.name
+        if key in found or pin.origin == "environment":
+            continue
+        place = _place(pin, root, texts)
+        if place is not None:
+            found[key] = {"path": place[0], "line": place[1]}
+    return found
+
+
+def _place(pin: Pin, root: Path, texts: dict[str, list[str]]) -> tuple[str, int] | None:
+    line = re.fullmatch(r"(.+):(\d+)", pin.origin)
+    if line:
+        return line.group(1), int(line.group(2))
+    path, _, where = pin.origin.partition(": ")
+    if path not in texts:
+        try:
+            texts[path] = (root / path).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            texts[path] = []
+    lines = texts[path]
+    table = re.fullmatch(r"packages\[(\d+)\]", where)
+    if table:
+        headers = [n for n, text in enumerate(lines, 1) if text.strip() == "[[packages]]"]
+        index = int(table.group(1))
+        if index < len(headers):
+            return path, headers[index]
+    for wanted in (f'"{pin.spec}"', f"'{pin.spec}'", pin.name):
+        for n, text in enumerate(lines, 1):
+            if wanted in text:
+                return path, n
+    return path, 1
 
 
 def digest(declared: Declared) -> str:

@@ -43,6 +43,8 @@ class Outcome:
     hint: str = WAYS_OUT
     """What to do about skipped dependencies."""
     details: Mapping[str, JSON] = field(default_factory=dict)
+    locations: Mapping[str, Mapping[str, JSON]] = field(default_factory=dict)
+    """Where each package is declared (`pins.locations`), by canonical name."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ def evidence(
         "skipped": [
             {"name": d.name, "version": d.version, "reason": d.skip_reason} for d in skipped
         ],
-        "vulnerabilities": [_finding_json(f) for f in findings],
+        "vulnerabilities": [_finding_json(f, o.locations) for f in findings],
         "vex_files": [name for name, _ in vex_files],
     }
     if o.error:
@@ -132,8 +134,10 @@ def _found(open_: Sequence[_Finding], m: Mapping[str, int]) -> str:
     return f"{n} known {plural} in {p} package{'' if p == 1 else 's'}: {_few(items)}"
 
 
-def _finding_json(f: _Finding) -> JSON:
+def _finding_json(f: _Finding, locations: Mapping[str, Mapping[str, JSON]]) -> JSON:
+    declared = locations.get(canonicalize_name(f.dependency.name))
     return {
+        "declared": dict(declared) if declared else None,
         "package": f.dependency.name,
         "version": f.dependency.version,
         "id": f.vuln.id,
