@@ -1,17 +1,23 @@
 """`findings.sarif`: every finding of every tool behind the verdicts, in one SARIF 2.1.0 log.
 
-One run per evidence entry (chosen by `Source.evidence`): static analysis (the stored bandit JSON
-or SARIF report, re-read), the dependency audit (`details.vulnerabilities`; VEX `not_affected`
-ones as suppressed results), the secret scan (`secrets.json`: path, line and type — it never
-holds a secret value) and open threats of the threat models. Code snippets are left out, and so
-is the value bandit's B105-B107 messages quote (a hard-coded password is a secret too); the
-original reports are in the package's `artifacts/`.
+One run per evidence entry (chosen by `Source.evidence`; one per threat-model file): static
+analysis (the stored bandit JSON or SARIF report, re-read), the dependency audit
+(`details.vulnerabilities`, each at the manifest line that declares the package; VEX
+`not_affected` ones as suppressed results), the secret scan (`secrets.json`: path, line and type
+— it never holds a secret value) and open threats (at the model file, on the threat's line).
+Code snippets are left out, and so is the value bandit's B105-B107 messages quote (a hard-coded
+password is a secret too); the original reports are in the package's `artifacts/`.
 A run whose evidence is incomplete or whose report cannot be read says so in its invocation.
+
+Laid out for GitHub code scanning: every result has a file and a line, every rule a short and
+full description, help and tags, `partialFingerprints` come from what a finding is (stable from
+run to run), and each run has its own `automationDetails.id` category.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -42,6 +48,7 @@ def view(source: Source) -> str:
 
 def log(source: Source) -> dict[str, JSON]:
     runs: list[JSON] = []
+    categories: set[str] = set()
     for kind, make in _RUNS:
         for record in source.evidence(kind):
             run = make(source, record)
@@ -54,9 +61,27 @@ def log(source: Source) -> dict[str, JSON]:
                     "artifacts": [a.sha256 for a in record.statement.artifacts],
                 }
             }
-            run["automationDetails"] = {"id": f"sdl-tracker/{kind}/entry-{record.seq}"}
+            run["automationDetails"] = {"id": _category(kind, record, run, categories) + "/"}
             runs.append(run)
     return {"$schema": SCHEMA, "version": VERSION, "runs": runs}
+
+
+def _category(kind: str, record: Record, run: dict[str, JSON], taken: set[str]) -> str:
+    """`sdl-tracker/<kind>/<tool or model file>`: one category per run, as GitHub requires."""
+    model = record.statement.predicate.details.get("model")
+    tool = run.get("tool")
+    driver = tool.get("driver") if isinstance(tool, dict) else None
+    name = driver.get("name") if isinstance(driver, dict) else None
+    subject = model if kind == "threat_model" and isinstance(model, str) and model else name
+    category = f"sdl-tracker/{kind.replace('_', '-')}/{_slug(str(subject or kind))}"
+    if category in taken:
+        category = f"{category}-entry-{record.seq}"
+    taken.add(category)
+    return category
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "._/-" else "-" for c in text).strip("/") or "run"
 
 
 def _sast(source: Source, record: Record) -> dict[str, JSON]:
@@ -89,21 +114,31 @@ def _deps(source: Source, record: Record) -> dict[str, JSON]:
     p = record.statement.predicate
     rules: dict[str, JSON] = {}
     results: list[JSON] = []
+    seen: dict[str, int] = {}
+    fallback = _manifest(source, record)
     for v in _items(p.details.get("vulnerabilities")):
         vid, package, version = _str(v, "id"), _str(v, "package"), _str(v, "version")
         fixes = [str(f) for f in v.get("fix_versions") or [] if isinstance(f, str)]
-        text = f"{package} {version} is affected by {vid}" + (
-            f" (fixed in {', '.join(fixes)})" if fixes else " (no fix yet)"
-        )
-        rules.setdefault(
-            vid, _rule(vid, _str(v, "description"), f"https://osv.dev/vulnerability/{quote(vid)}")
-        )
+        aliases = [a for a in v.get("aliases") or [] if isinstance(a, str)]
+        fixed = f" (fixed in {', '.join(fixes)})" if fixes else " (no fix yet)"
+        declared = v.get("declared")
+        if isinstance(declared, dict) and _str(declared, "path"):
+            line = declared.get("line")
+            path = _str(declared, "path")
+            place = f"declared in {path}"
+            line = line if isinstance(line, int) and line > 0 else 1
+        else:
+            path, line, place = fallback
+        text = f"{package} {version} is affected by {vid}{fixed}; {place}"
+        if vid not in rules:
+            rules[vid] = _advisory(vid, aliases, _str(v, "description"), package, fixes)
         result: dict[str, JSON] = {
             "ruleId": vid,
             "level": "error",
             "message": {"text": text},
-            "locations": [_logical(f"{package}=={version}")],
-            "properties": {"aliases": [a for a in v.get("aliases") or [] if isinstance(a, str)]},
+            "locations": [_physical(path, line)],
+            "partialFingerprints": sarif_format.fingerprint(seen, vid, path, package, version),
+            "properties": {"aliases": list[JSON](aliases), "package": package, "version": version},
         }
         if v.get("status") == "not_affected":
             result["level"] = "note"
@@ -123,6 +158,45 @@ def _deps(source: Source, record: Record) -> dict[str, JSON]:
     return _run(record, list(rules.values()), results, skipped)
 
 
+def _manifest(source: Source, record: Record) -> tuple[str, int, str]:
+    """Where a vulnerable package is shown when no manifest line is recorded for it: the first
+    file the audit covered, else the SBOM's source, else the package's SBOM."""
+    for covered in record.statement.predicate.covers:
+        if covered not in ("", "."):
+            return covered, 1, f"audited from {covered}"
+    for sbom in reversed(source.evidence("sbom")):
+        for covered in sbom.statement.predicate.covers:
+            if covered not in ("", "."):
+                return covered, 1, f"listed in the SBOM made from {covered}"
+    return "sbom.cdx.json", 1, "installed in the audited environment (see the SBOM)"
+
+
+def _advisory(
+    vid: str, aliases: list[str], description: str, package: str, fixes: list[str]
+) -> JSON:
+    url = f"https://osv.dev/vulnerability/{quote(vid)}"
+    summary = " ".join(description.split()) or f"Known vulnerability {vid} in {package}"
+    also = f" (also {', '.join(aliases)})" if aliases else ""
+    fix = (
+        f"Upgrade {package} to {' or '.join(fixes)} or later"
+        if fixes
+        else f"No fixed version of {package} is known: remove it, or record a VEX statement"
+    )
+    markdown = (
+        f"**{vid}**{also}: {summary}\n\n{fix}; a VEX `not_affected` statement records why a "
+        f"vulnerable version is not exploitable in this product.\n\nAdvisory: [{vid}]({url})"
+    )
+    return sarif_format.descriptor(
+        vid,
+        name=f"{package} {vid}",
+        short=f"{vid}: {summary}",
+        full=f"{vid}{also} in {package}: {summary}",
+        help_markdown=markdown,
+        help_uri=url,
+        tags=("dependency", "vulnerability", vid, *aliases),
+    )
+
+
 def _secrets(source: Source, record: Record) -> dict[str, JSON]:
     reports = source.artifacts(record, ".json")
     if not reports:
@@ -133,10 +207,22 @@ def _secrets(source: Source, record: Record) -> dict[str, JSON]:
         return _empty(record, f"the stored report is not JSON: {e}")
     results: list[JSON] = []
     types: dict[str, JSON] = {}
+    seen: dict[str, int] = {}
     for f in _items(doc.get("findings") if isinstance(doc, dict) else None):
         kind = _str(f, "type") or "secret"
-        types.setdefault(kind, _rule(kind, f"detect-secrets: {kind}", ""))
+        if kind not in types:
+            types[kind] = sarif_format.descriptor(
+                kind,
+                name=kind,
+                short=f"Possible secret: {kind}",
+                full=f"detect-secrets found what looks like a {kind} in a file of the repository.",
+                help_markdown=f"**Possible secret ({kind})**\n\nRemove it from the code and "
+                "rotate it (it stays in the git history), or, if it is not a secret, audit it "
+                "into the baseline (`detect-secrets audit .secrets.baseline`).",
+                tags=("secret", "external/cwe/cwe-798"),
+            )
         line = f["line"] if isinstance(f.get("line"), int) else 1
+        path = _str(f, "path")
         results.append(
             {
                 "ruleId": kind,
@@ -145,7 +231,8 @@ def _secrets(source: Source, record: Record) -> dict[str, JSON]:
                     "text": f"possible secret ({kind}): remove and rotate it, or audit "
                     "it into the baseline if it is a false positive"
                 },
-                "locations": [_physical(_str(f, "path"), max(int(line), 1))],
+                "locations": [_physical(path, max(int(line), 1))],
+                "partialFingerprints": sarif_format.fingerprint(seen, kind, path, str(line)),
             }
         )
     unreadable = doc.get("unreadable") if isinstance(doc, dict) else None
@@ -159,37 +246,95 @@ def _threats(source: Source, record: Record) -> dict[str, JSON]:
     p = record.statement.predicate
     listed = p.details.get("open")
     open_ids = {t for t in listed if isinstance(t, str)} if isinstance(listed, list) else set()
-    model_path = str(p.details.get("model") or "")
     normalised = source.artifacts(record, ".normalised.json")
     threats: list[dict[str, Any]] = []
+    doc: object = None
     if normalised:
         try:
             doc = json.loads(normalised[0][1])
             threats = _items(doc.get("threats") if isinstance(doc, dict) else None)
         except ValueError:
             threats = []
+    model_path = str(p.details.get("model") or "")
+    if not model_path and isinstance(doc, dict):
+        model_path = _str(doc, "path")
+    if not model_path and normalised:
+        model_path = normalised[0][0].name.removesuffix(".normalised.json")
+    lines = _model_lines(source, record, normalised[0][0].name if normalised else "")
     rules: dict[str, JSON] = {}
     results: list[JSON] = []
+    seen: dict[str, int] = {}
     for t in threats:
         tid = _str(t, "id")
         if tid not in open_ids:
             continue
-        rules.setdefault(tid, _rule(tid, _str(t, "title"), ""))
+        title, category = _str(t, "title"), _str(t, "category")
+        if tid not in rules:
+            rules[tid] = _threat_rule(t, model_path)
         targets = ", ".join(str(x) for x in t.get("targets") or [])
         results.append(
             {
                 "ruleId": tid,
                 "level": "warning",
                 "message": {
-                    "text": f"open threat {tid} ({_str(t, 'category')}): {_str(t, 'title')}"
+                    "text": f"open threat {tid} ({category}): {title}"
                     + (f"; targets {targets}" if targets else "")
                     + ": mitigate it or record an accepted risk"
                 },
-                "locations": [_physical(model_path, 1)] if model_path else [],
+                "locations": [_physical(model_path or ".", _line_of(lines, tid, title))],
+                "partialFingerprints": sarif_format.fingerprint(seen, tid, model_path, title),
             }
         )
     missing = [] if normalised else ["no normalised threat model was stored with this evidence"]
     return _run(record, list(rules.values()), results, missing)
+
+
+_IMPACT = {"critical": "9.5", "high": "8.0", "elevated": "7.0", "medium": "5.0", "low": "2.0"}
+
+
+def _threat_rule(t: dict[str, Any], model: str) -> JSON:
+    tid, title, category = _str(t, "id"), _str(t, "title"), _str(t, "category")
+    description = " ".join(_str(t, "description").split())
+    impact, likelihood = _str(t, "impact").lower(), _str(t, "likelihood").lower()
+    rated = ", ".join(f"{k} {v}" for k, v in (("impact", impact), ("likelihood", likelihood)) if v)
+    markdown = (
+        f"**{title or tid}** ({category.replace('_', ' ')}"
+        + (f"; {rated}" if rated else "")
+        + f")\n\n{description + chr(10) + chr(10) if description else ''}"
+        f"Open in the threat model `{model}`: mitigate it (a mitigation that names the threat) "
+        "or record an accepted risk with its rationale and approver."
+    )
+    return sarif_format.descriptor(
+        tid,
+        name=title or tid,
+        short=f"Open threat: {title or tid}",
+        full=f"{title or tid} ({category.replace('_', ' ')})"
+        + (f": {description}" if description else ""),
+        help_markdown=markdown,
+        severity=_IMPACT.get(impact, ""),
+        tags=("threat-model", f"stride/{category}" if category else "threat-model"),
+    )
+
+
+def _model_lines(source: Source, record: Record, normalised: str) -> list[str]:
+    """The model file's lines, from the original stored beside the normalised JSON."""
+    original = normalised.removesuffix(".normalised.json")
+    for artifact, data in source.artifacts(record):
+        if original and artifact.name == original:
+            return data.decode("utf-8", errors="replace").splitlines()
+    return []
+
+
+def _line_of(lines: list[str], tid: str, title: str) -> int:
+    """The line that names the threat: its id, else its title, else the first line."""
+    for wanted in (tid, title):
+        if not wanted:
+            continue
+        pattern = re.compile(rf"(?<![\w-]){re.escape(wanted)}(?![\w-])")
+        for n, text in enumerate(lines, 1):
+            if pattern.search(text):
+                return n
+    return 1
 
 
 _RUNS: tuple[tuple[str, Callable[[Source, Record], dict[str, JSON]]], ...] = (
@@ -232,15 +377,6 @@ def _invocation(successful: bool, *notes: str) -> JSON:
     return inv
 
 
-def _rule(rid: str, description: str, help_uri: str) -> JSON:
-    rule: dict[str, JSON] = {"id": rid}
-    if description.strip():
-        rule["shortDescription"] = {"text": " ".join(description.split())[:1000]}
-    if help_uri:
-        rule["helpUri"] = help_uri
-    return rule
-
-
 def _physical(path: str, line: int) -> JSON:
     return {
         "physicalLocation": {
@@ -248,10 +384,6 @@ def _physical(path: str, line: int) -> JSON:
             "region": {"startLine": line},
         }
     }
-
-
-def _logical(name: str) -> JSON:
-    return {"logicalLocations": [{"name": name, "kind": "module"}]}
 
 
 def _items(value: object) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from sdl_tracker.formats.findings import (
 from sdl_tracker.models import Tool
 
 _VERSION_IN_URL = re.compile(r"/en/(\d+\.\d+[^/]*)/")
+_NUMBERED = re.compile(r"\d+ ")
 
 
 def read(doc: Mapping[str, Any], source: str) -> Report:
@@ -68,8 +69,17 @@ def _bandit_finding(r: Mapping[str, Any], source: str, at: str) -> Finding:
         end_line=max([line, *(integer(n, source, f"{at}.line_range") for n in lines)]),
         column=integer(r.get("col_offset", -1), source, f"{at}.col_offset") + 1,
         end_column=integer(r.get("end_col_offset", -1), source, f"{at}.end_col_offset") + 1,
-        snippet=text(r.get("code", ""), source, f"{at}.code"),
+        snippet=code(text(r.get("code", ""), source, f"{at}.code")),
     )
+
+
+def code(snippet: str) -> str:
+    """bandit's `code` without the line number it puts before every line (`144 path = x`)."""
+    lines = snippet.splitlines(keepends=True)
+    numbered = [_NUMBERED.match(line) for line in lines]
+    if not lines or not all(numbered):
+        return snippet
+    return "".join(line[m.end() :] for line, m in zip(lines, numbered) if m)
 
 
 def _bandit_version(findings: Sequence[Finding]) -> str:

@@ -11,6 +11,8 @@ execute successfully, reported an error notification, or has no `results` is a s
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, unquote
@@ -35,6 +37,8 @@ _KINDS = ("notApplicable", "pass", "fail", "review", "open", "informational")
 _PRECISION = {"very-high": Level.HIGH, "high": Level.HIGH, "medium": Level.MEDIUM, "low": Level.LOW}
 _SARIF_LEVEL = {Level.HIGH: "error", Level.MEDIUM: "warning", Level.LOW: "note"}
 _SECURITY_SEVERITY = {Level.HIGH: "8.0", Level.MEDIUM: "5.0", Level.LOW: "2.0"}
+_PRECISION_OF = {Level.HIGH: "high", Level.MEDIUM: "medium", Level.LOW: "low"}
+_QUOTING = ("B105", "B106", "B107")  # bandit's hard-coded password messages quote the value
 
 
 def read(doc: Mapping[str, Any], source: str) -> Report:
@@ -201,15 +205,20 @@ def _errors(run: Mapping[str, Any], name: str, source: str, at: str) -> list[Sca
 
 
 def write(report: Report) -> dict[str, JSON]:
-    """A SARIF 2.1.0 log of `report` (one run), as bandit's own SARIF formatter would lay it out."""
-    rules: dict[str, int] = {}
-    descriptors: list[JSON] = []
+    """A SARIF 2.1.0 log of `report` (one run), laid out for GitHub code scanning: every rule
+    described (short, full, help, link, CWE tag, the highest `security-severity` of its
+    findings), every result at a file and line with a fingerprint that survives line moves."""
+    by_rule: dict[str, list[Finding]] = {}
+    for f in report.findings:
+        by_rule.setdefault(f.rule, []).append(f)
+    index = {rule: i for i, rule in enumerate(by_rule)}
+    descriptors: list[JSON] = [_descriptor(found) for found in by_rule.values()]
+    seen: dict[str, int] = {}
     results: list[JSON] = []
     for f in report.findings:
-        if f.rule not in rules:
-            rules[f.rule] = len(descriptors)
-            descriptors.append(_descriptor(f))
-        results.append(_result(f, rules[f.rule]))
+        result = _result(f, index[f.rule])
+        result["partialFingerprints"] = fingerprint(seen, f.rule, f.path, f.message)
+        results.append(result)
     notes: list[JSON] = [
         {
             "level": "error",
@@ -235,19 +244,102 @@ def write(report: Report) -> dict[str, JSON]:
     }
 
 
-def _descriptor(f: Finding) -> JSON:
-    tags: list[JSON] = ["security"]
-    if f.cwe is not None:
-        tags.append(f"external/cwe/cwe-{f.cwe}")
-    rule: dict[str, JSON] = {"id": f.rule, "properties": {"tags": tags}}
-    if f.rule_name:
-        rule["name"] = f.rule_name
-    if f.help_uri:
-        rule["helpUri"] = f.help_uri
+def descriptor(
+    rule_id: str,
+    *,
+    name: str,
+    short: str,
+    full: str,
+    help_markdown: str,
+    help_uri: str = "",
+    severity: str = "",
+    tags: tuple[str, ...] = (),
+    precision: str = "",
+) -> dict[str, JSON]:
+    """A rule (reportingDescriptor) with everything GitHub code scanning shows and sorts by.
+
+    `severity` is `properties.security-severity` (a score string, omitted when unknown);
+    `help.text` is the markdown with its link syntax flattened."""
+    properties: dict[str, JSON] = {"tags": list[JSON](dict.fromkeys(("security", *tags)))[:20]}
+    if severity:
+        properties["security-severity"] = severity
+    if precision:
+        properties["precision"] = precision
+    rule: dict[str, JSON] = {
+        "id": rule_id,
+        "name": _name(name or rule_id),
+        "shortDescription": {"text": _clip(short or rule_id)},
+        "fullDescription": {"text": _clip(full or short or rule_id)},
+        "help": {"text": _plain(help_markdown), "markdown": help_markdown},
+        "properties": properties,
+    }
+    if help_uri:
+        rule["helpUri"] = help_uri
     return rule
 
 
-def _result(f: Finding, index: int) -> JSON:
+def fingerprint(seen: dict[str, int], *identity: str) -> dict[str, JSON]:
+    """`partialFingerprints` from what a finding is (not its line): the same finding keeps its
+    value from run to run; repeats of one identity are numbered, as GitHub's own hash does."""
+    digest = hashlib.sha256("\0".join(identity).encode()).hexdigest()[:16]
+    seen[digest] = seen.get(digest, 0) + 1
+    return {"primaryLocationLineHash": f"{digest}:{seen[digest]}"}
+
+
+def score(level: Level) -> str:
+    """bandit's severity as a `security-severity` score ("" when undefined)."""
+    return _SECURITY_SEVERITY.get(level, "")
+
+
+def _clip(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= 1000 else flat[:999] + "…"
+
+
+def _name(text: str) -> str:
+    """A rule name as GitHub shows it: CamelCase words, at most 255 characters."""
+    words = re.split(r"[^0-9A-Za-z]+", text)
+    return ("".join(w[:1].upper() + w[1:] for w in words if w) or "Rule")[:255]
+
+
+def _plain(markdown: str) -> str:
+    return (
+        re.sub(r"\[([^\]]*)\]\(([^)]*)\)", r"\1 (\2)", markdown).replace("**", "").replace("`", "")
+    )
+
+
+def _descriptor(found: list[Finding]) -> JSON:
+    f = found[0]
+    worst = max((x.severity for x in found), key=lambda level: level.rank)
+    surest = max((x.confidence for x in found), key=lambda level: level.rank)
+    title = f.rule_name.replace("_", " ") if f.rule_name else f.rule
+    cwe = f"CWE-{f.cwe}" if f.cwe is not None else ""
+    full = f"{f.rule} {title}" + (f" ({cwe})" if cwe else "") + f": {_generic(f)}"
+    lines = [f"**{f.rule} {title}**" + (f" ({cwe})" if cwe else "")]
+    if f.help_uri:
+        lines.append(f"See the rule's documentation: [{f.help_uri}]({f.help_uri}).")
+    if f.cwe is not None:
+        url = f"https://cwe.mitre.org/data/definitions/{f.cwe}.html"
+        lines.append(f"Weakness: [{cwe}]({url}).")
+    return descriptor(
+        f.rule,
+        name=f.rule_name or f.rule,
+        short=f"{f.rule} {title}",
+        full=full,
+        help_markdown="\n\n".join(lines),
+        help_uri=f.help_uri,
+        severity=score(worst),
+        tags=(f"external/cwe/cwe-{f.cwe}",) if f.cwe is not None else (),
+        precision=_PRECISION_OF.get(surest, ""),
+    )
+
+
+def _generic(f: Finding) -> str:
+    """The finding's message without what it quotes from the code (a password, say)."""
+    return f.message.partition(":")[0] if f.rule in _QUOTING else f.message
+
+
+def _result(f: Finding, index: int) -> dict[str, JSON]:
     region: dict[str, JSON] = {"startLine": max(f.line, 1)}
     if f.end_line > f.line:
         region["endLine"] = f.end_line

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from helpers import git
+from node_tools import github_sarif_errors
 
 from sdl_tracker import ledger
 from sdl_tracker.cli.main import main
@@ -145,7 +146,7 @@ def test_high_finding_fails_and_metrics_equal_bandits_own_report(repo: Path) -> 
     assert p.details["failing"] == 1
 
 
-def test_sarif_artifact_validates_against_the_schema(repo: Path) -> None:
+def test_sarif_artifact_validates_against_the_schema(repo: Path, tmp_path: Path) -> None:
     jsonschema = pytest.importorskip("jsonschema")
     schema_file = SCHEMAS / "sarif-schema-2.1.0.json"
     if not schema_file.is_file():
@@ -166,6 +167,12 @@ def test_sarif_artifact_validates_against_the_schema(repo: Path) -> None:
         r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]
     }
     assert "odd%20name.py" in uris
+    snippets = [
+        r["locations"][0]["physicalLocation"]["region"]["snippet"]["text"] for r in run["results"]
+    ]
+    assert "def run(cmd):\n    return subprocess.call(cmd, shell=True)\n" in snippets
+    (tmp_path / "bandit.sarif").write_text(json.dumps(sarif))
+    assert github_sarif_errors(tmp_path / "bandit.sarif", tmp_path) == []
 
 
 def test_unparsable_file_makes_the_evidence_incomplete(repo: Path) -> None:

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timezone
+from pathlib import Path
 
 import jsonschema
 from export_support import schema
+from node_tools import github_sarif_errors
 from release_factory import SECRET
 
 from sdl_tracker.conformance.evidence import records
@@ -37,6 +40,9 @@ BANDIT = {
         }
     ],
 }
+
+
+BANDIT_JSON = json.dumps(BANDIT).encode()
 
 
 def validator() -> jsonschema.Draft4Validator:
@@ -76,7 +82,13 @@ def test_the_release_findings_are_one_valid_sarif_log(files: dict[str, bytes]) -
     deps = by_tool["sdl-tracker osv-db"]
     (vuln,) = [r for r in deps["results"] if r["ruleId"] == "PYSEC-2018-28"]
     assert vuln["level"] == "error" and "requests 2.19.0" in vuln["message"]["text"]
-    assert vuln["locations"][0]["logicalLocations"][0]["name"] == "requests==2.19.0"
+    physical = vuln["locations"][0]["physicalLocation"]
+    assert physical["artifactLocation"]["uri"] == "requirements.txt"
+    assert physical["region"]["startLine"] >= 1
+    assert "declared in requirements.txt" in vuln["message"]["text"]
+    (rule,) = [r for r in deps["tool"]["driver"]["rules"] if r["id"] == "PYSEC-2018-28"]
+    assert "PYSEC-2018-28" in rule["properties"]["tags"]
+    assert rule["helpUri"] == "https://osv.dev/vulnerability/PYSEC-2018-28"
     (vexed,) = [r for r in deps["results"] if r["ruleId"] == "PYSEC-2019-133"]
     assert vexed["suppressions"][0]["status"] == "accepted"
     assert "code_not_reachable" in vexed["suppressions"][0]["justification"]
@@ -87,8 +99,53 @@ def test_the_release_findings_are_one_valid_sarif_log(files: dict[str, bytes]) -
     threats = by_tool["sdl-tracker threat-model"]
     assert threats["results"] == []  # every threat of the model is mitigated or accepted
     assert threats["properties"]["sdl-tracker"]["status"] == "fail"
+    categories = [run["automationDetails"]["id"] for run in log["runs"]]
+    assert all(c.startswith("sdl-tracker/") and c.endswith("/") for c in categories)
+    assert len(set(categories)) == len(categories)  # GitHub rejects two runs in one category
     for run in log["runs"]:
-        assert run["automationDetails"]["id"].startswith("sdl-tracker/")
+        for rule in run["tool"]["driver"]["rules"]:
+            assert {"shortDescription", "fullDescription", "help", "name"} <= set(rule)
+            assert rule["help"]["text"] and rule["help"]["markdown"]
+        for result in run["results"]:
+            assert result["locations"][0]["physicalLocation"]["region"]["startLine"] >= 1
+            assert result["partialFingerprints"]["primaryLocationLineHash"]
+
+
+def test_github_code_scanning_rules_accept_the_release_findings(
+    files: dict[str, bytes], tmp_path: Path
+) -> None:
+    """Microsoft's SARIF Multitool with the GitHub rules (GH1001-GH1007 turned on)."""
+    path = tmp_path / "findings.sarif"
+    path.write_bytes(files["findings.sarif"])
+    assert github_sarif_errors(path, tmp_path) == []
+
+
+def test_github_code_scanning_rules_reject_a_result_without_a_file(tmp_path: Path) -> None:
+    """The validator itself catches what GitHub's upload rejects (so the test above can fail)."""
+    log = sarif.log(_source(_statement("sast", ResultStatus.PASS, {"bandit.json": BANDIT_JSON})))
+    (result,) = log["runs"][0]["results"]
+    result["locations"] = [{"logicalLocations": [{"name": "requests==2.19.0"}]}]
+    del log["runs"][0]["tool"]["driver"]["rules"][0]["help"]
+    path = tmp_path / "bad.sarif"
+    path.write_text(json.dumps(log))
+    found = " ".join(github_sarif_errors(path, tmp_path))
+    assert "GH1001" in found and "GH2012" in found
+
+
+def test_fingerprints_are_stable_across_runs_and_line_moves() -> None:
+    moved = json.loads(BANDIT_JSON)
+    moved["results"][0]["line_number"] = 40
+    moved["results"][0]["line_range"] = [40]
+    logs = [
+        sarif.log(_source(_statement("sast", ResultStatus.PASS, {"bandit.json": data})))
+        for data in (BANDIT_JSON, BANDIT_JSON, json.dumps(moved).encode())
+    ]
+    prints = [log["runs"][0]["results"][0]["partialFingerprints"] for log in logs]
+    assert prints[0] == prints[1] == prints[2]
+    rule = logs[0]["runs"][0]["tool"]["driver"]["rules"][0]
+    assert rule["properties"]["security-severity"] == "2.0"
+    assert "external/cwe/cwe-259" in rule["properties"]["tags"]
+    assert "hunter2" not in json.dumps(rule)
 
 
 def test_bandit_findings_without_their_code_snippets() -> None:
@@ -169,3 +226,46 @@ def test_open_threats_are_results_at_the_model_file() -> None:
     )
     location = result["locations"][0]["physicalLocation"]
     assert location["artifactLocation"]["uri"] == "threat-model.yaml"
+    assert location["region"]["startLine"] == 1
+
+
+def test_each_open_threat_is_on_its_line_in_its_own_model_files_run() -> None:
+    def model(path: str, text: bytes, threats: list[dict[str, str]], seq_open: list[str]):
+        statement, objects = _statement(
+            "threat_model",
+            ResultStatus.FAIL,
+            {
+                path: text,
+                f"{path}.normalised.json": json.dumps({"path": path, "threats": threats}).encode(),
+            },
+        )
+        p = statement.predicate
+        return Statement(
+            commit=statement.commit,
+            artifacts=statement.artifacts,
+            predicate=replace(p, details={"model": path, "open": seq_open}),
+        ), objects
+
+    yaml_text = b"threats:\n  - id: T-10\n    title: Other\n  - id: T-1\n    title: Forged\n"
+    a = model(
+        "a.yaml",
+        yaml_text,
+        [{"id": "T-1", "title": "Forged", "category": "tampering", "impact": "High"}],
+        ["T-1"],
+    )
+    b = model(
+        "b.json",
+        b'{\n "threats": [\n  {"id": "x", "title": "Sniff"}]}',
+        [{"id": "x", "title": "Sniff", "category": "information_disclosure"}],
+        ["x"],
+    )
+    log = sarif.log(_source(a, b))
+    assert list(validator().iter_errors(log)) == []
+    runs = {run["automationDetails"]["id"]: run for run in log["runs"]}
+    assert set(runs) == {"sdl-tracker/threat-model/a.yaml/", "sdl-tracker/threat-model/b.json/"}
+    (first,) = runs["sdl-tracker/threat-model/a.yaml/"]["results"]
+    assert first["locations"][0]["physicalLocation"]["region"]["startLine"] == 4
+    (rule,) = runs["sdl-tracker/threat-model/a.yaml/"]["tool"]["driver"]["rules"]
+    assert rule["properties"]["security-severity"] == "8.0"
+    (second,) = runs["sdl-tracker/threat-model/b.json/"]["results"]
+    assert second["locations"][0]["physicalLocation"]["region"]["startLine"] == 3
