@@ -100,6 +100,7 @@ def unmodelled(root: Path, staged: Sequence[str]) -> list[Unmodelled]:
 
 
 def _owned(root: Path, model: str) -> tuple[str, ...]:
+    from sdl_tracker.formats import threatmodel
     from sdl_tracker.formats.threatmodel import detect, source
     from sdl_tracker.formats.threatmodel.model import ModelFormat
     from sdl_tracker.gitdata import git
@@ -109,7 +110,7 @@ def _owned(root: Path, model: str) -> tuple[str, ...]:
     src = source.parse(model, raw)
     if detect.detect(src) is ModelFormat.NATIVE:
         return _native_paths(src.data)
-    return detect.load(model, raw).owned_paths()
+    return detect.load(model, raw, threatmodel.includer(root)).owned_paths()
 
 
 def _native_paths(data: Mapping[str, Any]) -> tuple[str, ...]:

@@ -130,9 +130,10 @@ def collect(ctx: Context) -> Iterator[Evidence]:
             tool=_TOOL,
             requirements=PROVIDES,
             result=Result(result.status, result.summary, result.metrics),
-            covers=(name, *model.owned_paths()) if inside else (),
+            covers=(name, *model.includes, *model.owned_paths()) if inside else (),
             artifacts=(
                 (name, raw),
+                *((inc, (ctx.root / inc).read_bytes()) for inc in model.includes),
                 (f"{name}.normalised.json", normalised.encode() + b"\n"),
             ),
             details=result.details,

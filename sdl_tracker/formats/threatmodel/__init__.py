@@ -5,12 +5,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sdl_tracker.errors import InputError
 from sdl_tracker.formats.threatmodel.detect import load
 from sdl_tracker.formats.threatmodel.model import ThreatModel
+from sdl_tracker.formats.threatmodel.source import Source, parse
 
 DEFAULT_PATHS = (
     "threat-model.yaml",
@@ -45,9 +46,36 @@ def discover(root: Path, patterns: Sequence[str]) -> tuple[list[str], list[str]]
 
 
 def read(path: Path, name: str) -> tuple[ThreatModel, bytes]:
-    """The model at `path` (called `name` in messages) and the file's bytes."""
+    """The model at `path` (called `name` in messages) and the file's bytes. `name` is the
+    path relative to the repository, which included files are read from and must stay in."""
     try:
         raw = path.read_bytes()
     except OSError as e:
         raise InputError(f"{name}: cannot read the threat model: {e.strerror or e}") from e
-    return load(name, raw), raw
+    return load(name, raw, includer(_root(path, name))), raw
+
+
+def includer(root: Path) -> Callable[[str], Source]:
+    """Reads a file a model includes: a repository-relative path that resolves (symbolic links
+    too) inside `root`."""
+
+    def read_included(name: str) -> Source:
+        path = root / name
+        try:
+            inside = path.resolve().is_relative_to(root.resolve())
+            raw = path.read_bytes() if inside else b""
+        except OSError as e:
+            raise InputError(f"{name}: cannot read the included file: {e.strerror or e}") from e
+        if not inside:
+            raise InputError(f"{name}: the included file resolves outside the repository")
+        return parse(name, raw)
+
+    return read_included
+
+
+def _root(path: Path, name: str) -> Path:
+    """The directory `name` is relative to (the repository root)."""
+    depth = len(Path(name).parts)
+    if Path(name).is_absolute() or depth == 0 or path.parts[-depth:] != Path(name).parts:
+        return path.parent
+    return path.parents[depth - 1]

@@ -31,8 +31,9 @@ def detect(src: Source) -> ModelFormat:
     )
 
 
-def load(name: str, raw: bytes) -> ThreatModel:
-    """Parse, detect and read a model file's bytes; `name` is what error messages call it."""
+def load(name: str, raw: bytes, include: threagile.Include | None = None) -> ThreatModel:
+    """Parse, detect and read a model file's bytes; `name` is what error messages call it (and,
+    for `include`, its path in the repository)."""
     if name.endswith(".py") or _PYTHON.search(raw):
         raise InputError(
             f"{name}: this is a pytm script; sdl-tracker never runs model code. Run it "
@@ -46,5 +47,5 @@ def load(name: str, raw: bytes) -> ThreatModel:
     if fmt is ModelFormat.THREAT_DRAGON:
         return dragon.load(src)
     if fmt is ModelFormat.THREAGILE:
-        return threagile.load(src)
+        return threagile.load(src, include)
     return pytm.load(src)

@@ -129,6 +129,8 @@ class ThreatModel:
     components: tuple[Component, ...] = ()
     trust_boundaries: tuple[TrustBoundary, ...] = ()
     data_flows: tuple[DataFlow, ...] = ()
+    includes: tuple[str, ...] = ()
+    """Repository paths of the files the model includes (Threagile `includes:`), in order."""
 
     def owned_paths(self) -> tuple[str, ...]:
         """Every path glob its components own, in order, without repeats."""
@@ -146,6 +148,7 @@ class ThreatModel:
             "threats": [_fields(t) for t in self.threats],
             "mitigations": [_fields(m) for m in self.mitigations],
             "accepted_risks": [_fields(r) for r in self.accepted_risks],
+            **({"includes": list[JSON](self.includes)} if self.includes else {}),
         }
 
 

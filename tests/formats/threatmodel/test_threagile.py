@@ -2,14 +2,15 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from pathlib import Path
 
 import jsonschema
 import pytest
 import yaml
 
 from sdl_tracker.errors import InputError
-from sdl_tracker.formats.threatmodel import load
-from sdl_tracker.formats.threatmodel.model import ModelFormat
+from sdl_tracker.formats.threatmodel import load, read
+from sdl_tracker.formats.threatmodel.model import ModelFormat, ThreatModel
 from sdl_tracker.formats.threatmodel.source import parse
 
 from .samples import DATA, sample, schema
@@ -113,3 +114,139 @@ def test_malformed_threagile_models(old: str, new: str, expected: str) -> None:
     with pytest.raises(InputError) as e:
         load("updater.threagile.yaml", text.replace(old, new, 1).encode())
     assert expected in str(e.value)
+
+
+SPLIT = DATA / "threagile"
+
+
+def _read(root: Path, name: str) -> ThreatModel:
+    return read(root / name, name)[0]
+
+
+def test_a_split_model_counts_what_threagile_counts() -> None:
+    """Threagile's engine (built from its source) reads main.yaml as: weak-crypto 3 risks, 1
+    mitigated and 2 accepted; audit-gap 2 risks, 1 in-progress, 1 false-positive."""
+    model = _read(SPLIT, "main.yaml")
+    assert [(t.id, t.status.value) for t in model.threats] == [
+        ("weak-crypto@api", "mitigated"),
+        ("weak-crypto@db@customer-data", "accepted"),  # wildcard: 3 parts, `*` is one part
+        ("weak-crypto@worker", "accepted"),
+        ("audit-gap@queue", "accepted"),  # false-positive
+        ("audit-gap", "open"),  # in-progress, exact id
+    ]
+    assert model.includes == ("inc/assets.yaml", "inc/sub/more.yaml", "inc/risks.yaml")
+    assert {c.id for c in model.components} == {"api", "db", "worker", "queue"}
+    (mitigation,) = model.mitigations
+    assert mitigation.tests == ("tests/test_crypto.py::test_gcm",)
+    assert model.to_json()["includes"] == list(model.includes)
+
+
+def _model(tmp_path: Path, files: dict[str, str]) -> Path:
+    for name, content in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(content)
+    return tmp_path
+
+
+HEAD = "threagile_version: 1.0.0\ntitle: T\ntechnical_assets:\n  API:\n    id: api\n"
+CATEGORY = (
+    "  - id: {id}\n    title: C\n    function: development\n    stride: tampering\n"
+    "    risks_identified:\n      R:\n        most_relevant_technical_asset: api\n"
+)
+
+
+def test_the_legacy_key_alone_is_read_and_both_keys_are_refused(tmp_path: Path) -> None:
+    legacy = HEAD + (
+        "individual_risk_categories:\n  Old:\n    id: old\n    stride: spoofing\n"
+        "    risks_identified:\n      R: {most_relevant_technical_asset: api}\n"
+    )
+    root = _model(tmp_path, {"old.yaml": legacy})
+    assert [t.id for t in _read(root, "old.yaml").threats] == ["old@api"]
+    both = legacy + "custom_risk_categories:\n" + CATEGORY.format(id="new")
+    root = _model(tmp_path, {"both.yaml": both})
+    with pytest.raises(InputError, match="reads only one of these keys"):
+        _read(root, "both.yaml")
+
+
+def test_wildcards_match_as_threagile_matches_them(tmp_path: Path) -> None:
+    text = (
+        HEAD
+        + "  Big:\n    id: API2\ncustom_risk_categories:\n"
+        + CATEGORY.format(id="weak-crypto")
+        + "      S:\n        most_relevant_technical_asset: API2\n"
+        + "risk_tracking:\n  crypto@*: {status: mitigated}\n"
+    )
+    model = _read(_model(tmp_path, {"m.yaml": text}), "m.yaml")
+    # unanchored: `crypto@*` covers weak-crypto@api; a capital letter is never matched.
+    assert [(t.id, t.status.value) for t in model.threats] == [
+        ("weak-crypto@api", "mitigated"),
+        ("weak-crypto@API2", "open"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        (
+            {"a.yaml": HEAD + "includes: [b.yaml]\n", "b.yaml": "includes: [a.yaml]\n"},
+            "the includes form a cycle: a.yaml -> b.yaml -> a.yaml",
+        ),
+        ({"a.yaml": HEAD + "includes: [../x.yaml]\n"}, "'../x.yaml' is outside the repository"),
+        ({"a.yaml": HEAD + "includes: [/etc/passwd]\n"}, "give the path relative to this file"),
+        ({"a.yaml": HEAD + "includes: [none.yaml]\n"}, "none.yaml: cannot read the included"),
+        (
+            {
+                "a.yaml": HEAD
+                + "includes: [b.yaml]\ncustom_risk_categories:\n"
+                + CATEGORY.format(id="Dup"),
+                "b.yaml": "custom_risk_categories:\n" + CATEGORY.format(id="dup"),
+            },
+            "b.yaml:2: $.custom_risk_categories[0].id: the risk category id 'dup' is already",
+        ),
+        (
+            {
+                "a.yaml": HEAD
+                + "includes: [b.yaml]\nrisk_tracking:\n  x@api: {status: mitigated}\n",
+                "b.yaml": "risk_tracking:\n  x@api: {status: accepted}\n",
+            },
+            "tracked twice with different statuses",
+        ),
+        (
+            {
+                "a.yaml": HEAD
+                + "custom_risk_categories:\n"
+                + CATEGORY.format(id="c").replace(": api", ": nope")
+            },
+            "no technical asset has the id 'nope'",
+        ),
+        (
+            {
+                "a.yaml": HEAD
+                + "custom_risk_categories:\n"
+                + CATEGORY.format(id="c")
+                + "risk_tracking:\n  c@*: {status: mitigated}\n  '*@api': {status: accepted}\n"
+            },
+            "Threagile would pick one at random",
+        ),
+    ],
+)
+def test_models_threagile_refuses_or_we_refuse(
+    tmp_path: Path, files: dict[str, str], expected: str
+) -> None:
+    root = _model(tmp_path / "repo", files)
+    with pytest.raises(InputError) as e:
+        _read(root, "a.yaml")
+    assert expected in str(e.value)
+
+
+def test_an_include_may_not_leave_the_repository_by_a_symbolic_link(tmp_path: Path) -> None:
+    (tmp_path / "outside.yaml").write_text("technical_assets: {}\n")
+    root = _model(tmp_path / "repo", {"a.yaml": HEAD + "includes: [link.yaml]\n"})
+    (root / "link.yaml").symlink_to(tmp_path / "outside.yaml")
+    with pytest.raises(InputError, match="resolves outside the repository"):
+        _read(root, "a.yaml")
+
+
+def test_includes_are_not_followed_without_a_repository() -> None:
+    with pytest.raises(InputError, match="includes can only be followed in a repository"):
+        load("a.yaml", (HEAD + "includes: [b.yaml]\n").encode())
