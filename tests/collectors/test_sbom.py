@@ -103,6 +103,7 @@ def test_environment_sbom_lists_the_installed_closure(
     assert bom["specVersion"] == "1.6"
     product = bom["metadata"]["component"]
     assert (product["name"], product["version"]) == ("demo", "1.2.0")
+    assert product["purl"] == "pkg:pypi/demo@1.2.0"
     commit = git(repo, "rev-parse", "HEAD")
     assert {"name": "sdl-tracker:git:commit", "value": commit} in product["properties"]
     assert bom["metadata"]["timestamp"] == "2024-05-01T09:30:00+00:00"
@@ -181,6 +182,8 @@ def test_requirements_sbom_with_hashes_and_graph(
     _valid(data)
     product = bom["metadata"]["component"]
     assert (product["name"], product["version"]) == ("repo", "v2.0")
+    assert product["purl"] == "pkg:generic/repo@v2.0"
+    assert {"name": "sdl-tracker:version-from", "value": "git tag"} in product["properties"]
     assert {"name": "sdl-tracker:git:tag", "value": "v2.0"} in product["properties"]
     components = {c["name"]: c for c in bom["components"]}
     assert {n: c["version"] for n, c in components.items()} == {

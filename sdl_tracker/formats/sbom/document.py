@@ -30,6 +30,7 @@ from cyclonedx.schema import OutputFormat, SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 from cyclonedx.validation.xml import XmlValidator
 from packageurl import PackageURL
+from packaging.utils import canonicalize_name
 
 from sdl_tracker import __version__
 from sdl_tracker.errors import InputError
@@ -145,10 +146,19 @@ def _product(project: Project, commit: str, tag: str | None) -> Component:
     properties = [Property(name="sdl-tracker:git:commit", value=commit)]
     if tag:
         properties.append(Property(name="sdl-tracker:git:tag", value=tag))
+    version = project.version or tag
+    purl = PackageURL(
+        type="pypi" if project.python else "generic",
+        name=canonicalize_name(project.name) if project.python else project.name,
+        version=version,
+    )
+    if project.version is None and tag:
+        properties.append(Property(name="sdl-tracker:version-from", value="git tag"))
     return Component(
         type=ComponentType.APPLICATION,
         name=project.name,
-        version=project.version or tag,
+        version=version,
+        purl=purl,
         bom_ref=f"product:{project.name}",
         properties=properties,
     )

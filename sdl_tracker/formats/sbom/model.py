@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import configparser
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +61,8 @@ class Project:
     """Declared requirement strings; None when not declared statically."""
     optional: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """`[project.optional-dependencies]`: (extra, requirement strings)."""
+    python: bool = False
+    """Described by a `[project]` table: a Python package (purl `pkg:pypi/...`)."""
 
 
 def read_project(root: Path) -> Project:
@@ -87,7 +91,60 @@ def read_project(root: Path) -> Project:
         (str(extra), _strings(extras, extra, path, "project.optional-dependencies.") or ())
         for extra in sorted(extras)
     )
-    return Project(name=str(name), version=version, dependencies=deps, optional=optional)
+    if version is None and "version" in dynamic:
+        version = _dynamic_version(root, data)
+    return Project(
+        name=str(name), version=version, dependencies=deps, optional=optional, python=True
+    )
+
+
+def _dynamic_version(root: Path, data: dict[str, Any]) -> str | None:
+    """A `dynamic` version as setuptools declares it, read without running any code:
+    `[tool.setuptools.dynamic] version = {attr = "pkg.__version__"}` (a string assigned in the
+    module's source) or `{file = "VERSION"}`; else setup.cfg's `[metadata] version`."""
+    tool = data.get("tool")
+    setuptools = tool.get("setuptools") if isinstance(tool, dict) else None
+    dynamic = setuptools.get("dynamic") if isinstance(setuptools, dict) else None
+    spec = dynamic.get("version") if isinstance(dynamic, dict) else None
+    if isinstance(spec, dict) and isinstance(spec.get("attr"), str):
+        module, _, attr = spec["attr"].rpartition(".")
+        relative = Path(*module.split("."))
+        for base in (root, root / "src"):
+            for candidate in (base / relative / "__init__.py", base / f"{relative}.py"):
+                found = _assigned(candidate, attr)
+                if found is not None:
+                    return found
+    if isinstance(spec, dict) and isinstance(spec.get("file"), str):
+        path = root / spec["file"]
+        if path.is_file() and path.resolve().is_relative_to(root.resolve()):
+            return path.read_text(encoding="utf-8").strip() or None
+    cfg = root / "setup.cfg"
+    if cfg.is_file():
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read_string(cfg.read_text(encoding="utf-8"))
+        except configparser.Error:
+            return None
+        value = parser.get("metadata", "version", fallback="").strip()
+        return value if value and not value.startswith(("attr:", "file:")) else None
+    return None
+
+
+def _assigned(path: Path, name: str) -> str | None:
+    """The string literal assigned to `name` at the top level of a Python source file."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, SyntaxError):
+        return None
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if isinstance(node, ast.AnnAssign):
+            targets = [node.target]
+        value = getattr(node, "value", None)
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                return value.value
+    return None
 
 
 def _strings(
