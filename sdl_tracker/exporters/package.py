@@ -54,6 +54,7 @@ def contents(source: Source, signer: Signer | None = None) -> dict[str, bytes]:
         "traceability.json": traceability.view(source).encode(),
         "findings.sarif": sarif.view(source).encode(),
         "oscal/assessment-results.json": oscal.view(source).encode(),
+        f"oscal/{oscal.PLAN}": oscal.plan_view(source).encode(),
         "ledger/entries.jsonl": b"".join(e.raw + b"\n" for e in source.entries),
         "verify.py": (resources.files("sdl_tracker.exporters") / "verify_script.py").read_bytes(),
     }

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 from typing import Any
 
 import jsonschema
 from export_support import python_patterns, schema
+from node_tools import nist_oscal_schema
 
 from sdl_tracker.exporters import EXPORTERS, oscal
 from sdl_tracker.exporters.base import Report
@@ -84,3 +86,40 @@ def test_registered_and_valid_from_verdicts_alone(source: Source) -> None:
 
 def _prop(item: dict[str, Any], name: str) -> str:
     return next(p["value"] for p in item["props"] if p["name"] == name)
+
+
+def _nist(model: str, doc: Any) -> list[str]:
+    checker = jsonschema.Draft7Validator(
+        python_patterns(nist_oscal_schema(model)),
+        format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER,
+    )
+    return [f"{list(e.absolute_path)}: {e.message[:200]}" for e in checker.iter_errors(doc)]
+
+
+def test_the_plan_and_the_results_it_is_imported_by_are_valid_oscal(
+    files: dict[str, bytes], source: Source, tmp_path: Path
+) -> None:
+    plan = json.loads(files["oscal/assessment-plan.json"])
+    results = json.loads(files["oscal/assessment-results.json"])
+    assert _nist("assessment-plan", plan) == []
+    assert _nist("assessment-results", results) == []
+    assert results["assessment-results"]["import-ap"]["href"] == "assessment-plan.json"
+    activities = plan["assessment-plan"]["local-definitions"]["activities"]
+    assert [a["title"].split()[0] for a in activities] == [
+        r.requirement_id for r in source.conformance.requirements
+    ]
+    broken = copy.deepcopy(plan)
+    del broken["assessment-plan"]["import-ssp"]
+    assert any("import-ssp" in e for e in _nist("assessment-plan", broken))
+    # compliance-trestle (IBM's OSCAL library) loads both, and the import resolves to the plan.
+    from trestle.oscal.assessment_plan import AssessmentPlan
+    from trestle.oscal.assessment_results import AssessmentResults
+
+    (tmp_path / "oscal").mkdir()
+    for name in ("assessment-plan.json", "assessment-results.json"):
+        (tmp_path / "oscal" / name).write_bytes(files[f"oscal/{name}"])
+    ar = AssessmentResults.oscal_read(tmp_path / "oscal" / "assessment-results.json")
+    assert ar is not None and len(ar.results[0].findings or []) == 47
+    ap = AssessmentPlan.oscal_read(tmp_path / "oscal" / ar.import_ap.href)
+    assert ap is not None and str(ap.uuid) == plan["assessment-plan"]["uuid"]
+    assert len(ap.local_definitions.activities or []) == 47  # type: ignore[union-attr]
