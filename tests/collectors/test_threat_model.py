@@ -275,3 +275,23 @@ def test_bad_configuration_is_exit_2(
     capsys.readouterr()
     assert main(["collect", "--only", "threat-model", "--repo", str(repo)]) == 2
     assert expected in capsys.readouterr().err
+
+
+def test_a_split_threagile_model_is_stored_with_the_files_it_includes(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    split = DATA / "threagile"
+    files = {
+        f"tm/{p.relative_to(split).as_posix()}": p.read_text()
+        for p in sorted(split.rglob("*.yaml"))
+    }
+    _commit(repo, files, "model")
+    _config(repo, 'paths = ["tm/main.yaml"]')
+    (st,) = _collect(repo, capsys)
+    included = ["tm/inc/assets.yaml", "tm/inc/sub/more.yaml", "tm/inc/risks.yaml"]
+    assert [s["name"] for s in st["subject"] if s["name"] != "commit"] == [
+        "tm/main.yaml",
+        *included,
+        "tm/main.yaml.normalised.json",
+    ]
+    assert st["predicate"]["covers"][:4] == ["tm/main.yaml", *included]
