@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from sdl_tracker.errors import InputError
+from sdl_tracker.formats import bounded
 from sdl_tracker.models import Tool
 
 HINT = "pass the report bandit wrote with `-f json`, or a SARIF 2.1.0 log"
@@ -83,7 +84,7 @@ class Report:
 def load(data: bytes, source: str) -> Any:
     """Raw JSON of a report, or InputError with the line and column."""
     try:
-        return json.loads(data)
+        return bounded.json_loads(data, source, "report")
     except json.JSONDecodeError as e:
         raise InputError(
             f"{source}: line {e.lineno} column {e.colno}: not valid JSON ({e.msg}); {HINT}"

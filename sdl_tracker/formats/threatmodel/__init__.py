@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from sdl_tracker.errors import InputError
+from sdl_tracker.formats import bounded
 from sdl_tracker.formats.threatmodel.detect import load
 from sdl_tracker.formats.threatmodel.model import ThreatModel
 
@@ -46,8 +46,5 @@ def discover(root: Path, patterns: Sequence[str]) -> tuple[list[str], list[str]]
 
 def read(path: Path, name: str) -> tuple[ThreatModel, bytes]:
     """The model at `path` (called `name` in messages) and the file's bytes."""
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise InputError(f"{name}: cannot read the threat model: {e.strerror or e}") from e
+    raw = bounded.read(path, "threat_model", name)
     return load(name, raw), raw
