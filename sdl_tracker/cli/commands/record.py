@@ -117,7 +117,8 @@ def run(
     if fmt == "json":
         output.write_json(entry.to_json())
     output.err(
-        f"recorded entry {entry.seq}: {kind} for {', '.join(requirements) or '-'} "
+        f"recorded entry {entry.seq}: {output.field(kind)} for "
+        f"{output.field(', '.join(requirements) or '-')} "
         f"(sha256:{subject.sha256[:12]}…) in {store.location}"
     )
     return 0
