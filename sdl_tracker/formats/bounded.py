@@ -69,13 +69,13 @@ def read(path: Path, kind: str, name: str | None = None) -> bytes:
     shown = name or str(path)
     limit = current().size(kind)
     try:
+        _regular(os.stat(path).st_mode, shown)  # a socket cannot even be opened
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as e:
         raise InputError(f"{shown}: cannot read: {e.strerror or e}") from e
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise InputError(f"{shown}: not a regular file ({kind_of(info.st_mode)})")
+        info = os.fstat(fd)  # what was opened, even if the path changed meanwhile
+        _regular(info.st_mode, shown)
         if info.st_size > limit:
             raise too_big(shown, kind, info.st_size, limit)
         with os.fdopen(os.dup(fd), "rb") as f:
@@ -87,6 +87,11 @@ def read(path: Path, kind: str, name: str | None = None) -> bytes:
     if len(data) > limit:  # the file grew while we read it
         raise too_big(shown, kind, len(data), limit)
     return data
+
+
+def _regular(mode: int, shown: str) -> None:
+    if not stat.S_ISREG(mode):
+        raise InputError(f"{shown}: not a regular file ({kind_of(mode)})")
 
 
 def kind_of(mode: int) -> str:
