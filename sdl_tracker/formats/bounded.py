@@ -134,6 +134,12 @@ def json_loads(data: bytes | str, name: str, kind: str) -> Any:
     return value
 
 
+def check_depth(value: Any, name: str) -> None:
+    """Refuse a parsed JSON value nested deeper than the depth limit."""
+    if not _within(value, current().depth):
+        raise too_deep(name, current().depth)
+
+
 _IS_CONTAINER = frozenset((dict, list)).__contains__
 
 

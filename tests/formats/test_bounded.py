@@ -222,3 +222,13 @@ def test_without_libyaml_the_python_composer_counts_too(
     _refused(lambda: bounded.yaml_compose(text, "slow.yaml", "policy"), "slow.yaml", "[limits]")
     value = bounded.yaml_load("a: &x {b: [1, 2]}\nc: *x\n", "ok.yaml", "issues")
     assert value == {"a": {"b": [1, 2]}, "c": {"b": [1, 2]}}
+
+
+def test_forge_review_export_nested_too_deep_is_refused(tmp_path: Path) -> None:
+    from sdl_tracker.gitdata import forge
+
+    export = tmp_path / "12.json"
+    export.write_text(DEEP_JSON)
+    _refused(lambda: forge._json(export), "12.json", "nested deeper")
+    export.write_text("[" * 65 + "]" * 65)
+    _refused(lambda: forge._json(export), "12.json", "nested deeper than 64")
