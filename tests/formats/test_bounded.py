@@ -232,3 +232,13 @@ def test_forge_review_export_nested_too_deep_is_refused(tmp_path: Path) -> None:
     _refused(lambda: forge._json(export), "12.json", "nested deeper")
     export.write_text("[" * 65 + "]" * 65)
     _refused(lambda: forge._json(export), "12.json", "nested deeper than 64")
+
+
+@pytest.mark.parametrize(
+    "body", ['{"password": "hunter2", "token": "hunter2"}', '["hunter2"]', '"hunter2"']
+)
+def test_a_json_file_that_is_no_report_is_never_quoted(body: str) -> None:
+    message = _refused(
+        lambda: scanreport.parse(body.encode(), "creds.json"), "creds.json", limit=False
+    )
+    assert "hunter2" not in message and "content not shown" in message
