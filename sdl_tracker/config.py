@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sdl_tracker.errors import ConfigError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
+from sdl_tracker.errors import ConfigError, InputError
+from sdl_tracker.formats import bounded
+from sdl_tracker.formats.bounded import Limits
 
 CONFIG_FILE = ".sdl-tracker.toml"
 DEFAULT_BRANCH = "sdl-ledger"
 
 #: Top-level keys and the sections later features read (validated by their owners).
-_KNOWN = {"catalog", "policy", "ledger", "collect", "collectors", "hooks", "gate", "ci", "export"}
+_KNOWN = {
+    "catalog",
+    "policy",
+    "ledger",
+    "collect",
+    "collectors",
+    "hooks",
+    "gate",
+    "ci",
+    "export",
+    "limits",
+}
+_CONFIG_SIZE = bounded.MiB
+_MAX_DEPTH = 1000
+_UNITS = {"": 1, "B": 1, "KIB": 1024, "MIB": bounded.MiB, "GIB": 1024 * bounded.MiB}
 _LEDGER_KEYS = {"branch", "dir", "url", "remote", "repo_name"}
 
 TEMPLATE = """\
@@ -60,6 +70,8 @@ class Config:
     collectors: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """Raw `collect`, `hooks`, `gate`, `ci`, `export` tables, validated by their readers."""
+    limits: Limits = field(default_factory=Limits)
+    """`[limits]`: size per input kind, nesting depth, expanded YAML nodes."""
 
     def collector(self, name: str) -> Mapping[str, Any]:
         return self.collectors.get(name, {})
@@ -84,18 +96,22 @@ def find(root: Path) -> tuple[Path, Mapping[str, Any]] | None:
 def load(root: Path) -> Config:
     """Load and validate the configuration of the repository at `root` (defaults if none)."""
     found = find(root)
-    if found is None:
-        return Config(root=root)
-    path, table = found
-    return parse(root, path, table)
+    cfg = Config(root=root) if found is None else parse(root, *found)
+    bounded.use(cfg.limits)  # every reader of this repository's files applies them
+    return cfg
 
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as e:
+        data = path.read_bytes()
+        if len(data) > _CONFIG_SIZE:
+            raise ConfigError(
+                f"{path}: {len(data)} bytes is larger than the 1 MiB a configuration may have"
+            )
+        return bounded.toml_loads(data.decode("utf-8"), str(path))
+    except ValueError as e:  # tomllib.TOMLDecodeError, UnicodeDecodeError
         raise ConfigError(f"{path}: invalid TOML: {e}") from e
-    except (OSError, UnicodeDecodeError) as e:
+    except (OSError, InputError) as e:
         raise ConfigError(f"{path}: cannot read: {e}") from e
 
 
@@ -130,7 +146,42 @@ def parse(root: Path, path: Path, table: Mapping[str, Any]) -> Config:
         remote=_str(ledger, "remote", where, "ledger.") or None,
         collectors=collectors,
         sections={k: _table(table, k, where) for k in ("collect", "hooks", "gate", "ci", "export")},
+        limits=_limits(_table(table, "limits", where), where),
     )
+
+
+def _limits(table: Mapping[str, Any], where: str) -> Limits:
+    """`[limits]`: `<kind> = "200 MiB"` (or a byte count), `depth`, `yaml_nodes`."""
+    known = sorted({*bounded.SIZES, "depth", "yaml_nodes"})
+    sizes = dict(bounded.SIZES)
+    depth, nodes = bounded.DEPTH, bounded.YAML_NODES
+    for key, value in table.items():
+        if key not in known:
+            raise ConfigError(f"{where}: unknown key limits.{key} (known: {', '.join(known)})")
+        if key in ("depth", "yaml_nodes"):
+            top = _MAX_DEPTH if key == "depth" else None
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConfigError(f"{where}: limits.{key} must be a positive whole number")
+            if top is not None and value > top:
+                raise ConfigError(
+                    f"{where}: limits.depth must be at most {top} (the YAML parser's)"
+                )
+            depth, nodes = (value, nodes) if key == "depth" else (depth, value)
+        else:
+            sizes[key] = _size(value, f"{where}: limits.{key}")
+    return Limits(sizes=sizes, depth=depth, yaml_nodes=nodes)
+
+
+def _size(value: Any, what: str) -> int:
+    number, unit = (value, "") if isinstance(value, int) else (None, "")
+    if isinstance(value, str):
+        text = value.strip().upper()
+        digits = text.rstrip("KMGIB ")
+        unit = text[len(digits) :].strip()
+        number = int(digits) if digits.isdigit() else None
+    if isinstance(number, bool) or number is None or number < 1 or unit not in _UNITS:
+        raise ConfigError(f"{what} must be a size such as 200 MiB, 512 KiB or 1048576 (bytes)")
+    return int(number) * _UNITS[unit]
 
 
 def _table(table: Mapping[str, Any], key: str, where: str) -> dict[str, Any]:

@@ -1,17 +1,45 @@
-"""The only terminal writer: human text on stderr, machine output on stdout, colour on a TTY."""
+"""The only terminal writer: human text on stderr, machine output on stdout, colour on a TTY.
+
+Nothing from the repository reaches the terminal raw: every line written here goes through
+`neutralise`, which shows control characters (C0, DEL, C1 — among them ESC and CR), bidi
+overrides and Unicode line separators as visible escapes (`\x1b`, `\u202e`), so an id, a
+title or a commit message cannot move the cursor, redraw a line or reorder what is shown. Our
+own colours are the only escape sequences let through. Text that must stay on one line (an id,
+a summary inside a status line) goes through `field`, which escapes newlines too.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TextIO
 
+from sdl_tracker.formats import text as safe_text
+
 _COLORS = {"red": "31", "green": "32", "yellow": "33", "blue": "34", "magenta": "35", "dim": "2"}
 _color = False
 WIDTH = 79
+
+#: Our own colour sequences (`paint`), the only escapes let through to the terminal.
+_OURS = re.compile("(\x1b\\[(?:" + "|".join(["0", *_COLORS.values()]) + ")m)")
+
+
+neutralise = safe_text.terminal
+"""`text` with every unsafe character shown as an escape (tab and newline kept)."""
+field = safe_text.line
+"""One value from outside (an id, a title, a summary) for a single line: newlines and tabs
+escaped too."""
+
+
+def _safe(text: str) -> str:
+    if "\x1b" not in text:
+        return neutralise(text)
+    parts = _OURS.split(text)  # odd indexes: our colour sequences
+    return "".join(p if i % 2 else neutralise(p) for i, p in enumerate(parts))
 
 
 def set_color(mode: str) -> None:
@@ -35,16 +63,18 @@ def paint(text: str, color: str) -> str:
 
 def err(text: str = "", stream: TextIO | None = None) -> None:
     """A human line on stderr."""
-    print(text, file=stream or sys.stderr)
+    print(_safe(text), file=stream or sys.stderr)
 
 
 def out(text: str) -> None:
     """A machine line on stdout."""
+    text = _safe(text)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
 def write_json(data: Any) -> None:
-    out(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False))
+    # json escapes C0 itself; C1, bidi controls and separators become \\uXXXX (the same JSON)
+    out(safe_text.json_document(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False)))
 
 
 def write_bytes(data: bytes) -> None:
@@ -55,13 +85,14 @@ def write_bytes(data: bytes) -> None:
 
 def status_line(label: str, status: str, color: str, width: int = WIDTH) -> str:
     """pre-commit's layout: `label.......Status` padded to `width`."""
+    label = field(label)
     dots = max(width - len(label) - len(status), 3)
     return f"{label}{'.' * dots}{paint(status, color)}"
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     """A plain aligned text table (no colour), as a string."""
-    rows = [list(r) for r in rows]
+    rows = [[field(c) for c in r] for r in rows]
     widths = [len(h) for h in headers]
     for row in rows:
         widths = [max(w, len(c)) for w, c in zip(widths, row)]

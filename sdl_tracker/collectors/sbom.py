@@ -16,6 +16,8 @@ from pathlib import Path
 
 from sdl_tracker.collectors.base import Context, Evidence
 from sdl_tracker.errors import ConfigError, InputError
+from sdl_tracker.formats import bounded
+from sdl_tracker.formats.bounded import LimitError
 from sdl_tracker.formats.sbom import environment, requirements
 from sdl_tracker.formats.sbom.model import Project, Resolution, read_project
 from sdl_tracker.gitdata import git
@@ -152,12 +154,11 @@ def _ingest(path: Path) -> Evidence:
     from sdl_tracker.formats.sbom import document
 
     try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise InputError(
-            f"{path}: cannot read the SBOM to ingest: {e.strerror}; "
-            "check --from-report or `ingest` in [collectors.sbom]"
-        ) from e
+        data = bounded.read(path, "sbom")
+    except LimitError:
+        raise
+    except InputError as e:
+        raise InputError(f"{e}; check --from-report or `ingest` in [collectors.sbom]") from e
     inventory = document.validate(data, str(path))
     count = len(inventory.components)
     product = inventory.product

@@ -25,11 +25,12 @@ LABELS = {
 def requirement_lines(result: RequirementResult) -> list[str]:
     """One dotted status line, then the reason and what to do when it is not satisfied."""
     label, color = LABELS[result.status]
-    lines = [output.status_line(f"{result.requirement_id:<6} {result.title}", label, color)]
+    title = output.field(f"{result.requirement_id:<6} {result.title}")
+    lines = [output.status_line(title, label, color)]
     if result.status is not Status.SATISFIED:
-        lines.append(f"- {result.reason}")
+        lines.append(f"- {output.field(result.reason)}")
         if result.action:
-            lines.append(f"  next: {result.action}")
+            lines.append(f"  next: {output.field(result.action)}")
     return lines
 
 
@@ -42,7 +43,7 @@ def status_text(conf: Conformance) -> str:
     ]
     for practice in conf.practices:
         lines.append("")
-        lines.append(output.paint(f"{practice.practice} - {practice.name}", "blue"))
+        lines.append(output.paint(output.field(f"{practice.practice} - {practice.name}"), "blue"))
         for result in conf.requirements:
             if result.practice == practice.practice:
                 lines.extend(requirement_lines(result))
@@ -79,8 +80,10 @@ def waiver_lines(waivers: Iterable[Waiver]) -> list[str]:
     for w in found:
         state = "EXPIRED" if w.expired else "active"
         lines.append(
-            f"  {w.target:<14} {state:<8} until {w.expires:%Y-%m-%d}  approved by {w.approver}, "
-            f"requested by {w.requested_by} (entry {w.seq}): {w.reason}"
+            output.field(
+                f"  {w.target:<14} {state:<8} until {w.expires:%Y-%m-%d}  approved by "
+                f"{w.approver}, requested by {w.requested_by} (entry {w.seq}): {w.reason}"
+            )
         )
     return lines
 

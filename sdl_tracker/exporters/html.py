@@ -24,6 +24,7 @@ from sdl_tracker import __version__
 from sdl_tracker.conformance.model import SEVERITY, Status
 from sdl_tracker.exporters.base import Report
 from sdl_tracker.exporters.source import Source
+from sdl_tracker.formats import text as safe_text
 from sdl_tracker.models import format_time
 
 if TYPE_CHECKING:
@@ -154,6 +155,7 @@ def _environment() -> jinja2.Environment:
         loader=jinja2.PackageLoader("sdl_tracker.exporters", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
+        finalize=safe_text.markup,  # control characters as visible escapes, then HTML-escaped
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,

@@ -15,6 +15,7 @@ from sdl_tracker import __version__
 from sdl_tracker.conformance.model import Status
 from sdl_tracker.exporters.base import Report
 from sdl_tracker.exporters.source import Source
+from sdl_tracker.formats import text as safe_text
 from sdl_tracker.models import JSON, format_time
 
 NAME = "json"
@@ -27,7 +28,8 @@ def render(report: Report) -> str:
 
 def view(source: Source) -> str:
     """The document as text: indented, keys sorted, so equal inputs give equal bytes."""
-    return json.dumps(document(source), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    dumped = json.dumps(document(source), indent=2, sort_keys=True, ensure_ascii=False)
+    return safe_text.json_document(dumped) + "\n"
 
 
 def document(source: Source) -> dict[str, JSON]:

@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 
 from sdl_tracker.conformance.model import Status
 from sdl_tracker.exporters.base import Report
+from sdl_tracker.formats import text as safe_text
 from sdl_tracker.models import format_time
 
 NAME = "junit"
@@ -64,6 +65,9 @@ def render(report: Report) -> str:
     out = ET.SubElement(suite, "system-out")
     out.text = "\n".join(f"{r.requirement_id}: {r.status.value}" for r in conf.requirements)
     ET.SubElement(suite, "system-err").text = ""
+    for element in suite.iter():  # ids, titles, reasons come from the repository
+        element.attrib.update({k: safe_text.xml(v) for k, v in element.attrib.items()})
+        element.text = safe_text.xml(element.text) if element.text else element.text
     ET.indent(suite)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode")
 

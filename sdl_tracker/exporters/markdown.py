@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sdl_tracker.conformance.model import Status
 from sdl_tracker.exporters.base import Report
+from sdl_tracker.formats import text as safe_text
 from sdl_tracker.models import format_time
 
 NAME = "markdown"
@@ -19,7 +20,8 @@ def render(report: Report) -> str:
     lines = [
         title,
         "",
-        f"Commit `{conf.commit}`, policy `{conf.policy}` (sha256 `{conf.policy_digest[:16]}`), "
+        f"Commit `{_code(conf.commit)}`, policy `{_code(conf.policy)}` "
+        f"(sha256 `{conf.policy_digest[:16]}`), "
         f"evaluated {format_time(conf.evaluated_at)}.",
         "",
     ]
@@ -55,7 +57,7 @@ def render(report: Report) -> str:
     for w in sorted(conf.waivers, key=lambda w: w.seq):
         state = "**expired**" if w.expired else "active"
         lines.append(
-            f"- `{w.target}` {state} until {w.expires:%Y-%m-%d}: {_cell(w.reason)} "
+            f"- `{_code(w.target)}` {state} until {w.expires:%Y-%m-%d}: {_cell(w.reason)} "
             f"(approved by {_cell(w.approver)}, requested by {_cell(w.requested_by)}, "
             f"entry {w.seq})"
         )
@@ -70,4 +72,19 @@ def render(report: Report) -> str:
 
 
 def _cell(text: str) -> str:
-    return " ".join(text.replace("|", "\\|").replace("<", "&lt;").split())
+    """Text from outside for one table cell or list item: one line, control characters as
+    visible escapes, `|` escaped; `<` and `&` escaped outside code spans only (inside one GitHub
+    shows `&lt;` literally, and a code span is never read as HTML)."""
+    parts = safe_text.line(" ".join(text.split())).replace("|", "\\|").split("`")
+    if len(parts) % 2 == 0:  # an unpaired backtick: no code span at all
+        parts = ["\\`".join(parts)]
+    return "`".join(p if i % 2 else _html_escape(p) for i, p in enumerate(parts))
+
+
+def _html_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;")
+
+
+def _code(text: str) -> str:
+    """Text from outside inside a code span of ours."""
+    return safe_text.line(text).replace("`", "'")

@@ -23,6 +23,7 @@ from sdl_tracker import __version__
 from sdl_tracker.conformance.model import EvidenceRef, RequirementResult, Status
 from sdl_tracker.exporters.base import Report
 from sdl_tracker.exporters.source import Source
+from sdl_tracker.formats import text as safe_text
 from sdl_tracker.models import JSON, format_time
 
 NAME = "oscal"
@@ -39,7 +40,8 @@ def render(report: Report) -> str:
 
 
 def view(source: Source) -> str:
-    return json.dumps(document(source), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    dumped = json.dumps(document(source), indent=2, sort_keys=True, ensure_ascii=False)
+    return safe_text.json_document(dumped) + "\n"
 
 
 def document(source: Source) -> dict[str, JSON]:

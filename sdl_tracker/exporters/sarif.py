@@ -29,6 +29,7 @@ from sdl_tracker.exporters.base import Report
 from sdl_tracker.exporters.source import Source
 from sdl_tracker.formats import sarif as sarif_format
 from sdl_tracker.formats import scanreport
+from sdl_tracker.formats import text as safe_text
 from sdl_tracker.formats.findings import Finding
 from sdl_tracker.models import JSON, ResultStatus
 
@@ -43,7 +44,8 @@ def render(report: Report) -> str:
 
 
 def view(source: Source) -> str:
-    return json.dumps(log(source), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    dumped = json.dumps(log(source), indent=2, sort_keys=True, ensure_ascii=False)
+    return safe_text.json_document(dumped) + "\n"
 
 
 def log(source: Source) -> dict[str, JSON]:

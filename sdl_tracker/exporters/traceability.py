@@ -14,6 +14,7 @@ from typing import Any
 
 from sdl_tracker.conformance.evidence import Record
 from sdl_tracker.exporters.source import Source
+from sdl_tracker.formats import text as safe_text
 from sdl_tracker.models import JSON
 
 FORMAT = "sdl-tracker-traceability/1"
@@ -29,7 +30,8 @@ _KEYS = (
 
 
 def view(source: Source) -> str:
-    return json.dumps(matrix(source), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    dumped = json.dumps(matrix(source), indent=2, sort_keys=True, ensure_ascii=False)
+    return safe_text.json_document(dumped) + "\n"
 
 
 def matrix(source: Source) -> dict[str, JSON]:

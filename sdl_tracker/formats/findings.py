@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from sdl_tracker.errors import InputError
+from sdl_tracker.formats import bounded
 from sdl_tracker.models import Tool
 
 HINT = "pass the report bandit wrote with `-f json`, or a SARIF 2.1.0 log"
@@ -83,7 +84,7 @@ class Report:
 def load(data: bytes, source: str) -> Any:
     """Raw JSON of a report, or InputError with the line and column."""
     try:
-        return json.loads(data)
+        return bounded.json_loads(data, source, "report")
     except json.JSONDecodeError as e:
         raise InputError(
             f"{source}: line {e.lineno} column {e.colno}: not valid JSON ({e.msg}); {HINT}"
@@ -100,7 +101,17 @@ def relpath(name: str) -> str:
 
 
 def fail(source: str, at: str, expected: str, got: object) -> NoReturn:
-    shown = json.dumps(got)[:60] if got is not None else "nothing"
+    """InputError at `at`, quoting at most 60 characters of the value found there; never the
+    whole document (`at` empty): a JSON file that is no report at all (credentials?) must not
+    land in a CI log."""
+    if got is None:
+        shown = "nothing"
+    elif not at:
+        keys = [k[:30] for k in sorted(got)[:5]] if isinstance(got, dict) else []
+        shown = f"an object with keys {', '.join(keys)}" if keys else f"a {type(got).__name__}"
+        shown += " (content not shown)"
+    else:
+        shown = json.dumps(got)[:60]
     place = f"{at}: " if at else ""
     raise InputError(f"{source}: {place}expected {expected}, got {shown}; {HINT}")
 

@@ -14,6 +14,7 @@ from typing import NoReturn
 from xml.parsers import expat
 
 from sdl_tracker.errors import InputError
+from sdl_tracker.formats import bounded
 
 REQUIREMENT_PROPERTY = "security_requirement"
 THREAT_PROPERTY = "mitigates"
@@ -130,7 +131,15 @@ def parse(report: str, raw: bytes) -> tuple[TestCase, ...]:
 
     parser.StartDoctypeDeclHandler = no_dtd
     parser.EntityDeclHandler = no_dtd
-    parser.StartElementHandler = builder.start
+    depth = bounded.current().depth
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        if len(builder.stack) >= depth:
+            raise bounded.too_deep(f"{report}:{parser.CurrentLineNumber}", depth)
+        builder.start(tag, attrs)
+
+    bounded.check(raw, report, "junit")
+    parser.StartElementHandler = start
     parser.EndElementHandler = builder.end
     parser.CharacterDataHandler = builder.text
     try:

@@ -13,12 +13,14 @@ import yaml
 from yaml.constructor import SafeConstructor
 
 from sdl_tracker.errors import PolicyError
+from sdl_tracker.formats import bounded
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
 _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
+_SHOWN = 60
 
 
 def line(node: yaml.Node) -> int:
@@ -36,7 +38,7 @@ class Source:
     @classmethod
     def parse(cls, name: str, text: str) -> Source:
         try:
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
+            root = bounded.yaml_compose(text, name, "policy")
         except yaml.MarkedYAMLError as e:
             mark = e.problem_mark or e.context_mark
             where = f"{name}:{mark.line + 1}" if mark else name
@@ -45,6 +47,12 @@ class Source:
             raise PolicyError(f"{name}: invalid YAML: {e}") from e
         if root is None:
             raise PolicyError(f"{name}:1: the policy file is empty; expected a mapping")
+        if not isinstance(root, yaml.MappingNode):
+            # Not a policy at all (a secrets file given to `extends`?): never quote its content.
+            raise PolicyError(
+                f"{name}:{line(root)}: not a policy: expected a YAML mapping "
+                f"(policy:, requirements:, ...), got {_kind(root)} (content not shown)"
+            )
         return cls(name=name, root=root)
 
     def error(self, node: yaml.Node, message: str) -> PolicyError:
@@ -135,6 +143,10 @@ def _scalar(node: yaml.Node) -> Any:
     return SafeConstructor().construct_object(node, deep=True)
 
 
+def _kind(node: yaml.Node) -> str:
+    return "a list" if isinstance(node, yaml.SequenceNode) else "text"
+
+
 def _describe(node: yaml.Node) -> str:
     if isinstance(node, yaml.MappingNode):
         return "a mapping"
@@ -145,4 +157,9 @@ def _describe(node: yaml.Node) -> str:
     kind = {_STR: "text", _INT: "a number", _FLOAT: "a number", _BOOL: "a boolean"}.get(
         str(node.tag), "a value"
     )
-    return f"{kind} {str(node.value)!r}"
+    value = str(node.value)
+    # Quote at most a short value on one line: a file that is not a policy (a secrets file
+    # given to `extends`) parses as one long text, and must not land in a CI log.
+    if node.start_mark.line != node.end_mark.line or len(value) > _SHOWN:
+        return f"{kind} ({len(value)} characters, not shown)"
+    return f"{kind} {value!r}"

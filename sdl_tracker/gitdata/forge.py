@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from sdl_tracker.errors import InputError
+from sdl_tracker.formats import bounded
 
 _DECISIVE = {"APPROVED", "CHANGES_REQUESTED", "DISMISSED"}
 _PR_FILE = re.compile(r"^(\d+)\.json$")
@@ -115,9 +116,11 @@ def _load_dir(path: Path) -> ForgeReviews:
 
 def _bytes(path: Path) -> bytes:
     try:
-        return path.read_bytes()
-    except OSError as e:
-        raise InputError(f"{path}: cannot read the forge review export: {e}") from e
+        return bounded.read(path, "report")
+    except bounded.LimitError:
+        raise
+    except InputError as e:
+        raise InputError(f"{e} (the forge review export)") from e
 
 
 def _json(path: Path) -> Any:
@@ -135,6 +138,9 @@ def _json(path: Path) -> Any:
             f"{path}: line {e.lineno} column {e.colno}: not valid JSON ({e.msg}); "
             "export it again with `gh api ... > FILE`"
         ) from e
+    except RecursionError as e:
+        raise bounded.too_deep(str(path), bounded.current().depth) from e
+    bounded.check_depth(values, str(path))
     if len(values) > 1 and all(isinstance(v, list) for v in values):
         return [item for v in values for item in v]
     if len(values) != 1:

@@ -113,6 +113,7 @@ def _build(ctx: Context, s: Settings) -> tuple[bytes, tuple[str, ...]]:
 
 def _compare(root: Path, path: str, data: bytes, why: str, fix: bool) -> list[str]:
     from sdl_tracker.errors import InputError
+    from sdl_tracker.formats import bounded
     from sdl_tracker.formats.sbom import document
     from sdl_tracker.formats.sbom.diff import diff
 
@@ -122,7 +123,7 @@ def _compare(root: Path, path: str, data: bytes, why: str, fix: bool) -> list[st
         problems = [f"{path}:1: {why} and there is no committed SBOM; run `{PROG} --fix`"]
     else:
         try:
-            old = document.validate(target.read_bytes(), path)
+            old = document.validate(bounded.read(target, "sbom", path), path)
         except InputError as e:
             old, problems = None, [f"{path}:1: {e}"]
         if old is not None:

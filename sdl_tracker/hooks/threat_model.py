@@ -100,13 +100,13 @@ def unmodelled(root: Path, staged: Sequence[str]) -> list[Unmodelled]:
 
 
 def _owned(root: Path, model: str) -> tuple[str, ...]:
-    from sdl_tracker.formats import threatmodel
+    from sdl_tracker.formats import bounded, threatmodel
     from sdl_tracker.formats.threatmodel import detect, source
     from sdl_tracker.formats.threatmodel.model import ModelFormat
     from sdl_tracker.gitdata import git
 
     proc = git.run(root, "cat-file", "blob", f":{model}", check=False)
-    raw = proc.stdout if proc.returncode == 0 else (root / model).read_bytes()
+    raw = proc.stdout if proc.returncode == 0 else bounded.read(root / model, "threat_model", model)
     src = source.parse(model, raw)
     if detect.detect(src) is ModelFormat.NATIVE:
         return _native_paths(src.data)

@@ -27,6 +27,7 @@ from markupsafe import Markup
 
 from sdl_tracker import __version__
 from sdl_tracker.conformance.model import Status
+from sdl_tracker.formats import text as safe_text
 from sdl_tracker.models import JSON, format_time
 from sdl_tracker.org import render as orgrender
 from sdl_tracker.org.pgorg import ChainFacts
@@ -81,7 +82,8 @@ def _manifest(status: OrgStatus, files: Mapping[str, bytes]) -> dict[str, JSON]:
 
 
 def _json(data: JSON) -> bytes:
-    return (json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode()
+    dumped = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True)
+    return (safe_text.json_document(dumped) + "\n").encode()
 
 
 def html(status: OrgStatus) -> str:
@@ -91,6 +93,7 @@ def html(status: OrgStatus) -> str:
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
+        finalize=safe_text.markup,
     )
     totals = status.to_json()["totals"]
     css = (resources.files("sdl_tracker.exporters") / "templates" / "report.css").read_text(

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from sdl_tracker.errors import CatalogError, PolicyError
+from sdl_tracker.errors import CatalogError, InputError, PolicyError
+from sdl_tracker.formats import bounded
+from sdl_tracker.formats.bounded import LimitError
 from sdl_tracker.formats.yamlsource import Source
 from sdl_tracker.policy import catalog as catalog_mod
 from sdl_tracker.policy import parse as policy_parse
@@ -120,9 +122,11 @@ def _read(ref: str | Path, base: Path | None) -> tuple[str, str]:
     if base is not None and not path.is_absolute():
         path = base / path
     try:
-        return str(path), path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        reason = e.strerror if isinstance(e, OSError) else "not UTF-8 text"
+        return str(path), bounded.read(path, "policy").decode("utf-8")
+    except LimitError:
+        raise
+    except (InputError, UnicodeDecodeError) as e:
+        reason = str(e).removeprefix(f"{path}: ") if isinstance(e, InputError) else "not UTF-8 text"
         raise PolicyError(
             f"{path}: cannot read the policy ({reason}); give an existing file with --policy "
             f"FILE (env SDL_TRACKER_POLICY), or the shipped {', '.join(BUILTIN)}"

@@ -255,7 +255,7 @@ MISTAKES = [
     ),
     ("policy: mine\ncatalog: iec62443-4-1:2099\n", 2, "unknown catalogue"),
     ("extends: missing-base.yaml\n", 1, "cannot read the policy"),
-    ("- just\n- a list\n", 1, "must be a mapping"),
+    ("- just\n- a list\n", 1, "not a policy: expected a YAML mapping"),
     ("", 1, "empty"),
     (
         "policy: lonely\nrequirements:\n  SI-2:\n    expects: [execution]\n    requires: sast\n",

@@ -287,7 +287,7 @@ def _report(
     for st in statements:
         p = st.predicate
         status = p.result.status.value
-        label = f"{p.collector}: {p.kind} ({p.tool.name} {p.tool.version})"
+        label = output.field(f"{p.collector}: {p.kind} ({p.tool.name} {p.tool.version})")
         output.err(output.status_line(label, status.capitalize(), _STATUS_COLOR[status]))
-        output.err(f"- {p.result.summary}")
+        output.err(f"- {output.field(p.result.summary)}")
     output.err(f"appended {len(entries)} entries to {location}")

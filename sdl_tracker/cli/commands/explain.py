@@ -97,13 +97,15 @@ def _text(
         f"commit:    {conf.commit}, evaluated {format_time(conf.evaluated_at)}",
     ]
     if result.justification:
-        lines.append(f"justification (not applicable): {result.justification}")
+        lines.append(f"justification (not applicable): {output.field(result.justification)}")
     if result.waiver is not None:
         w = result.waiver
         state = "expired" if w.expired else "active"
         lines.append(
-            f"waiver:    {state} until {w.expires:%Y-%m-%d}, approved by {w.approver}, requested "
-            f"by {w.requested_by} (entry {w.seq}): {w.reason}"
+            output.field(
+                f"waiver:    {state} until {w.expires:%Y-%m-%d}, approved by {w.approver}, "
+                f"requested by {w.requested_by} (entry {w.seq}): {w.reason}"
+            )
         )
     lines += ["", "evidence considered:" if result.evidence else "evidence considered: none"]
     for ref in result.evidence:
@@ -120,10 +122,10 @@ def _ref(ref: EvidenceRef) -> list[str]:
 
     mark = output.paint("counted", "green") if ref.counted else output.paint("not counted", "dim")
     where = f"on {ref.commit[:10]}" if ref.commit else "no commit"
-    lines = [
+    entry = output.field(
         f"  entry {ref.seq:<5} {ref.kind:<22} result {ref.result:<10} {where}, recorded "
-        f"{format_time(ref.recorded_at)}: {mark}",
-        f"      {ref.why}" if ref.why else "",
-    ]
-    lines += [f"      artifact {a.name} sha256:{a.sha256}" for a in ref.artifacts]
+        f"{format_time(ref.recorded_at)}: "
+    )
+    lines = [entry + mark, f"      {output.field(ref.why)}" if ref.why else ""]
+    lines += [f"      artifact {output.field(a.name)} sha256:{a.sha256}" for a in ref.artifacts]
     return [line for line in lines if line]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -40,6 +41,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="pass",
         help="result the attestation reports (default pass)",
     )
+    parser.add_argument(
+        "--allow-outside",
+        action="store_true",
+        help="record FILE even if it is a symlink that leads out of the repository "
+        "(the entry then names the resolved path)",
+    )
     options.output_format(parser)
     options.common(parser)
 
@@ -54,6 +61,7 @@ def main(args: argparse.Namespace) -> int:
         status=args.status,
         summary=args.summary,
         fmt=args.format,
+        allow_outside=args.allow_outside,
     )
 
 
@@ -68,6 +76,7 @@ def run(
     summary: str | None,
     fmt: str,
     now: datetime | None = None,
+    allow_outside: bool = False,
 ) -> int:
     from sdl_tracker import __version__, ledger
     from sdl_tracker.gitdata import git
@@ -85,11 +94,8 @@ def run(
         requirements = [r.id for r in cat.requirements if kind in r.evidence]
     for rid in requirements:
         cat.requirement(rid)
-    try:
-        data = file.read_bytes()
-    except OSError as e:
-        raise InputError(f"{file}: cannot read ({e.strerror}); give the file to record") from e
     root = ws.repo() if ws.root is not None else None
+    data, resolved = _read(file, root, allow_outside)
     commit = git.resolve(root, "HEAD") if root is not None else None
     who = git.identity(root) if root is not None else "unknown <>"
     subject, blob = ledger.artifact(file.name, data)
@@ -108,6 +114,7 @@ def run(
             ),
             covers=(),
             note=note,
+            details={"resolved_path": resolved} if resolved else {},
             recorded_by=who,
             recorded_at=now or datetime.now(timezone.utc),
         ),
@@ -117,7 +124,39 @@ def run(
     if fmt == "json":
         output.write_json(entry.to_json())
     output.err(
-        f"recorded entry {entry.seq}: {kind} for {', '.join(requirements) or '-'} "
+        f"recorded entry {entry.seq}: {output.field(kind)} for "
+        f"{output.field(', '.join(requirements) or '-')} "
         f"(sha256:{subject.sha256[:12]}…) in {store.location}"
     )
     return 0
+
+
+def _read(file: Path, root: Path | None, allow_outside: bool) -> tuple[bytes, str | None]:
+    """The bytes of a regular file within the `record` size limit, and its resolved path when
+    it is a symlink leading out of the repository (refused unless `allow_outside`)."""
+    from sdl_tracker.formats import bounded
+
+    real = Path(os.path.realpath(file))
+    resolved = None
+    if not _inside(real, root) and (
+        file.is_symlink() or _inside(Path(os.path.abspath(file)), root)
+    ):
+        if not allow_outside:
+            raise InputError(
+                f"{file}: a symlink to {real}, outside the repository; refusing to store what "
+                "it points to (pass --allow-outside if you mean it: the entry then names "
+                f"{real})"
+            )
+        resolved = str(real)
+    try:
+        return bounded.read(real, "record", str(file)), resolved
+    except bounded.LimitError:
+        raise
+    except InputError as e:
+        raise InputError(f"{e}; give the file to record") from e
+
+
+def _inside(path: Path, root: Path | None) -> bool:
+    if root is None:
+        return False
+    return any(path.is_relative_to(r) for r in {root.absolute(), Path(os.path.realpath(root))})

@@ -24,6 +24,7 @@ from sdl_tracker.collectors.deps import osv, pins, pipaudit, vex
 from sdl_tracker.collectors.deps.config import Settings, Source, settings, source
 from sdl_tracker.collectors.deps.result import WAYS_OUT, Outcome, evidence
 from sdl_tracker.errors import InputError
+from sdl_tracker.formats import bounded
 from sdl_tracker.models import JSON, Tool, format_time
 
 NAME = "deps"
@@ -56,7 +57,10 @@ def inputs(ctx: Context) -> Mapping[str, str]:
 
 def collect(ctx: Context) -> Iterator[Evidence]:
     s = settings(ctx)
-    vex_files = [(_rel(p, ctx.root), p.read_bytes()) for p in vex.paths(ctx.root, s.vex)]
+    vex_files = [
+        (_rel(p, ctx.root), bounded.read(p, "vex", _rel(p, ctx.root)))
+        for p in vex.paths(ctx.root, s.vex)
+    ]
     statements = vex.load(vex_files)
     if s.report is not None:
         yield evidence(_ingest(ctx, s), statements, vex_files, PROVIDES)
@@ -146,7 +150,7 @@ def _ingest(ctx: Context, s: Settings) -> Outcome:
     path = s.report
     assert path is not None
     try:
-        raw = path.read_bytes()
+        raw = bounded.read(path, "report")
         mtime = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
     except OSError as e:
         raise InputError(f"{path}: cannot read the pip-audit report: {e}") from e

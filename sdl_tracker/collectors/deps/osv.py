@@ -28,12 +28,12 @@ from packaging.version import InvalidVersion, Version
 from sdl_tracker.collectors.deps.pins import Pin
 from sdl_tracker.collectors.deps.pipaudit import Dependency, Report, Vuln
 from sdl_tracker.errors import InputError
+from sdl_tracker.formats import bounded
 from sdl_tracker.models import format_time
 
 _SUFFIXES = (".json", ".yaml", ".yml")
 _EVENTS = ("introduced", "fixed", "last_affected", "limit")
 # Every YAML scalar stays a string: `fixed: 2.10` must not become the float 2.1.
-_LOADER: Any = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 
 
 @dataclass(frozen=True)
@@ -221,7 +221,7 @@ def _names(path: Path, package: str) -> bool:
 
 def _text(path: Path) -> str:
     try:
-        return path.read_bytes().decode("utf-8", "replace")
+        return bounded.read(path, "advisory").decode("utf-8", "replace")
     except OSError as e:
         raise InputError(f"{path}: cannot read the OSV record: {e}") from e
 
@@ -230,7 +230,11 @@ def parse(path: Path) -> list[Record]:
     """The PyPI-relevant content of one record file (a record, or an array of records)."""
     text = _text(path)
     try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.load(text, Loader=_LOADER)
+        data = (
+            bounded.json_loads(text, str(path), "advisory")
+            if path.suffix == ".json"
+            else bounded.yaml_load(text, str(path), "advisory", yaml.BaseLoader)
+        )
     except (json.JSONDecodeError, yaml.YAMLError) as e:
         raise InputError(f"{path}: not valid {path.suffix[1:].upper()}: {e}") from e
     if isinstance(data, list):

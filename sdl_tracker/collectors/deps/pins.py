@@ -21,6 +21,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from sdl_tracker.errors import InputError
+from sdl_tracker.formats import bounded
 from sdl_tracker.models import JSON
 
 if sys.version_info >= (3, 11):
@@ -249,7 +250,7 @@ def digest(declared: Declared) -> str:
 
 def _toml(path: Path, root: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return bounded.toml_loads(path.read_text(encoding="utf-8"), _rel(path, root))
     except (OSError, UnicodeDecodeError) as e:
         raise InputError(f"{_rel(path, root)}: cannot read: {e}") from e
     except tomllib.TOMLDecodeError as e:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sdl_tracker.errors import InputError
+from sdl_tracker.formats import bounded
 from sdl_tracker.models import JSON
 
 _TOTAL_TIMEOUT = 1800  # seconds for a whole run; `--timeout` bounds each request
@@ -159,7 +160,7 @@ def _cause(line: str) -> str:
 def parse(raw: bytes, where: str) -> Report:
     """Read a pip-audit `-f json` report; InputError naming the JSON path of any problem."""
     try:
-        data: Any = json.loads(raw)
+        data: Any = bounded.json_loads(raw, where, "report")
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise InputError(f"{where}: not JSON ({e}); expected pip-audit's `-f json` report") from e
     if not isinstance(data, dict) or not isinstance(data.get("dependencies"), list):

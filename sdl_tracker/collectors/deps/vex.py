@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sdl_tracker.errors import InputError
+from sdl_tracker.formats import bounded
 
 NOT_AFFECTED = "not_affected"
 _CDX_STATES = (
@@ -80,7 +81,7 @@ def load(files: Sequence[tuple[str, bytes]]) -> Vex:
     statements: list[Statement] = []
     for name, raw in files:
         try:
-            data: Any = json.loads(raw)
+            data: Any = bounded.json_loads(raw, name, "vex")
         except (UnicodeDecodeError, json.JSONDecodeError) as e:
             raise InputError(
                 f"{name}: not JSON ({e}); expected a CycloneDX or OpenVEX document"

@@ -20,6 +20,7 @@ from sdl_tracker import __version__
 from sdl_tracker.collectors.base import Context, Evidence
 from sdl_tracker.collectors.issues.records import Issue, from_advisory, from_record
 from sdl_tracker.errors import InputError
+from sdl_tracker.formats import bounded
 from sdl_tracker.gitdata import git
 from sdl_tracker.models import JSON, Result, ResultStatus, Tool
 
@@ -113,7 +114,7 @@ def collect(ctx: Context) -> Iterator[Evidence]:
 
 def _load_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return bounded.yaml_load(_read(path), str(path), "issues")
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         place = f"line {mark.line + 1}" if mark else "?"
@@ -124,7 +125,7 @@ def _load_yaml(path: Path) -> Any:
 
 def _load_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return bounded.json_loads(_read(path), str(path), "issues")
     except json.JSONDecodeError as e:
         raise InputError(
             f"{path}: line {e.lineno} column {e.colno}: not valid JSON ({e.msg})"
@@ -206,3 +207,7 @@ def _evidence(
         ),
         details={"evaluated_on": today.isoformat()},
     )
+
+
+def _read(path: Path) -> str:
+    return bounded.read(path, "issues").decode("utf-8")

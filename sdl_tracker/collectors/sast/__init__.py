@@ -19,8 +19,8 @@ from sdl_tracker.collectors.base import Context, Evidence
 from sdl_tracker.collectors.sast import bandit as sast_bandit
 from sdl_tracker.collectors.sast.bandit import Failed, SastConfig
 from sdl_tracker.errors import InputError
+from sdl_tracker.formats import bounded, scanreport
 from sdl_tracker.formats import sarif as sarif_format
-from sdl_tracker.formats import scanreport
 from sdl_tracker.formats.findings import Finding, Level, Report
 from sdl_tracker.gitdata import git
 from sdl_tracker.models import JSON, Number, Result, ResultStatus, Tool
@@ -52,10 +52,7 @@ def collect(ctx: Context) -> Iterator[Evidence]:
 
 
 def _ingest(path: Path, cfg: SastConfig) -> Evidence:
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise InputError(f"{path}: cannot read the report: {e.strerror}") from e
+    data = bounded.read(path, "report")
     report = scanreport.parse(data, str(path))
     artifacts = (
         [(path.name, data)]

@@ -24,7 +24,8 @@ from typing import Any
 
 import yaml
 
-from sdl_tracker.errors import ConfigError
+from sdl_tracker.errors import ConfigError, InputError
+from sdl_tracker.formats import bounded
 from sdl_tracker.formats.findings import Level
 from sdl_tracker.gitdata import git
 
@@ -191,11 +192,11 @@ def _config_exclude_dirs(path: Path) -> list[str]:
     try:
         text = path.read_text(encoding="utf-8")
         data = (
-            tomllib.loads(text).get("tool", {}).get("bandit", {})
+            bounded.toml_loads(text, str(path)).get("tool", {}).get("bandit", {})
             if path.suffix == ".toml"
-            else yaml.safe_load(text)
+            else bounded.yaml_load(text, str(path), "policy")
         )
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, yaml.YAMLError):
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, yaml.YAMLError, InputError):
         return []  # bandit itself then fails on the file, and the evidence is incomplete
     value = data.get("exclude_dirs") if isinstance(data, dict) else None
     return [str(v) for v in value] if isinstance(value, list) else []

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from sdl_tracker.errors import InputError
+from sdl_tracker.formats import bounded
+from sdl_tracker.formats.bounded import LimitError
 
 _SHA1 = re.compile(r"[0-9a-f]{40}")
 
@@ -40,13 +42,15 @@ def load_baseline(root: Path, path: str) -> Baseline | None:
         return None
     fix = f"fix it, or regenerate it with `detect-secrets scan > {path}`"
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
+        data = bounded.json_loads(bounded.read(file, "report", str(path)), str(path), "report")
     except json.JSONDecodeError as e:
         raise InputError(
             f"{path}: line {e.lineno} column {e.colno}: invalid JSON ({e.msg}); "
             f"expected a detect-secrets baseline; {fix}"
         ) from e
-    except (OSError, UnicodeDecodeError) as e:
+    except LimitError:
+        raise
+    except (InputError, UnicodeDecodeError) as e:
         raise InputError(f"{path}: cannot read the baseline: {e}; {fix}") from e
     if not isinstance(data, dict):
         raise InputError(f"{path}: $: expected a JSON object (a detect-secrets baseline); {fix}")

@@ -25,8 +25,8 @@ from sdl_tracker.collectors import threat_model
 from sdl_tracker.collectors.base import Context, Evidence
 from sdl_tracker.collectors.tests import matrix
 from sdl_tracker.collectors.tests.evidence import report_evidence, trace_evidence
-from sdl_tracker.errors import ConfigError, InputError
-from sdl_tracker.formats import junit, threatmodel
+from sdl_tracker.errors import ConfigError
+from sdl_tracker.formats import bounded, junit, threatmodel
 from sdl_tracker.formats.threatmodel import requirements as secreqs
 from sdl_tracker.models import Tool
 
@@ -144,10 +144,7 @@ def _case_json(case: junit.TestCase) -> dict[str, Any]:
 
 
 def _read(path: Path, name: str) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as e:
-        raise InputError(f"{name}: cannot read the JUnit report: {e.strerror or e}") from e
+    return bounded.read(path, "junit", name)
 
 
 def _inside(root: Path, path: Path) -> bool:

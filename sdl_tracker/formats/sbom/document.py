@@ -34,6 +34,7 @@ from packaging.utils import canonicalize_name
 
 from sdl_tracker import __version__
 from sdl_tracker.errors import InputError
+from sdl_tracker.formats import bounded
 from sdl_tracker.formats.sbom.model import Project, Resolution
 
 LIBRARY = "cyclonedx-python-lib"
@@ -200,7 +201,7 @@ def _schema(version: object, where: str, place: str) -> SchemaVersion:
 
 def _validate_json(text: str, where: str) -> Inventory:
     try:
-        data = json.loads(text)
+        data = bounded.json_loads(text, where, "sbom")
     except json.JSONDecodeError as e:
         raise InputError(
             f"{where}: line {e.lineno} column {e.colno}: invalid JSON: {e.msg}; "
@@ -249,6 +250,7 @@ def _item(component: dict[str, Any]) -> Item:
 
 
 def _validate_xml(text: str, where: str) -> Inventory:
+    bounded.xml_check(text, where, "sbom")
     try:
         root = ET.fromstring(text)
     except ET.ParseError as e:

@@ -12,6 +12,7 @@ from typing import Any
 from packaging.utils import canonicalize_name
 
 from sdl_tracker.errors import InputError
+from sdl_tracker.formats import bounded
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -71,7 +72,7 @@ def read_project(root: Path) -> Project:
     if not path.is_file():
         return Project(name=root.name, version=None, dependencies=None)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = bounded.toml_loads(path.read_text(encoding="utf-8"), str(path))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise InputError(f"{path}: invalid TOML: {e}; fix the file, then collect again") from e
     table = data.get("project")

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sdl_tracker.errors import InputError
+from sdl_tracker.formats import bounded
 from sdl_tracker.formats.threatmodel.detect import load
 from sdl_tracker.formats.threatmodel.model import ThreatModel
 from sdl_tracker.formats.threatmodel.source import Source, parse
@@ -48,10 +49,7 @@ def discover(root: Path, patterns: Sequence[str]) -> tuple[list[str], list[str]]
 def read(path: Path, name: str) -> tuple[ThreatModel, bytes]:
     """The model at `path` (called `name` in messages) and the file's bytes. `name` is the
     path relative to the repository, which included files are read from and must stay in."""
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise InputError(f"{name}: cannot read the threat model: {e.strerror or e}") from e
+    raw = bounded.read(path, "threat_model", name)
     return load(name, raw, includer(_root(path, name))), raw
 
 
@@ -63,12 +61,11 @@ def includer(root: Path) -> Callable[[str], Source]:
         path = root / name
         try:
             inside = path.resolve().is_relative_to(root.resolve())
-            raw = path.read_bytes() if inside else b""
         except OSError as e:
             raise InputError(f"{name}: cannot read the included file: {e.strerror or e}") from e
         if not inside:
             raise InputError(f"{name}: the included file resolves outside the repository")
-        return parse(name, raw)
+        return parse(name, bounded.read(path, "threat_model", name))
 
     return read_included
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sdl_tracker.errors import InputError
+from sdl_tracker.formats import bounded
 from sdl_tracker.formats.threatmodel.source import parse, validate
 
 DEFAULT_PATH = "security-requirements.yaml"
@@ -30,7 +30,7 @@ class SecurityRequirement:
 
 def load(name: str, raw: bytes) -> tuple[SecurityRequirement, ...]:
     """The requirements in a file's bytes, or InputError naming the file, line and place."""
-    src = parse(name, raw)
+    src = parse(name, raw, "requirements")
     validate(src, SCHEMA)
     seen: dict[str, int] = {}
     result = []
@@ -59,8 +59,4 @@ def read(root: Path, relative: str) -> tuple[SecurityRequirement, ...] | None:
     path = root / relative
     if not path.is_file():
         return None
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise InputError(f"{relative}: cannot read: {e}") from e
-    return load(relative, raw)
+    return load(relative, bounded.read(path, "requirements", relative))

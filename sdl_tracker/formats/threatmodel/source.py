@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from sdl_tracker.errors import InputError
+from sdl_tracker.formats import bounded
 
 Path_ = Sequence["str | int"]
 
@@ -69,8 +70,11 @@ class Source:
         return node.start_mark.line + 1 if node is not None else None
 
 
-def parse(name: str, raw: bytes) -> Source:
-    """JSON when the content starts with `{` or `[`, YAML otherwise; InputError if neither."""
+def parse(name: str, raw: bytes, kind: str = "threat_model") -> Source:
+    """JSON when the content starts with `{` or `[`, YAML otherwise; InputError if neither.
+
+    `kind` names the size limit that applies (`threat_model`, `requirements`)."""
+    bounded.check(raw, name, kind)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -79,16 +83,11 @@ def parse(name: str, raw: bytes) -> Source:
         ) from e
     if text.lstrip()[:1] in ("{", "["):
         try:
-            return Source(name, text, json.loads(text))
+            return Source(name, text, bounded.json_loads(text, name, kind))
         except json.JSONDecodeError as e:
             raise InputError(f"{name}:{e.lineno}:{e.colno}: invalid JSON: {e.msg}") from e
     try:
-        loader = _Loader(text)
-        try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
+        node, data = bounded.yaml_document(text, name, kind, _Loader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         place = f"{name}:{mark.line + 1}" if mark is not None else name
@@ -99,9 +98,10 @@ def parse(name: str, raw: bytes) -> Source:
 
 def _compose(text: str) -> yaml.Node | None:
     try:
-        return yaml.compose(text, Loader=_Loader)
-    except yaml.YAMLError:  # JSON that PyYAML cannot read: report the path without a line
+        node: yaml.Node | None = bounded.yaml_compose(text, "model", "threat_model", _Loader)
+    except (yaml.YAMLError, InputError):  # JSON PyYAML cannot read: the path without a line
         return None
+    return node
 
 
 def json_path(path: Path_) -> str:
