@@ -111,6 +111,8 @@ def build(root: Path, work: Path) -> Release:
     (root / "sdl-policy.yaml").write_text(
         "extends: iec62443-4-1\nnot_applicable:\n"
         f"  SM-10: 'no custom components from suppliers {XSS}'\n"
+        # the pentest report below is an unsigned attestation; this project accepts that
+        "provenance:\n  requirements: {SVV-4: [attested, signed]}\n"
     )
     git(root, "add", ".")
     git(root, "commit", "-q", "-m", f"release candidate {XSS}\n\nbody & more {XSS}")

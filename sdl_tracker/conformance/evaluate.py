@@ -46,11 +46,13 @@ def evaluate(
     release: str | None = None,
     *,
     gating: bool = False,
+    signed: frozenset[int] = frozenset(),
 ) -> Conformance:
     """Every requirement's status for `facts.commit` at `now`, and each practice's maturity.
 
     `gating` is set by the gate: its own verdict entry, appended after this evaluation, is the
-    `release_gate_record` this run produces.
+    `release_gate_record` this run produces. `signed` holds the seqs of attestations whose
+    signatures verified against the roster (checked at the edge, in `assessment`).
     """
     recs = records(items)
     found_waivers = waivers_mod.collect(recs, now)
@@ -61,6 +63,8 @@ def evaluate(
         waivers=found_waivers,
         critical_paths=policy.critical_paths,
         gating=gating,
+        accepts=policy.accepts,
+        signed=signed,
     )
     results = tuple(_requirement(judge, rp) for rp in policy.requirements)
     inputs = _maturity_inputs(policy, judge, results, release, gating)

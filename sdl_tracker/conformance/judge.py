@@ -13,6 +13,7 @@ The rules (documented in docs/concepts/when-evidence-counts.md):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,10 +22,15 @@ from sdl_tracker.conformance.evidence import Record, covered
 from sdl_tracker.conformance.facts import CommitFacts
 from sdl_tracker.conformance.findings import Verdict, check
 from sdl_tracker.conformance.model import SEVERITY, EvidenceRef, Status, Waiver
+from sdl_tracker.conformance.provenance import accepted_text, classify
 from sdl_tracker.conformance.selection import Index, short
 from sdl_tracker.conformance.verdicts import KIND as GATE_KIND
-from sdl_tracker.models import ResultStatus
-from sdl_tracker.policy.model import Leaf
+from sdl_tracker.models import Provenance, ResultStatus
+from sdl_tracker.policy.model import ANY_PROVENANCE, Leaf
+
+
+def _any(rid: str, kind: str) -> frozenset[Provenance]:
+    return ANY_PROVENANCE
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,10 @@ class Judge:
     waivers: tuple[Waiver, ...]
     critical_paths: tuple[str, ...] = ()
     gating: bool = False
+    accepts: Callable[[str, str], frozenset[Provenance]] = _any
+    """The provenance classes that count for (requirement, kind): the policy's `provenance`."""
+    signed: frozenset[int] = frozenset()
+    """Seqs of attestations whose signatures verified against the roster."""
 
     def leaf(self, leaf: Leaf, rid: str, max_age_days: int) -> Outcome:
         kind = leaf.kind
@@ -70,7 +80,7 @@ class Judge:
                 hints.action(Status.STALE, kind, rid),
                 self._refs(sel.candidates, sel.notes, {}),
             )
-        verdicts = {r.seq: self._assess(r, leaf, max_age_days) for r in sel.winners}
+        verdicts = {r.seq: self._assess(r, leaf, rid, max_age_days) for r in sel.winners}
         worst_seq = min(verdicts, key=lambda s: (SEVERITY.index(verdicts[s].status), -s))
         worst = verdicts[worst_seq]
         status, reason = worst.status, f"{kind}: {worst.why}"
@@ -92,13 +102,21 @@ class Judge:
             waivers=waived,
         )
 
-    def _assess(self, r: Record, leaf: Leaf, max_age_days: int) -> Verdict:
+    def _assess(self, r: Record, leaf: Leaf, rid: str, max_age_days: int) -> Verdict:
         st = r.statement
         origin = self.index.origin(r)
         if isinstance(origin, str):
             return Verdict(Status.INCOMPLETE, f"entry {r.seq} {origin}")
         label = f"entry {r.seq}" if origin is r else f"entry {r.seq} (reaffirms {origin.seq})"
         op = origin.statement.predicate
+        accepted = self.accepts(rid, leaf.kind)
+        got = classify(origin, self.signed)
+        if got not in accepted:
+            return Verdict(
+                Status.PARTIAL,
+                f"{label} is {_class_words(got)}: {rid} needs "
+                f"{leaf.kind} {accepted_text(accepted)}",
+            )
         if ResultStatus.INCOMPLETE in (st.predicate.result.status, op.result.status):
             return Verdict(Status.INCOMPLETE, f"{label} is incomplete: {op.result.summary}")
         age = self.now - op.recorded_at
@@ -152,9 +170,16 @@ class Judge:
                     commit=st.commit,
                     recorded_at=st.predicate.recorded_at,
                     artifacts=st.artifacts,
+                    provenance=classify(r, self.signed),
                 )
             )
         return tuple(refs)
+
+
+def _class_words(got: Provenance) -> str:
+    if got is Provenance.ATTESTED:
+        return "attested (a person's unsigned statement)"
+    return str(got.value)
 
 
 def _age(delta: timedelta) -> str:

@@ -10,7 +10,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from sdl_tracker.models import JSON, Artifact, format_time
+from sdl_tracker.models import JSON, Artifact, Provenance, format_time
 
 
 class Status(str, enum.Enum):
@@ -59,12 +59,15 @@ class EvidenceRef:
     commit: str | None
     recorded_at: datetime
     artifacts: tuple[Artifact, ...] = ()
+    provenance: Provenance = Provenance.ATTESTED
+    """How the entry entered the ledger (derived, see `conformance.provenance`)."""
 
     def to_json(self) -> dict[str, JSON]:
         return {
             "seq": self.seq,
             "hash": self.hash,
             "kind": self.kind,
+            "provenance": self.provenance.value,
             "result": self.result,
             "counted": self.counted,
             "why": self.why,
@@ -118,6 +121,24 @@ class RequirementResult:
     action: str = ""
     """What to do to meet it, e.g. "run `sdl-tracker collect --only sast`"; empty when met."""
 
+    def rests_on(self) -> dict[str, int]:
+        """How many counted entries of each provenance class the verdict rests on."""
+        found = {p.value: 0 for p in Provenance}
+        for ref in self.evidence:
+            if ref.counted:
+                found[ref.provenance.value] += 1
+        return found
+
+    @property
+    def unsigned_only(self) -> bool:
+        """Met, but only on attestations nobody signed: a person's word and nothing else."""
+        counts = self.rests_on()
+        return (
+            self.status is Status.SATISFIED
+            and counts[Provenance.ATTESTED.value] > 0
+            and sum(counts.values()) == counts[Provenance.ATTESTED.value]
+        )
+
     def to_json(self) -> dict[str, JSON]:
         return {
             "id": self.requirement_id,
@@ -127,6 +148,8 @@ class RequirementResult:
             "reason": self.reason,
             "rule": self.rule,
             "evidence": [e.to_json() for e in self.evidence],
+            "rests_on": dict(self.rests_on()),
+            "unsigned_only": self.unsigned_only,
             "waiver": self.waiver.to_json() if self.waiver else None,
             "justification": self.justification,
             "action": self.action,

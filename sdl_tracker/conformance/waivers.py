@@ -15,7 +15,15 @@ from sdl_tracker import __version__
 from sdl_tracker.conformance.evidence import Record
 from sdl_tracker.conformance.model import Waiver
 from sdl_tracker.errors import InputError
-from sdl_tracker.models import Predicate, Result, ResultStatus, Statement, Tool, format_time
+from sdl_tracker.models import (
+    Predicate,
+    Provenance,
+    Result,
+    ResultStatus,
+    Statement,
+    Tool,
+    format_time,
+)
 
 KIND = "waiver"
 COLLECTOR = "waive"
@@ -87,6 +95,7 @@ def statement(
             },
             recorded_by=requested_by,
             recorded_at=now,
+            provenance=Provenance.ATTESTED,
         ),
     )
 

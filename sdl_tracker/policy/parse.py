@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import yaml
 
 from sdl_tracker.formats.yamlsource import Source, line
-from sdl_tracker.models import normalise_path
+from sdl_tracker.models import Provenance, normalise_path
 from sdl_tracker.policy.catalog import Catalog
 from sdl_tracker.policy.model import Bound, Expect, Rule
 from sdl_tracker.policy.rules import RuleReader
@@ -26,6 +26,8 @@ TOP_KEYS = (
     "requirements",
     "not_applicable",
     "thresholds",
+    "provenance",
+    "approvals",
 )
 _REQ_KEYS = ("title", "expects", "process", "max_age_days", "requires")
 _MATURITY_KEYS = (
@@ -75,6 +77,23 @@ class MaturitySpec:
 
 
 @dataclass(frozen=True)
+class ProvenanceSpec:
+    """`provenance:` of a layer; None / empty means `not given here`."""
+
+    tool_kinds: frozenset[Provenance] | None = None
+    requirements: tuple[tuple[str, frozenset[Provenance]], ...] = ()
+    kinds: tuple[tuple[str, frozenset[Provenance]], ...] = ()
+
+
+@dataclass(frozen=True)
+class ApprovalsSpec:
+    """`approvals:` of a layer; None means `not given here`."""
+
+    waiver_max_days: int | None = None
+    tailoring_signed: bool | None = None
+
+
+@dataclass(frozen=True)
 class Layer:
     """One policy file, parsed and checked against the catalogue."""
 
@@ -87,6 +106,8 @@ class Layer:
     not_applicable: tuple[tuple[str, str], ...]
     thresholds: tuple[Override, ...]
     requirements_line: int = 1
+    provenance: ProvenanceSpec = ProvenanceSpec()
+    approvals: ApprovalsSpec = ApprovalsSpec()
 
 
 def header(src: Source) -> tuple[str | None, tuple[str, int] | None, str | None]:
@@ -117,6 +138,10 @@ def body(src: Source, cat: Catalog) -> Layer:
         else (),
         thresholds=checker.overrides(top["thresholds"]) if "thresholds" in top else (),
         requirements_line=key_line(src.root, "requirements"),
+        provenance=checker.provenance(top["provenance"])
+        if "provenance" in top
+        else ProvenanceSpec(),
+        approvals=checker.approvals(top["approvals"]) if "approvals" in top else ApprovalsSpec(),
     )
 
 
@@ -219,6 +244,57 @@ class _Checker:
                 )
             result.append((rid, self.src.text(value, f"not_applicable.{rid} (justification)")))
         return tuple(result)
+
+    def provenance(self, node: yaml.Node) -> ProvenanceSpec:
+        found = self.src.keys(node, "provenance", ("tool_kinds", "requirements", "kinds"))
+        requirements = []
+        if "requirements" in found:
+            for rid, key_node, value in self.src.mapping(found["requirements"], "provenance"):
+                self.requirement_id(key_node, rid)
+                requirements.append((rid, self.classes(value, f"provenance.requirements.{rid}")))
+        kinds = []
+        if "kinds" in found:
+            for kind, key_node, value in self.src.mapping(found["kinds"], "provenance.kinds"):
+                self.kind(key_node, "provenance.kinds")
+                kinds.append((kind, self.classes(value, f"provenance.kinds.{kind}")))
+        return ProvenanceSpec(
+            tool_kinds=self.classes(found["tool_kinds"], "provenance.tool_kinds")
+            if "tool_kinds" in found
+            else None,
+            requirements=tuple(requirements),
+            kinds=tuple(kinds),
+        )
+
+    def classes(self, node: yaml.Node, what: str) -> frozenset[Provenance]:
+        """A non-empty list of provenance classes (verified, ingested, attested, signed)."""
+        found = self.src.texts(node, what)
+        if not found:
+            raise self.src.error(node, f"{what} is empty: list the provenance classes that count")
+        result = set()
+        for value, value_node in found:
+            try:
+                result.add(Provenance(value))
+            except ValueError:
+                known = ", ".join(p.value for p in Provenance)
+                raise self.src.error(
+                    value_node, f"{what}: unknown provenance class {value!r} (known: {known})"
+                ) from None
+        return frozenset(result)
+
+    def approvals(self, node: yaml.Node) -> ApprovalsSpec:
+        found = self.src.keys(node, "approvals", ("waiver_max_days", "tailoring_signed"))
+        return ApprovalsSpec(
+            waiver_max_days=self.src.integer(
+                found["waiver_max_days"], "approvals.waiver_max_days", 1
+            )
+            if "waiver_max_days" in found
+            else None,
+            tailoring_signed=self.src.boolean(
+                found["tailoring_signed"], "approvals.tailoring_signed"
+            )
+            if "tailoring_signed" in found
+            else None,
+        )
 
     def overrides(self, node: yaml.Node) -> tuple[Override, ...]:
         result = []

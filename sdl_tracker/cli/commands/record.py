@@ -13,6 +13,7 @@ from sdl_tracker.cli import options
 from sdl_tracker.errors import InputError
 
 if TYPE_CHECKING:
+    from sdl_tracker.policy.catalog import Catalog
     from sdl_tracker.workspace import Workspace
 
 
@@ -71,7 +72,7 @@ def run(
 ) -> int:
     from sdl_tracker import __version__, ledger
     from sdl_tracker.gitdata import git
-    from sdl_tracker.models import Predicate, Result, ResultStatus, Statement, Tool
+    from sdl_tracker.models import Predicate, Provenance, Result, ResultStatus, Statement, Tool
     from sdl_tracker.policy import catalog as catalog_mod
 
     cat = catalog_mod.load(ws.config.catalog)
@@ -81,6 +82,7 @@ def run(
             f"(`sdl-tracker catalog --format json` lists them): "
             f"{', '.join(sorted(cat.evidence_kinds))}"
         )
+    _check_attestable(cat, kind)
     if not requirements:
         requirements = [r.id for r in cat.requirements if kind in r.evidence]
     for rid in requirements:
@@ -110,6 +112,7 @@ def run(
             note=note,
             recorded_by=who,
             recorded_at=now or datetime.now(timezone.utc),
+            provenance=Provenance.ATTESTED,
         ),
     )
     store = ws.store()
@@ -121,3 +124,19 @@ def run(
         f"(sha256:{subject.sha256[:12]}…) in {store.location}"
     )
     return 0
+
+
+def _check_attestable(cat: Catalog, kind: str) -> None:
+    """Only a person's statement may be recorded; a tool's output comes from its collector."""
+    if kind in cat.attestable:
+        return
+    producer = cat.producer(kind)
+    made = (
+        f"it is produced by {producer}"
+        if producer
+        else "no collector produces it yet, so sdl-tracker cannot demonstrate it"
+    )
+    raise InputError(
+        f"{kind!r} is evidence a tool makes, not a person's statement: `record` does not take "
+        f"it; {made}. Kinds `record` takes: {', '.join(sorted(cat.attestable))}"
+    )
