@@ -89,6 +89,21 @@ class Waiver:
     expires: datetime
     seq: int
     expired: bool
+    pending: str = ""
+    """Why it does not count yet (no valid approval signature, too long); empty when it counts."""
+    approved_by: str = ""
+    """The roster identity whose signature approved it."""
+
+    @property
+    def counts(self) -> bool:
+        return not self.expired and not self.pending
+
+    @property
+    def state(self) -> str:
+        """`active`, `pending` (no valid approval yet, or too long) or `expired`."""
+        if self.expired:
+            return "expired"
+        return "pending" if self.pending else "active"
 
     def to_json(self) -> dict[str, JSON]:
         return {
@@ -99,6 +114,9 @@ class Waiver:
             "expires": format_time(self.expires),
             "seq": self.seq,
             "expired": self.expired,
+            "state": self.state,
+            "pending": self.pending or None,
+            "approved_by": self.approved_by or None,
         }
 
 
@@ -200,6 +218,19 @@ class Conformance:
     def passed(self) -> bool:
         return all(r.status.passes for r in self.requirements)
 
+    def rests_on(self, practice: str) -> tuple[int, int]:
+        """(entries a tool made, entries a person stated) counted for a practice's verdicts."""
+        classes: dict[int, Provenance] = {}
+        for r in self.requirements:
+            if r.practice == practice:
+                classes.update({ref.seq: ref.provenance for ref in r.evidence if ref.counted})
+        tools = sum(1 for c in classes.values() if c in (Provenance.VERIFIED, Provenance.INGESTED))
+        return tools, len(classes) - tools
+
+    def _rests_on_json(self, p: PracticeResult) -> dict[str, JSON]:
+        tools, people = self.rests_on(p.practice)
+        return {"rests_on": {"tools": tools, "people": people}}
+
     def result(self, requirement_id: str) -> RequirementResult:
         for r in self.requirements:
             if r.requirement_id == requirement_id:
@@ -215,7 +246,13 @@ class Conformance:
             "policy_digest": self.policy_digest,
             "passed": self.passed,
             "maturity_note": "indicative: the tool shows the evidence, the assessor decides",
-            "practices": [p.to_json() for p in self.practices],
+            "practices": [
+                {
+                    **p.to_json(),
+                    "rests_on": dict(zip(("tools", "people"), self.rests_on(p.practice))),
+                }
+                for p in self.practices
+            ],
             "requirements": [r.to_json() for r in self.requirements],
             "waivers": [w.to_json() for w in self.waivers],
         }

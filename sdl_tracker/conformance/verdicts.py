@@ -133,7 +133,7 @@ def statement(
         "policy_digest": conf.policy_digest,
         "statuses": statuses,
         "ratchet": [f"{rid}: {what}" for rid, what in ratchet],
-        "waivers": [w.seq for w in conf.waivers if not w.expired],
+        "waivers": [w.seq for w in conf.waivers if w.counts],
         "maturity": {p.practice: p.maturity for p in conf.practices},
     }
     st = Statement(

@@ -182,7 +182,9 @@ def test_a_repository_walks_from_ml1_to_ml3_across_three_releases(
         "extends: iec62443-4-1\nprovenance:\n  requirements: {SM-4: [attested, signed]}\n"
     )
     git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "user documentation", "-m", "Reviewed-by: Grace <g@example.com>")
+    git(
+        root, "commit", "-q", "-m", "user documentation", "-m", "Reviewed-by: Grace <g@example.com>"
+    )
     # The guides are committed documents: the documents collector reads them (verified).
     assert _run(["collect", "--only", "documents", "-C", str(root)], capsys)[0] == 0
 

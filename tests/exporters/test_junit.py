@@ -4,7 +4,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from evidence_factory import NOW, C, stmt, tailored
+from evidence_factory import NOW, C, approve_all, stmt, tailored
 
 from sdl_tracker.conformance import waivers
 from sdl_tracker.conformance.evaluate import evaluate
@@ -32,7 +32,14 @@ def conformance(tmp_path: Path):  # type: ignore[no-untyped-def]
     ]
     # the pentest report (entry 1) counts as a signed attestation, as SVV-4 wants
     return evaluate(
-        policy, entries, CommitFacts(C), NOW, "v2.0", gating=True, signed=frozenset({1})
+        policy,
+        entries,
+        CommitFacts(C),
+        NOW,
+        "v2.0",
+        gating=True,
+        signed=frozenset({1}),
+        approvals=approve_all(entries),
     )
 
 

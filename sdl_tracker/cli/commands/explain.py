@@ -100,7 +100,7 @@ def _text(
         lines.append(f"justification (not applicable): {result.justification}")
     if result.waiver is not None:
         w = result.waiver
-        state = "expired" if w.expired else "active"
+        state = w.state + (f" ({w.pending})" if w.pending else "")
         lines.append(
             f"waiver:    {state} until {w.expires:%Y-%m-%d}, approved by {w.approver}, requested "
             f"by {w.requested_by} (entry {w.seq}): {w.reason}"
@@ -116,13 +116,16 @@ def _text(
 
 
 def _ref(ref: EvidenceRef) -> list[str]:
+    from sdl_tracker.conformance.render import mark
     from sdl_tracker.models import format_time
 
-    mark = output.paint("counted", "green") if ref.counted else output.paint("not counted", "dim")
+    counted = (
+        output.paint("counted", "green") if ref.counted else output.paint("not counted", "dim")
+    )
     where = f"on {ref.commit[:10]}" if ref.commit else "no commit"
     lines = [
-        f"  entry {ref.seq:<5} {ref.kind:<22} result {ref.result:<10} {where}, recorded "
-        f"{format_time(ref.recorded_at)}: {mark}",
+        f"  entry {ref.seq:<5} {ref.kind:<22} [{mark(ref.provenance)}] result {ref.result:<10} "
+        f"{where}, recorded {format_time(ref.recorded_at)}: {counted}",
         f"      {ref.why}" if ref.why else "",
     ]
     lines += [f"      artifact {a.name} sha256:{a.sha256}" for a in ref.artifacts]

@@ -13,6 +13,7 @@ from sdl_tracker.cli import options
 from sdl_tracker.errors import InputError
 
 if TYPE_CHECKING:
+    from sdl_tracker.models import Statement
     from sdl_tracker.policy.catalog import Catalog
     from sdl_tracker.workspace import Workspace
 
@@ -41,13 +42,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="pass",
         help="result the attestation reports (default pass)",
     )
+    parser.add_argument(
+        "--sign",
+        action="store_true",
+        help="sign the attestation with your own key (a DSSE envelope stored with it); it "
+        "counts as signed when sdl-roster.yaml lists the key",
+    )
+    options.person_key(parser)
     options.output_format(parser)
     options.common(parser)
 
 
 def main(args: argparse.Namespace) -> int:
+    ws = options.workspace(args)
     return run(
-        ws=options.workspace(args),
+        ws=ws,
         kind=args.kind,
         file=args.file,
         requirements=args.requirement,
@@ -55,6 +64,7 @@ def main(args: argparse.Namespace) -> int:
         status=args.status,
         summary=args.summary,
         fmt=args.format,
+        key=options.resolve_key(ws, args.key) if args.sign else None,
     )
 
 
@@ -69,7 +79,9 @@ def run(
     summary: str | None,
     fmt: str,
     now: datetime | None = None,
+    key: Path | None = None,
 ) -> int:
+    """Record a person's statement; with `key`, sign it too (both entries in one append)."""
     from sdl_tracker import __version__, ledger
     from sdl_tracker.gitdata import git
     from sdl_tracker.models import Predicate, Provenance, Result, ResultStatus, Statement, Tool
@@ -115,15 +127,37 @@ def run(
             provenance=Provenance.ATTESTED,
         ),
     )
+    statements = [statement]
+    if key is not None:
+        statements.append(_signature(statement, key, who))
     store = ws.store()
-    (entry,) = ledger.append(store, [statement], {subject.sha256: blob})
+    entry, *signed = ledger.append(store, statements, {subject.sha256: blob})
     if fmt == "json":
         output.write_json(entry.to_json())
+    for sig in signed:
+        output.err(f"signed: entry {sig.seq} holds your signature over entry {entry.seq}")
     output.err(
         f"recorded entry {entry.seq}: {kind} for {', '.join(requirements) or '-'} "
         f"(sha256:{subject.sha256[:12]}…) in {store.location}"
     )
     return 0
+
+
+def _signature(statement: Statement, key: Path, who: str) -> Statement:
+    from sdl_tracker.conformance import signatures
+    from sdl_tracker.gitdata import attest
+    from sdl_tracker.ledger.chain import canonical
+
+    envelope = attest.sign(key, canonical(statement))
+    p = statement.predicate
+    return signatures.statement(
+        envelope.to_json(),
+        collector="record",
+        signer=who,
+        summary=f"{who} signs the {p.kind} attestation ({p.result.summary})",
+        commit=statement.commit,
+        now=p.recorded_at,
+    )
 
 
 def _check_attestable(cat: Catalog, kind: str) -> None:

@@ -37,9 +37,10 @@ def test_explain_shows_rule_entries_and_artifacts(
     assert "SVV-4 needs pentest_report signed" in err
     assert "rule:      pentest_report" in err
     assert "expects:   attestation" in err
-    assert "entry 1     pentest_report         result fail" in err
+    assert "entry 1     pentest_report         [attested, unsigned] result fail" in err
     assert "superseded by entry 2" in err
-    assert "entry 2     pentest_report         result pass" in err and "not counted" in err
+    assert "entry 2     pentest_report         [attested, unsigned] result pass" in err
+    assert "not counted" in err
     assert f"artifact pentest.pdf sha256:{digest}" in err
     assert "maturity of SVV: ML1" in err
     assert "ML3: ML2, and execution records meeting the policy" in err
