@@ -99,8 +99,10 @@ def test_not_applicable_and_waivers_are_shown(
     assert code == 0 and "Waived" not in err  # the waiver is pending: it does not count yet
     assert f"SM-4           PENDING  until {soon}  approver named Grace <grace@example.com>" in err
     assert "the approver (approver role in sdl-roster.yaml, not the requester)" in err
-    approve = ["approve", "1", "--key", str(keys["grace"]), "-C", str(repo)]
-    assert run(approve, capsys)[0] == 0
+    waiver = max(e.seq for e in ledger.entries(open_workspace(repo).store()))
+    approve = ["approve", str(waiver), "--key", str(keys["grace"]), "-C", str(repo)]
+    code, _, err = run(approve, capsys)
+    assert code == 0, err
     code, _, err = run(["status", "--policy", str(policy), "-C", str(repo)], capsys)
     assert code == 0
     assert "- not applicable: tiny team" in err
