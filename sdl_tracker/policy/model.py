@@ -214,11 +214,9 @@ class Approvals:
 
     waiver_max_days: int = 90
     """The longest a waiver may last, from the day it is requested."""
-    tailoring_signed: bool = True
-    """Tailoring counts for the gate only with a product-security-lead's signed approval."""
 
     def to_json(self) -> dict[str, JSON]:
-        return {"waiver_max_days": self.waiver_max_days, "tailoring_signed": self.tailoring_signed}
+        return {"waiver_max_days": self.waiver_max_days}
 
 
 @dataclass(frozen=True)

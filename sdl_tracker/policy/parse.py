@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from dataclasses import dataclass
 
 import yaml
@@ -90,7 +91,6 @@ class ApprovalsSpec:
     """`approvals:` of a layer; None means `not given here`."""
 
     waiver_max_days: int | None = None
-    tailoring_signed: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -143,6 +143,11 @@ def body(src: Source, cat: Catalog) -> Layer:
         else ProvenanceSpec(),
         approvals=checker.approvals(top["approvals"]) if "approvals" in top else ApprovalsSpec(),
     )
+
+
+def _visible(text: str) -> bool:
+    """Whether `text` holds a letter or digit once blanks and invisible characters are gone."""
+    return any(unicodedata.category(c)[0] in "LN" for c in text)
 
 
 def key_line(root: yaml.Node, key: str) -> int:
@@ -236,11 +241,11 @@ class _Checker:
         result = []
         for rid, key_node, value in self.src.mapping(node, "not_applicable"):
             self.requirement_id(key_node, rid)
-            if isinstance(value, yaml.ScalarNode) and not str(value.value).strip():
+            if isinstance(value, yaml.ScalarNode) and not _visible(str(value.value)):
                 raise self.src.error(
                     key_node,
-                    f"not_applicable.{rid}: missing justification: say why {rid} does not "
-                    "apply (an assessor reads it)",
+                    f"not_applicable.{rid}: missing justification (empty, or only blanks and "
+                    f"invisible characters): say why {rid} does not apply (an assessor reads it)",
                 )
             result.append((rid, self.src.text(value, f"not_applicable.{rid} (justification)")))
         return tuple(result)
@@ -282,17 +287,12 @@ class _Checker:
         return frozenset(result)
 
     def approvals(self, node: yaml.Node) -> ApprovalsSpec:
-        found = self.src.keys(node, "approvals", ("waiver_max_days", "tailoring_signed"))
+        found = self.src.keys(node, "approvals", ("waiver_max_days",))
         return ApprovalsSpec(
             waiver_max_days=self.src.integer(
                 found["waiver_max_days"], "approvals.waiver_max_days", 1
             )
             if "waiver_max_days" in found
-            else None,
-            tailoring_signed=self.src.boolean(
-                found["tailoring_signed"], "approvals.tailoring_signed"
-            )
-            if "tailoring_signed" in found
             else None,
         )
 
