@@ -191,3 +191,42 @@ def test_a_signed_pentest_report_from_an_ssh_key_in_the_roster_counts(
     code, out, _ = run(["explain", "SVV-4", "--format", "json", "-C", str(git_repo)], capsys)
     evidence = json.loads(out)["requirement"]["evidence"]
     assert [e["provenance"] for e in evidence][-1] == "attested"
+
+
+def test_explain_sm4_lists_every_role_holder_with_their_training(
+    git_repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keys = ssh_keys(tmp_path / "keys")
+    text = roster_text(keys).replace(
+        "expires: 2099-01-10}", "expires: 2020-01-10}", 1
+    )  # Ada's training expired
+    commit_roster(git_repo, text)
+    assert run(["init", "-C", str(git_repo)], capsys)[0] == 0
+    code, _, err = run(["explain", "SM-4", "-C", str(git_repo)], capsys)
+    assert code == 0
+    assert "roster (sdl-roster.yaml at " in err and "3 people in SDL roles" in err
+    assert "Ada Lovelace <ada@example.com>  [developer, approver]  NO current training" in err
+    assert (
+        "Grace Hopper <grace@example.com>  [approver, product-security-lead]  training current"
+        in err
+    )
+    code, out, _ = run(["explain", "SM-4", "--format", "json", "-C", str(git_repo)], capsys)
+    people = {p["person"]: p["training_current"] for p in json.loads(out)["roster"]}
+    assert people == {
+        "Ada Lovelace <ada@example.com>": False,
+        "Grace Hopper <grace@example.com>": True,
+        "Tess Tester <tess@example.com>": True,
+    }
+    code, out, _ = run(["explain", "SI-1", "--format", "json", "-C", str(git_repo)], capsys)
+    assert "roster" not in json.loads(out)
+
+
+def test_a_roster_that_breaks_its_schema_is_an_error_naming_the_place(
+    git_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    commit_roster(
+        git_repo, "people:\n  - name: X\n    emails: [x@example.com]\n    roles: [boss]\n"
+    )
+    assert run(["init", "-C", str(git_repo)], capsys)[0] == 0
+    code, _, err = run(["status", "-C", str(git_repo)], capsys)
+    assert code == 2 and "sdl-roster.yaml at " in err and "people/0/roles/0" in err
