@@ -81,6 +81,7 @@ def assess(
         release,
         gating=gating,
         signed=checked.report.signed,
+        signers=checked.signers,
         approvals=trust.approvals(checked, recs),
     )
     return Assessment(conformance=conf, policy=policy, records=recs, store=store, trust=checked)

@@ -18,6 +18,7 @@ from sdl_tracker.conformance.facts import CommitFacts
 from sdl_tracker.conformance.judge import Judge, Outcome
 from sdl_tracker.conformance.model import Conformance, EvidenceRef, RequirementResult, Status
 from sdl_tracker.conformance.selection import Index
+from sdl_tracker.conformance.signatures import Signer
 from sdl_tracker.ledger.chain import Entry
 from sdl_tracker.models import ResultStatus, Statement
 from sdl_tracker.policy.model import AnyOf, Leaf, Policy, RequirementPolicy, Rule, leaves
@@ -48,6 +49,7 @@ def evaluate(
     gating: bool = False,
     signed: frozenset[int] = frozenset(),
     approvals: Mapping[int, waivers_mod.Approval] | None = None,
+    signers: Mapping[int, tuple[Signer, ...]] | None = None,
 ) -> Conformance:
     """Every requirement's status for `facts.commit` at `now`, and each practice's maturity.
 
@@ -66,7 +68,9 @@ def evaluate(
         critical_paths=policy.critical_paths,
         gating=gating,
         accepts=policy.accepts,
-        signed=signed,
+        signed=signed | frozenset(signers or {}),
+        signers=signers or {},
+        signer_rule=policy.provenance.signer,
     )
     results = tuple(_requirement(judge, rp) for rp in policy.requirements)
     inputs = _maturity_inputs(policy, judge, results, release, gating)

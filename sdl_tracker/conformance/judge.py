@@ -13,8 +13,8 @@ The rules (documented in docs/concepts/when-evidence-counts.md):
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sdl_tracker.conformance import hints
@@ -24,13 +24,18 @@ from sdl_tracker.conformance.findings import Verdict, check
 from sdl_tracker.conformance.model import SEVERITY, EvidenceRef, Status, Waiver
 from sdl_tracker.conformance.provenance import accepted_text, classify
 from sdl_tracker.conformance.selection import Index, short
+from sdl_tracker.conformance.signatures import Signer
 from sdl_tracker.conformance.verdicts import KIND as GATE_KIND
 from sdl_tracker.models import Provenance, ResultStatus
-from sdl_tracker.policy.model import ANY_PROVENANCE, Leaf
+from sdl_tracker.policy.model import ANY_PROVENANCE, Leaf, SignerRule
 
 
 def _any(rid: str, kind: str) -> frozenset[Provenance]:
     return ANY_PROVENANCE
+
+
+def _no_rule(rid: str) -> SignerRule | None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,10 @@ class Judge:
     """The provenance classes that count for (requirement, kind): the policy's `provenance`."""
     signed: frozenset[int] = frozenset()
     """Seqs of attestations whose signatures verified against the roster."""
+    signers: Mapping[int, tuple[Signer, ...]] = field(default_factory=dict)
+    """Who signed each signed entry (roles, authorship of the release range)."""
+    signer_rule: Callable[[str], SignerRule | None] = _no_rule
+    """Who must have signed attestations for a requirement: the policy's `signers`."""
 
     def leaf(self, leaf: Leaf, rid: str, max_age_days: int) -> Outcome:
         kind = leaf.kind
@@ -111,6 +120,14 @@ class Judge:
         op = origin.statement.predicate
         accepted = self.accepts(rid, leaf.kind)
         got = classify(origin, self.signed)
+        rule = self.signer_rule(rid) if got is Provenance.SIGNED else None
+        if rule is not None:
+            problem = _signers_fail(rule, self.signers.get(origin.seq, ()))
+            if problem:
+                return Verdict(
+                    Status.PARTIAL,
+                    f"{label} is signed, but {problem}: {rid} needs it signed by {rule.describe()}",
+                )
         if got not in accepted:
             return Verdict(
                 Status.PARTIAL,
@@ -174,6 +191,21 @@ class Judge:
                 )
             )
         return tuple(refs)
+
+
+def _signers_fail(rule: SignerRule, signers: tuple[Signer, ...]) -> str:
+    """Why none of `signers` satisfies `rule`, or '' when one does."""
+    if not signers:
+        return "who signed it is not known here"
+    whys = []
+    for s in signers:
+        if not set(s.roles) & set(rule.roles):
+            whys.append(f"{s.identity} holds none of the roles {', '.join(rule.roles)}")
+        elif rule.not_author and s.authored:
+            whys.append(f"{s.identity} authored commits of the release")
+        else:
+            return ""
+    return "; ".join(whys)
 
 
 def _class_words(got: Provenance) -> str:

@@ -24,6 +24,16 @@ KIND = "signature"
 
 
 @dataclass(frozen=True)
+class Signer:
+    """Who made a good signature over an entry, as the judge needs to know them."""
+
+    identity: str
+    roles: tuple[str, ...]
+    authored: bool = False
+    """Whether they authored a commit of the release range (the code under test)."""
+
+
+@dataclass(frozen=True)
 class Checked:
     """One signature entry after verification against the roster."""
 

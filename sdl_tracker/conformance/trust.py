@@ -29,6 +29,20 @@ class Trust:
     report: signatures.Report
     mailmap: dict[str, str] = field(default_factory=dict)
     """Lower-cased e-mail → its `.mailmap` canonical e-mail (where they differ)."""
+    authors: frozenset[str] = frozenset()
+    """Folded e-mails of the authors of the release range (since the previous tag)."""
+
+    @property
+    def signers(self) -> dict[int, tuple[signatures.Signer, ...]]:
+        """For each signed entry, who signed it: roles, and whether they authored the release."""
+        found: dict[int, list[signatures.Signer]] = {}
+        for c in self.report.checked:
+            if not c.good or c.target is None or c.signer is None:
+                continue
+            mine = frozenset().union(*(self.identities(e) for e in c.emails))
+            signer = signatures.Signer(c.signer, c.roles, authored=bool(mine & self.authors))
+            found.setdefault(c.target, []).append(signer)
+        return {seq: tuple(found_) for seq, found_ in found.items()}
 
     def identities(self, email: str) -> frozenset[str]:
         """Every e-mail that names the same person: roster, `.mailmap`, `+tag` addresses folded."""
@@ -70,7 +84,21 @@ def gather(root: Path, commit: str, records: Iterable[Record]) -> Trust:
     }
     mapped = history.mailmap(root, sorted(emails)) if emails else {}
     mailmap = {k.lower(): v for k, v in mapped.items() if k.lower() != v}
-    return Trust(roster=roster, report=check(recs, roster), mailmap=mailmap)
+    return Trust(
+        roster=roster,
+        report=check(recs, roster),
+        mailmap=mailmap,
+        authors=release_authors(root, commit),
+    )
+
+
+def release_authors(root: Path, commit: str) -> frozenset[str]:
+    """Authors (after `.mailmap`) of the commits since the previous tag, up to `commit`."""
+    base = git.run(root, "describe", "--tags", "--abbrev=0", f"{commit}^", check=False)
+    previous = base.stdout.decode().strip() if base.returncode == 0 else ""
+    rev = f"{previous}..{commit}" if previous else commit
+    done = git.run(root, "log", "--format=%aE", rev, check=False)
+    return frozenset(fold(e) for e in done.stdout.decode("utf-8", "replace").split() if e)
 
 
 def check(records: tuple[Record, ...], roster: Roster | None) -> signatures.Report:

@@ -68,6 +68,7 @@ def gather(
         release,
         gating=gating,
         signed=checked.report.signed,
+        signers=checked.signers,
         approvals=trust.approvals(checked, judged),
     )
     kept = tuple(entries[:cut])

@@ -204,6 +204,7 @@ def _provenance(current: ProvenancePolicy, spec: ProvenanceSpec) -> ProvenancePo
             sorted({**dict(current.requirements), **dict(spec.requirements)}.items())
         ),
         kinds=_over(current.kinds, spec.kinds),
+        signers=tuple(sorted({**dict(current.signers), **dict(spec.signers)}.items())),
     )
 
 

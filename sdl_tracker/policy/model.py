@@ -179,6 +179,23 @@ TOOL_PROVENANCE = frozenset({Provenance.VERIFIED, Provenance.INGESTED})
 
 
 @dataclass(frozen=True)
+class SignerRule:
+    """Who must have signed an attestation for it to count as signed for a requirement."""
+
+    roles: tuple[str, ...]
+    """The signer holds one of these roster roles."""
+    not_author: bool = False
+    """The signer authored no commit of the release range (the tested code)."""
+
+    def describe(self) -> str:
+        who = " or ".join(self.roles)
+        return f"{who} who authored no commit of the release" if self.not_author else who
+
+    def to_json(self) -> dict[str, JSON]:
+        return {"roles": list(self.roles), "not_author": self.not_author}
+
+
+@dataclass(frozen=True)
 class ProvenancePolicy:
     """Which provenance classes count, per requirement and per evidence kind.
 
@@ -190,6 +207,11 @@ class ProvenancePolicy:
     tool_kinds: frozenset[Provenance] = TOOL_PROVENANCE
     requirements: tuple[tuple[str, frozenset[Provenance]], ...] = ()
     kinds: tuple[tuple[str, frozenset[Provenance]], ...] = ()
+    signers: tuple[tuple[str, SignerRule], ...] = ()
+    """Per requirement: who must have signed its attestations."""
+
+    def signer(self, rid: str) -> SignerRule | None:
+        return dict(self.signers).get(rid)
 
     def accepts(self, rid: str, kind: str, attestable: bool) -> frozenset[Provenance]:
         by_kind = dict(self.kinds)
@@ -205,6 +227,7 @@ class ProvenancePolicy:
             "tool_kinds": names(self.tool_kinds),
             "requirements": {rid: names(c) for rid, c in self.requirements},
             "kinds": {kind: names(c) for kind, c in self.kinds},
+            "signers": {rid: rule.to_json() for rid, rule in self.signers},
         }
 
 

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 
 import yaml
 
+from sdl_tracker.formats.roster import ROLES
 from sdl_tracker.formats.yamlsource import Source, line
 from sdl_tracker.models import Provenance, normalise_path
 from sdl_tracker.policy.catalog import Catalog
-from sdl_tracker.policy.model import Bound, Expect, Rule
+from sdl_tracker.policy.model import Bound, Expect, Rule, SignerRule
 from sdl_tracker.policy.rules import RuleReader
 
 TOP_KEYS = (
@@ -84,6 +85,7 @@ class ProvenanceSpec:
     tool_kinds: frozenset[Provenance] | None = None
     requirements: tuple[tuple[str, frozenset[Provenance]], ...] = ()
     kinds: tuple[tuple[str, frozenset[Provenance]], ...] = ()
+    signers: tuple[tuple[str, SignerRule], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -251,7 +253,14 @@ class _Checker:
         return tuple(result)
 
     def provenance(self, node: yaml.Node) -> ProvenanceSpec:
-        found = self.src.keys(node, "provenance", ("tool_kinds", "requirements", "kinds"))
+        found = self.src.keys(
+            node, "provenance", ("tool_kinds", "requirements", "kinds", "signers")
+        )
+        signers = []
+        if "signers" in found:
+            for rid, key_node, value in self.src.mapping(found["signers"], "provenance.signers"):
+                self.requirement_id(key_node, rid)
+                signers.append((rid, self.signer(value, f"provenance.signers.{rid}")))
         requirements = []
         if "requirements" in found:
             for rid, key_node, value in self.src.mapping(found["requirements"], "provenance"):
@@ -268,7 +277,28 @@ class _Checker:
             else None,
             requirements=tuple(requirements),
             kinds=tuple(kinds),
+            signers=tuple(signers),
         )
+
+    def signer(self, node: yaml.Node, what: str) -> SignerRule:
+        found = self.src.keys(node, what, ("roles", "not_author"))
+        if "roles" not in found:
+            raise self.src.error(node, f"{what}: expected `roles:` (roster roles, a list)")
+        roles = []
+        for role, role_node in self.src.texts(found["roles"], f"{what}.roles"):
+            if role not in ROLES:
+                raise self.src.error(
+                    role_node, f"{what}.roles: unknown role {role!r} (known: {', '.join(ROLES)})"
+                )
+            roles.append(role)
+        if not roles:
+            raise self.src.error(found["roles"], f"{what}.roles is empty: name a role")
+        not_author = (
+            self.src.boolean(found["not_author"], f"{what}.not_author")
+            if "not_author" in found
+            else False
+        )
+        return SignerRule(tuple(roles), not_author)
 
     def classes(self, node: yaml.Node, what: str) -> frozenset[Provenance]:
         """A non-empty list of provenance classes (verified, ingested, attested, signed)."""

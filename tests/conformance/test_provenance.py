@@ -16,6 +16,7 @@ from sdl_tracker.conformance.evaluate import evaluate
 from sdl_tracker.conformance.evidence import Record
 from sdl_tracker.conformance.facts import CommitFacts
 from sdl_tracker.conformance.provenance import classify
+from sdl_tracker.conformance.signatures import Signer
 from sdl_tracker.errors import PolicyError
 from sdl_tracker.models import Provenance, Statement
 from sdl_tracker.policy import catalog
@@ -89,10 +90,33 @@ def test_an_unsigned_attestation_leaves_a_signed_requirement_partial_saying_so(
         "signed" in unsigned.reason
     )
     assert [(e.provenance, e.counted) for e in unsigned.evidence] == [(P.ATTESTED, False)]
-    signed = evaluate(policy, [pentest], CommitFacts(C), NOW, signed=frozenset({1}))
+    tess = Signer("Tess Tester <tess@example.com>", ("independent-tester",))
+    signed = evaluate(policy, [pentest], CommitFacts(C), NOW, signers={1: (tess,)})
     result = signed.result("SVV-4")
     assert result.status.value == "satisfied" and not result.unsigned_only
     assert result.rests_on()["signed"] == 1
+
+
+@pytest.mark.parametrize(
+    ("signer", "words"),
+    [
+        (Signer("Grace <g@example.com>", ("approver",)), "Grace <g@example.com> holds none of"),
+        (
+            Signer("Tess <t@example.com>", ("independent-tester",), authored=True),
+            "Tess <t@example.com> authored commits of the release",
+        ),
+    ],
+)
+def test_svv4_needs_an_independent_tester_who_wrote_none_of_the_release(
+    tmp_path: Path, signer: Signer, words: str
+) -> None:
+    policy = tailored(tmp_path, "")
+    pentest = stmt("pentest_report", requirements=("SVV-4",))
+    result = evaluate(policy, [pentest], CommitFacts(C), NOW, signers={1: (signer,)})
+    assert result.result("SVV-4").status.value == "partial"
+    reason = result.result("SVV-4").reason
+    assert words in reason
+    assert "SVV-4 needs it signed by independent-tester who authored no commit" in reason
 
 
 def test_a_tool_kind_recorded_by_a_person_does_not_count(tmp_path: Path) -> None:
@@ -185,6 +209,17 @@ def test_a_signed_pentest_report_from_an_ssh_key_in_the_roster_counts(
     assert run([*argv, "--sign", "--key", str(keys["tess"])], capsys)[0] == 0
     code, _, err = run(["explain", "SVV-4", "-C", str(git_repo)], capsys)
     assert "Satisfied" in err and "[signed]" in err
+    # Grace is not a tester: her signature makes it signed, but not by whom SVV-4 needs.
+    assert run([*argv, "--sign", "--key", str(keys["grace"])], capsys)[0] == 0
+    code, _, err = run(["explain", "SVV-4", "-C", str(git_repo)], capsys)
+    assert "Partial" in err and "Grace Hopper <grace@example.com> holds none of the roles" in err
+    # Tess, once she authored a commit of the release, is no longer independent.
+    assert run([*argv, "--sign", "--key", str(keys["tess"])], capsys)[0] == 0
+    (git_repo / "fix.py").write_text("x = 1\n")
+    git(git_repo, "add", "fix.py")
+    git(git_repo, "commit", "-q", "-m", "fix", "--author", "Tess Tester <tess@example.com>")
+    code, _, err = run(["explain", "SVV-4", "-C", str(git_repo)], capsys)
+    assert "Tess Tester <tess@example.com> authored commits of the release" in err
     # A key the roster does not list: attested only.
     (other,) = ssh_keys(tmp_path / "stranger", ["tess"]).values()
     assert run([*argv, "--sign", "--key", str(other)], capsys)[0] == 0

@@ -9,6 +9,7 @@ from evidence_factory import NOW, C, approve_all, stmt, tailored
 from sdl_tracker.conformance import waivers
 from sdl_tracker.conformance.evaluate import evaluate
 from sdl_tracker.conformance.facts import CommitFacts
+from sdl_tracker.conformance.signatures import Signer
 from sdl_tracker.exporters import EXPORTERS, junit
 from sdl_tracker.exporters.base import Report
 
@@ -38,7 +39,7 @@ def conformance(tmp_path: Path):  # type: ignore[no-untyped-def]
         NOW,
         "v2.0",
         gating=True,
-        signed=frozenset({1}),
+        signers={1: (Signer("Tess <tess@example.com>", ("independent-tester",)),)},
         approvals=approve_all(entries),
     )
 
