@@ -89,7 +89,8 @@ class Judge:
                 hints.action(Status.STALE, kind, rid),
                 self._refs(sel.candidates, sel.notes, {}),
             )
-        verdicts = {r.seq: self._assess(r, leaf, rid, max_age_days) for r in sel.winners}
+        want = (self.accepts(rid, kind), self.signer_rule(rid))
+        verdicts = {r.seq: self._assess(r, leaf, rid, max_age_days, want) for r in sel.winners}
         worst_seq = min(verdicts, key=lambda s: (SEVERITY.index(verdicts[s].status), -s))
         worst = verdicts[worst_seq]
         status, reason = worst.status, f"{kind}: {worst.why}"
@@ -111,16 +112,36 @@ class Judge:
             waivers=waived,
         )
 
-    def _assess(self, r: Record, leaf: Leaf, rid: str, max_age_days: int) -> Verdict:
+    def _assess(
+        self,
+        r: Record,
+        leaf: Leaf,
+        rid: str,
+        max_age_days: int,
+        want: tuple[frozenset[Provenance], SignerRule | None],
+    ) -> Verdict:
         st = r.statement
         origin = self.index.origin(r)
         if isinstance(origin, str):
             return Verdict(Status.INCOMPLETE, f"entry {r.seq} {origin}")
         label = f"entry {r.seq}" if origin is r else f"entry {r.seq} (reaffirms {origin.seq})"
         op = origin.statement.predicate
-        accepted = self.accepts(rid, leaf.kind)
+        if ResultStatus.INCOMPLETE in (st.predicate.result.status, op.result.status):
+            return Verdict(Status.INCOMPLETE, f"{label} is incomplete: {op.result.summary}")
+        age = self.now - op.recorded_at
+        limit = leaf.max_age_days or max_age_days
+        if age > timedelta(days=limit):
+            return Verdict(Status.STALE, f"{label} is {_age(age)} old (max {limit} days)")
+        changed = self._changed(st.commit, st.predicate.covers)
+        if changed:
+            return Verdict(Status.STALE, f"{label}: {changed}")
+        where = f"on {short(st.commit)}, " if st.commit else ""
+        found = check(leaf, op, self.waivers)
+        if found is not None and found.status is not Status.WAIVED:
+            return Verdict(found.status, f"{label} {where}{found.why}", found.waivers)
+        accepted, rule = want
         got = classify(origin, self.signed)
-        rule = self.signer_rule(rid) if got is Provenance.SIGNED else None
+        rule = rule if got is Provenance.SIGNED else None
         if rule is not None:
             problem = _signers_fail(rule, self.signers.get(origin.seq, ()))
             if problem:
@@ -134,17 +155,6 @@ class Judge:
                 f"{label} is {_class_words(got)}: {rid} needs "
                 f"{leaf.kind} {accepted_text(accepted)}",
             )
-        if ResultStatus.INCOMPLETE in (st.predicate.result.status, op.result.status):
-            return Verdict(Status.INCOMPLETE, f"{label} is incomplete: {op.result.summary}")
-        age = self.now - op.recorded_at
-        limit = leaf.max_age_days or max_age_days
-        if age > timedelta(days=limit):
-            return Verdict(Status.STALE, f"{label} is {_age(age)} old (max {limit} days)")
-        changed = self._changed(st.commit, st.predicate.covers)
-        if changed:
-            return Verdict(Status.STALE, f"{label}: {changed}")
-        where = f"on {short(st.commit)}, " if st.commit else ""
-        found = check(leaf, op, self.waivers)
         if found is not None:
             return Verdict(found.status, f"{label} {where}{found.why}", found.waivers)
         return Verdict(Status.SATISFIED, f"{label} {where}{_age(age)} old: {op.result.summary}")

@@ -1,11 +1,12 @@
 """Signature entries: a person's DSSE signature over another entry's statement (pure parts).
 
 `record --sign` appends the attestation and its signature; `approve SEQ` appends the approver's
-signature over a waiver. A signature entry (kind `signature`) holds the envelope in
-`details.envelope`; the payload is the signed statement's canonical bytes, so the envelope names
-what it signs by content, not by a sequence number a writer could change. Which signatures
-verify, and whose they are, is decided at the edge (`assessment`, which runs the verifiers
-against the roster of the evaluated commit) and comes in here as `Checked`.
+signature over a waiver. A signature entry (kind `signature`) holds the plain DSSE envelope in
+`details.envelope` and how it was signed (`ssh`, `ed25519`) in `details.method`. The payload
+is the signed statement's canonical bytes, so the envelope names what it signs by content, not
+by a sequence number a writer could change. Which signatures verify, and whose they are, is
+decided at the edge (`trust`, which runs the verifiers against the roster of the evaluated
+commit) and comes in here as `Checked`.
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ class Report:
 def statement(
     envelope: Mapping[str, JSON],
     *,
+    method: str,
     collector: str,
     signer: str,
     summary: str,
@@ -91,7 +93,7 @@ def statement(
             tool=Tool(name="sdl-tracker", version=__version__),
             requirements=(),
             result=Result(status=ResultStatus.INFO, summary=summary),
-            details={"envelope": dict(envelope)},
+            details={"envelope": dict(envelope), "method": method},
             recorded_by=signer,
             recorded_at=now,
             provenance=Provenance.ATTESTED,

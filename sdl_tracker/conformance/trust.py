@@ -109,7 +109,7 @@ def check(records: tuple[Record, ...], roster: Roster | None) -> signatures.Repo
         p = r.statement.predicate
         if p.kind != signatures.KIND:
             continue
-        envelope = attest.Envelope.from_json(p.details.get("envelope"))
+        envelope = attest.Envelope.from_json(p.details.get("envelope"), p.details.get("method"))
         if envelope is None:
             checked.append(signatures.Checked(r.seq, None, None, why="not a DSSE envelope"))
             continue

@@ -8,7 +8,7 @@ kinds of key:
   (`ssh-ed25519 AAAA...`); checked with `ssh-keygen -Y verify` against the roster as an
   allowed-signers file — what anyone can rerun;
 - Ed25519 keys from `sdl-tracker keygen`: the `sig` is the raw signature in base64, the `keyid`
-  the SHA-256 of the raw public key in hex.
+  the one securesystemslib computes for the key, so that `Envelope.verify` checks it as is.
 """
 
 from __future__ import annotations
@@ -47,18 +47,18 @@ class Envelope:
             "payload": base64.b64encode(self.payload).decode(),
             "payloadType": self.payload_type,
             "signatures": [{"keyid": self.keyid, "sig": self.sig}],
-            "method": self.method,
         }
 
     @classmethod
-    def from_json(cls, data: object) -> Envelope | None:
-        """The envelope, or None when `data` is not one (a malformed envelope verifies nothing)."""
-        if not isinstance(data, dict):
+    def from_json(cls, data: object, method: object) -> Envelope | None:
+        """The envelope (plain DSSE JSON) signed by `method`, or None when `data` is not one
+        (a malformed envelope verifies nothing)."""
+        if not isinstance(data, dict) or not isinstance(method, str):
             return None
         sigs = data.get("signatures")
         if not isinstance(sigs, list) or len(sigs) != 1 or not isinstance(sigs[0], dict):
             return None
-        fields = (data.get("payload"), data.get("payloadType"), data.get("method"))
+        fields = (data.get("payload"), data.get("payloadType"))
         keyid, sig = sigs[0].get("keyid"), sigs[0].get("sig")
         if not all(isinstance(f, str) for f in (*fields, keyid, sig)):
             return None
@@ -66,7 +66,7 @@ class Envelope:
             payload = base64.b64decode(str(data["payload"]), validate=True)
         except (binascii.Error, ValueError):
             return None
-        return cls(payload, str(keyid), str(sig), str(data["method"]), str(data["payloadType"]))
+        return cls(payload, str(keyid), str(sig), method, str(data["payloadType"]))
 
     @property
     def digest(self) -> str:
@@ -126,10 +126,12 @@ def _verify_ed25519(envelope: Envelope, roster: Roster) -> tuple[Person | None, 
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+    from sdl_tracker.exporters.dsse import raw_keyid
+
     for person in roster.people:
         for raw_b64 in person.ed25519_keys:
             raw = base64.b64decode(raw_b64)
-            if hashlib.sha256(raw).hexdigest() != envelope.keyid:
+            if raw_keyid(raw) != envelope.keyid:
                 continue
             try:
                 Ed25519PublicKey.from_public_bytes(raw).verify(

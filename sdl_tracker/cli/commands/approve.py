@@ -62,6 +62,7 @@ def run(*, ws: Workspace, seq: int, key: Path, fmt: str, now: datetime | None = 
         raise InputError(f"your signature does not check against sdl-roster.yaml: {why}")
     statement = signatures.statement(
         envelope.to_json(),
+        method=envelope.method,
         collector=NAME,
         signer=person.identity,
         summary=f"{person.identity} approves the waiver in entry {seq}",

@@ -152,6 +152,7 @@ def _signature(statement: Statement, key: Path, who: str) -> Statement:
     p = statement.predicate
     return signatures.statement(
         envelope.to_json(),
+        method=envelope.method,
         collector="record",
         signer=who,
         summary=f"{who} signs the {p.kind} attestation ({p.result.summary})",

@@ -130,7 +130,10 @@ def test_an_approval_moved_onto_an_altered_waiver_is_bad(
     good = record_cmd._signature(first, keys["grace"], "Grace Hopper <grace@example.com>")
     envelope = dict(good.predicate.details["envelope"])  # type: ignore[arg-type]
     envelope["payload"] = base64.b64encode(canonical(second)).decode()
-    forged = replace(good, predicate=replace(good.predicate, details={"envelope": envelope}))
+    forged = replace(
+        good,
+        predicate=replace(good.predicate, details={**good.predicate.details, "envelope": envelope}),
+    )
     ledger.append(store, [forged])
     found = svv3(repo, capsys)
     assert found["status"] == "missing"
