@@ -34,6 +34,23 @@ class ResultStatus(str, enum.Enum):
     INFO = "info"
 
 
+class Provenance(str, enum.Enum):
+    """How an entry entered the ledger (see docs/concepts/provenance.md).
+
+    Set by the code path that appends the entry (a collector, `record`), never by the user; the
+    evaluation re-derives it and trusts the stored field only where no person could have set it.
+    """
+
+    VERIFIED = "verified"
+    """A collector ran the tool or read git objects here."""
+    INGESTED = "ingested"
+    """A collector parsed a report made elsewhere (`collect --from-report`), keeping its digest."""
+    ATTESTED = "attested"
+    """A person's statement, recorded with `sdl-tracker record` (or a waiver request)."""
+    SIGNED = "signed"
+    """An attestation whose signature verifies against the roster."""
+
+
 @dataclass(frozen=True)
 class Tool:
     """The tool that produced the evidence."""
@@ -81,6 +98,8 @@ class Predicate:
     note: str = ""
     details: Mapping[str, JSON] = field(default_factory=dict)
     """Kind-specific extra data (e.g. the entry a reaffirmation points to)."""
+    provenance: Provenance | None = None
+    """How the entry entered the ledger, as its code path stated it; None in older entries."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +137,7 @@ class Statement:
                 "details": dict(p.details),
                 "recorded_by": p.recorded_by,
                 "recorded_at": format_time(p.recorded_at),
+                **({"provenance": p.provenance.value} if p.provenance is not None else {}),
             },
         }
 
@@ -190,8 +210,17 @@ def _statement_from_json(data: Any) -> Statement:
         details=dict(p.get("details", {})),
         recorded_by=str(p["recorded_by"]),
         recorded_at=parse_time(p["recorded_at"]),
+        provenance=_provenance(p.get("provenance")),
     )
     return Statement(commit=commit, artifacts=tuple(artifacts), predicate=predicate)
+
+
+def _provenance(value: Any) -> Provenance | None:
+    """The stored provenance field; an unknown value reads as absent (the evaluation derives it)."""
+    try:
+        return Provenance(value) if value is not None else None
+    except ValueError:
+        return None
 
 
 def normalise_path(path: str) -> str:

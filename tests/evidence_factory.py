@@ -7,7 +7,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from sdl_tracker.conformance.waivers import Approval
 from sdl_tracker.models import JSON, Artifact, Predicate, Result, ResultStatus, Statement, Tool
+from sdl_tracker.policy import catalog
 from sdl_tracker.policy import load as policy_mod
 from sdl_tracker.policy.model import Policy
 
@@ -42,7 +44,7 @@ def stmt(
     now: datetime = NOW,
 ) -> Statement:
     """A statement as a collector or `record` would write it, `age_days` before `now`."""
-    collector, tool = _TOOLS.get(kind, ("record", Tool("sdl-tracker", "0.1.0")))
+    collector, tool = _TOOLS.get(kind) or _made_by(kind)
     artifacts: tuple[Artifact, ...] = ()
     if artifact is not None:
         artifacts = (
@@ -65,6 +67,28 @@ def stmt(
     )
 
 
+APPROVER = "Grace Hopper <grace@example.com>"
+
+
+def approve_all(statements: Sequence[Statement]) -> dict[int, Approval]:
+    """Every waiver among `statements` (numbered from 1) approved by a roster approver, as
+    `conformance.trust.approvals` finds when the approver signed it."""
+    return {
+        seq: Approval(APPROVER)
+        for seq, st in enumerate(statements, start=1)
+        if st.predicate.kind == "waiver"
+    }
+
+
+def _made_by(kind: str) -> tuple[str, Tool]:
+    """`record` for a person's statement, otherwise the collector that makes the kind."""
+    if kind in catalog.load().attestable:
+        return "record", Tool("sdl-tracker", "0.1.0")
+    if kind.startswith("document:"):
+        return "documents", Tool("sdl-tracker documents", "0.1.0")
+    return kind.replace("_", "-"), Tool(kind, "0.1.0")
+
+
 def policy_file(tmp_path: Path, text: str, name: str = "policy.yaml") -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
@@ -77,8 +101,15 @@ def tailored(tmp_path: Path, text: str) -> Policy:
 
 
 def only(rid: str, justification: str = "out of scope for this test") -> str:
-    """YAML `not_applicable` for every requirement but `rid` (and the ones listed after it)."""
+    """YAML `not_applicable` for every requirement but `rid` (and the ones listed after it).
+
+    The requirements kept accept unsigned attestations too: these tests record them with
+    `sdl-tracker record` and exercise the gate, not signatures (tests/conformance/
+    test_provenance.py does).
+    """
     keep = {r.strip() for r in rid.split(",")}
     ids = [r.id for r in policy_mod.load("iec62443-4-1").requirements if r.id not in keep]
     lines = ["not_applicable:"] + [f"  {i}: {justification}" for i in ids]
+    lines += ["provenance:", "  requirements:"]
+    lines += [f"    {k}: [attested, signed]" for k in sorted(keep)]
     return "\n".join(lines) + "\n"

@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from helpers import git
+from identity import roster_text, ssh_keys
 
 from sdl_tracker import ledger
 from sdl_tracker.cli.main import main
@@ -90,6 +92,10 @@ class Release:
     gate_seq: int
 
 
+#: The waiver's last day: within the default policy's 90 days.
+SOON = (datetime.now(timezone.utc) + timedelta(days=60)).date().isoformat()
+
+
 def build(root: Path, work: Path) -> Release:
     """Populate the `git_repo` at `root`, collect, record, waive, tag and gate `TAG`."""
     osv = work / "osv"
@@ -112,6 +118,8 @@ def build(root: Path, work: Path) -> Release:
         "extends: iec62443-4-1\nnot_applicable:\n"
         f"  SM-10: 'no custom components from suppliers {XSS}'\n"
     )
+    keys = ssh_keys(work / "keys")
+    (root / "sdl-roster.yaml").write_text(roster_text(keys))
     git(root, "add", ".")
     git(root, "commit", "-q", "-m", f"release candidate {XSS}\n\nbody & more {XSS}")
     assert main(["init", "--repo", str(root)]) == 0
@@ -122,17 +130,19 @@ def build(root: Path, work: Path) -> Release:
     assert (
         main(
             ["record", "pentest_report", str(report), "--repo", str(root), "--note", XSS]
-            + ["--requirement", "SVV-4"]
+            + ["--requirement", "SVV-4", "--sign", "--key", str(keys["tess"])]
         )
         == 0
     )
     assert (
         main(
             ["waive", "SM-8", "--repo", str(root), "--reason", f"rotating the key {XSS}"]
-            + ["--expires", "2099-12-31", "--approver", "Grace Hopper <grace@example.com>"]
+            + ["--expires", SOON, "--approver", "Grace Hopper <grace@example.com>"]
         )
         == 0
     )
+    waiver = list(ledger.entries(GitStore(root)))[-1].seq
+    assert main(["approve", str(waiver), "--key", str(keys["grace"]), "--repo", str(root)]) == 0
     git(root, "tag", "-a", TAG, "-m", f"release 1.0 {XSS}")
     assert main(["gate", "--repo", str(root), "--release", TAG]) == 1
     last = list(ledger.entries(GitStore(root)))[-1]

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 from sdl_tracker import __version__, output
 from sdl_tracker.cli.commands import (
+    approve,
     catalog,
     ci,
     collect,
@@ -50,6 +51,7 @@ COMMANDS = (
     explain,
     gate,
     waive,
+    approve,
     ci,
     org,
     export,

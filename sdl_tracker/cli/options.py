@@ -101,6 +101,36 @@ def sign(parser: argparse.ArgumentParser, text: str) -> None:
     )
 
 
+def person_key(parser: argparse.ArgumentParser) -> None:
+    """`--key FILE`: a person's own signing key (default: git's user.signingkey for SSH)."""
+    parser.add_argument(
+        "--key",
+        type=Path,
+        metavar="FILE",
+        help="your signing key: an SSH private key (or its .pub with the key in ssh-agent) or a "
+        "`sdl-tracker keygen` key; default: git's user.signingkey when gpg.format is ssh",
+    )
+
+
+def resolve_key(ws: Workspace, key: Path | None) -> Path:
+    """The person's key file: `--key`, else git's `user.signingkey` (gpg.format=ssh)."""
+    from sdl_tracker.errors import InputError
+    from sdl_tracker.gitdata import git
+
+    if key is not None:
+        return key
+    root = ws.repo()
+    fmt = git.run(root, "config", "--get", "gpg.format", check=False).stdout.decode().strip()
+    found = git.run(root, "config", "--get", "user.signingkey", check=False).stdout.decode()
+    found = found.strip()
+    if fmt == "ssh" and found and not found.startswith("key::"):
+        return Path(os.path.expanduser(found))
+    raise InputError(
+        "no signing key: give --key FILE (your SSH key, as you sign commits with, or a "
+        "`sdl-tracker keygen` key), or set git's gpg.format=ssh and user.signingkey"
+    )
+
+
 def names(values: Sequence[str]) -> list[str]:
     """Repeatable, comma-separated names (`--only a,b --only c`) as one list."""
     return [n.strip() for part in values for n in part.split(",") if n.strip()]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sdl_tracker import ledger
 from sdl_tracker.conformance import facts as facts_mod
+from sdl_tracker.conformance import trust
 from sdl_tracker.conformance.evaluate import evaluate
 from sdl_tracker.conformance.evidence import Record, records
 from sdl_tracker.conformance.model import Conformance
@@ -30,6 +31,8 @@ class Assessment:
     policy: Policy
     records: tuple[Record, ...]
     store: Store
+    trust: trust.Trust | None = None
+    """The roster of the evaluated commit and the verdict on every signature."""
 
 
 def commit_of(root: Path, rev: str | None, release: str | None) -> str:
@@ -69,5 +72,16 @@ def assess(
         raise LedgerError(f"no ledger at {store.location}: run `sdl-tracker init` first")
     recs = records(ledger.entries(store))
     facts = facts_mod.gather(root, commit, recs)
-    conf = evaluate(policy, recs, facts, now, release, gating=gating)
-    return Assessment(conformance=conf, policy=policy, records=recs, store=store)
+    checked = trust.gather(root, commit, recs)
+    conf = evaluate(
+        policy,
+        recs,
+        facts,
+        now,
+        release,
+        gating=gating,
+        signed=checked.report.signed,
+        signers=checked.signers,
+        approvals=trust.approvals(checked, recs),
+    )
+    return Assessment(conformance=conf, policy=policy, records=recs, store=store, trust=checked)

@@ -8,7 +8,7 @@ docs/concepts/statuses.md and docs/concepts/when-evidence-counts.md.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from sdl_tracker.conformance import maturity, verdicts
@@ -18,6 +18,7 @@ from sdl_tracker.conformance.facts import CommitFacts
 from sdl_tracker.conformance.judge import Judge, Outcome
 from sdl_tracker.conformance.model import Conformance, EvidenceRef, RequirementResult, Status
 from sdl_tracker.conformance.selection import Index
+from sdl_tracker.conformance.signatures import Signer
 from sdl_tracker.ledger.chain import Entry
 from sdl_tracker.models import ResultStatus, Statement
 from sdl_tracker.policy.model import AnyOf, Leaf, Policy, RequirementPolicy, Rule, leaves
@@ -46,14 +47,19 @@ def evaluate(
     release: str | None = None,
     *,
     gating: bool = False,
+    signed: frozenset[int] = frozenset(),
+    approvals: Mapping[int, waivers_mod.Approval] | None = None,
+    signers: Mapping[int, tuple[Signer, ...]] | None = None,
 ) -> Conformance:
     """Every requirement's status for `facts.commit` at `now`, and each practice's maturity.
 
     `gating` is set by the gate: its own verdict entry, appended after this evaluation, is the
-    `release_gate_record` this run produces.
+    `release_gate_record` this run produces. `signed` holds the seqs of attestations whose
+    signatures verified against the roster, `approvals` the verdict on each waiver's
+    approval signature (both checked at the edge, `conformance.trust`).
     """
     recs = records(items)
-    found_waivers = waivers_mod.collect(recs, now)
+    found_waivers = waivers_mod.collect(recs, now, approvals, policy.approvals.waiver_max_days)
     judge = Judge(
         index=Index(recs, facts),
         facts=facts,
@@ -61,6 +67,10 @@ def evaluate(
         waivers=found_waivers,
         critical_paths=policy.critical_paths,
         gating=gating,
+        accepts=policy.accepts,
+        signed=signed | frozenset(signers or {}),
+        signers=signers or {},
+        signer_rule=policy.provenance.signer,
     )
     results = tuple(_requirement(judge, rp) for rp in policy.requirements)
     inputs = _maturity_inputs(policy, judge, results, release, gating)
@@ -125,9 +135,13 @@ def _requirement(judge: Judge, rp: RequirementPolicy) -> RequirementResult:
     if not status.passes:
         active = waivers_mod.active(judge.waivers, rp.id)
         old = waivers_mod.expired(judge.waivers, rp.id)
-        if active is not None:
+        waiting = waivers_mod.pending(judge.waivers, rp.id)
+        if active is None and waiting is not None:
+            reason = f"{reason}; the waiver (entry {waiting.seq}) does not count: {waiting.pending}"
+            waiver = waiting
+        elif active is not None:
             reason = (
-                f"waived until {active.expires:%Y-%m-%d} by {active.approver} (entry "
+                f"waived until {active.expires:%Y-%m-%d} by {active.approved_by} (entry "
                 f"{active.seq}): {active.reason}. Without the waiver: {status.value}: {reason}"
             )
             status, waiver = Status.WAIVED, active

@@ -13,7 +13,8 @@ The rules (documented in docs/concepts/when-evidence-counts.md):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sdl_tracker.conformance import hints
@@ -21,10 +22,20 @@ from sdl_tracker.conformance.evidence import Record, covered
 from sdl_tracker.conformance.facts import CommitFacts
 from sdl_tracker.conformance.findings import Verdict, check
 from sdl_tracker.conformance.model import SEVERITY, EvidenceRef, Status, Waiver
+from sdl_tracker.conformance.provenance import accepted_text, classify
 from sdl_tracker.conformance.selection import Index, short
+from sdl_tracker.conformance.signatures import Signer
 from sdl_tracker.conformance.verdicts import KIND as GATE_KIND
-from sdl_tracker.models import ResultStatus
-from sdl_tracker.policy.model import Leaf
+from sdl_tracker.models import Provenance, ResultStatus
+from sdl_tracker.policy.model import ANY_PROVENANCE, Leaf, SignerRule
+
+
+def _any(rid: str, kind: str) -> frozenset[Provenance]:
+    return ANY_PROVENANCE
+
+
+def _no_rule(rid: str) -> SignerRule | None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -48,6 +59,14 @@ class Judge:
     waivers: tuple[Waiver, ...]
     critical_paths: tuple[str, ...] = ()
     gating: bool = False
+    accepts: Callable[[str, str], frozenset[Provenance]] = _any
+    """The provenance classes that count for (requirement, kind): the policy's `provenance`."""
+    signed: frozenset[int] = frozenset()
+    """Seqs of attestations whose signatures verified against the roster."""
+    signers: Mapping[int, tuple[Signer, ...]] = field(default_factory=dict)
+    """Who signed each signed entry (roles, authorship of the release range)."""
+    signer_rule: Callable[[str], SignerRule | None] = _no_rule
+    """Who must have signed attestations for a requirement: the policy's `signers`."""
 
     def leaf(self, leaf: Leaf, rid: str, max_age_days: int) -> Outcome:
         kind = leaf.kind
@@ -70,7 +89,8 @@ class Judge:
                 hints.action(Status.STALE, kind, rid),
                 self._refs(sel.candidates, sel.notes, {}),
             )
-        verdicts = {r.seq: self._assess(r, leaf, max_age_days) for r in sel.winners}
+        want = (self.accepts(rid, kind), self.signer_rule(rid))
+        verdicts = {r.seq: self._assess(r, leaf, rid, max_age_days, want) for r in sel.winners}
         worst_seq = min(verdicts, key=lambda s: (SEVERITY.index(verdicts[s].status), -s))
         worst = verdicts[worst_seq]
         status, reason = worst.status, f"{kind}: {worst.why}"
@@ -92,7 +112,14 @@ class Judge:
             waivers=waived,
         )
 
-    def _assess(self, r: Record, leaf: Leaf, max_age_days: int) -> Verdict:
+    def _assess(
+        self,
+        r: Record,
+        leaf: Leaf,
+        rid: str,
+        max_age_days: int,
+        want: tuple[frozenset[Provenance], SignerRule | None],
+    ) -> Verdict:
         st = r.statement
         origin = self.index.origin(r)
         if isinstance(origin, str):
@@ -110,6 +137,24 @@ class Judge:
             return Verdict(Status.STALE, f"{label}: {changed}")
         where = f"on {short(st.commit)}, " if st.commit else ""
         found = check(leaf, op, self.waivers)
+        if found is not None and found.status is not Status.WAIVED:
+            return Verdict(found.status, f"{label} {where}{found.why}", found.waivers)
+        accepted, rule = want
+        got = classify(origin, self.signed)
+        rule = rule if got is Provenance.SIGNED else None
+        if rule is not None:
+            problem = _signers_fail(rule, self.signers.get(origin.seq, ()))
+            if problem:
+                return Verdict(
+                    Status.PARTIAL,
+                    f"{label} is signed, but {problem}: {rid} needs it signed by {rule.describe()}",
+                )
+        if got not in accepted:
+            return Verdict(
+                Status.PARTIAL,
+                f"{label} is {_class_words(got)}: {rid} needs "
+                f"{leaf.kind} {accepted_text(accepted)}",
+            )
         if found is not None:
             return Verdict(found.status, f"{label} {where}{found.why}", found.waivers)
         return Verdict(Status.SATISFIED, f"{label} {where}{_age(age)} old: {op.result.summary}")
@@ -152,9 +197,31 @@ class Judge:
                     commit=st.commit,
                     recorded_at=st.predicate.recorded_at,
                     artifacts=st.artifacts,
+                    provenance=classify(r, self.signed),
                 )
             )
         return tuple(refs)
+
+
+def _signers_fail(rule: SignerRule, signers: tuple[Signer, ...]) -> str:
+    """Why none of `signers` satisfies `rule`, or '' when one does."""
+    if not signers:
+        return "who signed it is not known here"
+    whys = []
+    for s in signers:
+        if not set(s.roles) & set(rule.roles):
+            whys.append(f"{s.identity} holds none of the roles {', '.join(rule.roles)}")
+        elif rule.not_author and s.authored:
+            whys.append(f"{s.identity} authored commits of the release")
+        else:
+            return ""
+    return "; ".join(whys)
+
+
+def _class_words(got: Provenance) -> str:
+    if got is Provenance.ATTESTED:
+        return "attested (a person's unsigned statement)"
+    return str(got.value)
 
 
 def _age(delta: timedelta) -> str:

@@ -10,7 +10,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from sdl_tracker.models import JSON, Artifact, format_time
+from sdl_tracker.models import JSON, Artifact, Provenance, format_time
 
 
 class Status(str, enum.Enum):
@@ -59,12 +59,15 @@ class EvidenceRef:
     commit: str | None
     recorded_at: datetime
     artifacts: tuple[Artifact, ...] = ()
+    provenance: Provenance = Provenance.ATTESTED
+    """How the entry entered the ledger (derived, see `conformance.provenance`)."""
 
     def to_json(self) -> dict[str, JSON]:
         return {
             "seq": self.seq,
             "hash": self.hash,
             "kind": self.kind,
+            "provenance": self.provenance.value,
             "result": self.result,
             "counted": self.counted,
             "why": self.why,
@@ -86,6 +89,21 @@ class Waiver:
     expires: datetime
     seq: int
     expired: bool
+    pending: str = ""
+    """Why it does not count yet (no valid approval signature, too long); empty when it counts."""
+    approved_by: str = ""
+    """The roster identity whose signature approved it."""
+
+    @property
+    def counts(self) -> bool:
+        return not self.expired and not self.pending
+
+    @property
+    def state(self) -> str:
+        """`active`, `pending` (no valid approval yet, or too long) or `expired`."""
+        if self.expired:
+            return "expired"
+        return "pending" if self.pending else "active"
 
     def to_json(self) -> dict[str, JSON]:
         return {
@@ -96,6 +114,9 @@ class Waiver:
             "expires": format_time(self.expires),
             "seq": self.seq,
             "expired": self.expired,
+            "state": self.state,
+            "pending": self.pending or None,
+            "approved_by": self.approved_by or None,
         }
 
 
@@ -118,6 +139,24 @@ class RequirementResult:
     action: str = ""
     """What to do to meet it, e.g. "run `sdl-tracker collect --only sast`"; empty when met."""
 
+    def rests_on(self) -> dict[str, int]:
+        """How many counted entries of each provenance class the verdict rests on."""
+        found = {p.value: 0 for p in Provenance}
+        for ref in self.evidence:
+            if ref.counted:
+                found[ref.provenance.value] += 1
+        return found
+
+    @property
+    def unsigned_only(self) -> bool:
+        """Met, but only on attestations nobody signed: a person's word and nothing else."""
+        counts = self.rests_on()
+        return (
+            self.status is Status.SATISFIED
+            and counts[Provenance.ATTESTED.value] > 0
+            and sum(counts.values()) == counts[Provenance.ATTESTED.value]
+        )
+
     def to_json(self) -> dict[str, JSON]:
         return {
             "id": self.requirement_id,
@@ -127,6 +166,8 @@ class RequirementResult:
             "reason": self.reason,
             "rule": self.rule,
             "evidence": [e.to_json() for e in self.evidence],
+            "rests_on": dict(self.rests_on()),
+            "unsigned_only": self.unsigned_only,
             "waiver": self.waiver.to_json() if self.waiver else None,
             "justification": self.justification,
             "action": self.action,
@@ -177,6 +218,19 @@ class Conformance:
     def passed(self) -> bool:
         return all(r.status.passes for r in self.requirements)
 
+    def rests_on(self, practice: str) -> tuple[int, int]:
+        """(entries a tool made, entries a person stated) counted for a practice's verdicts."""
+        classes: dict[int, Provenance] = {}
+        for r in self.requirements:
+            if r.practice == practice:
+                classes.update({ref.seq: ref.provenance for ref in r.evidence if ref.counted})
+        tools = sum(1 for c in classes.values() if c in (Provenance.VERIFIED, Provenance.INGESTED))
+        return tools, len(classes) - tools
+
+    def _rests_on_json(self, p: PracticeResult) -> dict[str, JSON]:
+        tools, people = self.rests_on(p.practice)
+        return {"rests_on": {"tools": tools, "people": people}}
+
     def result(self, requirement_id: str) -> RequirementResult:
         for r in self.requirements:
             if r.requirement_id == requirement_id:
@@ -192,7 +246,13 @@ class Conformance:
             "policy_digest": self.policy_digest,
             "passed": self.passed,
             "maturity_note": "indicative: the tool shows the evidence, the assessor decides",
-            "practices": [p.to_json() for p in self.practices],
+            "practices": [
+                {
+                    **p.to_json(),
+                    "rests_on": dict(zip(("tools", "people"), self.rests_on(p.practice))),
+                }
+                for p in self.practices
+            ],
             "requirements": [r.to_json() for r in self.requirements],
             "waivers": [w.to_json() for w in self.waivers],
         }

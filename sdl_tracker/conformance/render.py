@@ -9,6 +9,15 @@ from collections.abc import Iterable
 
 from sdl_tracker import output
 from sdl_tracker.conformance.model import Conformance, RequirementResult, Status, Waiver
+from sdl_tracker.models import Provenance
+
+#: The mark shown beside each evidence line, per provenance class.
+MARKS = {
+    Provenance.VERIFIED: ("verified", "green"),
+    Provenance.INGESTED: ("ingested", "cyan"),
+    Provenance.ATTESTED: ("attested, unsigned", "yellow"),
+    Provenance.SIGNED: ("signed", "green"),
+}
 
 LABELS = {
     Status.SATISFIED: ("Satisfied", "green"),
@@ -31,7 +40,32 @@ def requirement_lines(result: RequirementResult) -> list[str]:
         lines.append(f"- {output.field(result.reason)}")
         if result.action:
             lines.append(f"  next: {output.field(result.action)}")
+    counted = [ref for ref in result.evidence if ref.counted]
+    if counted:
+        lines.append(
+            "  rests on: "
+            + ", ".join(f"entry {ref.seq} {ref.kind} [{mark(ref.provenance)}]" for ref in counted)
+        )
     return lines
+
+
+def mark(provenance: Provenance) -> str:
+    """`[verified]`-style mark of an evidence line, coloured when the terminal allows."""
+    word, color = MARKS[provenance]
+    return output.paint(word, color)
+
+
+def unsigned_only_lines(conf: Conformance) -> list[str]:
+    """The requirements met only on attestations nobody signed: a person's word alone."""
+    found = [r.requirement_id for r in conf.requirements if r.unsigned_only]
+    if not found:
+        return ["", "resting only on unsigned attestations: none"]
+    return [
+        "",
+        f"resting only on unsigned attestations ({len(found)}): {', '.join(found)}",
+        "  (a person's statement recorded with `sdl-tracker record`, unsigned: "
+        "`record --sign` makes it checkable)",
+    ]
 
 
 def status_text(conf: Conformance) -> str:
@@ -49,16 +83,27 @@ def status_text(conf: Conformance) -> str:
                 lines.extend(requirement_lines(result))
     lines.append("")
     lines.append(practice_table(conf))
+    lines.extend(unsigned_only_lines(conf))
     lines.extend(waiver_lines(conf.waivers))
     return "\n".join(lines)
 
 
 def practice_table(conf: Conformance) -> str:
-    headers = ("practice", "ML (indicative)", "target", "met", "not met", "name")
+    headers = (
+        "practice",
+        "ML (indicative)",
+        "target",
+        "met",
+        "not met",
+        "by tools",
+        "by people",
+        "name",
+    )
     rows = []
     for p in conf.practices:
         met = sum(p.counts.get(s.value, 0) for s in Status if s.passes)
         total = sum(p.counts.values())
+        tools, people = conf.rests_on(p.practice)
         rows.append(
             (
                 p.practice,
@@ -66,6 +111,8 @@ def practice_table(conf: Conformance) -> str:
                 f"ML{p.target}" if p.target else "-",
                 str(met),
                 str(total - met),
+                str(tools),
+                str(people),
                 p.name,
             )
         )
@@ -78,13 +125,16 @@ def waiver_lines(waivers: Iterable[Waiver]) -> list[str]:
         return ["", "waivers: none"]
     lines = ["", "waivers:"]
     for w in found:
-        state = "EXPIRED" if w.expired else "active"
+        state = w.state.upper() if not w.counts else w.state
+        who = f"approved by {w.approved_by}" if w.approved_by else f"approver named {w.approver}"
         lines.append(
             output.field(
-                f"  {w.target:<14} {state:<8} until {w.expires:%Y-%m-%d}  approved by "
-                f"{w.approver}, requested by {w.requested_by} (entry {w.seq}): {w.reason}"
+                f"  {w.target:<14} {state:<8} until {w.expires:%Y-%m-%d}  {who}, "
+                f"requested by {w.requested_by} (entry {w.seq}): {w.reason}"
             )
         )
+        if w.pending and not w.expired:
+            lines.append(f"    {w.pending}")
     return lines
 
 

@@ -18,7 +18,16 @@ from datetime import datetime
 from sdl_tracker import __version__
 from sdl_tracker.conformance.evidence import Record
 from sdl_tracker.conformance.model import SEVERITY, Conformance, Status
-from sdl_tracker.models import JSON, Artifact, Predicate, Result, ResultStatus, Statement, Tool
+from sdl_tracker.models import (
+    JSON,
+    Artifact,
+    Predicate,
+    Provenance,
+    Result,
+    ResultStatus,
+    Statement,
+    Tool,
+)
 
 KIND = "release_gate_record"
 COLLECTOR = "gate"
@@ -124,7 +133,7 @@ def statement(
         "policy_digest": conf.policy_digest,
         "statuses": statuses,
         "ratchet": [f"{rid}: {what}" for rid, what in ratchet],
-        "waivers": [w.seq for w in conf.waivers if not w.expired],
+        "waivers": [w.seq for w in conf.waivers if w.counts],
         "maturity": {p.practice: p.maturity for p in conf.practices},
     }
     st = Statement(
@@ -143,6 +152,7 @@ def statement(
             details=details,
             recorded_by=who,
             recorded_at=now,
+            provenance=Provenance.VERIFIED,
         ),
     )
     return st, {subject.sha256: report}

@@ -8,14 +8,23 @@ than the requester; a waiver stops counting when it expires.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 
 from sdl_tracker import __version__
 from sdl_tracker.conformance.evidence import Record
 from sdl_tracker.conformance.model import Waiver
 from sdl_tracker.errors import InputError
-from sdl_tracker.models import Predicate, Result, ResultStatus, Statement, Tool, format_time
+from sdl_tracker.models import (
+    Predicate,
+    Provenance,
+    Result,
+    ResultStatus,
+    Statement,
+    Tool,
+    format_time,
+)
 
 KIND = "waiver"
 COLLECTOR = "waive"
@@ -87,15 +96,35 @@ def statement(
             },
             recorded_by=requested_by,
             recorded_at=now,
+            provenance=Provenance.ATTESTED,
         ),
     )
 
 
-def collect(records: Iterable[Record], now: datetime) -> tuple[Waiver, ...]:
-    """Every valid waiver in the ledger, marked expired or not at `now`.
+@dataclass(frozen=True)
+class Approval:
+    """The verdict on a waiver's approval: who signed it (a roster approver), or why not."""
 
-    Entries that are malformed or approved by their own requester are not waivers (fail closed).
+    approver: str | None
+    why: str = ""
+
+
+NOT_SIGNED = "no approval signature"
+
+
+def collect(
+    records: Iterable[Record],
+    now: datetime,
+    approvals: Mapping[int, Approval] | None = None,
+    max_days: int | None = None,
+) -> tuple[Waiver, ...]:
+    """Every well-formed waiver in the ledger, marked expired, pending or counting at `now`.
+
+    A waiver counts only with an approval (`approvals`, checked at the edge against the roster)
+    and when it lasts at most `max_days` from its request. Entries that are malformed or name
+    their own requester as approver are not waivers (fail closed).
     """
+    approvals = approvals or {}
     found = []
     for r in records:
         p = r.statement.predicate
@@ -112,6 +141,11 @@ def collect(records: Iterable[Record], now: datetime) -> tuple[Waiver, ...]:
             expires = parse_expiry(expires_text)
         except InputError:
             continue
+        approval = approvals.get(r.seq, Approval(None, NOT_SIGNED))
+        pending = "" if approval.approver else _pending(r.seq, approval.why)
+        days = (expires - p.recorded_at).days
+        if max_days is not None and days > max_days:
+            pending = f"it lasts {days} days; the policy allows at most {max_days}"
         found.append(
             Waiver(
                 target=target,
@@ -121,15 +155,30 @@ def collect(records: Iterable[Record], now: datetime) -> tuple[Waiver, ...]:
                 expires=expires,
                 seq=r.seq,
                 expired=expires <= now,
+                pending=pending,
+                approved_by=approval.approver or "",
             )
         )
     return tuple(found)
 
 
+def _pending(seq: int, why: str) -> str:
+    return (
+        f"pending approval: {why}; the approver (approver role in sdl-roster.yaml, not the "
+        f"requester) runs `sdl-tracker approve {seq}`"
+    )
+
+
 def active(waivers: Iterable[Waiver], target: str) -> Waiver | None:
-    """The active waiver for `target` that lasts longest, if any."""
-    live = [w for w in waivers if w.target == target and not w.expired]
+    """The counting (approved, unexpired) waiver for `target` that lasts longest, if any."""
+    live = [w for w in waivers if w.target == target and w.counts]
     return max(live, key=lambda w: (w.expires, w.seq)) if live else None
+
+
+def pending(waivers: Iterable[Waiver], target: str) -> Waiver | None:
+    """The newest unexpired waiver for `target` that does not count (yet), if any."""
+    found = [w for w in waivers if w.target == target and not w.expired and w.pending]
+    return max(found, key=lambda w: w.seq) if found else None
 
 
 def expired(waivers: Iterable[Waiver], target: str) -> Waiver | None:

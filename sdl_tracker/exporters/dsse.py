@@ -4,7 +4,9 @@ An envelope is `{"payload": <base64>, "payloadType": <type>, "signatures": [{"ke
 the signature covers the DSSE pre-authentication encoding
 `DSSEv1 <len(type)> <type> <len(payload)> <payload>` (https://github.com/secure-systems-lab/dsse).
 Ed25519 signatures are deterministic, so the same key and payload give the same envelope bytes.
-The key id is the SHA-256 of the raw 32-byte public key, in hex.
+The key id is the one securesystemslib computes for the key (`SSlibKey.from_crypto`): the
+SHA-256, in hex, of the canonical JSON `{"keytype":"ed25519","keyval":{"public":<hex>},
+"scheme":"ed25519"}` — so `Envelope.verify` finds the key without being told its id.
 """
 
 from __future__ import annotations
@@ -51,7 +53,15 @@ def pae(payload_type: str, payload: bytes) -> bytes:
 
 def keyid(public: Ed25519PublicKey) -> str:
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return hashlib.sha256(raw).hexdigest()
+    return raw_keyid(raw)
+
+
+def raw_keyid(raw: bytes) -> str:
+    """securesystemslib's key id of a raw 32-byte Ed25519 public key."""
+    key = {"keytype": "ed25519", "keyval": {"public": raw.hex()}, "scheme": "ed25519"}
+    return hashlib.sha256(
+        json.dumps(key, sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
 
 
 def load_signer(path: Path) -> Signer:

@@ -66,6 +66,12 @@ class PracticeRow:
     bars: tuple[Bar, ...]
     total: int
     levels: tuple[str, ...]
+    tools: int = 0
+    """Counted entries a tool made here or ingested."""
+    people: int = 0
+    """Counted entries a person stated (attested or signed)."""
+    unsigned_only: tuple[str, ...] = ()
+    """Requirements met only on unsigned attestations."""
 
 
 def render(report: Report) -> str:
@@ -114,8 +120,16 @@ def _practices(source: Source) -> list[PracticeRow]:
             width = round(_BAR_WIDTH * n / total)
             bars.append(Bar(status.value, COLORS[status], x, width, n))
             x += width
+        tools, people = source.conformance.rests_on(p.practice)
         rows.append(
             PracticeRow(
+                tools=tools,
+                people=people,
+                unsigned_only=tuple(
+                    r.requirement_id
+                    for r in source.conformance.requirements
+                    if r.practice == p.practice and r.unsigned_only
+                ),
                 practice=p.practice,
                 name=p.name,
                 level=f"ML{p.maturity}" if p.maturity else "none",

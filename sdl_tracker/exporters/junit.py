@@ -86,10 +86,17 @@ def _properties(report: Report) -> list[tuple[str, str]]:
         (f"maturity.{p.practice}", f"ML{p.maturity}" if p.maturity else "none")
         for p in conf.practices
     )
+    for r in conf.requirements:
+        rests_on = r.rests_on()
+        if any(rests_on.values()):
+            value = ", ".join(f"{n} {name}" for name, n in rests_on.items() if n)
+            props.append((f"provenance.{r.requirement_id}", value))
+    unsigned = [r.requirement_id for r in conf.requirements if r.unsigned_only]
+    props.append(("unsigned_only", ",".join(unsigned)))
     if report.baseline:
         props.append(("ratchet.baseline", report.baseline))
     for w in sorted(conf.waivers, key=lambda w: w.seq):
-        state = "expired" if w.expired else "active"
+        state = w.state
         props.append(
             (
                 f"waiver.{w.seq}.{w.target}",

@@ -55,7 +55,7 @@ def render(report: Report) -> str:
     if not conf.waivers:
         lines.append("None.")
     for w in sorted(conf.waivers, key=lambda w: w.seq):
-        state = "**expired**" if w.expired else "active"
+        state = f"**{w.state}**" if not w.counts else w.state
         lines.append(
             f"- `{_code(w.target)}` {state} until {w.expires:%Y-%m-%d}: {_cell(w.reason)} "
             f"(approved by {_cell(w.approver)}, requested by {_cell(w.requested_by)}, "

@@ -24,13 +24,13 @@ from sdl_tracker.conformance.model import EvidenceRef, RequirementResult, Status
 from sdl_tracker.exporters.base import Report
 from sdl_tracker.exporters.source import Source
 from sdl_tracker.formats import text as safe_text
-from sdl_tracker.models import JSON, format_time
+from sdl_tracker.models import JSON, Provenance, format_time
 
 NAME = "oscal"
 OSCAL_VERSION = "1.0.6"
 NS = "https://sdl-tracker.dev/ns/oscal"
 _UUID_NS = uuid.UUID("6f1c1a52-7d0e-5b8e-9a43-3f7f4b1f2c10")
-_EXAMINED = ("record", "documents", "waive", "issues")
+_EXAMINED = ("documents", "issues")
 PLAN = "assessment-plan.json"
 """The plan's file name, beside assessment-results.json in the package's `oscal/`."""
 
@@ -199,10 +199,11 @@ def _observation(source: Source, ref: EvidenceRef, seed: str) -> JSON:
             _prop("ledger-entry", str(ref.seq)),
             _prop("evidence-kind", ref.kind),
             _prop("result", ref.result),
+            _prop("provenance", ref.provenance.value),
             *([_prop("entry-hash", ref.hash)] if ref.hash else []),
             *([_prop("commit", ref.commit)] if ref.commit else []),
         ],
-        "methods": ["EXAMINE" if collector in _EXAMINED or not record else "TEST"],
+        "methods": [_method(ref, collector if record else None)],
         "collected": format_time(ref.recorded_at),
         "remarks": ref.why or ref.kind,
     }
@@ -222,6 +223,16 @@ def _observation(source: Source, ref: EvidenceRef, seed: str) -> JSON:
     return obs
 
 
+def _method(ref: EvidenceRef, collector: str | None) -> str:
+    """INTERVIEW for a person's statement, EXAMINE for a report or document read, TEST for a
+    tool run here."""
+    if ref.provenance in (Provenance.ATTESTED, Provenance.SIGNED):
+        return "INTERVIEW"
+    if ref.provenance is Provenance.INGESTED or collector is None or collector in _EXAMINED:
+        return "EXAMINE"
+    return "TEST"
+
+
 def _finding(r: RequirementResult, seed: str) -> JSON:
     if r.status is Status.SATISFIED:
         state, reason = "satisfied", "pass"
@@ -235,7 +246,7 @@ def _finding(r: RequirementResult, seed: str) -> JSON:
     if r.waiver is not None:
         w = r.waiver
         remarks.append(
-            f"waiver (entry {w.seq}, {'expired' if w.expired else 'active'} until "
+            f"waiver (entry {w.seq}, {w.state} until "
             f"{format_time(w.expires)}, approved by {w.approver}): {w.reason}"
         )
     if r.justification:

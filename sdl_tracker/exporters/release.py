@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sdl_tracker.conformance import facts as facts_mod
-from sdl_tracker.conformance import verdicts
+from sdl_tracker.conformance import trust, verdicts
 from sdl_tracker.conformance.assessment import commit_of
 from sdl_tracker.conformance.evaluate import evaluate
 from sdl_tracker.conformance.evidence import Record, records
@@ -59,7 +59,18 @@ def gather(
         cut, judged, gating = len(recs), recs, False
         at = recs[-1].statement.predicate.recorded_at if release is not None and recs else now
     facts = facts_mod.gather(root, commit, judged)
-    conf = evaluate(policy, judged, facts, at, release, gating=gating)
+    checked = trust.gather(root, commit, judged)
+    conf = evaluate(
+        policy,
+        judged,
+        facts,
+        at,
+        release,
+        gating=gating,
+        signed=checked.report.signed,
+        signers=checked.signers,
+        approvals=trust.approvals(checked, judged),
+    )
     kept = tuple(entries[:cut])
     wanted = {o for e in kept for o in e.objects}
     return Source(

@@ -30,7 +30,7 @@ def record(root: Path) -> tuple[bool, str]:
     from sdl_tracker.config import load
     from sdl_tracker.gitdata import git
     from sdl_tracker.hooks import _marker
-    from sdl_tracker.models import Predicate, Result, ResultStatus, Statement, Tool
+    from sdl_tracker.models import Predicate, Provenance, Result, ResultStatus, Statement, Tool
     from sdl_tracker.workspace import Workspace
 
     commit = git.resolve(root, "HEAD")
@@ -65,6 +65,7 @@ def record(root: Path) -> tuple[bool, str]:
             covers=(".",),
             recorded_by=git.recorder(root),
             recorded_at=datetime.now(timezone.utc),
+            provenance=Provenance.VERIFIED,
         ),
     )
     (entry,) = ledger.append(store, [statement])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sdl_tracker.conformance import verdicts
@@ -241,7 +241,9 @@ def _expiring(entries: Sequence[Entry], now: datetime, until: datetime) -> tuple
             records.append(Record(seq=e.seq, hash=e.hash, statement=e.statement()))
         except LedgerError:
             continue  # not a waiver statement: it waives nothing (fail closed)
-    found = waivers_mod.collect(records, now)
+    # Every unexpired waiver, approved or still pending: this view warns of expiries; whether
+    # an approval signature makes it count is for the repository's own gate (its roster).
+    found = tuple(replace(w, pending="") for w in waivers_mod.collect(records, now))
     result = []
     for target in sorted({w.target for w in found}):
         w = waivers_mod.active(found, target)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -43,6 +43,18 @@ class Catalog:
     practices: tuple[Practice, ...]
     requirements: tuple[Requirement, ...]
     evidence_kinds: dict[str, str]
+    attestable: frozenset[str] = frozenset()
+    """Kinds whose evidence is a person's statement: what `sdl-tracker record` takes."""
+    produced_by: dict[str, str] = field(default_factory=dict)
+    """For kinds a tool makes: the command that produces it (`document:*` for any document)."""
+
+    def producer(self, kind: str) -> str | None:
+        """The command that produces a tool-made kind, or None when no collector makes it."""
+        if kind in self.produced_by:
+            return self.produced_by[kind]
+        if kind.startswith("document:"):
+            return self.produced_by.get("document:*")
+        return None
 
     def requirement(self, rid: str) -> Requirement:
         for r in self.requirements:
@@ -95,12 +107,19 @@ def _from_dict(data: Any) -> Catalog:
             for r in data["requirements"]
         )
         kinds = {str(k): str(v) for k, v in data["evidence_kinds"].items()}
+        attestable = frozenset(str(k) for k in data.get("attestable", ()))
+        produced_by = {str(k): str(v) for k, v in data.get("produced_by", {}).items()}
+        unknown = sorted((attestable | set(produced_by)) - set(kinds) - {"document:*"})
+        if unknown:
+            raise CatalogError(f"catalogue names unknown evidence kinds: {', '.join(unknown)}")
         return Catalog(
             id=data["catalog"],
             title=data["title"],
             practices=practices,
             requirements=requirements,
             evidence_kinds=kinds,
+            attestable=attestable,
+            produced_by=produced_by,
         )
     except (KeyError, TypeError, ValueError) as e:
         raise CatalogError(f"catalogue data is malformed: {e!r}") from e

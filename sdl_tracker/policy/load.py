@@ -17,23 +17,26 @@ from sdl_tracker.errors import CatalogError, InputError, PolicyError
 from sdl_tracker.formats import bounded
 from sdl_tracker.formats.bounded import LimitError
 from sdl_tracker.formats.yamlsource import Source
+from sdl_tracker.models import Provenance
 from sdl_tracker.policy import catalog as catalog_mod
 from sdl_tracker.policy import parse as policy_parse
 from sdl_tracker.policy.catalog import Catalog
 from sdl_tracker.policy.model import (
     AllOf,
     AnyOf,
+    Approvals,
     Bound,
     Expect,
     Leaf,
     Maturity,
     Policy,
+    ProvenancePolicy,
     RequirementPolicy,
     Rule,
     describe,
     leaves,
 )
-from sdl_tracker.policy.parse import Layer, Override
+from sdl_tracker.policy.parse import Layer, Override, ProvenanceSpec
 
 DEFAULT = "iec62443-4-1"
 BUILTIN = {"iec62443-4-1": "iec62443-4-1.yaml"}
@@ -150,7 +153,18 @@ def _merge(layers: Sequence[Layer], cat: Catalog) -> Policy:
     critical: tuple[str, ...] = ()
     maturity = Maturity()
     targets: dict[str, int] = {}
+    provenance = ProvenancePolicy()
+    approvals = Approvals()
     for layer in layers:
+        provenance = _provenance(provenance, layer.provenance)
+        approvals = dataclasses.replace(
+            approvals,
+            **{
+                f.name: getattr(layer.approvals, f.name)
+                for f in dataclasses.fields(layer.approvals)
+                if getattr(layer.approvals, f.name) is not None
+            },
+        )
         for spec in layer.requirements:
             state = states[spec.id]
             state.rule = spec.rule or state.rule
@@ -181,7 +195,28 @@ def _merge(layers: Sequence[Layer], cat: Catalog) -> Policy:
         requirements=requirements,
         critical_paths=critical,
         maturity=dataclasses.replace(maturity, targets=tuple(sorted(targets.items()))),
+        provenance=provenance,
+        approvals=approvals,
     )
+
+
+def _provenance(current: ProvenancePolicy, spec: ProvenanceSpec) -> ProvenancePolicy:
+    """A layer's `provenance:` over the layers below it (per requirement, per kind)."""
+    return ProvenancePolicy(
+        tool_kinds=spec.tool_kinds if spec.tool_kinds is not None else current.tool_kinds,
+        requirements=tuple(
+            sorted({**dict(current.requirements), **dict(spec.requirements)}.items())
+        ),
+        kinds=_over(current.kinds, spec.kinds),
+        signers=tuple(sorted({**dict(current.signers), **dict(spec.signers)}.items())),
+    )
+
+
+def _over(
+    below: tuple[tuple[str, frozenset[Provenance]], ...],
+    above: tuple[tuple[str, frozenset[Provenance]], ...],
+) -> tuple[tuple[str, frozenset[Provenance]], ...]:
+    return tuple(sorted({**dict(below), **dict(above)}.items()))
 
 
 def _finish(rid: str, state: _State, cat: Catalog, base: Layer, age: int) -> RequirementPolicy:

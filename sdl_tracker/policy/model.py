@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Union
 
 from sdl_tracker.errors import PolicyError
-from sdl_tracker.models import JSON
+from sdl_tracker.models import JSON, Provenance
 from sdl_tracker.policy.catalog import Catalog
 
 
@@ -174,6 +174,74 @@ class Maturity:
         }
 
 
+ANY_PROVENANCE = frozenset(Provenance)
+TOOL_PROVENANCE = frozenset({Provenance.VERIFIED, Provenance.INGESTED})
+
+
+@dataclass(frozen=True)
+class SignerRule:
+    """Who must have signed an attestation for it to count as signed for a requirement."""
+
+    roles: tuple[str, ...]
+    """The signer holds one of these roster roles."""
+    not_author: bool = False
+    """The signer authored no commit of the release range (the tested code)."""
+
+    def describe(self) -> str:
+        who = " or ".join(self.roles)
+        return f"{who} who authored no commit of the release" if self.not_author else who
+
+    def to_json(self) -> dict[str, JSON]:
+        return {"roles": list(self.roles), "not_author": self.not_author}
+
+
+@dataclass(frozen=True)
+class ProvenancePolicy:
+    """Which provenance classes count, per requirement and per evidence kind.
+
+    A kind the catalogue does not mark attestable counts only from a tool (`tool_kinds`, unless
+    `kinds` names it); an attestable kind counts with the classes its requirement lists, else
+    those its kind lists, else any class.
+    """
+
+    tool_kinds: frozenset[Provenance] = TOOL_PROVENANCE
+    requirements: tuple[tuple[str, frozenset[Provenance]], ...] = ()
+    kinds: tuple[tuple[str, frozenset[Provenance]], ...] = ()
+    signers: tuple[tuple[str, SignerRule], ...] = ()
+    """Per requirement: who must have signed its attestations."""
+
+    def signer(self, rid: str) -> SignerRule | None:
+        return dict(self.signers).get(rid)
+
+    def accepts(self, rid: str, kind: str, attestable: bool) -> frozenset[Provenance]:
+        by_kind = dict(self.kinds)
+        if not attestable:
+            return by_kind.get(kind, self.tool_kinds)
+        return dict(self.requirements).get(rid) or by_kind.get(kind) or ANY_PROVENANCE
+
+    def to_json(self) -> dict[str, JSON]:
+        def names(classes: frozenset[Provenance]) -> JSON:
+            return [c.value for c in sorted(classes)]
+
+        return {
+            "tool_kinds": names(self.tool_kinds),
+            "requirements": {rid: names(c) for rid, c in self.requirements},
+            "kinds": {kind: names(c) for kind, c in self.kinds},
+            "signers": {rid: rule.to_json() for rid, rule in self.signers},
+        }
+
+
+@dataclass(frozen=True)
+class Approvals:
+    """How exceptions must be approved."""
+
+    waiver_max_days: int = 90
+    """The longest a waiver may last, from the day it is requested."""
+
+    def to_json(self) -> dict[str, JSON]:
+        return {"waiver_max_days": self.waiver_max_days}
+
+
 @dataclass(frozen=True)
 class Policy:
     """A resolved, validated policy covering every requirement of its catalogue."""
@@ -185,6 +253,12 @@ class Policy:
     requirements: tuple[RequirementPolicy, ...]
     critical_paths: tuple[str, ...] = ()
     maturity: Maturity = Maturity()
+    provenance: ProvenancePolicy = ProvenancePolicy()
+    approvals: Approvals = Approvals()
+
+    def accepts(self, rid: str, kind: str) -> frozenset[Provenance]:
+        """The provenance classes an entry of `kind` needs to count for requirement `rid`."""
+        return self.provenance.accepts(rid, kind, kind in self.catalog.attestable)
 
     def requirement(self, rid: str) -> RequirementPolicy:
         for r in self.requirements:
@@ -201,6 +275,8 @@ class Policy:
             "catalog": self.catalog.id,
             "critical_paths": list(self.critical_paths),
             "maturity": self.maturity.to_json(),
+            "provenance": self.provenance.to_json(),
+            "approvals": self.approvals.to_json(),
             "requirements": [r.to_json() for r in self.requirements],
         }
 

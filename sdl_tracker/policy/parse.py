@@ -6,14 +6,16 @@
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from dataclasses import dataclass
 
 import yaml
 
+from sdl_tracker.formats.roster import ROLES
 from sdl_tracker.formats.yamlsource import Source, line
-from sdl_tracker.models import normalise_path
+from sdl_tracker.models import Provenance, normalise_path
 from sdl_tracker.policy.catalog import Catalog
-from sdl_tracker.policy.model import Bound, Expect, Rule
+from sdl_tracker.policy.model import Bound, Expect, Rule, SignerRule
 from sdl_tracker.policy.rules import RuleReader
 
 TOP_KEYS = (
@@ -26,6 +28,8 @@ TOP_KEYS = (
     "requirements",
     "not_applicable",
     "thresholds",
+    "provenance",
+    "approvals",
 )
 _REQ_KEYS = ("title", "expects", "process", "max_age_days", "requires")
 _MATURITY_KEYS = (
@@ -75,6 +79,23 @@ class MaturitySpec:
 
 
 @dataclass(frozen=True)
+class ProvenanceSpec:
+    """`provenance:` of a layer; None / empty means `not given here`."""
+
+    tool_kinds: frozenset[Provenance] | None = None
+    requirements: tuple[tuple[str, frozenset[Provenance]], ...] = ()
+    kinds: tuple[tuple[str, frozenset[Provenance]], ...] = ()
+    signers: tuple[tuple[str, SignerRule], ...] = ()
+
+
+@dataclass(frozen=True)
+class ApprovalsSpec:
+    """`approvals:` of a layer; None means `not given here`."""
+
+    waiver_max_days: int | None = None
+
+
+@dataclass(frozen=True)
 class Layer:
     """One policy file, parsed and checked against the catalogue."""
 
@@ -87,6 +108,8 @@ class Layer:
     not_applicable: tuple[tuple[str, str], ...]
     thresholds: tuple[Override, ...]
     requirements_line: int = 1
+    provenance: ProvenanceSpec = ProvenanceSpec()
+    approvals: ApprovalsSpec = ApprovalsSpec()
 
 
 def header(src: Source) -> tuple[str | None, tuple[str, int] | None, str | None]:
@@ -117,7 +140,16 @@ def body(src: Source, cat: Catalog) -> Layer:
         else (),
         thresholds=checker.overrides(top["thresholds"]) if "thresholds" in top else (),
         requirements_line=key_line(src.root, "requirements"),
+        provenance=checker.provenance(top["provenance"])
+        if "provenance" in top
+        else ProvenanceSpec(),
+        approvals=checker.approvals(top["approvals"]) if "approvals" in top else ApprovalsSpec(),
     )
+
+
+def _visible(text: str) -> bool:
+    """Whether `text` holds a letter or digit once blanks and invisible characters are gone."""
+    return any(unicodedata.category(c)[0] in "LN" for c in text)
 
 
 def key_line(root: yaml.Node, key: str) -> int:
@@ -211,14 +243,88 @@ class _Checker:
         result = []
         for rid, key_node, value in self.src.mapping(node, "not_applicable"):
             self.requirement_id(key_node, rid)
-            if isinstance(value, yaml.ScalarNode) and not str(value.value).strip():
+            if isinstance(value, yaml.ScalarNode) and not _visible(str(value.value)):
                 raise self.src.error(
                     key_node,
-                    f"not_applicable.{rid}: missing justification: say why {rid} does not "
-                    "apply (an assessor reads it)",
+                    f"not_applicable.{rid}: missing justification (empty, or only blanks and "
+                    f"invisible characters): say why {rid} does not apply (an assessor reads it)",
                 )
             result.append((rid, self.src.text(value, f"not_applicable.{rid} (justification)")))
         return tuple(result)
+
+    def provenance(self, node: yaml.Node) -> ProvenanceSpec:
+        found = self.src.keys(
+            node, "provenance", ("tool_kinds", "requirements", "kinds", "signers")
+        )
+        signers = []
+        if "signers" in found:
+            for rid, key_node, value in self.src.mapping(found["signers"], "provenance.signers"):
+                self.requirement_id(key_node, rid)
+                signers.append((rid, self.signer(value, f"provenance.signers.{rid}")))
+        requirements = []
+        if "requirements" in found:
+            for rid, key_node, value in self.src.mapping(found["requirements"], "provenance"):
+                self.requirement_id(key_node, rid)
+                requirements.append((rid, self.classes(value, f"provenance.requirements.{rid}")))
+        kinds = []
+        if "kinds" in found:
+            for kind, key_node, value in self.src.mapping(found["kinds"], "provenance.kinds"):
+                self.kind(key_node, "provenance.kinds")
+                kinds.append((kind, self.classes(value, f"provenance.kinds.{kind}")))
+        return ProvenanceSpec(
+            tool_kinds=self.classes(found["tool_kinds"], "provenance.tool_kinds")
+            if "tool_kinds" in found
+            else None,
+            requirements=tuple(requirements),
+            kinds=tuple(kinds),
+            signers=tuple(signers),
+        )
+
+    def signer(self, node: yaml.Node, what: str) -> SignerRule:
+        found = self.src.keys(node, what, ("roles", "not_author"))
+        if "roles" not in found:
+            raise self.src.error(node, f"{what}: expected `roles:` (roster roles, a list)")
+        roles = []
+        for role, role_node in self.src.texts(found["roles"], f"{what}.roles"):
+            if role not in ROLES:
+                raise self.src.error(
+                    role_node, f"{what}.roles: unknown role {role!r} (known: {', '.join(ROLES)})"
+                )
+            roles.append(role)
+        if not roles:
+            raise self.src.error(found["roles"], f"{what}.roles is empty: name a role")
+        not_author = (
+            self.src.boolean(found["not_author"], f"{what}.not_author")
+            if "not_author" in found
+            else False
+        )
+        return SignerRule(tuple(roles), not_author)
+
+    def classes(self, node: yaml.Node, what: str) -> frozenset[Provenance]:
+        """A non-empty list of provenance classes (verified, ingested, attested, signed)."""
+        found = self.src.texts(node, what)
+        if not found:
+            raise self.src.error(node, f"{what} is empty: list the provenance classes that count")
+        result = set()
+        for value, value_node in found:
+            try:
+                result.add(Provenance(value))
+            except ValueError:
+                known = ", ".join(p.value for p in Provenance)
+                raise self.src.error(
+                    value_node, f"{what}: unknown provenance class {value!r} (known: {known})"
+                ) from None
+        return frozenset(result)
+
+    def approvals(self, node: yaml.Node) -> ApprovalsSpec:
+        found = self.src.keys(node, "approvals", ("waiver_max_days",))
+        return ApprovalsSpec(
+            waiver_max_days=self.src.integer(
+                found["waiver_max_days"], "approvals.waiver_max_days", 1
+            )
+            if "waiver_max_days" in found
+            else None,
+        )
 
     def overrides(self, node: yaml.Node) -> tuple[Override, ...]:
         result = []

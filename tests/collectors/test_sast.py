@@ -3,11 +3,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 from helpers import git
+from identity import commit_roster, roster_text, ssh_keys
 from node_tools import github_sarif_errors
 
 from sdl_tracker import ledger
@@ -572,6 +574,8 @@ def test_high_finding_waived_by_rule_id_end_to_end(
 ) -> None:
     """sast lists its findings in details.findings, so `waive B602` turns SI-2's sast part
     from failing into waived (the finding stays in the report)."""
+    keys = ssh_keys(git_repo.parent / "keys")
+    commit_roster(git_repo, roster_text(keys))
     assert main(["init", "--repo", str(git_repo)]) == 0
     (git_repo / "run.py").write_text(
         "import subprocess\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n"
@@ -595,7 +599,7 @@ def test_high_finding_waived_by_rule_id_end_to_end(
                 "--reason",
                 "inputs are constant",
                 "--expires",
-                "2999-12-31",
+                (datetime.now(timezone.utc) + timedelta(days=60)).date().isoformat(),
                 "--approver",
                 "Grace Hopper <grace@example.com>",
                 "--repo",
@@ -604,6 +608,9 @@ def test_high_finding_waived_by_rule_id_end_to_end(
         )
         == 0
     )
+    capsys.readouterr()
+    assert "waived findings: B602" not in json.dumps(json.loads(sast_part()))  # pending
+    assert main(["approve", "2", "--key", str(keys["grace"]), "--repo", str(git_repo)]) == 0
     capsys.readouterr()
     after = json.dumps(json.loads(sast_part()))
     assert "waived findings: B602" in after

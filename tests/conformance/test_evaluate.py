@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from evidence_factory import NOW, A, B, C, X, stmt, tailored
+from evidence_factory import NOW, A, B, C, X, approve_all, stmt, tailored
 
 from sdl_tracker.conformance import waivers
 from sdl_tracker.conformance.evaluate import combine, evaluate
@@ -53,6 +53,7 @@ not_applicable:
 
 
 def result(policy: Policy, statements: Sequence[Statement], rid: str, **kw: object):  # type: ignore[no-untyped-def]
+    kw.setdefault("approvals", approve_all(statements))
     return evaluate(policy, statements, kw.pop("facts", FACTS), kw.pop("now", NOW), **kw).result(
         rid
     )  # type: ignore[arg-type]

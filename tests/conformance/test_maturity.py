@@ -124,11 +124,15 @@ def test_ml4_from_improvement_metrics_across_release_windows() -> None:
     ]
     metrics = stmt("metrics_report", requirements=("SG-7", "DM-6"))
     ledger = [*docs, gate("v1"), metrics, gate("v2"), gate("v3")]
-    conf = evaluate(POLICY, ledger, CommitFacts("c" * 40), NOW)
+    # SM-4 wants the training record signed: say its signature verified (entry 9).
+    signed = frozenset({9})
+    conf = evaluate(POLICY, ledger, CommitFacts("c" * 40), NOW, signed=signed)
     sg = next(p for p in conf.practices if p.practice == "SG")
     assert sg.maturity == 3, sg.levels
     assert "recorded in 1 of the last 3 releases" in sg.levels[3]
-    conf = evaluate(POLICY, [*ledger, metrics], CommitFacts("c" * 40), NOW, "v4", gating=True)
+    conf = evaluate(
+        POLICY, [*ledger, metrics], CommitFacts("c" * 40), NOW, "v4", gating=True, signed=signed
+    )
     sg = next(p for p in conf.practices if p.practice == "SG")
     assert sg.maturity == 4, sg.levels
     assert next(p for p in conf.practices if p.practice == "SVV").maturity == 0
@@ -154,25 +158,41 @@ def test_a_repository_walks_from_ml1_to_ml3_across_three_releases(
 ) -> None:
     root = git_repo
     assert _run(["init", "-C", str(root)], capsys)[0] == 0
-    guides = [
-        "document:defense_in_depth_guide",
-        "document:environment_requirements",
-        "document:hardening_guide",
-        "document:disposal_guide",
-        "document:operation_guide",
-        "document:account_management_guide",
-        "document:user_manual",
-    ]
-    for kind in guides:
-        doc = tmp_path / f"{kind.removeprefix('document:')}.md"
-        doc.write_text(f"# {kind}\n")
-        assert _run(["record", kind, str(doc), "-C", str(root)], capsys)[0] == 0
+    guides = {
+        "defense-in-depth.md": "document:defense_in_depth_guide",
+        "environment.md": "document:environment_requirements",
+        "hardening.md": "document:hardening_guide",
+        "disposal.md": "document:disposal_guide",
+        "secure-operation.md": "document:operation_guide",
+        "account-management.md": "document:account_management_guide",
+        "manual.md": "document:user_manual",
+    }
+    (root / "docs").mkdir(exist_ok=True)
+    for name, kind in guides.items():
+        (root / "docs" / name).write_text(f"# {kind}\n")
+    config = root / ".sdl-tracker.toml"
+    before = config.read_text() if config.exists() else ""
+    config.write_text(
+        before.replace('# policy = "sdl-policy.yaml"', 'policy = "sdl-policy.yaml"')
+        + '\n[collectors.documents.user_manual]\npath = "docs/manual.md"\n'
+    )
+    # This walk records training unsigned: the project accepts that for SM-4 (the default
+    # policy wants it signed).
+    (root / "sdl-policy.yaml").write_text(
+        "extends: iec62443-4-1\nprovenance:\n  requirements: {SM-4: [attested, signed]}\n"
+    )
+    git(root, "add", "-A")
+    git(
+        root, "commit", "-q", "-m", "user documentation", "-m", "Reviewed-by: Grace <g@example.com>"
+    )
+    # The guides are committed documents: the documents collector reads them (verified).
+    assert _run(["collect", "--only", "documents", "-C", str(root)], capsys)[0] == 0
 
     levels = _gate(root, "v1.0", capsys)
     assert levels["SG"] == 1  # every SG requirement met, but no process, roles or training record
     assert levels["SVV"] == 0
 
-    for kind, name in (
+    for kind, name in (  # a person's statements: attested through `record`
         ("process_doc", "sdl-process.md"),
         ("document:roles_responsibilities", "roles.md"),
         ("training_record", "training-2026.csv"),

@@ -53,8 +53,44 @@ def test_collect_marks_expiry_and_drops_invalid_waivers() -> None:
             make("SI-2", "2026-07-01", "Ada again <ada@example.com>"),
         ]
     )
-    found = waivers.collect(recs, NOW)
+    grace = waivers.Approval("Grace Hopper <grace@example.com>")
+    found = waivers.collect(recs, NOW, {1: grace, 2: grace})
     assert [(w.seq, w.expired) for w in found] == [(1, True), (2, False)]
     assert waivers.active(found, "SVV-3").seq == 2  # type: ignore[union-attr]
     assert waivers.expired(found, "SVV-3").seq == 1  # type: ignore[union-attr]
     assert waivers.active(found, "SI-2") is None
+
+
+def _one(expires: str) -> object:
+    return records(
+        [
+            waivers.statement(
+                target="SVV-3",
+                reason="mirror down",
+                approver="Grace <grace@example.com>",
+                requested_by="Ada <ada@example.com>",
+                expires=waivers.parse_expiry(expires),
+                commit=C,
+                now=NOW,
+            )
+        ]
+    )
+
+
+def test_a_waiver_without_an_approval_signature_is_pending_and_does_not_count() -> None:
+    (w,) = waivers.collect(_one("2026-07-01"), NOW)  # type: ignore[arg-type]
+    assert w.state == "pending" and not w.counts
+    assert "no approval signature" in w.pending and "sdl-tracker approve 1" in w.pending
+    assert waivers.active([w], "SVV-3") is None
+    assert waivers.pending([w], "SVV-3") is w
+    why = waivers.Approval(None, "Ada <ada@example.com> signed it but is the requester")
+    (w,) = waivers.collect(_one("2026-07-01"), NOW, {1: why})  # type: ignore[arg-type]
+    assert "is the requester" in w.pending
+
+
+def test_a_waiver_longer_than_the_policy_allows_does_not_count_even_approved() -> None:
+    grace = {1: waivers.Approval("Grace Hopper <grace@example.com>")}
+    (w,) = waivers.collect(_one("2026-08-29"), NOW, grace, max_days=90)  # type: ignore[arg-type]
+    assert w.counts and w.approved_by.startswith("Grace Hopper")
+    (w,) = waivers.collect(_one("2026-09-30"), NOW, grace, max_days=90)  # type: ignore[arg-type]
+    assert not w.counts and "lasts 121 days; the policy allows at most 90" in w.pending

@@ -28,7 +28,7 @@ def test_conformance_json_holds_verdicts_policy_waivers_and_maturity(
     assert set(doc["maturity"]) == {"SM", "SR", "SD", "SI", "SVV", "DM", "SUM", "SG"}
     assert doc["maturity"]["SM"] == "ML1"
     (waiver,) = doc["waivers"]
-    assert waiver["target"] == "SM-8" and waiver["seq"] == 8 and XSS in waiver["reason"]
+    assert waiver["target"] == "SM-8" and waiver["seq"] == 9 and XSS in waiver["reason"]
     assert doc["gate"]["entry"] == released.gate_seq and doc["gate"]["reproduced"] is True
     assert doc["ledger"]["entries"] == released.gate_seq
     svv4 = next(r for r in doc["requirements"] if r["id"] == "SVV-4")

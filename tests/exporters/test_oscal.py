@@ -63,7 +63,7 @@ def test_one_finding_per_requirement_and_one_observation_per_entry(source: Sourc
         "remarks": states["SVV-4"]["remarks"],
     }
     assert states["SM-8"]["state"] == "not-satisfied" and states["SM-8"]["reason"] == "other"
-    assert "waiver (entry 8" in states["SM-8"]["remarks"]
+    assert "waiver (entry 9" in states["SM-8"]["remarks"]
     assert (
         states["SM-10"]["state"] == "satisfied" and "not applicable:" in states["SM-10"]["remarks"]
     )

@@ -51,6 +51,9 @@ def run(*, practice: str | None, fmt: str, catalog_id: str) -> int:
                     }
                     for p in practices
                 ],
+                "evidence_kinds": dict(cat.evidence_kinds),
+                "attestable": sorted(cat.attestable),
+                "produced_by": dict(cat.produced_by),
             }
         )
         return 0

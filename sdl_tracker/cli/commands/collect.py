@@ -136,6 +136,7 @@ def run(
     if ws.ledger_url is not None:  # likewise for a central ledger
         options = {**options, "ledger_url": ws.ledger_url, "repo_name": ws.chain_name()}
     previous = _latest_runs(ledger.entries(store), names)
+    report = _report_digest(from_report) if from_report is not None else None
     who = git.recorder(root)
     statements: list[Statement] = []
     objects: dict[str, bytes] = {}
@@ -153,7 +154,8 @@ def run(
             run_id = f"{commit[:12]}-{uuid.uuid4().hex[:8]}"
             made = _collect_one(COLLECTORS[name], name, ctx, previous.get(name), force, run_id)
             statements.extend(
-                _statement(made_one, name, commit, who, now, run_id, objects) for made_one in made
+                _statement(made_one, name, commit, who, now, run_id, objects, report)
+                for made_one in made
             )
     entries = ledger.append(store, statements, objects) if statements else []
     _report(entries, statements, store.location, fmt)
@@ -243,9 +245,13 @@ def _statement(
     now: datetime,
     run_id: str,
     objects: dict[str, bytes],
+    report: str | None,
 ) -> Statement:
+    """The ledger statement; `report` is the digest of an ingested report (`--from-report`)."""
     from sdl_tracker import ledger
-    from sdl_tracker.models import Predicate, Statement
+    from sdl_tracker.models import Predicate, Provenance, Statement
+
+    provenance = Provenance.VERIFIED if report is None else Provenance.INGESTED
 
     if isinstance(made, Statement):
         p = made.predicate
@@ -253,7 +259,11 @@ def _statement(
             made,
             commit=commit,
             predicate=replace(
-                p, recorded_by=who, recorded_at=now, details={**p.details, "run": run_id}
+                p,
+                recorded_by=who,
+                recorded_at=now,
+                details={**p.details, "run": run_id},
+                provenance=p.provenance or provenance,
             ),
         )
     artifacts = []
@@ -271,12 +281,27 @@ def _statement(
             requirements=made.requirements,
             result=made.result,
             covers=made.covers,
-            inputs=made.inputs,
+            inputs=made.inputs if report is None else {**made.inputs, "report": report},
             details={**made.details, "run": run_id},
             recorded_by=who,
             recorded_at=now,
+            provenance=provenance,
         ),
     )
+
+
+def _report_digest(path: Path) -> str:
+    """`sha256:<hex>` of the report ingested, read in chunks (the collector parsed it already)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError as e:
+        raise InputError(f"--from-report {path}: cannot read ({e.strerror})") from e
+    return f"sha256:{digest.hexdigest()}"
 
 
 def _report(

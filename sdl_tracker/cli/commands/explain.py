@@ -14,6 +14,7 @@ from sdl_tracker.errors import InputError
 if TYPE_CHECKING:
     from sdl_tracker.conformance.assessment import Assessment
     from sdl_tracker.conformance.model import EvidenceRef, PracticeResult, RequirementResult
+    from sdl_tracker.models import JSON
     from sdl_tracker.policy.model import RequirementPolicy
     from sdl_tracker.workspace import Workspace
 
@@ -62,9 +63,11 @@ def run(
     result = found.conformance.result(rid)
     rp = found.policy.requirement(rid)
     practice = next(p for p in found.conformance.practices if p.practice == result.practice)
+    people = _people(found, rid)
     if fmt == "json":
         output.write_json(
             {
+                **({"roster": people} if people is not None else {}),
                 "requirement": result.to_json(),
                 "policy": rp.to_json(),
                 "practice": practice.to_json(),
@@ -73,8 +76,70 @@ def run(
             }
         )
         return 0
-    output.err("\n".join(_text(found, result, rp, practice)))
+    lines = _text(found, result, rp, practice)
+    if people is not None:
+        lines += ["", *_people_lines(found)]
+    output.err("\n".join(lines))
     return 0
+
+
+#: Requirements for which the roster itself is evidence: who holds SDL roles, and their training.
+_ROSTER_REQUIREMENTS = ("SM-2", "SM-4")
+
+
+def _people(found: Assessment, rid: str) -> list[dict[str, JSON]] | None:
+    """Every holder of an SDL role in the evaluated commit's roster, training current or not."""
+    if rid not in _ROSTER_REQUIREMENTS or found.trust is None:
+        return None
+    roster = found.trust.roster
+    if roster is None:
+        return []
+    today = found.conformance.evaluated_at.date()
+    result: list[dict[str, JSON]] = []
+    for person in roster.people:
+        if not person.roles:
+            continue
+        current = [t for t in person.training if t.current(today)]
+        result.append(
+            {
+                "person": person.identity,
+                "roles": list(person.roles),
+                "training_current": bool(current),
+                "training": [
+                    {
+                        "course": t.course,
+                        "date": t.taken.isoformat(),
+                        "expires": t.expires.isoformat() if t.expires else None,
+                        "current": t.current(today),
+                    }
+                    for t in person.training
+                ],
+            }
+        )
+    return result
+
+
+def _people_lines(found: Assessment) -> list[str]:
+    from sdl_tracker.formats.roster import FILE
+
+    commit = found.conformance.commit[:10]
+    roster = found.trust.roster if found.trust else None
+    holders = [p for p in roster.people if p.roles] if roster else []
+    if not holders:
+        return [f"roster: no {FILE} at {commit} names anyone in an SDL role"]
+    today = found.conformance.evaluated_at.date()
+    lines = [f"roster ({FILE} at {commit}): {len(holders)} people in SDL roles"]
+    for person in holders:
+        state = (
+            output.paint("training current", "green")
+            if person.trained(today)
+            else output.paint("NO current training", "red")
+        )
+        lines.append(f"  {person.identity}  [{', '.join(person.roles)}]  {state}")
+        for t in person.training:
+            until = f", expires {t.expires.isoformat()}" if t.expires else ""
+            lines.append(f"      {t.course} ({t.taken.isoformat()}{until})")
+    return lines
 
 
 def _text(
@@ -100,7 +165,7 @@ def _text(
         lines.append(f"justification (not applicable): {output.field(result.justification)}")
     if result.waiver is not None:
         w = result.waiver
-        state = "expired" if w.expired else "active"
+        state = w.state + (f" ({w.pending})" if w.pending else "")
         lines.append(
             output.field(
                 f"waiver:    {state} until {w.expires:%Y-%m-%d}, approved by {w.approver}, "
@@ -118,14 +183,17 @@ def _text(
 
 
 def _ref(ref: EvidenceRef) -> list[str]:
+    from sdl_tracker.conformance.render import mark
     from sdl_tracker.models import format_time
 
-    mark = output.paint("counted", "green") if ref.counted else output.paint("not counted", "dim")
+    counted = (
+        output.paint("counted", "green") if ref.counted else output.paint("not counted", "dim")
+    )
     where = f"on {ref.commit[:10]}" if ref.commit else "no commit"
     entry = output.field(
-        f"  entry {ref.seq:<5} {ref.kind:<22} result {ref.result:<10} {where}, recorded "
-        f"{format_time(ref.recorded_at)}: "
+        f"  entry {ref.seq:<5} {ref.kind:<22} [{mark(ref.provenance)}] result {ref.result:<10} "
+        f"{where}, recorded {format_time(ref.recorded_at)}: "
     )
-    lines = [entry + mark, f"      {output.field(ref.why)}" if ref.why else ""]
+    lines = [entry + counted, f"      {output.field(ref.why)}" if ref.why else ""]
     lines += [f"      artifact {output.field(a.name)} sha256:{a.sha256}" for a in ref.artifacts]
     return [line for line in lines if line]

@@ -125,6 +125,11 @@ def _notes(report: Report, ratchet: bool) -> list[str]:
         for w in conf.waivers
         if w.expired
     ]
+    lines += [
+        f"note: the waiver for {w.target} (entry {w.seq}) does not count: {w.pending}"
+        for w in conf.waivers
+        if w.pending and not w.expired
+    ]
     if ratchet and report.baseline is None:
         lines.append("ratchet: no earlier release verdict in the ledger; nothing to compare with")
     for rid, what in report.regressions:

@@ -14,6 +14,8 @@ from sdl_tracker.cli import options
 from sdl_tracker.errors import InputError
 
 if TYPE_CHECKING:
+    from sdl_tracker.models import Statement
+    from sdl_tracker.policy.catalog import Catalog
     from sdl_tracker.workspace import Workspace
 
 
@@ -47,13 +49,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="record FILE even if it is a symlink that leads out of the repository "
         "(the entry then names the resolved path)",
     )
+    parser.add_argument(
+        "--sign",
+        action="store_true",
+        help="sign the attestation with your own key (a DSSE envelope stored with it); it "
+        "counts as signed when sdl-roster.yaml lists the key",
+    )
+    options.person_key(parser)
     options.output_format(parser)
     options.common(parser)
 
 
 def main(args: argparse.Namespace) -> int:
+    ws = options.workspace(args)
     return run(
-        ws=options.workspace(args),
+        ws=ws,
         kind=args.kind,
         file=args.file,
         requirements=args.requirement,
@@ -62,6 +72,7 @@ def main(args: argparse.Namespace) -> int:
         summary=args.summary,
         fmt=args.format,
         allow_outside=args.allow_outside,
+        key=options.resolve_key(ws, args.key) if args.sign else None,
     )
 
 
@@ -77,10 +88,12 @@ def run(
     fmt: str,
     now: datetime | None = None,
     allow_outside: bool = False,
+    key: Path | None = None,
 ) -> int:
+    """Record a person's statement; with `key`, sign it too (both entries in one append)."""
     from sdl_tracker import __version__, ledger
     from sdl_tracker.gitdata import git
-    from sdl_tracker.models import Predicate, Result, ResultStatus, Statement, Tool
+    from sdl_tracker.models import Predicate, Provenance, Result, ResultStatus, Statement, Tool
     from sdl_tracker.policy import catalog as catalog_mod
 
     cat = catalog_mod.load(ws.config.catalog)
@@ -90,6 +103,7 @@ def run(
             f"(`sdl-tracker catalog --format json` lists them): "
             f"{', '.join(sorted(cat.evidence_kinds))}"
         )
+    _check_attestable(cat, kind)
     if not requirements:
         requirements = [r.id for r in cat.requirements if kind in r.evidence]
     for rid in requirements:
@@ -117,12 +131,18 @@ def run(
             details={"resolved_path": resolved} if resolved else {},
             recorded_by=who,
             recorded_at=now or datetime.now(timezone.utc),
+            provenance=Provenance.ATTESTED,
         ),
     )
+    statements = [statement]
+    if key is not None:
+        statements.append(_signature(statement, key, who))
     store = ws.store()
-    (entry,) = ledger.append(store, [statement], {subject.sha256: blob})
+    entry, *signed = ledger.append(store, statements, {subject.sha256: blob})
     if fmt == "json":
         output.write_json(entry.to_json())
+    for sig in signed:
+        output.err(f"signed: entry {sig.seq} holds your signature over entry {entry.seq}")
     output.err(
         f"recorded entry {entry.seq}: {output.field(kind)} for "
         f"{output.field(', '.join(requirements) or '-')} "
@@ -160,3 +180,37 @@ def _inside(path: Path, root: Path | None) -> bool:
     if root is None:
         return False
     return any(path.is_relative_to(r) for r in {root.absolute(), Path(os.path.realpath(root))})
+
+
+def _signature(statement: Statement, key: Path, who: str) -> Statement:
+    from sdl_tracker.conformance import signatures
+    from sdl_tracker.gitdata import attest
+    from sdl_tracker.ledger.chain import canonical
+
+    envelope = attest.sign(key, canonical(statement))
+    p = statement.predicate
+    return signatures.statement(
+        envelope.to_json(),
+        method=envelope.method,
+        collector="record",
+        signer=who,
+        summary=f"{who} signs the {p.kind} attestation ({p.result.summary})",
+        commit=statement.commit,
+        now=p.recorded_at,
+    )
+
+
+def _check_attestable(cat: Catalog, kind: str) -> None:
+    """Only a person's statement may be recorded; a tool's output comes from its collector."""
+    if kind in cat.attestable:
+        return
+    producer = cat.producer(kind)
+    made = (
+        f"it is produced by {producer}"
+        if producer
+        else "no collector produces it yet, so sdl-tracker cannot demonstrate it"
+    )
+    raise InputError(
+        f"{kind!r} is evidence a tool makes, not a person's statement: `record` does not take "
+        f"it; {made}. Kinds `record` takes: {', '.join(sorted(cat.attestable))}"
+    )

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 NAME = "waive"
-HELP = "record an approved, time-limited waiver for a requirement or a finding"
+HELP = "request a time-limited waiver for a requirement or a finding (an approver signs it)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,7 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--approver",
         required=True,
         metavar="'NAME <EMAIL>'",
-        help="who approved it: someone other than you (compared by e-mail)",
+        help="who is to approve it: someone other than you, with the approver role in "
+        "sdl-roster.yaml, who then runs `sdl-tracker approve SEQ`",
     )
     options.output_format(parser)
     options.common(parser)
@@ -60,6 +61,7 @@ def run(
     from sdl_tracker import ledger
     from sdl_tracker.conformance import waivers as waivers_mod
     from sdl_tracker.gitdata import git
+    from sdl_tracker.policy import load as policy_mod
 
     now = now or datetime.now(timezone.utc)
     root = ws.repo()
@@ -80,6 +82,12 @@ def run(
     expiry = waivers_mod.parse_expiry(expires)
     if expiry <= now:
         raise InputError(f"--expires {expires}: that is not in the future; give a later date")
+    limit = policy_mod.resolve(None, ws.config.policy).approvals.waiver_max_days
+    if (expiry - now).days > limit:
+        raise InputError(
+            f"--expires {expires}: the waiver would last {(expiry - now).days} days; the policy "
+            f"allows at most {limit} (approvals.waiver_max_days): give an earlier date"
+        )
     store = ws.store()
     if not store.exists():
         raise LedgerError(f"no ledger at {store.location}: run `sdl-tracker init` first")
@@ -96,8 +104,9 @@ def run(
     if fmt == "json":
         output.write_json(entry.to_json())
     output.err(
-        f"recorded entry {entry.seq}: waiver for {target} until {expiry:%Y-%m-%d}, "
-        f"approved by {approver.strip()} in {store.location}"
+        f"recorded entry {entry.seq}: waiver for {target} until {expiry:%Y-%m-%d} in "
+        f"{store.location}, pending approval: {approver.strip()} approves it with "
+        f"`sdl-tracker approve {entry.seq}` (their own key, listed in sdl-roster.yaml)"
     )
     return 0
 

@@ -32,12 +32,15 @@ def test_explain_shows_rule_entries_and_artifacts(
     code, out, err = run(["explain", "svv-4", "-C", str(repo)], capsys)
     assert code == 0 and out == ""
     digest = hashlib.sha256(b"%PDF-1.4 external pentest by Acme Labs\n").hexdigest()
-    assert "SVV-4  Penetration testing" in err and "Satisfied" in err
+    assert "SVV-4  Penetration testing" in err and "Partial" in err
+    assert "entry 2 is attested (a person's unsigned statement)" in err
+    assert "SVV-4 needs pentest_report signed" in err
     assert "rule:      pentest_report" in err
     assert "expects:   attestation" in err
-    assert "entry 1     pentest_report         result fail" in err
+    assert "entry 1     pentest_report         [attested, unsigned] result fail" in err
     assert "superseded by entry 2" in err
-    assert "entry 2     pentest_report         result pass" in err and "counted" in err
+    assert "entry 2     pentest_report         [attested, unsigned] result pass" in err
+    assert "not counted" in err
     assert f"artifact pentest.pdf sha256:{digest}" in err
     assert "maturity of SVV: ML1" in err
     assert "ML3: ML2, and execution records meeting the policy" in err
@@ -47,8 +50,12 @@ def test_explain_json(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["explain", "SVV-4", "--format", "json", "-C", str(repo)], capsys)
     data = json.loads(out)
     assert code == 0
-    assert data["requirement"]["status"] == "satisfied"
-    assert [e["counted"] for e in data["requirement"]["evidence"]] == [False, True]
+    assert data["requirement"]["status"] == "partial"
+    evidence = data["requirement"]["evidence"]
+    assert [(e["counted"], e["provenance"]) for e in evidence] == [(False, "attested")] * 2
+    assert data["requirement"]["rests_on"] == dict.fromkeys(
+        ("verified", "ingested", "attested", "signed"), 0
+    )
     assert data["policy"]["requires"]["kind"] == "pentest_report"
     assert len(data["maturity_rules"]) == 4
 

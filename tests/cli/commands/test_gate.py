@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 from evidence_factory import only, policy_file
 from helpers import git
+from identity import commit_roster, roster_text, ssh_keys
 
 from sdl_tracker import ledger
-from sdl_tracker.cli.commands import gate, waive
+from sdl_tracker.cli.commands import approve, gate, waive
 from sdl_tracker.cli.main import main
 from sdl_tracker.workspace import open_workspace
 
@@ -139,6 +140,9 @@ def test_ratchet_fails_when_a_requirement_got_worse(
     git(repo, "tag", "v1.0")
     assert run(["gate", "--release", "v1.0", "--policy", policy, "-C", str(repo)], capsys)[0] == 0
     record(repo, "training_record", capsys, "--status", "fail")
+    keys = ssh_keys(repo.parent / "keys")
+    commit_roster(repo, roster_text(keys))
+    soon = (datetime.now(timezone.utc) + timedelta(days=60)).date().isoformat()
     assert (
         run(
             [
@@ -147,7 +151,7 @@ def test_ratchet_fails_when_a_requirement_got_worse(
                 "--reason",
                 "trainer ill, course moved to May",
                 "--expires",
-                "2999-01-31",
+                soon,
                 "--approver",
                 "Grace Hopper <grace@example.com>",
                 "-C",
@@ -157,6 +161,9 @@ def test_ratchet_fails_when_a_requirement_got_worse(
         )[0]
         == 0
     )
+    waiver = entries(repo)[-1]["seq"]
+    approve = ["approve", str(waiver), "--key", str(keys["grace"]), "-C", str(repo)]
+    assert run(approve, capsys)[0] == 0
     git(repo, "commit", "-q", "--allow-empty", "-m", "next")
     git(repo, "tag", "v1.1")
     code, _, err = run(["gate", "--release", "v1.1", "--policy", policy, "-C", str(repo)], capsys)
@@ -197,6 +204,8 @@ def test_ratchet_without_a_baseline_says_so(repo: Path, capsys: pytest.CaptureFi
 def test_expired_waiver_stops_counting_and_the_gate_says_so(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    keys = ssh_keys(repo.parent / "keys")
+    commit_roster(repo, roster_text(keys))
     ws = open_workspace(repo)
     now = datetime(2026, 3, 1, tzinfo=timezone.utc)
     assert (
@@ -211,6 +220,7 @@ def test_expired_waiver_stops_counting_and_the_gate_says_so(
         )
         == 0
     )
+    assert approve.run(ws=ws, seq=1, key=keys["grace"], fmt="text", now=now) == 0
     policy = small_policy(repo)
     assert (
         gate.run(

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from evidence_factory import only, policy_file, stmt
 from helpers import git
+from identity import commit_roster, roster_text, ssh_keys
 
 from sdl_tracker import ledger
 from sdl_tracker.cli.main import main
@@ -89,29 +90,26 @@ def test_not_applicable_and_waivers_are_shown(
     policy = policy_file(
         repo.parent, "extends: iec62443-4-1\n" + only("SM-4", "tiny team"), "p.yaml"
     )
-    assert (
-        run(
-            [
-                "waive",
-                "SM-4",
-                "--reason",
-                "course in May",
-                "--expires",
-                "2999-05-31",
-                "--approver",
-                "Grace <grace@example.com>",
-                "-C",
-                str(repo),
-            ],
-            capsys,
-        )[0]
-        == 0
-    )
+    keys = ssh_keys(repo.parent / "keys")
+    commit_roster(repo, roster_text(keys))
+    soon = (datetime.now(timezone.utc) + timedelta(days=60)).date().isoformat()
+    argv = ["waive", "SM-4", "--reason", "course in May", "--expires", soon]
+    assert run([*argv, "--approver", "Grace <grace@example.com>", "-C", str(repo)], capsys)[0] == 0
+    code, _, err = run(["status", "--policy", str(policy), "-C", str(repo)], capsys)
+    assert code == 0 and "Waived" not in err  # the waiver is pending: it does not count yet
+    assert f"SM-4           PENDING  until {soon}  approver named Grace <grace@example.com>" in err
+    assert "the approver (approver role in sdl-roster.yaml, not the requester)" in err
+    waiver = max(e.seq for e in ledger.entries(open_workspace(repo).store()))
+    approve = ["approve", str(waiver), "--key", str(keys["grace"]), "-C", str(repo)]
+    code, _, err = run(approve, capsys)
+    assert code == 0, err
     code, _, err = run(["status", "--policy", str(policy), "-C", str(repo)], capsys)
     assert code == 0
     assert "- not applicable: tiny team" in err
     assert "Waived" in err
-    assert "SM-4           active   until 2999-05-31  approved by Grace <grace@example.com>" in err
+    assert (
+        f"SM-4           active   until {soon}  approved by Grace Hopper <grace@example.com>" in err
+    )
 
 
 def test_bad_commit_and_missing_ledger(git_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,8 @@ from sdl_tracker.cli.main import main
 from sdl_tracker.workspace import open_workspace
 
 GRACE = "Grace Hopper <grace@example.com>"
+#: Within the default policy's longest waiver (90 days).
+SOON = (datetime.now(timezone.utc) + timedelta(days=30)).date().isoformat()
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -28,7 +31,7 @@ def waive(
     target: str,
     *,
     reason: str = "accepted",
-    expires: str = "2999-12-31",
+    expires: str = SOON,
     approver: str = GRACE,
 ) -> list[str]:
     return [
@@ -56,7 +59,8 @@ def test_waiver_entry(
     repo: Path, capsys: pytest.CaptureFixture[str], target: str, kind: str
 ) -> None:
     code, _, err = run(["waive", *waive(repo, target, reason="fixed upstream in 2.20")], capsys)
-    assert code == 0 and f"waiver for {target} until 2999-12-31" in err
+    assert code == 0 and f"waiver for {target} until {SOON}" in err
+    assert "pending approval" in err and "sdl-tracker approve 1" in err
     (st,) = statements(repo)
     p = st["predicate"]
     assert (p["kind"], p["collector"], p["result"]["status"]) == ("waiver", "waive", "info")
@@ -67,7 +71,7 @@ def test_waiver_entry(
         "reason": "fixed upstream in 2.20",
         "approver": GRACE,
         "requested_by": "Ada Lovelace <ada@example.com>",
-        "expires": "2999-12-31T23:59:59Z",
+        "expires": f"{SOON}T23:59:59Z",
     }
     assert p["recorded_by"] == "Ada Lovelace <ada@example.com>"
 
@@ -81,6 +85,7 @@ def test_waiver_entry(
         ({"target": "no such id!"}, "neither a requirement id"),
         ({"expires": "2020-01-01"}, "not in the future"),
         ({"expires": "next week"}, "expected a date YYYY-MM-DD"),
+        ({"expires": "2999-12-31"}, "the policy allows at most 90"),
         ({"reason": "  "}, "--reason is empty"),
     ],
 )

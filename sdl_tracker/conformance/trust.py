@@ -1,0 +1,175 @@
+"""Who said so: the roster of the evaluated commit, and every signature checked against it (edge).
+
+Runs git (the roster as committed at the commit, `.mailmap`) and the signature verifiers
+(`ssh-keygen -Y verify`, Ed25519); `evaluate()` gets the results as plain data.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sdl_tracker.conformance import signatures
+from sdl_tracker.conformance.evidence import Record
+from sdl_tracker.conformance.waivers import NOT_SIGNED, Approval
+from sdl_tracker.formats import roster as roster_mod
+from sdl_tracker.formats.roster import Roster
+from sdl_tracker.gitdata import attest, git, history
+
+_PLUS = re.compile(r"\+[^@]*@")
+
+
+@dataclass(frozen=True)
+class Trust:
+    """The roster at the evaluated commit and the verdict on every signature in the ledger."""
+
+    roster: Roster | None
+    report: signatures.Report
+    mailmap: dict[str, str] = field(default_factory=dict)
+    """Lower-cased e-mail → its `.mailmap` canonical e-mail (where they differ)."""
+    authors: frozenset[str] = frozenset()
+    """Folded e-mails of the authors of the release range (since the previous tag)."""
+
+    @property
+    def signers(self) -> dict[int, tuple[signatures.Signer, ...]]:
+        """For each signed entry, who signed it: roles, and whether they authored the release."""
+        found: dict[int, list[signatures.Signer]] = {}
+        for c in self.report.checked:
+            if not c.good or c.target is None or c.signer is None:
+                continue
+            mine = frozenset().union(*(self.identities(e) for e in c.emails))
+            signer = signatures.Signer(c.signer, c.roles, authored=bool(mine & self.authors))
+            found.setdefault(c.target, []).append(signer)
+        return {seq: tuple(found_) for seq, found_ in found.items()}
+
+    def identities(self, email: str) -> frozenset[str]:
+        """Every e-mail that names the same person: roster, `.mailmap`, `+tag` addresses folded."""
+        found = {fold(email)}
+        found.add(fold(self.mailmap.get(email.lower(), email)))
+        if self.roster is not None:
+            for e in list(found):
+                person = self.roster.by_email(e)
+                if person is not None:
+                    found.update(fold(x) for x in person.emails)
+                    found.update(fold(self.mailmap.get(x, x)) for x in person.emails)
+        return frozenset(found)
+
+
+def fold(email: str) -> str:
+    """Lower-cased, with a `+tag` sub-address removed (`ada+x@example.com` is ada)."""
+    return _PLUS.sub("@", email.strip().lower())
+
+
+def read_roster(root: Path, commit: str) -> Roster | None:
+    """`sdl-roster.yaml` as committed at `commit`, or None when it has none."""
+    done = git.run(root, "show", f"{commit}:{roster_mod.FILE}", check=False)
+    if done.returncode != 0:
+        return None
+    text = done.stdout.decode("utf-8", "replace")
+    return roster_mod.parse(text, f"{roster_mod.FILE} at {commit[:10]}")
+
+
+def gather(root: Path, commit: str, records: Iterable[Record]) -> Trust:
+    """Check every signature entry against the roster of `commit`."""
+    recs = tuple(records)
+    roster = read_roster(root, commit)
+    emails = {e for p in (roster.people if roster else ()) for e in p.emails}
+    emails |= {
+        e
+        for r in recs
+        if r.statement.predicate.kind == "waiver"
+        for e in _emails(r.statement.predicate.details)
+    }
+    mapped = history.mailmap(root, sorted(emails)) if emails else {}
+    mailmap = {k.lower(): v for k, v in mapped.items() if k.lower() != v}
+    return Trust(
+        roster=roster,
+        report=check(recs, roster),
+        mailmap=mailmap,
+        authors=release_authors(root, commit),
+    )
+
+
+def release_authors(root: Path, commit: str) -> frozenset[str]:
+    """Authors (after `.mailmap`) of the commits since the previous tag, up to `commit`."""
+    base = git.run(root, "describe", "--tags", "--abbrev=0", f"{commit}^", check=False)
+    previous = base.stdout.decode().strip() if base.returncode == 0 else ""
+    rev = f"{previous}..{commit}" if previous else commit
+    done = git.run(root, "log", "--format=%aE", rev, check=False)
+    return frozenset(fold(e) for e in done.stdout.decode("utf-8", "replace").split() if e)
+
+
+def check(records: tuple[Record, ...], roster: Roster | None) -> signatures.Report:
+    """Verify each signature entry; a signature needs the roster to name its key."""
+    by_digest = signatures.targets(records)
+    checked = []
+    for r in records:
+        p = r.statement.predicate
+        if p.kind != signatures.KIND:
+            continue
+        envelope = attest.Envelope.from_json(p.details.get("envelope"), p.details.get("method"))
+        if envelope is None:
+            checked.append(signatures.Checked(r.seq, None, None, why="not a DSSE envelope"))
+            continue
+        target = by_digest.get(envelope.digest)
+        if target is None:
+            why = "it signs no statement in this ledger (altered after signing?)"
+            checked.append(signatures.Checked(r.seq, None, None, why=why))
+            continue
+        if roster is None:
+            why = f"no {roster_mod.FILE} at the evaluated commit names the signer's key"
+            checked.append(signatures.Checked(r.seq, target, None, why=why))
+            continue
+        person, why = attest.signer(envelope, roster)
+        if person is None:
+            checked.append(signatures.Checked(r.seq, target, None, why=why))
+            continue
+        checked.append(
+            signatures.Checked(r.seq, target, person.identity, person.emails, person.roles)
+        )
+    return signatures.Report(tuple(checked))
+
+
+def approvals(trust: Trust, records: Iterable[Record]) -> dict[int, Approval]:
+    """For each waiver: the roster approver whose signature approves it, or why none does.
+
+    The signer must hold the approver role and must not be the requester under any identity
+    the roster, `.mailmap` or a `+tag` address gives either of them.
+    """
+    from sdl_tracker.conformance.waivers import KIND, email
+
+    result = {}
+    for r in records:
+        p = r.statement.predicate
+        if p.kind != KIND:
+            continue
+        requester = email(str(p.details.get("requested_by", ""))) or ""
+        mine = trust.identities(requester) if requester else frozenset()
+        whys = [
+            f"signature entry {c.seq} is bad: {c.why}"
+            for c in trust.report.bad
+            if c.target == r.seq
+        ]
+        approver = None
+        for c in trust.report.good_for(r.seq):
+            theirs = frozenset().union(*(trust.identities(e) for e in c.emails))
+            if "approver" not in c.roles:
+                whys.append(f"{c.signer} signed it but does not hold the approver role")
+            elif mine & theirs:
+                whys.append(f"{c.signer} signed it but is the requester ({requester})")
+            else:
+                approver = c.signer
+                break
+        result[r.seq] = Approval(approver, "; ".join(whys) or NOT_SIGNED)
+    return result
+
+
+def _emails(details: object) -> list[str]:
+    from sdl_tracker.conformance.waivers import email
+
+    if not isinstance(details, dict):
+        return []
+    found = [email(str(details.get(k, ""))) for k in ("approver", "requested_by")]
+    return [e for e in found if e]

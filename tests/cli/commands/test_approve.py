@@ -1,0 +1,150 @@
+"""Waivers count only with an approver's signature: real ssh-keygen keys, a real roster."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from helpers import git
+from identity import commit_roster, roster_text, ssh_keys
+
+from sdl_tracker import ledger
+from sdl_tracker.cli.commands import record as record_cmd
+from sdl_tracker.cli.main import main
+from sdl_tracker.ledger.chain import canonical
+from sdl_tracker.workspace import open_workspace
+
+SOON = (datetime.now(timezone.utc) + timedelta(days=30)).date().isoformat()
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def keys(tmp_path: Path) -> dict[str, Path]:
+    return ssh_keys(tmp_path / "keys")
+
+
+@pytest.fixture
+def repo(git_repo: Path, keys: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> Path:
+    commit_roster(git_repo, roster_text(keys))
+    assert run(["init", "-C", str(git_repo)], capsys)[0] == 0
+    argv = ["waive", "SVV-3", "--reason", "OSV mirror down", "--expires", SOON]
+    argv += ["--approver", "Grace Hopper <grace@example.com>", "-C", str(git_repo)]
+    assert run(argv, capsys)[0] == 0
+    return git_repo
+
+
+def svv3(repo: Path, capsys: pytest.CaptureFixture[str]) -> dict:  # type: ignore[type-arg]
+    code, out, _ = run(["explain", "SVV-3", "--format", "json", "-C", str(repo)], capsys)
+    assert code == 0
+    return json.loads(out)["requirement"]  # type: ignore[no-any-return]
+
+
+def test_a_waiver_is_pending_until_the_approver_signs_it(
+    repo: Path, keys: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = svv3(repo, capsys)
+    assert before["status"] == "missing"
+    assert before["waiver"]["state"] == "pending"
+    assert "no approval signature" in before["reason"]
+    code, _, err = run(["approve", "1", "--key", str(keys["grace"]), "-C", str(repo)], capsys)
+    assert code == 0, err
+    assert "Grace Hopper <grace@example.com> approves the waiver in entry 1" in err
+    after = svv3(repo, capsys)
+    assert after["status"] == "waived"
+    assert after["waiver"]["approved_by"] == "Grace Hopper <grace@example.com>"
+    code, _, err = run(["status", "-C", str(repo)], capsys)
+    assert "active   until" in err and "approved by Grace Hopper" in err
+
+
+def test_the_requester_cannot_approve_under_an_alias(
+    git_repo: Path, keys: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Ada holds the approver role and a second address; she asks as ada+x@ and signs herself.
+    text = roster_text(keys, emails={"ada": ["lovelace@example.org"]})
+    commit_roster(git_repo, text)
+    (git_repo / ".mailmap").write_text("Ada Lovelace <ada@example.com> <a.l@example.net>\n")
+    assert run(["init", "-C", str(git_repo)], capsys)[0] == 0
+    for alias in ("ada+x@example.com", "a.l@example.net", "lovelace@example.org"):
+        git(git_repo, "config", "user.email", alias)
+        argv = ["waive", "SVV-3", "--reason", "r", "--expires", SOON, "--approver", "G <g@x.org>"]
+        assert run([*argv, "-C", str(git_repo)], capsys)[0] == 0
+    git(git_repo, "config", "user.email", "ada@example.com")
+    for seq in ("1", "2", "3"):
+        argv = ["approve", seq, "--key", str(keys["ada"]), "-C", str(git_repo)]
+        code, _, err = run(argv, capsys)
+        assert code == 2 and "a waiver needs another person's approval" in err
+    # Approvals appended by hand (not through `approve`) do not count either.
+    store = open_workspace(git_repo).store()
+    waivers = [e.statement() for e in ledger.entries(store)]
+    ledger.append(
+        store,
+        [record_cmd._signature(w, keys["ada"], "Ada Lovelace <ada@example.com>") for w in waivers],
+    )
+    assert svv3(git_repo, capsys)["status"] == "missing"
+    found = json.loads(_status(git_repo, capsys))["waivers"]
+    assert [w["state"] for w in found] == ["pending"] * 3
+    for w in found:
+        assert "Ada Lovelace <ada@example.com> signed it but is the requester" in w["pending"]
+
+
+def test_an_approval_by_someone_without_the_approver_role_stays_pending(
+    repo: Path, keys: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(["approve", "1", "--key", str(keys["tess"]), "-C", str(repo)], capsys)
+    assert code == 0 and "does not hold the approver role" in err
+    found = svv3(repo, capsys)
+    assert found["status"] == "missing" and found["waiver"]["state"] == "pending"
+    assert (
+        "Tess Tester <tess@example.com> signed it but does not hold the approver role"
+        in (found["reason"])
+    )
+
+
+def test_a_key_outside_the_roster_is_refused(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (stranger,) = ssh_keys(tmp_path / "other", ["ada"]).values()
+    code, _, err = run(["approve", "1", "--key", str(stranger), "-C", str(repo)], capsys)
+    assert code == 2 and "is not in the roster" in err
+
+
+def test_an_approval_moved_onto_an_altered_waiver_is_bad(
+    repo: Path, keys: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Grace signed the 30-day waiver; her envelope, its payload swapped for a longer waiver
+    asked later, names that waiver but no longer verifies: a bad signature, still pending."""
+    later = (datetime.now(timezone.utc) + timedelta(days=80)).date().isoformat()
+    argv = ["waive", "SVV-3", "--reason", "OSV mirror down", "--expires", later]
+    assert run([*argv, "--approver", "Grace <grace@example.com>", "-C", str(repo)], capsys)[0] == 0
+    store = open_workspace(repo).store()
+    first, second = (e.statement() for e in ledger.entries(store))
+    good = record_cmd._signature(first, keys["grace"], "Grace Hopper <grace@example.com>")
+    envelope = dict(good.predicate.details["envelope"])  # type: ignore[arg-type]
+    envelope["payload"] = base64.b64encode(canonical(second)).decode()
+    forged = replace(
+        good,
+        predicate=replace(good.predicate, details={**good.predicate.details, "envelope": envelope}),
+    )
+    ledger.append(store, [forged])
+    found = svv3(repo, capsys)
+    assert found["status"] == "missing"
+    assert [w["state"] for w in json.loads(_status(repo, capsys))["waivers"]] == [
+        "pending",
+        "pending",
+    ]
+    assert "signature entry 3 is bad: ssh-keygen -Y verify refused it" in found["reason"]
+
+
+def _status(repo: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    code, out, _ = run(["status", "--format", "json", "-C", str(repo)], capsys)
+    assert code == 0
+    return out
