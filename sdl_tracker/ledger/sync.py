@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sdl_tracker.errors import GitError, LedgerError
 from sdl_tracker.gitdata import git
-from sdl_tracker.ledger import append, entries
+from sdl_tracker.ledger import append, entries, trust
 from sdl_tracker.ledger.chain import Entry
 from sdl_tracker.ledger.gitstore import GitStore
 
@@ -76,8 +76,10 @@ def reconcile(store: GitStore, remote_commit: str | None) -> tuple[int, int]:
     shared = _common_prefix(local_entries, remote_entries)
     local_only = local_entries[shared:]
     objects = _objects(store, local_only)
-    # Re-chain on the remote head: move our branch to the remote commit, then append.
+    # Re-chain on the remote head: move our branch to the remote commit, then append. Our
+    # local-only entries get new hashes, so the entry remembered as verified may go.
     git.run(store.root, "update-ref", store.ref, remote_commit, local_commit)
+    trust.forget(store)
     append(store, [e.statement() for e in local_only], objects)
     return len(remote_entries) - shared, len(local_only)
 
