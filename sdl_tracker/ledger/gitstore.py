@@ -92,7 +92,8 @@ class GitStore:
     def exists(self) -> bool:
         return self._tip() is not None
 
-    def _check_branch(self) -> None:
+    def ensure_not_checked_out(self) -> None:
+        """LedgerError when the branch is checked out in a work tree (see `check_branch`)."""
         if not self._branch_checked and self.ref == f"refs/heads/{self.branch}":
             check_branch(self.root, self.branch)
             self._branch_checked = True
@@ -115,7 +116,7 @@ class GitStore:
         )
 
     def create(self) -> bool:
-        self._check_branch()
+        self.ensure_not_checked_out()
         with self._writer_lock():
             if self.exists():
                 return False
@@ -131,7 +132,7 @@ class GitStore:
     ) -> None:
         if not entries:
             return
-        self._check_branch()
+        self.ensure_not_checked_out()
         with self._writer_lock():
             tip = self._tip()
             if tip is None:
@@ -234,7 +235,7 @@ class GitStore:
             raise GitError(f"{self.location}: git update-ref failed: {message}")
 
     def snapshot(self) -> tuple[Head | None, Iterator[Segment]]:
-        self._check_branch()
+        self.ensure_not_checked_out()
         tip = self._tip()
         if tip is None:
             raise LedgerError(self._missing())

@@ -31,6 +31,7 @@ from sdl_tracker.ledger import history
 from sdl_tracker.ledger.chain import Entry, Head, ObjectReader, Segment, Verifier, parse
 from sdl_tracker.ledger.dirstore import DirStore
 from sdl_tracker.ledger.gitstore import CatFile, GitStore
+from sdl_tracker.ledger.pgstore import PgStore
 from sdl_tracker.ledger.store import Store
 
 
@@ -96,10 +97,13 @@ def forget(store: Store) -> None:
 def mark(store: Store) -> str:
     """A string that changes whenever the store's bytes may have changed ("" when unknowable)."""
     if isinstance(store, GitStore):
+        store.ensure_not_checked_out()
         return store.commit() or ""
     if isinstance(store, DirStore):
         return store.mark()
-    return ""  # PostgreSQL: rows can change behind the triggers' back; always re-hash
+    if isinstance(store, PgStore):
+        return store.mark()
+    return ""
 
 
 def fixed(store: Store, at: str) -> Store:

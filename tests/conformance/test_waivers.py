@@ -58,3 +58,58 @@ def test_collect_marks_expiry_and_drops_invalid_waivers() -> None:
     assert waivers.active(found, "SVV-3").seq == 2  # type: ignore[union-attr]
     assert waivers.expired(found, "SVV-3").seq == 1  # type: ignore[union-attr]
     assert waivers.active(found, "SI-2") is None
+
+
+def _waiver(until: str, **changes: object) -> object:
+    from dataclasses import replace
+
+    st = waivers.statement(
+        target="SVV-4",
+        reason="pentest booked",
+        approver="Grace <grace@example.com>",
+        requested_by="Ada <ada@example.com>",
+        expires=waivers.parse_expiry(until),
+        commit=C,
+        now=NOW,
+    )
+    details = {**st.predicate.details, **changes}
+    details = {k: v for k, v in details.items() if v is not None}
+    return replace(st, predicate=replace(st.predicate, details=details))
+
+
+@pytest.mark.parametrize(
+    ("now", "expired"),
+    [
+        (datetime(2026, 5, 1, 23, 59, 58, tzinfo=timezone.utc), False),
+        (datetime(2026, 5, 1, 23, 59, 59, tzinfo=timezone.utc), True),
+        (datetime(2026, 5, 2, 0, 0, 0, tzinfo=timezone.utc), True),
+    ],
+)
+def test_a_waiver_counts_through_its_last_day_and_not_a_second_longer(
+    now: datetime, expired: bool
+) -> None:
+    (found,) = waivers.collect(records([_waiver("2026-05-01")]), now)
+    assert found.expired is expired
+    assert (waivers.active([found], "SVV-4") is None) is expired
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"target": None},
+        {"reason": None},
+        {"approver": None},
+        {"requested_by": None},
+        {"expires": None},
+        {"expires": ""},
+        {"expires": "next week"},
+        {"expires": "2026-07-01T10:00:00"},  # no time zone
+        {"expires": 20260701},
+        {"approver": "Grace"},  # no e-mail: independence cannot be shown
+        {"approver": "Ada Again <ADA@example.com>"},  # the requester approving herself
+        {"target": ["SVV-4"]},
+    ],
+)
+def test_malformed_waiver_entries_waive_nothing(changes: dict[str, object]) -> None:
+    recs = records([_waiver("2026-07-01", **changes)])
+    assert waivers.collect(recs, NOW) == ()

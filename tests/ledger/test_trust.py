@@ -247,3 +247,122 @@ def test_an_artifact_digest_that_is_no_sha256_is_named(digest: bytes) -> None:
     one = _raw(1, GENESIS, objects=digest)
     with pytest.raises(ChainError, match="is not a SHA-256"):
         chain.verify([Segment("t", one + b"\n")], lambda _: b"", Head(1, _hash(one)))
+
+
+def test_postgresql_rows_changed_behind_the_triggers_are_refused(
+    git_repo: Path, pg_cluster: object, pg_db: str, pg_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The issue's probe: an UPDATE with the triggers disabled made `org status` show passed."""
+    from .conftest import superuser
+
+    assert run(["init", "-C", str(git_repo)], capsys)[0] == 0
+    report = git_repo.parent / "training.txt"
+    report.write_text("training attendance\n")
+    record = ["record", "training_record", str(report), "--status", "fail"]
+    assert run([*record, "-C", str(git_repo)], capsys)[0] == 0
+    pg = ["--ledger", pg_url, "--repo-name", "demo"]
+    assert (
+        run(["ledger", "push", "--to", pg_url, "--repo-name", "demo", "-C", str(git_repo)], capsys)[
+            0
+        ]
+        == 0
+    )
+    code, text = run(["org", "status", "--ledger", pg_url, "--format", "json"], capsys)
+    assert code == 0, text
+    with superuser(pg_cluster, pg_db) as conn:  # type: ignore[arg-type]
+        conn.execute("SET session_replication_role = replica")  # behind the triggers' back
+        (raw,) = conn.execute("SELECT raw FROM sdl_tracker.entries WHERE seq = 1").fetchone()
+        flipped = bytes(raw).replace(FAIL, PASS)
+        conn.execute("UPDATE sdl_tracker.entries SET raw = %s WHERE seq = 1", (flipped,))
+    for argv in (
+        ["org", "status", "--ledger", pg_url],
+        ["org", "export", "--ledger", pg_url, "--out", str(git_repo.parent / "org.zip")],
+        ["status", "-C", str(git_repo), *pg],
+        ["gate", "-C", str(git_repo), *pg],
+        [*record, "-C", str(git_repo), *pg],
+    ):
+        code, text = run(argv, capsys)
+        assert code == 2, (argv, text)
+        assert "repository demo does not verify: entry 1" in text, text
+    with superuser(pg_cluster, pg_db) as conn:  # type: ignore[arg-type]
+        (count,) = conn.execute("SELECT count(*) FROM sdl_tracker.entries").fetchone()
+    assert count == 1
+    assert not (git_repo.parent / "org.zip").exists()
+
+
+def _package(path: Path, lines: list[bytes]) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("ledger/entries.jsonl", b"".join(line + b"\n" for line in lines))
+    return path
+
+
+def test_anchors_catch_a_rollback_that_the_chain_cannot(
+    git_repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(["init", "-C", str(git_repo)], capsys)[0] == 0
+    store = GitStore(git_repo)
+    ledger.append(store, [_statement(1)])
+    ledger.append(store, [_statement(2)])
+    one, two = list(ledger.unverified_entries(store))
+    exported = _package(tmp_path / "evidence.zip", [one.raw, two.raw])
+    verify = ["ledger", "verify", "-C", str(git_repo)]
+    code, text = run([*verify, "--expect", f"2:{two.hash}", "--expect-from", str(exported)], capsys)
+    assert code == 0, text
+    assert f"holds entry 2 ({two.hash[:12]}…) as expected" in text
+    # Rolled back on a fresh clone (no memo here): the chain alone still verifies.
+    git(git_repo, "update-ref", "refs/heads/sdl-ledger", "sdl-ledger~1")
+    (git_repo / ".git" / "sdl-tracker" / "verified-sdl-ledger").unlink()
+    assert run(verify, capsys)[0] == 0
+    for anchor in (["--expect", f"2:sha256:{two.hash}"], ["--expect-from", str(exported)]):
+        code, text = run([*verify, *anchor], capsys)
+        assert code == 1, text
+        assert "the ledger ends at entry 1 but entry 2" in text and "rolled back" in text
+    code, text = run([*verify, "--expect", f"1:{two.hash}"], capsys)
+    assert code == 1 and "it was rewritten since that point was recorded" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--expect", "2"], "expected SEQ:HASH"),
+        (["--expect", "0:" + "a" * 64], "expected SEQ:HASH"),
+        (["--expect", "x:" + "a" * 64], "expected SEQ:HASH"),
+        (["--expect-from", "{tmp}/missing.zip"], "not an evidence package"),
+        (["--expect-from", "{tmp}/empty.zip"], "its ledger slice is empty"),
+    ],
+)
+def test_bad_anchors(
+    git_repo: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    message: str,
+) -> None:
+    assert run(["init", "-C", str(git_repo)], capsys)[0] == 0
+    _package(tmp_path / "empty.zip", [])
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    code, text = run(["ledger", "verify", "-C", str(git_repo), *argv], capsys)
+    assert code == 2 and message in text, text
+
+
+def test_the_ledger_branch_is_never_a_working_branch(
+    git_repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    current = git(git_repo, "symbolic-ref", "--short", "HEAD")
+    history = git(git_repo, "rev-parse", current)
+    code, text = run(["init", "--branch", current, "-C", str(git_repo)], capsys)
+    assert code == 2 and f"the ledger branch {current!r} is checked out in the work tree" in text
+    assert not (git_repo / ".sdl-tracker.toml").exists()  # refused before anything was written
+    git(git_repo, "worktree", "add", "-q", str(tmp_path / "other"), "-b", "elsewhere")
+    code, text = run(["init", "--branch", "elsewhere", "-C", str(git_repo)], capsys)
+    assert code == 2 and str(tmp_path / "other") in text
+    # A configuration naming the current branch: refused when read and when written.
+    assert run(["init", "-C", str(git_repo)], capsys)[0] == 0
+    config = git_repo / ".sdl-tracker.toml"
+    config.write_text(config.read_text().replace('branch = "sdl-ledger"', f'branch = "{current}"'))
+    for argv in (["status"], ["gate"], ["ledger", "verify"]):
+        code, text = run([*argv, "-C", str(git_repo)], capsys)
+        assert code == 2 and "must never be a working branch" in text, (argv, text)
+    assert git(git_repo, "rev-parse", current) == history
