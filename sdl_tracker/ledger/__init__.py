@@ -61,7 +61,8 @@ def append(
         sealed = chain.seal(head, statements)
         try:
             store.append(sealed, objects, expected=head)
-            trust.appended(store, Head(seq=sealed[-1].seq, hash=sealed[-1].hash))
+            if sealed:
+                trust.appended(store, Head(seq=sealed[-1].seq, hash=sealed[-1].hash))
             return sealed
         except HeadMoved:
             time.sleep(random.uniform(0, min(0.05, 0.002 * (attempt + 1))))

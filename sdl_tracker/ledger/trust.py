@@ -151,6 +151,16 @@ def entries(
         # Unchanged since it was verified here (a git commit id covers every byte of its tree).
         yield from _unchecked(view)
         return
+    if isinstance(store, GitStore) and memo is not None and memo.mark and at:
+        # Commits since only added files: the older entry blobs are the very bytes verified.
+        try:
+            found = _since(store, memo, at)
+        except ChainError as e:
+            raise UnverifiedLedger(store.location, e) from e
+        if found is not None:
+            write_memo(path, Memo(head=found[0], mark=at))
+            yield from _unchecked(view)
+            return
     known = memo.head if memo is not None else None
     try:
         if isinstance(view, GitStore) and at:
