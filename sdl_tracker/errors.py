@@ -54,3 +54,31 @@ class PolicyError(SdlError):
 
 class CollectorError(SdlError):
     """A collector could not produce its evidence from the input it was given."""
+
+
+class UnverifiedLedger(LedgerError):
+    """A command that judges or writes refused a ledger whose chain does not verify."""
+
+    def __init__(self, location: str, cause: ChainError) -> None:
+        self.seq = cause.seq
+        self.where = cause.where
+        self.reason = cause.reason
+        super().__init__(
+            f"the ledger at {location} does not verify: entry {cause.seq} ({cause.where}): "
+            f"{cause.reason}. Nothing was judged or appended; run `sdl-tracker ledger verify` "
+            "for the full check"
+        )
+
+
+class HistoryError(ChainError):
+    """A commit of the ledger branch changed or removed what an earlier commit added."""
+
+    def __init__(self, seq: int, commit: str, path: str, change: str) -> None:
+        super().__init__(
+            seq,
+            f"commit {commit}",
+            f"{path} was {change} (the ledger branch's history must only add entry and "
+            "object files: this is tampering, or a branch rewritten outside sdl-tracker)",
+        )
+        self.commit = commit
+        self.path = path

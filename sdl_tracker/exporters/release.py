@@ -19,10 +19,10 @@ from sdl_tracker.conformance.assessment import commit_of
 from sdl_tracker.conformance.evaluate import evaluate
 from sdl_tracker.conformance.evidence import Record, records
 from sdl_tracker.conformance.model import Conformance
-from sdl_tracker.errors import LedgerError
+from sdl_tracker.errors import ChainError, LedgerError, UnverifiedLedger
 from sdl_tracker.exporters.source import GateInfo, ReleaseInfo, Source
 from sdl_tracker.gitdata import git
-from sdl_tracker.ledger import chain
+from sdl_tracker.ledger import chain, trust
 from sdl_tracker.ledger.chain import Entry, ObjectReader, Segment
 from sdl_tracker.ledger.gitstore import GitStore
 from sdl_tracker.ledger.store import Store
@@ -38,13 +38,15 @@ def gather(
 ) -> Source:
     """The release's (or, without one, HEAD's) verdicts and the verified ledger slice.
 
-    Raises ChainError when the ledger does not verify: nothing is exported from a broken chain.
+    Raises UnverifiedLedger when the ledger does not verify: nothing is exported from a broken
+    chain.
     `now` is used only without a release; a release is judged at its gate verdict's time.
     """
     root = ws.repo()
     store = ws.store()
     if not store.exists():
         raise LedgerError(f"no ledger at {store.location}: run `sdl-tracker init` first")
+    trust.check(store)  # the remembered point and the branch's history, before the full check
     entries, objects = _verified(store)
     recs = records(entries)
     commit = commit_of(root, None, release)
@@ -100,11 +102,14 @@ def _verified(store: Store) -> tuple[list[Entry], dict[str, bytes]]:
 
         return read
 
-    if isinstance(store, GitStore):
-        with store.object_reader() as cat:
-            chain.verify(kept, keep(cat.read_object), head)
-    else:
-        chain.verify(kept, keep(store.read_object), head)
+    try:
+        if isinstance(store, GitStore):
+            with store.object_reader() as cat:
+                chain.verify(kept, keep(cat.read_object), head)
+        else:
+            chain.verify(kept, keep(store.read_object), head)
+    except ChainError as e:
+        raise UnverifiedLedger(store.location, e) from e
     return list(_parse(kept)), objects
 
 

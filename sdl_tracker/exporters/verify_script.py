@@ -276,6 +276,27 @@ class Checker:
         elif body != payload:
             self.fail(name, f"its payload differs from {signs} (one of them was altered)")
 
+    def since(self, older: dict[str, bytes], name: str) -> None:
+        """The older package's ledger slice is a prefix of this one's: nothing was rewritten
+        or rolled back between the two exports."""
+        before = len(self.problems)
+        mine, theirs = self.files.get(LEDGER, b""), older.get(LEDGER)
+        if theirs is None:
+            return self.fail(name, f"{LEDGER} is missing from the older package")
+        if not mine.startswith(theirs):
+            old_lines, new_lines = theirs.split(b"\n"), mine.split(b"\n")
+            line = next(
+                (i for i, (a, b) in enumerate(zip(old_lines, new_lines), 1) if a != b),
+                min(len(old_lines), len(new_lines)),
+            )
+            return self.fail(
+                LEDGER,
+                f"line {line} differs from {name} (or this slice is shorter): the ledger was "
+                "rewritten or rolled back since that package was exported",
+            )
+        entries = theirs.count(b"\n")
+        self.ok(before, f"since: the {entries} entries of {name} are the start of this ledger")
+
     def signatures(self) -> None:
         before = len(self.problems)
         if MANIFEST_SIG not in self.files:
@@ -309,6 +330,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Verify an sdl-tracker evidence package.")
     parser.add_argument("package", nargs="?", type=Path, default=Path(__file__).resolve().parent)
     parser.add_argument("--public-key", type=Path, help="PEM Ed25519 public key: check signatures")
+    parser.add_argument(
+        "--since", type=Path, metavar="OLDER.zip", help="an earlier package of the same ledger"
+    )
     args = parser.parse_args(argv)
     try:
         key = public_key(args.public_key.read_bytes()) if args.public_key else None
@@ -325,6 +349,11 @@ def main(argv: list[str] | None = None) -> int:
     check.conformance()
     check.statement_files()
     check.signatures()
+    if args.since is not None:
+        try:
+            check.since(read_package(args.since), str(args.since))
+        except (OSError, ValueError, zipfile.BadZipFile) as e:
+            check.fail(str(args.since), f"cannot read the older package: {e}")
     for line in check.passed:
         print(f"ok   {line}")
     for problem in check.problems:

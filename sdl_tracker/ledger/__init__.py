@@ -11,8 +11,8 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
-from sdl_tracker.errors import HeadMoved, LedgerError
-from sdl_tracker.ledger import chain
+from sdl_tracker.errors import ChainError, HeadMoved, LedgerError
+from sdl_tracker.ledger import chain, history, trust
 from sdl_tracker.ledger.chain import Entry, Head, VerifyReport
 from sdl_tracker.ledger.dirstore import DirStore
 from sdl_tracker.ledger.gitstore import GitStore
@@ -56,10 +56,13 @@ def append(
             elif store.read_object(a.sha256) is None:
                 raise LedgerError(f"artifact {a.name} (sha256:{a.sha256}) is not stored")
     for attempt in range(_ATTEMPTS):
-        head = store.head()
+        # Verified first, on every attempt: nothing is ever appended to a broken chain.
+        head = trust.check(store)
         sealed = chain.seal(head, statements)
         try:
             store.append(sealed, objects, expected=head)
+            if sealed:
+                trust.appended(store, Head(seq=sealed[-1].seq, hash=sealed[-1].hash))
             return sealed
         except HeadMoved:
             time.sleep(random.uniform(0, min(0.05, 0.002 * (attempt + 1))))
@@ -67,7 +70,16 @@ def append(
 
 
 def entries(store: Store) -> Iterator[Entry]:
-    """Every entry in order (headers parsed; statements parsed on demand)."""
+    """Every entry in order, verified (UnverifiedLedger, exit 2, names the first bad one).
+
+    What judges or reports reads this. Read to the end: a break is raised where it is found,
+    and the head marker is compared after the last entry.
+    """
+    return trust.entries(store)
+
+
+def unverified_entries(store: Store) -> Iterator[Entry]:
+    """Every entry as stored, unchecked: for looking into a ledger that does not verify."""
     _, segments = store.snapshot()
     for segment in segments:
         for offset, raw in enumerate(segment.data.splitlines()):
@@ -75,12 +87,24 @@ def entries(store: Store) -> Iterator[Entry]:
 
 
 def verify(store: Store) -> VerifyReport:
-    """Verify the whole ledger offline; raises ChainError naming the first bad entry."""
-    head, segments = store.snapshot()
-    if isinstance(store, GitStore):
-        with store.object_reader() as reader:
-            return chain.verify(segments, reader.read_object, head)
-    return chain.verify(segments, store.read_object, head)
+    """Verify the whole ledger offline, every artifact included; raises ChainError naming the
+    first bad entry, or a remembered entry that is gone or changed (a rewind)."""
+    path = trust.memo_path(store)
+    memo = trust.read_memo(path)
+    at = trust.mark(store)
+    view = trust.fixed(store, at)
+    head, segments = view.snapshot()
+    known = memo.head if memo is not None else None
+    if isinstance(view, GitStore):
+        with view.object_reader() as reader:
+            report = chain.verify(segments, reader.read_object, head, known=known, reread=True)
+    else:
+        report = chain.verify(segments, view.read_object, head, known=known, reread=True)
+    if isinstance(view, GitStore) and at:
+        # A plain commit deleting entries/ leaves a valid empty chain: the history tells.
+        history.check(view)
+    trust.write_memo(path, trust.Memo(head=head, mark=at))
+    return report
 
 
 def open_store(root: Path | None, *, branch: str, directory: Path | None) -> Store:
@@ -90,3 +114,32 @@ def open_store(root: Path | None, *, branch: str, directory: Path | None) -> Sto
     if root is None:
         raise LedgerError("no git repository and no --ledger-dir: nowhere to keep the ledger")
     return GitStore(root, branch)
+
+
+def holds(store: Store, anchors: Sequence[Head]) -> None:
+    """ChainError unless the ledger holds every anchor (an entry seen elsewhere: seq and hash).
+
+    Run after `verify`: a ledger rolled back behind an anchor, or rewritten since, is caught
+    here even though its own chain is consistent.
+    """
+    wanted = {a.seq: a for a in anchors}
+    last = 0
+    for entry in unverified_entries(store):
+        last = entry.seq
+        anchor = wanted.pop(entry.seq, None)
+        if anchor is not None and anchor.hash != entry.hash:
+            raise ChainError(
+                entry.seq,
+                "anchor",
+                f"expected hash {anchor.hash[:12]}…, the ledger holds {entry.hash[:12]}…: it "
+                "was rewritten since that point was recorded",
+            )
+        if not wanted:
+            return
+    first = min(wanted)
+    raise ChainError(
+        first,
+        "anchor",
+        f"the ledger ends at entry {last} but entry {first} ({wanted[first].hash[:12]}…) was "
+        "recorded elsewhere: it was rolled back",
+    )

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -186,54 +186,111 @@ ObjectReader = Callable[[str], "bytes | None"]
 
 
 def verify(
-    segments: Iterable[Segment], read_object: ObjectReader, head: Head | None
+    segments: Iterable[Segment],
+    read_object: ObjectReader,
+    head: Head | None,
+    *,
+    known: Head | None = None,
+    reread: bool = False,
 ) -> VerifyReport:
     """Recompute every hash and link, check every artifact, and compare with the head marker.
 
     Raises ChainError naming the first bad entry: hash mismatch, broken link, sequence gap,
-    missing or altered artifact, or a head marker that does not match the last entry.
+    missing or altered artifact, or a head marker that does not match the last entry. `known`
+    is an entry verified earlier (see `Verifier`).
     """
-    prev = GENESIS
-    expected = 1
-    checked: set[str] = set()
-    sha256 = hashlib.sha256
+    verifier = Verifier(read_object, known=known, reread=reread)
     for segment in segments:
+        for _ in verifier.entries(segment):
+            pass
+    return verifier.finish(head)
+
+
+class Verifier:
+    """Checks stored entry lines in order, one segment at a time, yielding each entry checked.
+
+    `known` is an entry verified earlier (remembered by `ledger.trust`): it must still be there
+    with the same hash, and the artifacts of the entries up to it are not read again. Every
+    entry's own hash, link and sequence number are always recomputed.
+    """
+
+    def __init__(
+        self,
+        read_object: ObjectReader,
+        *,
+        known: Head | None = None,
+        reread: bool = False,
+        start: Head | None = None,
+    ) -> None:
+        self.read_object = read_object
+        self.known = known
+        self.reread = reread
+        """Read every artifact even up to `known` (`ledger verify`)."""
+        self.prev = start.hash if start else GENESIS
+        """`start`: continue a chain verified up to that entry (only the lines after it come)."""
+        self.expected = start.seq + 1 if start else 1
+        self.checked: set[str] = set()
+
+    def entries(self, segment: Segment) -> Iterator[Entry]:
         lines = segment.data.split(b"\n")
         if lines and lines[-1] == b"":
             lines.pop()
+        sha256 = hashlib.sha256
+        known = self.known
+        trusted_up_to = known.seq if known is not None else 0
+        skip_up_to = 0 if self.reread else trusted_up_to
         for offset, raw in enumerate(lines):
             fields = _header(raw)
             if isinstance(fields, str):
-                raise ChainError(expected, _place(segment, offset), fields)
+                raise ChainError(self.expected, _place(segment, offset), fields)
             digest, objects, link, seq = fields
             h = sha256(b"{")
             h.update(raw[_BODY_START:])
             if h.hexdigest() != digest:
                 raise ChainError(
-                    expected, _place(segment, offset), "hash does not match its content"
+                    self.expected, _place(segment, offset), "hash does not match its content"
                 )
-            if link != prev:
+            if link != self.prev:
                 raise ChainError(
-                    expected,
+                    self.expected,
                     _place(segment, offset),
-                    f"broken link: prev is {link[:12]}…, expected {prev[:12]}… "
+                    f"broken link: prev is {link[:12]}…, expected {self.prev[:12]}… "
                     "(an entry was removed, reordered or replaced)",
                 )
-            if seq != expected:
+            if seq != self.expected:
                 raise ChainError(
-                    expected,
+                    self.expected,
                     _place(segment, offset),
-                    f"sequence gap: seq is {seq}, expected {expected}",
+                    f"sequence gap: seq is {seq}, expected {self.expected}",
                 )
-            for obj in objects:
-                if obj not in checked:
-                    _check_object(obj, read_object, seq, _place(segment, offset))
-                    checked.add(obj)
-            prev = digest
-            expected += 1
-    last = expected - 1
-    _check_head(head, last, prev)
-    return VerifyReport(entries=last, objects=len(checked), head=head)
+            if seq > skip_up_to:
+                for obj in objects:
+                    if obj not in self.checked:
+                        _check_object(obj, self.read_object, seq, _place(segment, offset))
+                        self.checked.add(obj)
+            if known is not None and seq == trusted_up_to and digest != known.hash:
+                raise ChainError(
+                    seq,
+                    _place(segment, offset),
+                    f"entry {seq} was verified here earlier as {known.hash[:12]}… and now reads "
+                    f"{digest[:12]}…: the ledger was rewritten from there on",
+                )
+            self.prev = digest
+            self.expected += 1
+            yield Entry(seq=seq, prev=link, hash=digest, objects=objects, raw=raw)
+
+    def finish(self, head: Head | None) -> VerifyReport:
+        """Compare the chain read so far with the store's head marker."""
+        last = self.expected - 1
+        _check_head(head, last, self.prev)
+        if self.known is not None and last < self.known.seq:
+            raise ChainError(
+                last + 1,
+                "head",
+                f"the ledger ends at entry {last} but entry {self.known.seq} "
+                f"({self.known.hash[:12]}…) was verified here earlier: it was rewound",
+            )
+        return VerifyReport(entries=last, objects=len(self.checked), head=head)
 
 
 def _check_object(obj: str, read_object: ObjectReader, seq: int, where: str) -> None:

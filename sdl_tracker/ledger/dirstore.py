@@ -16,7 +16,9 @@ leaves every entry whose append returned, and nothing else.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import hashlib
 import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
@@ -24,6 +26,7 @@ from pathlib import Path
 
 from sdl_tracker.errors import HeadMoved, LedgerError
 from sdl_tracker.ledger.chain import Entry, Head, Segment
+from sdl_tracker.ledger.store import write_failed
 
 _CHUNK = 8 << 20  # bytes read at a time
 
@@ -33,6 +36,8 @@ class DirStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.written = ""
+        """`mark()` right after this object's last append ("" before one)."""
 
     @property
     def location(self) -> str:
@@ -42,13 +47,16 @@ class DirStore:
         return (self.path / "HEAD").is_file()
 
     def create(self) -> bool:
-        self.path.mkdir(parents=True, exist_ok=True)
-        with self._lock():
-            if self.exists():
-                return False
-            (self.path / "objects").mkdir(exist_ok=True)
-            (self.path / "entries.jsonl").touch()
-            self._write_head(None, 0)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            with self._lock():
+                if self.exists():
+                    return False
+                (self.path / "objects").mkdir(exist_ok=True)
+                (self.path / "entries.jsonl").touch()
+                self._write_head(None, 0)
+        except OSError as e:
+            raise write_failed(self.location, e) from e
         return True
 
     def _lock(self) -> _Lock:
@@ -87,24 +95,53 @@ class DirStore:
     ) -> None:
         if not entries:
             return
-        with self._lock():
-            head, size = self._read_head()
-            if head != expected:
-                raise HeadMoved(f"{self.location}: head moved to {head}, expected {expected}")
-            for sha, data in objects.items():
-                target = self._object_path(sha)
-                if not target.exists():
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    _atomic_write(target, data)
-            data = b"".join(e.raw + b"\n" for e in entries)
-            with open(self.path / "entries.jsonl", "r+b") as f:
-                f.truncate(size)
-                f.seek(size)
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            last = entries[-1]
-            self._write_head(Head(seq=last.seq, hash=last.hash), size + len(data))
+        try:
+            with self._lock():
+                head, size = self._read_head()
+                if head != expected:
+                    raise HeadMoved(f"{self.location}: head moved to {head}, expected {expected}")
+                try:
+                    self._write(entries, objects, size)
+                except OSError as e:
+                    self._undo(size)
+                    raise write_failed(self.location, e) from e
+                self.written = self.mark()
+        except OSError as e:  # the lock file itself (a read-only directory)
+            raise write_failed(self.location, e) from e
+
+    def _write(self, entries: Sequence[Entry], objects: Mapping[str, bytes], size: int) -> None:
+        for sha, data in objects.items():
+            target = self._object_path(sha)
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                _atomic_write(target, data)
+        data = b"".join(e.raw + b"\n" for e in entries)
+        with open(self.path / "entries.jsonl", "r+b") as f:
+            f.truncate(size)
+            f.seek(size)
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        last = entries[-1]
+        self._write_head(Head(seq=last.seq, hash=last.hash), size + len(data))
+
+    def _undo(self, size: int) -> None:
+        """Cut the entry file back to the committed size, unless HEAD was replaced already
+        (then the append did happen, only its final directory fsync failed)."""
+        with contextlib.suppress(OSError, LedgerError):
+            if self._read_head()[1] == size:
+                with open(self.path / "entries.jsonl", "r+b") as f:
+                    f.truncate(size)
+
+    def mark(self) -> str:
+        """Changes whenever HEAD or the entry file is written ("" when unreadable)."""
+        try:
+            head = (self.path / "HEAD").read_bytes()
+            st = os.stat(self.path / "entries.jsonl")
+        except OSError:
+            return ""
+        ident = f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
+        return hashlib.sha256(head + b"\n" + ident.encode()).hexdigest()
 
     def snapshot(self) -> tuple[Head | None, Iterator[Segment]]:
         head, size = self._read_head()
@@ -164,11 +201,16 @@ class _Lock:
 
 def _atomic_write(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)

@@ -20,17 +20,25 @@ import os
 import re
 import secrets
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from sdl_tracker.errors import GitError, HeadMoved, LedgerError
 from sdl_tracker.gitdata import git
 from sdl_tracker.ledger.chain import Entry, Head, Segment
+from sdl_tracker.ledger.store import write_failed
 
 ZERO_OID = "0" * 40
 _BIG_BATCH = 1 << 20  # bytes
 # How update-ref (LC_ALL=C) says the ref is not at the expected commit: another writer won.
 _MOVED = ("but expected", "reference already exists", "reference is missing")
+_OS_FAILURES = (
+    "No space left on device",
+    "Out of diskspace",
+    "Read-only file system",
+    "Permission denied",
+    "Disk quota exceeded",
+)
 _TRAILERS = re.compile(rb"^Ledger-Seq: (\d+)\nLedger-Hash: ([0-9a-f]{64})$", re.MULTILINE)
 _README = b"""This branch is an sdl-tracker conformance ledger (IEC 62443-4-1 evidence).
 
@@ -60,6 +68,9 @@ class GitStore:
         """What is read: the branch, or (`at`) a fixed commit for a read-only view."""
         self._ident: str | None = None
         self._lock_path: Path | None = None
+        self.written = ""
+        """The commit of this object's last append ("" before one)."""
+        self._branch_checked = False
 
     @property
     def location(self) -> str:
@@ -81,6 +92,17 @@ class GitStore:
     def exists(self) -> bool:
         return self._tip() is not None
 
+    def ensure_not_checked_out(self) -> None:
+        """LedgerError when the branch is checked out in a work tree (see `check_branch`)."""
+        if not self._branch_checked and self.ref == f"refs/heads/{self.branch}":
+            check_branch(self.root, self.branch)
+            self._branch_checked = True
+
+    def commit(self) -> str | None:
+        """The commit the ledger is read from, or None when the branch does not exist."""
+        tip = self._tip()
+        return tip[0] if tip else None
+
     def head(self) -> Head | None:
         tip = self._tip()
         if tip is None:
@@ -94,6 +116,7 @@ class GitStore:
         )
 
     def create(self) -> bool:
+        self.ensure_not_checked_out()
         with self._writer_lock():
             if self.exists():
                 return False
@@ -109,6 +132,7 @@ class GitStore:
     ) -> None:
         if not entries:
             return
+        self.ensure_not_checked_out()
         with self._writer_lock():
             tip = self._tip()
             if tip is None:
@@ -123,7 +147,9 @@ class GitStore:
                 f"sdl-ledger: entries {first.seq}..{last.seq}\n\n"
                 f"Ledger-Seq: {last.seq}\nLedger-Hash: {last.hash}\n"
             )
-            self._move(self._commit(parent, message, files), parent)
+            commit = self._commit(parent, message, files)
+            self._move(commit, parent)
+            self.written = commit
 
     def _writer_lock(self) -> contextlib.AbstractContextManager[None]:
         """Serialise this machine's writers around check, commit and compare-and-swap.
@@ -163,6 +189,8 @@ class GitStore:
         # otherwise explodes its pack into loose objects, inflating and deflating every byte a
         # second time: half of git's cost at 10,000 entries a batch (benchmarks/ledger.py).
         big = ("-c", "fastimport.unpackLimit=0", "-c", "pack.compression=1")
+        leftovers = self._leftovers()
+        before = set(leftovers())
         proc = git.run(
             self.root,
             *(big if len(stream) > _BIG_BATCH else ()),
@@ -173,8 +201,26 @@ class GitStore:
             check=False,
         )
         if proc.returncode != 0:
-            raise GitError(f"git fast-import failed: {proc.stderr.decode('utf-8', 'replace')}")
+            # fast-import leaves a crash report and its half-written pack behind: ours go.
+            for leftover in set(leftovers()) - before:
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
+            message = proc.stderr.decode("utf-8", "replace")
+            if any(words in message for words in _OS_FAILURES):
+                raise write_failed(self.location, message)
+            raise GitError(f"git fast-import failed: {message}")
         return proc.stdout.decode().split()[-1]
+
+    def _leftovers(self) -> Callable[[], Iterator[Path]]:
+        git_dir = self.root / git.out(self.root, "rev-parse", "--git-dir")
+        pack = self.root / git.out(self.root, "rev-parse", "--git-path", "objects/pack")
+
+        def found() -> Iterator[Path]:
+            yield from git_dir.glob("fast_import_crash_*")
+            yield from pack.glob("tmp_pack_*")
+            yield from pack.glob("tmp_idx_*")
+
+        return found
 
     def _move(self, new: str, old: str) -> None:
         proc = git.run(self.root, "update-ref", self.ref, new, old, check=False)
@@ -182,11 +228,14 @@ class GitStore:
             message = proc.stderr.decode("utf-8", "replace").strip()
             if any(words in message for words in _MOVED):
                 raise HeadMoved(f"{self.location} moved: {message}")
+            if any(words in message for words in _OS_FAILURES):
+                raise write_failed(self.location, message)
             # Anything else, typically a `<ref>.lock` left behind by a killed git, fails the
             # same way on every retry: give git's own diagnosis instead of "head moved".
             raise GitError(f"{self.location}: git update-ref failed: {message}")
 
     def snapshot(self) -> tuple[Head | None, Iterator[Segment]]:
+        self.ensure_not_checked_out()
         tip = self._tip()
         if tip is None:
             raise LedgerError(self._missing())
@@ -203,7 +252,7 @@ class GitStore:
             blobs.append((meta.split()[2].decode(), raw_path.decode("utf-8", "replace")))
         if not blobs:
             return
-        with _CatFile(self.root) as cat:
+        with CatFile(self.root) as cat:
             for oid, path in blobs:
                 data = cat.read(oid)
                 if data is None:
@@ -216,19 +265,19 @@ class GitStore:
         )
         return proc.stdout if proc.returncode == 0 else None
 
-    def object_reader(self) -> _CatFile:
+    def object_reader(self) -> CatFile:
         """A persistent reader for many artifacts (used by verify)."""
-        return _CatFile(self.root, prefix=f"{self.ref}:")
+        return CatFile(self.root, prefix=f"{self.ref}:")
 
 
-class _CatFile:
+class CatFile:
     """One `git cat-file --batch` process answering many object look-ups."""
 
     def __init__(self, root: Path, prefix: str = "") -> None:
         self.prefix = prefix
         self.proc = git.popen(root, "cat-file", "--batch")
 
-    def __enter__(self) -> _CatFile:
+    def __enter__(self) -> CatFile:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -258,12 +307,37 @@ class _CatFile:
 
 @contextlib.contextmanager
 def _flock(path: Path) -> Iterator[None]:
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise write_failed(f"{path.parent}", e) from e
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
         os.close(fd)  # releases the lock (as the kernel does when we are killed)
+
+
+def check_branch(root: Path, branch: str) -> None:
+    """LedgerError when `branch` is checked out in any work tree of the repository at `root`.
+
+    The ledger branch is written with plumbing only; checked out, the next `git commit` would
+    land on it, and `git commit -a` in a work tree of another history would delete its entries.
+    """
+    ref = f"refs/heads/{branch}"
+    listing = git.run(root, "worktree", "list", "--porcelain", check=False).stdout
+    worktree = ""
+    for line in listing.decode("utf-8", "replace").splitlines():
+        if line.startswith("worktree "):
+            worktree = line[len("worktree ") :]
+        elif line == f"branch {ref}":
+            raise LedgerError(
+                f"the ledger branch {branch!r} is checked out in the work tree {worktree}: the "
+                "ledger must never be a working branch (the next commit there would land on it, "
+                "or delete its entries). Keep the ledger on a branch of its own: `[ledger] "
+                "branch` / `init --branch NAME` (default sdl-ledger), and check out another "
+                f"branch in {worktree}"
+            )
 
 
 def _committer(root: Path) -> str:

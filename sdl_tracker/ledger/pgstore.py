@@ -264,6 +264,21 @@ class PgStore:
         finally:
             conn.close()
 
+    def mark(self) -> str:
+        """Changes whenever a row of this chain is written: the head, the row count and the
+        newest row version (`xmin`: an UPDATE or DELETE+INSERT, even with the triggers
+        disabled, writes a new row version with a newer transaction id)."""
+        with self._session("reading the head") as conn:
+            row = conn.execute(
+                "SELECT h.seq, h.hash, count(e.seq), coalesce(max(e.xmin::text::bigint), 0) "
+                "FROM sdl_tracker.heads h LEFT JOIN sdl_tracker.entries e ON e.repo = h.repo "
+                "WHERE h.repo = %s GROUP BY h.seq, h.hash",
+                (self.repo,),
+            ).fetchone()
+        if row is None:
+            return ""
+        return "pg:" + ":".join(str(v) for v in row)
+
     def read_object(self, sha256: str) -> bytes | None:
         with self._session("reading an artifact") as conn:
             row = conn.execute(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Protocol
 
+from sdl_tracker.errors import LedgerError
 from sdl_tracker.ledger.chain import Entry, Head, Segment
 
 
@@ -44,3 +47,33 @@ class Store(Protocol):
     def read_object(self, sha256: str) -> bytes | None:
         """An artifact's bytes, or None when it is not stored."""
         ...
+
+
+_CAUSES = {
+    errno.ENOSPC: "no space left on device",
+    errno.EROFS: "read-only file system",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.EDQUOT: "disk quota exceeded",
+}
+# The same causes as git (LC_ALL=C) prints them, strerror's words.
+_GIT_CAUSES = {os.strerror(code): text for code, text in _CAUSES.items()}
+_GIT_CAUSES["Out of diskspace"] = _CAUSES[errno.ENOSPC]  # git's own words (write_or_die)
+
+
+def write_failed(location: str, cause: OSError | str) -> LedgerError:
+    """The user error for a write that the operating system refused (full disk, read-only...).
+
+    Every caller has undone its partial write first, so it can say that nothing was appended.
+    """
+    if isinstance(cause, OSError):
+        text = _CAUSES.get(cause.errno or 0) or cause.strerror or str(cause)
+        where = f" ({cause.filename})" if cause.filename else ""
+    else:
+        found = [text for words, text in _GIT_CAUSES.items() if words in cause]
+        text = found[0] if found else cause.strip().splitlines()[-1] if cause.strip() else "?"
+        where = ""
+    return LedgerError(
+        f"{text} writing the ledger at {location}{where}; nothing was appended. Free space or "
+        "fix the permissions, then run the command again"
+    )

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sdl_tracker.errors import GitError, LedgerError
 from sdl_tracker.gitdata import git
-from sdl_tracker.ledger import append, entries
+from sdl_tracker.ledger import append, entries, trust
 from sdl_tracker.ledger.chain import Entry
 from sdl_tracker.ledger.gitstore import GitStore
 
@@ -51,10 +51,20 @@ def fetch(store: GitStore, remote: str) -> str | None:
             git.run(store.root, "update-ref", "-d", ref, check=False)
             return None
         raise GitError(f"git fetch {remote} {store.branch} failed: {message}")
-    return git.resolve(store.root, ref)
+    commit = git.resolve(store.root, ref)
+    seen = _seen(store, remote)
+    if seen and (commit is None or not _is_ancestor(store.root, seen, commit)):
+        raise LedgerError(
+            f"the ledger branch {store.branch} on {remote} was rewound or rewritten: it no "
+            f"longer contains commit {seen[:12]}, which this repository saw there before. "
+            "Nothing was appended or pushed. Find out who force-pushed it and restore it (your "
+            "local branch or another clone still holds the entries); if the change was meant, "
+            f"delete {_seen_path(store, remote)}"
+        )
+    return commit
 
 
-def reconcile(store: GitStore, remote_commit: str | None) -> tuple[int, int]:
+def reconcile(store: GitStore, remote_commit: str | None, remote: str) -> tuple[int, int]:
     """Make the local branch contain the remote's entries, then its own local-only ones.
 
     Returns (entries taken from the remote, local entries replayed on top of it).
@@ -62,6 +72,20 @@ def reconcile(store: GitStore, remote_commit: str | None) -> tuple[int, int]:
     if remote_commit is None:
         return 0, 0
     local_commit = git.resolve(store.root, store.ref)
+    seen = _seen(store, remote)
+    if seen and local_commit and not _is_ancestor(store.root, seen, local_commit):
+        raise LedgerError(
+            f"the local ledger branch {store.branch} was rewound: it no longer contains commit "
+            f"{seen[:12]}, which it held after the last exchange with {remote}. Nothing was "
+            f"appended or pushed; restore it with `git update-ref refs/heads/{store.branch} "
+            f"{seen}` after checking why it moved back"
+        )
+    counts = _reconcile(store, remote_commit, local_commit)
+    _remember(store, remote, remote_commit)
+    return counts
+
+
+def _reconcile(store: GitStore, remote_commit: str, local_commit: str | None) -> tuple[int, int]:
     if local_commit is None:
         git.run(store.root, "update-ref", store.ref, remote_commit, "0" * 40)
         return len(list(entries(_at(store, remote_commit)))), 0
@@ -76,8 +100,10 @@ def reconcile(store: GitStore, remote_commit: str | None) -> tuple[int, int]:
     shared = _common_prefix(local_entries, remote_entries)
     local_only = local_entries[shared:]
     objects = _objects(store, local_only)
-    # Re-chain on the remote head: move our branch to the remote commit, then append.
+    # Re-chain on the remote head: move our branch to the remote commit, then append. Our
+    # local-only entries get new hashes, so the entry remembered as verified may go.
     git.run(store.root, "update-ref", store.ref, remote_commit, local_commit)
+    trust.forget(store)
     append(store, [e.statement() for e in local_only], objects)
     return len(remote_entries) - shared, len(local_only)
 
@@ -86,7 +112,7 @@ def push(store: GitStore, remote: str) -> SyncResult:
     """Push the branch; on rejection fetch, replay and retry. Never forces."""
     fetched = replayed = 0
     for _ in range(_PUSH_ATTEMPTS):
-        got, moved = reconcile(store, fetch(store, remote))
+        got, moved = reconcile(store, fetch(store, remote), remote)
         fetched, replayed = fetched + got, replayed + moved
         proc = git.run(
             store.root,
@@ -98,6 +124,9 @@ def push(store: GitStore, remote: str) -> SyncResult:
             check=False,
         )
         if proc.returncode == 0:
+            pushed = git.resolve(store.root, store.ref)
+            if pushed:
+                _remember(store, remote, pushed)
             return SyncResult(fetched=fetched, replayed=replayed, pushed=True)
         text = (proc.stdout + proc.stderr).decode("utf-8", "replace")
         if "rejected" not in text and "fetch first" not in text and "non-fast-forward" not in text:
@@ -106,6 +135,29 @@ def push(store: GitStore, remote: str) -> SyncResult:
         f"could not push {store.branch} to {remote} after {_PUSH_ATTEMPTS} attempts: "
         "another writer keeps moving it; run `sdl-tracker ci` again"
     )
+
+
+def _seen_path(store: GitStore, remote: str) -> Path:
+    """Where the last remote ledger commit seen is kept (in .git: never shared, never pushed)."""
+    common = git.out(store.root, "rev-parse", "--git-common-dir")
+    name = f"{remote}-{store.branch}".replace("/", "%2F")
+    return store.root / common / "sdl-tracker" / f"remote-head-{name}"
+
+
+def _seen(store: GitStore, remote: str) -> str | None:
+    try:
+        return _seen_path(store, remote).read_text(encoding="ascii").strip() or None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _remember(store: GitStore, remote: str, commit: str) -> None:
+    path = _seen_path(store, remote)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(commit + "\n", encoding="ascii")
+    except OSError:
+        pass  # a read-only repository: the next run cannot compare, as on a fresh clone
 
 
 def _at(store: GitStore, commit: str) -> GitStore:

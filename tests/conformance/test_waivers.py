@@ -94,3 +94,61 @@ def test_a_waiver_longer_than_the_policy_allows_does_not_count_even_approved() -
     assert w.counts and w.approved_by.startswith("Grace Hopper")
     (w,) = waivers.collect(_one("2026-09-30"), NOW, grace, max_days=90)  # type: ignore[arg-type]
     assert not w.counts and "lasts 121 days; the policy allows at most 90" in w.pending
+
+
+_GRACE = {1: waivers.Approval("Grace <grace@example.com>")}
+
+
+def _waiver(until: str, **changes: object) -> object:
+    from dataclasses import replace
+
+    st = waivers.statement(
+        target="SVV-4",
+        reason="pentest booked",
+        approver="Grace <grace@example.com>",
+        requested_by="Ada <ada@example.com>",
+        expires=waivers.parse_expiry(until),
+        commit=C,
+        now=NOW,
+    )
+    details = {**st.predicate.details, **changes}
+    details = {k: v for k, v in details.items() if v is not None}
+    return replace(st, predicate=replace(st.predicate, details=details))
+
+
+@pytest.mark.parametrize(
+    ("now", "expired"),
+    [
+        (datetime(2026, 5, 1, 23, 59, 58, tzinfo=timezone.utc), False),
+        (datetime(2026, 5, 1, 23, 59, 59, tzinfo=timezone.utc), True),
+        (datetime(2026, 5, 2, 0, 0, 0, tzinfo=timezone.utc), True),
+    ],
+)
+def test_a_waiver_counts_through_its_last_day_and_not_a_second_longer(
+    now: datetime, expired: bool
+) -> None:
+    (found,) = waivers.collect(records([_waiver("2026-05-01")]), now, _GRACE)
+    assert found.expired is expired
+    assert (waivers.active([found], "SVV-4") is None) is expired
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"target": None},
+        {"reason": None},
+        {"approver": None},
+        {"requested_by": None},
+        {"expires": None},
+        {"expires": ""},
+        {"expires": "next week"},
+        {"expires": "2026-07-01T10:00:00"},  # no time zone
+        {"expires": 20260701},
+        {"approver": "Grace"},  # no e-mail: independence cannot be shown
+        {"approver": "Ada Again <ADA@example.com>"},  # the requester approving herself
+        {"target": ["SVV-4"]},
+    ],
+)
+def test_malformed_waiver_entries_waive_nothing(changes: dict[str, object]) -> None:
+    recs = records([_waiver("2026-07-01", **changes)])
+    assert waivers.collect(recs, NOW, _GRACE) == ()

@@ -361,3 +361,36 @@ def test_hand_made_entries_are_reported_not_crashed_on(body: bytes, reason: str)
     assert check.problems == [
         'ledger/entries.jsonl line 1: not a ledger entry (expected {"hash":"<64 hex>", first)'
     ]
+
+
+def test_since_an_older_package_whose_slice_is_a_prefix(
+    packages: dict[str, Path], tmp_path: Path
+) -> None:
+    with zipfile.ZipFile(packages["plain"]) as z:
+        slice_ = z.read("ledger/entries.jsonl")
+    lines = slice_.splitlines(keepends=True)
+    older = rewrite(
+        packages["plain"],
+        tmp_path / "older.zip",
+        {
+            "ledger/entries.jsonl": b"".join(lines[:-1]),
+        },
+    )
+    code, out = verify(packages, packages["plain"], "--since", str(older))
+    assert code == 0, out
+    assert f"since: the {len(lines) - 1} entries of {older} are the start of this ledger" in out
+    # The other way round: the "newer" package holds less than the older one (rolled back).
+    code, out = verify(packages, older, "--since", str(packages["plain"]))
+    assert code == 1
+    assert "the ledger was rewritten or rolled back since that package was exported" in out
+    # A rewritten first entry in the older package: not a prefix.
+    forged = rewrite(
+        packages["plain"],
+        tmp_path / "forged.zip",
+        {
+            "ledger/entries.jsonl": lines[0].replace(b'"seq":1', b'"seq":1 ')
+            + b"".join(lines[1:2]),
+        },
+    )
+    code, out = verify(packages, packages["plain"], "--since", str(forged))
+    assert code == 1 and "FAIL ledger/entries.jsonl: line 1 differs from" in out

@@ -98,7 +98,7 @@ def run(
     shared = remote is not None and isinstance(store, GitStore)
     if shared:
         assert isinstance(store, GitStore) and remote is not None
-        fetched, replayed = sync.reconcile(store, sync.fetch(store, remote))
+        fetched, replayed = sync.reconcile(store, sync.fetch(store, remote), remote)
         output.err(
             f"ledger: fetched {fetched} entries from {remote}"
             + (f", replayed {replayed} local entries on top" if replayed else "")

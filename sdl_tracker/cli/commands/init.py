@@ -44,6 +44,10 @@ def run(*, ws: Workspace, branch: str | None, pyproject: bool) -> int:
             "note: no git identity (git config user.name / user.email): entries will name "
             "the CI or login user instead"
         )
+    if branch is not None and ws.ledger_dir is None and ws.ledger_url is None:
+        from sdl_tracker.ledger.gitstore import check_branch
+
+        check_branch(root, branch)  # before any file is written
     found = config_mod.find(root)
     if found is not None:
         output.err(f"configuration: {found[0]} (kept as it is)")

@@ -5,15 +5,18 @@ from __future__ import annotations
 import argparse
 import os
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sdl_tracker import output
 from sdl_tracker.cli import options
-from sdl_tracker.errors import ChainError, InputError
+from sdl_tracker.errors import ChainError, HistoryError, InputError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from sdl_tracker.ledger import replicate
-    from sdl_tracker.ledger.chain import Entry
+    from sdl_tracker.ledger.chain import Entry, Head
     from sdl_tracker.workspace import Workspace
 
 _SHA256 = re.compile(r"^(sha256:)?([0-9a-f]{64})$")
@@ -37,6 +40,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("digest", help="the artifact's SHA-256 (as `ledger show` prints it)")
     options.common(p)
     p = sub.add_parser("verify", help="recompute every hash, link and artifact digest")
+    p.add_argument(
+        "--expect",
+        action="append",
+        default=[],
+        metavar="SEQ:HASH",
+        help="an entry seen elsewhere that the ledger must still hold (repeatable)",
+    )
+    p.add_argument(
+        "--expect-from",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="PACKAGE.zip",
+        help="the last entry of an exported evidence package must still be held (repeatable)",
+    )
     options.output_format(p)
     options.common(p)
     p = sub.add_parser("push", help="copy this repository's ledger into PostgreSQL")
@@ -75,7 +93,48 @@ def main(args: argparse.Namespace) -> int:
         return pull(ws=ws, url=args.source, fmt=args.format)
     if args.ledger_command == "sync":
         return sync(ws=ws, remote=args.remote)
-    return verify(ws=ws, fmt=args.format)
+    anchors = [_anchor(text) for text in args.expect]
+    anchors += [_package_anchor(path) for path in args.expect_from]
+    return verify(ws=ws, fmt=args.format, anchors=anchors)
+
+
+def _anchor(text: str) -> Head:
+    from sdl_tracker.ledger.chain import Head
+
+    seq, _, digest = text.partition(":")
+    match = _SHA256.match(digest.lower())
+    if not seq.isdigit() or int(seq) < 1 or not match:
+        raise InputError(
+            f"--expect {text!r}: expected SEQ:HASH, an entry number and its 64-hex-digit hash "
+            "(as `sdl-tracker ledger log` or an evidence package's ledger/entries.jsonl shows)"
+        )
+    return Head(seq=int(seq), hash=match.group(2))
+
+
+def _package_anchor(path: Path) -> Head:
+    """The last entry of an evidence package's ledger slice, read line by line."""
+    import zipfile
+
+    from sdl_tracker.ledger import chain
+    from sdl_tracker.ledger.chain import Head
+
+    last = b""
+    try:
+        with zipfile.ZipFile(path) as z, z.open("ledger/entries.jsonl") as f:
+            for line in f:
+                if line.strip():
+                    last = line.rstrip(b"\n")
+    except (OSError, KeyError, zipfile.BadZipFile) as e:
+        raise InputError(
+            f"--expect-from {path}: not an evidence package with ledger/entries.jsonl ({e})"
+        ) from e
+    if not last:
+        raise InputError(f"--expect-from {path}: its ledger slice is empty")
+    try:
+        entry = chain.parse(last, f"{path}:ledger/entries.jsonl")
+    except ChainError as e:
+        raise InputError(f"--expect-from {path}: {e.reason}") from e
+    return Head(seq=entry.seq, hash=entry.hash)
 
 
 def log(*, ws: Workspace, fmt: str) -> int:
@@ -83,10 +142,10 @@ def log(*, ws: Workspace, fmt: str) -> int:
 
     store = ws.store()
     if fmt == "json":
-        output.write_json([e.to_json() for e in ledger.entries(store)])
+        output.write_json([e.to_json() for e in ledger.unverified_entries(store)])
         return 0
     count = 0
-    for entry in ledger.entries(store):
+    for entry in ledger.unverified_entries(store):
         p = entry.statement().predicate
         reqs = ",".join(p.requirements) or "-"
         output.err(
@@ -130,7 +189,7 @@ def show(*, ws: Workspace, seq: int, fmt: str) -> int:
 def _find(ws: Workspace, seq: int) -> Entry:
     from sdl_tracker import ledger
 
-    for entry in ledger.entries(ws.store()):
+    for entry in ledger.unverified_entries(ws.store()):
         if entry.seq == seq:
             return entry
     raise InputError(f"no entry {seq} in the ledger (`sdl-tracker ledger log` lists them)")
@@ -147,17 +206,22 @@ def cat(*, ws: Workspace, digest: str) -> int:
     return 0
 
 
-def verify(*, ws: Workspace, fmt: str) -> int:
+def verify(*, ws: Workspace, fmt: str, anchors: Sequence[Head] = ()) -> int:
     from sdl_tracker import ledger
 
     store = ws.store()
     try:
         report = ledger.verify(store)
+        if anchors:
+            ledger.holds(store, anchors)
     except ChainError as e:
         if fmt == "json":
             output.write_json({"ok": False, "entry": e.seq, "where": e.where, "reason": e.reason})
         output.err(output.status_line(f"ledger {store.location}", "Failed", "red"))
-        output.err(f"- entry {e.seq} ({e.where}): {e.reason}")
+        if isinstance(e, HistoryError):
+            output.err(f"- {e.where}: {e.reason}")
+        else:
+            output.err(f"- entry {e.seq} ({e.where}): {e.reason}")
         return 1
     if fmt == "json":
         output.write_json({"ok": True, "entries": report.entries, "artifacts": report.objects})
@@ -165,6 +229,8 @@ def verify(*, ws: Workspace, fmt: str) -> int:
     output.err(
         f"- {report.entries} entries, {report.objects} artifacts, chain and digests verified"
     )
+    for anchor in anchors:
+        output.err(f"- holds entry {anchor.seq} ({anchor.hash[:12]}…) as expected")
     return 0
 
 

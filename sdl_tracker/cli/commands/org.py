@@ -121,6 +121,7 @@ def _build(
     if not 0 <= within <= 36_500:
         raise InputError(f"--within {within}: expected a number of days from 0 to 36500")
     facts = pgorg.read(url, names)
+    _verified(url, facts)
     practices = tuple(p.id for p in catalog.load().practices)
     found = org_mod.status(
         facts,
@@ -130,6 +131,19 @@ def _build(
         practices=practices,
     )
     return found, facts
+
+
+def _verified(url: str, facts: Sequence[pgorg.ChainFacts]) -> None:
+    """Every chain reported on verifies (incrementally), else exit 2 naming the chain."""
+    from sdl_tracker.ledger import trust
+    from sdl_tracker.ledger.pgstore import PgStore
+
+    for chain in facts:
+        store = PgStore(url, chain.repo)
+        try:
+            trust.check(store)
+        finally:
+            store.close()
 
 
 def status(

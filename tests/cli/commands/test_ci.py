@@ -222,3 +222,28 @@ def test_ci_lists_commits_whose_hooks_were_bypassed(
     err = capsys.readouterr().err
     assert f"hooks bypassed on {bypassed[:10]} by Job dev <dev@ci.example.com>" in err
     assert ("Job dev <dev@ci.example.com>", "hook_run") in remote_entries(remote)
+
+
+def test_a_rewound_remote_or_local_ledger_fails_the_next_run(
+    remote: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`ci` remembers the remote ledger head it saw: a force-pushed rewind is not followed."""
+    job = clone(remote, "job")
+    ci = ["ci", "--remote", "origin", "--out", str(job / "r"), "-C", str(job)]
+    assert main(ci) == 1
+    assert main(ci) == 1
+    capsys.readouterr()
+    # Someone with push rights rewinds the shared branch by one run.
+    git(remote, "update-ref", "refs/heads/sdl-ledger", "sdl-ledger~1")
+    before = git(remote, "rev-parse", "sdl-ledger")
+    assert main(ci) == 2
+    err = capsys.readouterr().err
+    assert "the ledger branch sdl-ledger on origin was rewound or rewritten" in err
+    assert git(remote, "rev-parse", "sdl-ledger") == before  # nothing pushed, never forced
+    # The local branch rewound instead (the remote intact again).
+    other = clone(remote, "other")
+    assert main(["ci", "--remote", "origin", "--out", str(other / "r"), "-C", str(other)]) == 1
+    git(other, "update-ref", "refs/heads/sdl-ledger", "sdl-ledger~1")
+    capsys.readouterr()
+    assert main(["ci", "--remote", "origin", "--out", str(other / "r"), "-C", str(other)]) == 2
+    assert "the local ledger branch sdl-ledger was rewound" in capsys.readouterr().err

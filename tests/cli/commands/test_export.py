@@ -125,7 +125,8 @@ def test_a_ledger_that_does_not_verify_is_not_exported(
     )
     out = git_repo.parent / "e.zip"
     code, _, err = run(["export", *common, "--release", "v0.1", "--out", str(out)], capsys)
-    assert code == 1 and "entry 1 (" in err and "hash does not match its content" in err
+    assert code == 2 and "entry 1 (" in err and "hash does not match its content" in err
+    assert "run `sdl-tracker ledger verify`" in err
     assert not out.exists()
 
 

@@ -107,3 +107,16 @@ def test_requirement_ids_are_not_checked_without_a_requirements_file() -> None:
     a = assess(model, CURRENT, None, now=NOW)
     assert a.status is ResultStatus.PASS
     assert a.details["requirements_file"] is None
+
+
+@pytest.mark.parametrize(
+    ("expires", "accepted"),
+    [(date(2024, 6, 1), True), (date(2024, 5, 31), False), (date(2024, 6, 2), True)],
+)
+def test_an_acceptance_counts_through_its_last_day(expires: date, accepted: bool) -> None:
+    """NOW is 2024-06-01 00:00 UTC: an acceptance expiring that day still counts, one
+    expiring the day before does not (the boundary, pinned both ways)."""
+    risk = replace(MODEL.accepted_risks[0], expires=expires)
+    a = assess(replace(MODEL, accepted_risks=(risk,)), CURRENT, REQS, now=NOW)
+    assert a.metrics["accepted"] == (1 if accepted else 0)
+    assert (a.status is ResultStatus.PASS) is accepted

@@ -1,0 +1,155 @@
+"""What verifying before believing costs: `status` on a large ledger with and without the check.
+
+    python benchmarks/trust.py                    # 100,000 entries, git and directory stores
+    python benchmarks/trust.py --entries 20000 --store dir
+
+For each store it appends N realistic statements (one SAST result each, every tenth with an
+artifact) to a fresh ledger of a fresh repository, then runs `sdl-tracker status` in process:
+
+* first     - the first check on this machine: no memo yet, every artifact read (the full check);
+* checked   - the steady state: the memo is there, every entry's hash is recomputed while it is
+              read, no artifact is read again;
+* appended  - one entry appended since the last check (`record`, what a CI run does);
+* unchecked - the same `status` reading the entries without any check (the path before).
+
+Each is the best of `--repeat` runs, in CPU seconds (this process and the git processes it
+waited for); `checked/unchecked` is the price of the check (target <= 1.10).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from ledger import statement  # noqa: E402  (benchmarks/ledger.py)
+
+from sdl_tracker import ledger as ledger_mod  # noqa: E402
+from sdl_tracker.cli.main import main  # noqa: E402
+from sdl_tracker.ledger import trust  # noqa: E402
+from sdl_tracker.ledger.store import Store  # noqa: E402
+from sdl_tracker.workspace import open_workspace  # noqa: E402
+
+TARGET = 1.10
+BATCH = 10_000
+
+
+def cpu() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
+    best_cpu = best_wall = float("inf")
+    for _ in range(repeat):
+        c, w = cpu(), time.perf_counter()
+        fn()
+        best_cpu, best_wall = min(best_cpu, cpu() - c), min(best_wall, time.perf_counter() - w)
+    return best_cpu, best_wall
+
+
+def status(root: Path, extra: list[str]) -> None:
+    sink = io.StringIO()
+    with contextlib.redirect_stderr(sink), contextlib.redirect_stdout(sink):
+        code = main(["status", "-C", str(root), *extra])
+    if code not in (0, 1):
+        raise SystemExit(f"status failed ({code}): {sink.getvalue()[-2000:]}")
+
+
+def build(root: Path, extra: list[str], entries: int) -> Store:
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    for key, value in (("user.name", "Bench"), ("user.email", "bench@example.com")):
+        subprocess.run(["git", "-C", str(root), "config", key, value], check=True)
+    subprocess.run(["git", "-C", str(root), "commit", "-q", "--allow-empty", "-m", "x"], check=True)
+    with contextlib.redirect_stderr(io.StringIO()):
+        assert main(["init", "-C", str(root), *extra]) == 0
+    ws = open_workspace(root, ledger_dir=Path(extra[1]) if extra else None)
+    store = ws.store()
+    for start in range(0, entries, BATCH):
+        batch, objects = [], {}
+        for i in range(start, min(start + BATCH, entries)):
+            st = statement(i)
+            if i % 10 == 0:
+                art, data = ledger_mod.artifact("report.json", f'{{"run": {i}}}'.encode())
+                objects[art.sha256] = data
+                st = st.__class__(commit=st.commit, artifacts=(art,), predicate=st.predicate)
+            batch.append(st)
+        ledger_mod.append(store, batch, objects)
+    return store
+
+
+def bench(kind: str, entries: int, repeat: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory(prefix="sdl-trust-") as tmp:
+        root = Path(tmp) / "repo"
+        extra = ["--ledger-dir", str(Path(tmp) / "ledger")] if kind == "dir" else []
+        store = build(root, extra, entries)
+        path = trust.memo_path(store)
+        assert path is not None
+        figures: dict[str, float] = {}
+
+        def first() -> None:
+            path.unlink(missing_ok=True)
+            status(root, extra)
+
+        figures["first"], _ = timed(first, 1)
+        report = Path(tmp) / "r.txt"
+        report.write_text("x\n")
+
+        def appended() -> None:
+            memo = path.read_bytes()
+            with contextlib.redirect_stderr(io.StringIO()):
+                main(["record", "training_record", str(report), "-C", str(root), *extra])
+            # As another process's append leaves it: the memo still at the previous head.
+            path.write_bytes(memo)
+            status(root, extra)
+
+        real = ledger_mod.entries
+
+        def unchecked() -> None:
+            ledger_mod.entries = ledger_mod.unverified_entries  # type: ignore[assignment]
+            try:
+                status(root, extra)
+            finally:
+                ledger_mod.entries = real  # type: ignore[assignment]
+
+        # Interleaved, so that the neighbours' load falls on every variant alike.
+        runs: dict[str, list[float]] = {"checked": [], "appended": [], "unchecked": []}
+        for _ in range(repeat):
+            runs["checked"].append(timed(lambda: status(root, extra), 1)[0])
+            runs["appended"].append(timed(appended, 1)[0])
+            runs["unchecked"].append(timed(unchecked, 1)[0])
+        figures.update((name, min(values)) for name, values in runs.items())
+        return figures
+
+
+def main_() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entries", type=int, default=100_000)
+    parser.add_argument("--store", choices=("git", "dir", "both"), default="both")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    print(f"{args.entries} entries, best of {args.repeat}, CPU s; load {os.getloadavg()[0]:.1f}")
+    print("store  first  checked  appended  unchecked  checked/unchecked  appended/unchecked")
+    for kind in ("git", "dir") if args.store == "both" else (args.store,):
+        f = bench(kind, args.entries, args.repeat)
+        ratio, ratio2 = f["checked"] / f["unchecked"], f["appended"] / f["unchecked"]
+        verdict = "ok" if max(ratio, ratio2) <= TARGET else f"over {TARGET}"
+        print(
+            f"{kind:<5} {f['first']:6.2f} {f['checked']:8.2f} {f['appended']:9.2f} "
+            f"{f['unchecked']:10.2f} {ratio:18.3f} {ratio2:19.3f}  {verdict}"
+        )
+
+
+if __name__ == "__main__":
+    main_()

@@ -1,0 +1,222 @@
+"""Verify before believing: every reading or appending path checks the chain first.
+
+Each store remembers, in a small memo file, the last entry verified on this machine (seq, hash)
+and a mark of the store's state at that moment (the branch's commit id; the directory's head
+marker and entry file identity). The next check:
+
+* skips everything when the mark is unchanged (a git commit id covers every byte of its tree);
+* otherwise re-hashes every entry line (each hash, link and sequence number), confirms that the
+  remembered entry is still there with the same hash (a rewind or rewrite is refused), and reads
+  the artifacts only of the entries that came after it.
+
+The memo is a cache, not an anchor: deleting it costs one full check, and forging it can only
+spare artifact reads, never an entry's own hash. Where it lives:
+`.git/sdl-tracker/verified-<branch>` for the git store, `verified` inside a directory store, and
+a per-chain file under `~/.cache/sdl-tracker/` for PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sdl_tracker.errors import ChainError, UnverifiedLedger
+from sdl_tracker.gitdata import git
+from sdl_tracker.ledger import history
+from sdl_tracker.ledger.chain import Entry, Head, ObjectReader, Segment, Verifier, parse
+from sdl_tracker.ledger.dirstore import DirStore
+from sdl_tracker.ledger.gitstore import CatFile, GitStore
+from sdl_tracker.ledger.pgstore import PgStore
+from sdl_tracker.ledger.store import Store
+
+
+@dataclass(frozen=True)
+class Memo:
+    """The last entry verified here and the store's mark at that moment ("" when unknown)."""
+
+    head: Head | None
+    mark: str
+
+
+def memo_path(store: Store) -> Path | None:
+    """Where `store`'s memo lives; None for a read-only view (a fixed commit)."""
+    if isinstance(store, GitStore):
+        if store.ref != f"refs/heads/{store.branch}":
+            return None
+        common = git.out(store.root, "rev-parse", "--git-common-dir")
+        name = store.branch.replace("/", "%2F")
+        return store.root / common / "sdl-tracker" / f"verified-{name}"
+    if isinstance(store, DirStore):
+        return store.path / "verified"
+    key = hashlib.sha256(store.location.encode()).hexdigest()[:24]
+    return Path.home() / ".cache" / "sdl-tracker" / f"verified-{key}"
+
+
+def read_memo(path: Path | None) -> Memo | None:
+    if path is None:
+        return None
+    try:
+        data = json.loads(path.read_bytes())
+        seq, digest, mark = int(data["seq"]), str(data["hash"]), str(data["mark"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # no memo, or an unreadable one: the next check is a full one
+    return Memo(head=Head(seq=seq, hash=digest) if seq else None, mark=mark)
+
+
+def write_memo(path: Path | None, memo: Memo) -> None:
+    """Remember `memo`; a read-only repository just means the next check is a full one."""
+    if path is None:
+        return
+    head = memo.head
+    data = json.dumps(
+        {"seq": head.seq if head else 0, "hash": head.hash if head else "", "mark": memo.mark}
+    ).encode()
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def forget(store: Store) -> None:
+    """Drop the memo: the tool itself re-chained local entries (a replay after a push race)."""
+    path = memo_path(store)
+    if path is not None:
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def mark(store: Store) -> str:
+    """A string that changes whenever the store's bytes may have changed ("" when unknowable)."""
+    if isinstance(store, GitStore):
+        store.ensure_not_checked_out()
+        return store.commit() or ""
+    if isinstance(store, DirStore):
+        return store.mark()
+    if isinstance(store, PgStore):
+        return store.mark()
+    return ""
+
+
+def fixed(store: Store, at: str) -> Store:
+    """The store as of mark `at`: a git branch read at that commit (others as they are)."""
+    if isinstance(store, GitStore) and at:
+        return GitStore(store.root, store.branch, at=at)
+    return store
+
+
+def check(store: Store) -> Head | None:
+    """The verified head; UnverifiedLedger (exit 2) when the chain does not verify."""
+    path = memo_path(store)
+    memo = read_memo(path)
+    now = mark(store)
+    if memo is not None and now and memo.mark == now:
+        return memo.head
+    if isinstance(store, GitStore) and memo is not None and memo.mark and now:
+        try:
+            found = _since(store, memo, now)
+        except ChainError as e:
+            raise UnverifiedLedger(store.location, e) from e
+        if found is not None:
+            write_memo(path, Memo(head=found[0], mark=now))
+            return found[0]
+    head = None
+    for entry in entries(store, at=now, memo=memo, path=path):
+        head = Head(seq=entry.seq, hash=entry.hash)
+    return head
+
+
+def entries(
+    store: Store, *, at: str | None = None, memo: Memo | None = None, path: Path | None = None
+) -> Iterator[Entry]:
+    """Every entry in order, each verified before it is yielded; the head checked at the end.
+
+    A consumer must read to the end: a break found later raises only then.
+    """
+    if path is None:
+        path = memo_path(store)
+        memo = read_memo(path)
+    if at is None:
+        at = mark(store)
+    view = fixed(store, at)
+    if memo is not None and at and memo.mark == at:
+        # Unchanged since it was verified here (a git commit id covers every byte of its tree).
+        yield from _unchecked(view)
+        return
+    if isinstance(store, GitStore) and memo is not None and memo.mark and at:
+        # Commits since only added files: the older entry blobs are the very bytes verified.
+        try:
+            found = _since(store, memo, at)
+        except ChainError as e:
+            raise UnverifiedLedger(store.location, e) from e
+        if found is not None:
+            write_memo(path, Memo(head=found[0], mark=at))
+            yield from _unchecked(view)
+            return
+    known = memo.head if memo is not None else None
+    try:
+        if isinstance(view, GitStore) and at:
+            if memo is not None and memo.mark:
+                history.added_only(view, memo.mark, at)
+            else:
+                history.check(view)  # the first check here walks the whole branch
+        head, segments = view.snapshot()
+        with _reader(view) as read_object:
+            verifier = Verifier(read_object, known=known)
+            for segment in segments:
+                yield from verifier.entries(segment)
+            verifier.finish(head)
+    except ChainError as e:
+        raise UnverifiedLedger(store.location, e) from e
+    write_memo(path, Memo(head=head, mark=at))
+
+
+def _since(store: GitStore, memo: Memo, at: str) -> tuple[Head | None] | None:
+    """Verify only the entry files added since the memo's commit (the others are the very
+    blobs verified then); None when that commit is gone and everything must be read."""
+    added = history.added_only(store, memo.mark, at)
+    if added is None:
+        return None
+    view = GitStore(store.root, store.branch, at=at)
+    head = view.head()
+    paths = sorted(p for p in added if p.startswith("entries/"))
+    with view.object_reader() as cat, CatFile(store.root, prefix=f"{at}:") as blobs:
+        verifier = Verifier(cat.read_object, start=memo.head, known=memo.head)
+        for path in paths:
+            data = blobs.read(path)
+            if data is None:
+                raise ChainError(0, f"{store.branch}:{path}", "listed but its blob is missing")
+            for _ in verifier.entries(Segment(where=f"{store.branch}:{path}", data=data)):
+                pass
+        verifier.finish(head)
+    return (head,)
+
+
+def _unchecked(store: Store) -> Iterator[Entry]:
+    _, segments = store.snapshot()
+    for segment in segments:
+        for offset, raw in enumerate(segment.data.splitlines()):
+            yield parse(raw, f"{segment.where} line {segment.first_line + offset}")
+
+
+def appended(store: Store, head: Head) -> None:
+    """After our own append onto a verified head: remember the new head."""
+    written = store.written if isinstance(store, (GitStore, DirStore)) else ""
+    write_memo(memo_path(store), Memo(head=head, mark=written))
+
+
+@contextlib.contextmanager
+def _reader(store: Store) -> Iterator[ObjectReader]:
+    if isinstance(store, GitStore):
+        with store.object_reader() as cat:
+            yield cat.read_object
+    else:
+        yield store.read_object
