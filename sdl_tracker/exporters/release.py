@@ -22,7 +22,8 @@ from sdl_tracker.conformance.model import Conformance
 from sdl_tracker.errors import ChainError, LedgerError, UnverifiedLedger
 from sdl_tracker.exporters.source import GateInfo, ReleaseInfo, Source
 from sdl_tracker.gitdata import git
-from sdl_tracker.ledger import chain, trust
+from sdl_tracker.ledger import chain
+from sdl_tracker.ledger import trust as ledger_trust
 from sdl_tracker.ledger.chain import Entry, ObjectReader, Segment
 from sdl_tracker.ledger.gitstore import GitStore
 from sdl_tracker.ledger.store import Store
@@ -46,7 +47,9 @@ def gather(
     store = ws.store()
     if not store.exists():
         raise LedgerError(f"no ledger at {store.location}: run `sdl-tracker init` first")
-    trust.check(store)  # the remembered point and the branch's history, before the full check
+    ledger_trust.check(
+        store
+    )  # the remembered point and the branch's history, before the full check
     entries, objects = _verified(store)
     recs = records(entries)
     commit = commit_of(root, None, release)
