@@ -152,6 +152,10 @@ def run(
             )
             run_id = f"{commit[:12]}-{uuid.uuid4().hex[:8]}"
             made = _collect_one(COLLECTORS[name], name, ctx, previous.get(name), force, run_id)
+            # Optional in the Protocol: collectors that can find nothing say what they looked for.
+            not_found = getattr(COLLECTORS[name], "not_found", None)
+            for note in not_found(ctx) if not_found is not None else ():
+                output.err(f"note: {name}: {note}")
             statements.extend(
                 _statement(made_one, name, commit, who, now, run_id, objects) for made_one in made
             )
