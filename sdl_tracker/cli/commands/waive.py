@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from sdl_tracker import output
 from sdl_tracker.cli import options
-from sdl_tracker.errors import CatalogError, InputError, LedgerError
+from sdl_tracker.errors import CatalogError, InputError
 
 if TYPE_CHECKING:
     from sdl_tracker.workspace import Workspace
@@ -82,7 +82,7 @@ def run(
         raise InputError(f"--expires {expires}: that is not in the future; give a later date")
     store = ws.store()
     if not store.exists():
-        raise LedgerError(f"no ledger at {store.location}: run `sdl-tracker init` first")
+        raise ws.no_ledger(store.location)
     statement = waivers_mod.statement(
         target=target,
         reason=reason.strip(),
