@@ -38,6 +38,28 @@ class Workspace:
             )
         return self.root
 
+    def init_hint(self) -> str:
+        """The `sdl-tracker init` command that creates this workspace's ledger, with the flags
+        the user gave (a URL's password left out)."""
+        words = ["sdl-tracker", "init"]
+        if self.ledger_url:
+            from urllib.parse import urlsplit, urlunsplit
+
+            parts = urlsplit(self.ledger_url)
+            netloc = parts.netloc.rsplit("@", 1)
+            if len(netloc) == 2 and ":" in netloc[0]:
+                netloc[0] = netloc[0].split(":", 1)[0]
+            words += ["--ledger", urlunsplit(parts._replace(netloc="@".join(netloc)))]
+        elif self.ledger_dir is not None:
+            words += ["--ledger-dir", str(self.ledger_dir)]
+        if self.repo_name:
+            words += ["--repo-name", self.repo_name]
+        return " ".join(words)
+
+    def no_ledger(self, location: str) -> LedgerError:
+        """The error for a ledger that does not exist yet, naming the command that creates it."""
+        return LedgerError(f"no ledger at {location}: run `{self.init_hint()}` first")
+
     def store(self) -> Store:
         """The store: --ledger URL, --ledger-dir, config `ledger.dir`/`url`, else the branch."""
         url = self.ledger_url or self.config.ledger_url

@@ -144,6 +144,18 @@ def _locate(root: Path, spec: DocSpec) -> str | None:
     return next((p for p in spec.paths if (root / p).is_file()), None)
 
 
+def not_found(ctx: Context) -> tuple[str, ...]:
+    """What it looked for and did not find (printed by `collect`; the policy reports them)."""
+    absent = [s for s in specs(ctx.config) if not s.configured and _locate(ctx.root, s) is None]
+    if not absent:
+        return ()
+    listed = "; ".join(f"{' or '.join(s.paths)} ({', '.join(s.requirements)})" for s in absent)
+    return (
+        f"{len(absent)} documents not found in {ctx.root}: {listed}; write them there, or point "
+        "[collectors.documents.<name>] path at yours (docs/collectors/documents.md)",
+    )
+
+
 def inputs(ctx: Context) -> Mapping[str, str]:
     found = [p for s in specs(ctx.config) if (p := _locate(ctx.root, s))]
     ids = git.tree_ids(ctx.root, ctx.commit, found)

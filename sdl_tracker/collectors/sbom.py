@@ -29,7 +29,7 @@ PROVIDES = ("SM-9", "SM-10", "SUM-3")
 ARTIFACT = "sbom.cdx.json"
 SOURCES = ("environment", "requirements")
 LOCK_FILES = ("pyproject.toml", "poetry.lock", "uv.lock", "pdm.lock", "Pipfile.lock", "pylock.toml")
-_KEYS = {"source", "requirements", "extras", "site_packages", "ingest", "max_age_hours"}
+_KEYS = {"source", "requirements", "extras", "python", "site_packages", "ingest", "max_age_hours"}
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,10 @@ class Settings:
     requirements: tuple[str, ...] = ("requirements.txt",)
     extras: tuple[str, ...] = ()
     site_packages: tuple[Path, ...] | None = None
+    """Where the environment source reads distributions (from `python` or `site_packages`)."""
     ingest: str | None = None
+    python: str | None = None
+    """The product's interpreter (`python`), whose site-packages the environment source reads."""
 
 
 def settings(ctx: Context) -> Settings:
@@ -60,12 +63,21 @@ def settings(ctx: Context) -> Settings:
     if ingest is not None and not isinstance(ingest, str):
         raise ConfigError(f"[collectors.sbom] ingest: expected a file path, got {ingest!r}")
     paths = _list(cfg, "site_packages")
+    python = cfg.get("python")
+    if python is not None and (not isinstance(python, str) or not python):
+        raise ConfigError(f"[collectors.sbom] python: expected a path, got {python!r}")
+    if python is not None and paths is not None:
+        raise ConfigError("[collectors.sbom]: give python or site_packages, not both")
+    site = tuple(ctx.root / p for p in paths) if paths is not None else None
+    if python is not None and source == "environment":
+        site = environment.site_dirs(ctx.root, python, "[collectors.sbom]")
     return Settings(
         source=source,
         requirements=_list(cfg, "requirements") or Settings.requirements,
         extras=_list(cfg, "extras") or (),
-        site_packages=tuple(ctx.root / p for p in paths) if paths is not None else None,
+        site_packages=site,
         ingest=ingest,
+        python=python,
     )
 
 
@@ -88,7 +100,7 @@ def inputs(ctx: Context) -> Mapping[str, str]:
     if s.source == "requirements":
         names.extend(requirements.resolve(ctx.root, s.requirements).sources)
     result = {f"file:{n}": _digest(ctx.root / n) for n in dict.fromkeys(names)}
-    if s.source == "environment":
+    if s.source == "environment" and s.site_packages is not None:
         result["env:distributions"] = environment.fingerprint(s.site_packages)
     tag = _tag(ctx)
     if tag:
@@ -124,7 +136,7 @@ def collect(ctx: Context) -> Iterator[Evidence]:
     else:
         result = Result(
             ResultStatus.PASS,
-            f"{count} components of {product} from the {s.source} (CycloneDX 1.6)",
+            f"{count} components of {product} from {_from(s)} (CycloneDX 1.6)",
             {"components": count},
         )
     yield Evidence(
@@ -134,7 +146,12 @@ def collect(ctx: Context) -> Iterator[Evidence]:
         result=result,
         covers=resolution.sources,
         artifacts=((ARTIFACT, data),),
-        details={"source": s.source, "problems": list(resolution.problems)},
+        details={
+            "source": s.source,
+            "python": s.python,
+            "site_packages": [str(p) for p in s.site_packages or ()],
+            "problems": list(resolution.problems),
+        },
     )
 
 
@@ -147,7 +164,18 @@ def _resolve(ctx: Context, s: Settings, project: Project) -> Resolution:
             'declare them, or set source = "requirements" in [collectors.sbom]'
         )
         return Resolution(packages=(), direct=(), problems=(problem,))
+    if s.site_packages is None:
+        problem = f'source = "environment" names no environment: {environment.NO_INTERPRETER}'
+        return Resolution(packages=(), direct=(), problems=(problem,))
     return environment.resolve(project, s.extras, s.site_packages)
+
+
+def _from(s: Settings) -> str:
+    if s.source == "requirements":
+        return ", ".join(s.requirements)
+    if s.python is not None:
+        return f"the environment of {s.python}"
+    return "the environment in " + ", ".join(str(p) for p in s.site_packages or ())
 
 
 def _ingest(path: Path) -> Evidence:

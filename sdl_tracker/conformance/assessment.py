@@ -15,7 +15,7 @@ from sdl_tracker.conformance import trust
 from sdl_tracker.conformance.evaluate import evaluate
 from sdl_tracker.conformance.evidence import Record, records
 from sdl_tracker.conformance.model import Conformance
-from sdl_tracker.errors import InputError, LedgerError
+from sdl_tracker.errors import InputError
 from sdl_tracker.gitdata import git
 from sdl_tracker.ledger.store import Store
 from sdl_tracker.policy import load as policy_mod
@@ -69,7 +69,7 @@ def assess(
     commit = commit_of(root, rev, release)
     store = ws.store()
     if not store.exists():
-        raise LedgerError(f"no ledger at {store.location}: run `sdl-tracker init` first")
+        raise ws.no_ledger(store.location)
     recs = records(ledger.entries(store))
     facts = facts_mod.gather(root, commit, recs)
     checked = trust.gather(root, commit, recs)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from sdl_tracker import __version__
 from sdl_tracker.conformance.model import Status
 from sdl_tracker.exporters.base import Report
 from sdl_tracker.formats import text as safe_text
@@ -75,6 +76,7 @@ def render(report: Report) -> str:
 def _properties(report: Report) -> list[tuple[str, str]]:
     conf = report.conformance
     props = [
+        ("generator", f"sdl-tracker {__version__}"),
         ("commit", conf.commit),
         ("release", conf.release or ""),
         ("policy", conf.policy),

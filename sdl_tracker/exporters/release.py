@@ -19,7 +19,7 @@ from sdl_tracker.conformance.assessment import commit_of
 from sdl_tracker.conformance.evaluate import evaluate
 from sdl_tracker.conformance.evidence import Record, records
 from sdl_tracker.conformance.model import Conformance
-from sdl_tracker.errors import ChainError, LedgerError, UnverifiedLedger
+from sdl_tracker.errors import ChainError, UnverifiedLedger
 from sdl_tracker.exporters.source import GateInfo, ReleaseInfo, Source
 from sdl_tracker.gitdata import git
 from sdl_tracker.ledger import chain
@@ -46,10 +46,8 @@ def gather(
     root = ws.repo()
     store = ws.store()
     if not store.exists():
-        raise LedgerError(f"no ledger at {store.location}: run `sdl-tracker init` first")
-    ledger_trust.check(
-        store
-    )  # the remembered point and the branch's history, before the full check
+        raise ws.no_ledger(store.location)
+    ledger_trust.check(store)  # the remembered point and the history, before the full check
     entries, objects = _verified(store)
     recs = records(entries)
     commit = commit_of(root, None, release)

@@ -297,17 +297,22 @@ class Checker:
         entries = theirs.count(b"\n")
         self.ok(before, f"since: the {entries} entries of {name} are the start of this ledger")
 
-    def signatures(self) -> None:
+    def signatures(self) -> str:
+        """Check the manifest's signature; what the verdict says about authenticity."""
         before = len(self.problems)
         if MANIFEST_SIG not in self.files:
             if self.key is not None:
                 self.fail(MANIFEST_SIG, "missing: the package is not signed, but a key was given")
-            return
+            return "integrity verified; authenticity not checked: the package is unsigned"
         self.envelope(MANIFEST_SIG, self.files.get(MANIFEST, b""), MANIFEST_TYPE, MANIFEST)
         if self.key is None:
             self.passed.append("signatures: present but NOT checked (pass --public-key KEY.pub)")
-        else:
-            self.ok(before, "signatures: MANIFEST.json is signed by the given key")
+            return (
+                "integrity verified; authenticity not checked: the package is signed, "
+                "pass --public-key KEY.pub to check the signature"
+            )
+        self.ok(before, "signatures: MANIFEST.json is signed by the given key")
+        return "integrity and authenticity verified: signed by the given key"
 
 
 def read_package(path: Path) -> dict[str, bytes]:
@@ -348,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
     check.chain(manifest)
     check.conformance()
     check.statement_files()
-    check.signatures()
+    authenticity = check.signatures()
     if args.since is not None:
         try:
             check.since(read_package(args.since), str(args.since))
@@ -361,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     if check.problems:
         print(f"NOT VERIFIED: {len(check.problems)} problem(s) in {args.package}")
         return 1
-    print(f"VERIFIED: {args.package}")
+    print(f"VERIFIED: {authenticity}: {args.package}")
     return 0
 
 

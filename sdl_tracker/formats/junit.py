@@ -9,6 +9,7 @@ link a test to requirement and threat ids.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from typing import NoReturn
 from xml.parsers import expat
@@ -116,6 +117,17 @@ class _Builder:
                 )
             )
             self.case = None
+
+
+_OURS = re.compile(
+    rb'<testsuite\s[^>]*name="sdl-tracker (?:gate|status) '
+    rb'|<property name="generator" value="sdl-tracker '
+)
+
+
+def written_by_sdl_tracker(raw: bytes) -> bool:
+    """Whether this JUnit file is sdl-tracker's own gate report (never the product's tests)."""
+    return _OURS.search(raw[:8192]) is not None
 
 
 def parse(report: str, raw: bytes) -> tuple[TestCase, ...]:

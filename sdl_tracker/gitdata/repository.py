@@ -1,5 +1,5 @@
 """What `init` reads about a repository before it writes anything: where it is, who commits, its
-remotes and its tags — through GitPython's object model.
+remotes, its tags and its tracked files — through GitPython's object model.
 
 GitPython is imported here, inside the function, and only one-time commands call it: its import
 costs more than a hundred milliseconds, which hooks and collectors must not pay. Everything that
@@ -25,6 +25,8 @@ class Repository:
     """(name, first URL) of each remote."""
     tags: tuple[str, ...]
     """Every tag name, sorted."""
+    files: tuple[str, ...] = ()
+    """Every tracked file (repository-relative POSIX paths), as `git ls-files` lists them."""
 
 
 def inspect(path: Path) -> Repository:
@@ -46,9 +48,12 @@ def inspect(path: Path) -> Repository:
             email = str(config.get_value("user", "email", default="")).strip()
         remotes = tuple((r.name, next(iter(r.urls), "")) for r in repo.remotes)
         tags = tuple(sorted(t.name for t in repo.tags))
+        listed = repo.git.ls_files("-z", "--cached")
+        files = tuple(sorted(f for f in listed.split("\0") if f))
         return Repository(
             root=Path(repo.working_tree_dir),
             identity=f"{name} <{email}>" if name or email else None,
             remotes=remotes,
             tags=tags,
+            files=files,
         )

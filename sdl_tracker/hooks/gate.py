@@ -7,9 +7,11 @@ whose name matches `[hooks] release_tags` (default `v*`) is gated exactly as
 `sdl-tracker gate --release TAG` does (the verdict is appended to the ledger); one failure
 refuses the push.
 
-pre-commit runs pre-push hooks only when the push carries commits the remote does not have:
-a tag pushed for a commit that is already there does not run this hook under pre-commit (the
-plain hook does run, and the CI gate on tags covers both).
+pre-commit runs pre-push hooks only when the push carries commits the remote does not have,
+and shows them only the first such ref: a tag pushed for a commit that is already there does not
+run this hook under pre-commit (the plain hook does run, and the CI gate on tags covers both).
+Whenever nothing is gated the hook says so in one "skipped: …" line (the hook is `verbose`, so
+pre-commit shows it): never a silent pass.
 """
 
 from __future__ import annotations
@@ -56,6 +58,29 @@ def release_tags(refs: Iterable[str], pattern: str) -> list[str]:
     return list(dict.fromkeys(n for n in names if n and fnmatch.fnmatchcase(n, pattern)))
 
 
+def skipped(refs: Sequence[str], pattern: str | None, *, under_pre_commit: bool) -> str:
+    """Why nothing was gated, in one line: never a silent pass."""
+    if not refs:
+        return (
+            "skipped: no pushed ref was given (run as git's pre-push hook, under pre-commit, "
+            "or with --ref refs/tags/TAG); nothing was gated"
+        )
+    tags = list(dict.fromkeys(r[len(_TAGS) :] for r in refs if r.startswith(_TAGS)))
+    if tags:
+        return (
+            f"skipped: {', '.join(tags)} does not match the release tags {pattern!r} "
+            "([hooks] release_tags); nothing was gated"
+        )
+    note = (
+        " (pre-commit shows this hook only the first ref with new commits: push release tags "
+        "on their own, `git push origin TAG`, or use the plain hook from `sdl-tracker "
+        "install-hooks`)"
+        if under_pre_commit
+        else ""
+    )
+    return f"skipped: no release tag in this push ({', '.join(dict.fromkeys(refs))}){note}"
+
+
 def check(root: Path, tags: Sequence[str], *, policy: Path | None) -> list[str]:
     """Gate each tag (output as `sdl-tracker gate` prints it); the tags that failed."""
     from sdl_tracker.cli.commands import gate
@@ -85,6 +110,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     stdin = sys.stdin if args.remote is not None and not args.ref else ()
     refs = pushed_refs(refs=args.ref, remote=args.remote, environ=os.environ, stdin=stdin)
     if not any(r.startswith(_TAGS) for r in refs):
+        sys.stderr.write(
+            f"{PROG}: {skipped(refs, None, under_pre_commit=_base.under_pre_commit())}\n"
+        )
         return 0
 
     def body() -> int:
@@ -93,6 +121,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         root = _base.repo_root()
         pattern = args.pattern or _base.settings(root).release_tags
         tags = release_tags(refs, pattern)
+        if not tags:
+            output.err(f"{PROG}: {skipped(refs, pattern, under_pre_commit=False)}")
+            return 0
         failed = check(root, tags, policy=root / args.policy if args.policy else None)
         if failed:
             output.err(

@@ -3,8 +3,9 @@
 When a manifest (requirements*.txt and the files `[collectors.sbom] requirements` names,
 pyproject.toml, pylock.toml, Pipfile.lock, poetry.lock, uv.lock, pdm.lock) is among the given
 files, the SBOM is rebuilt in memory exactly as the sbom collector builds it and its components
-are compared with the committed one (`[hooks] sbom`, default sbom.cdx.json). `--fix` writes the
-rebuilt SBOM and still fails, so that you stage it, as pre-commit's fixers do.
+are compared with the committed one (`[hooks] sbom`, default sbom.cdx.json). A project that
+commits no SBOM is not checked (one "skipped" line). `--fix` writes the rebuilt SBOM and still
+fails, so that you stage it, as pre-commit's fixers do.
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ MANIFESTS = (
 _SHOWN = 8
 
 
+class Skipped(Exception):
+    """Nothing to check; the message says why in one line."""
+
+
 def is_manifest(path: str, configured: Sequence[str] = ()) -> bool:
     name = posixpath.basename(path)
     parent = posixpath.basename(posixpath.dirname(path))
@@ -49,7 +54,9 @@ def is_manifest(path: str, configured: Sequence[str] = ()) -> bool:
 
 
 def check(root: Path, filenames: Sequence[str], *, sbom: str | None, fix: bool) -> list[str]:
-    """Problems as `path:line: message`; empty when no manifest changed or the SBOM is current."""
+    """Problems as `path:line: message`; empty when no manifest changed or the SBOM is current.
+
+    Raises Skipped when the project has committed no SBOM (and `--fix` was not given)."""
     from datetime import datetime, timezone
 
     from sdl_tracker import config
@@ -67,16 +74,21 @@ def check(root: Path, filenames: Sequence[str], *, sbom: str | None, fix: bool) 
     if not changed:
         return []
     why = f"{', '.join(changed[:3])} changed"
+    if not fix and not (root / path).is_file():
+        raise Skipped(
+            f"{PROG}: skipped: no committed SBOM at {path} to keep current "
+            f"(`{PROG} --fix` writes one; [hooks] sbom names another path)"
+        )
     if s.ingest is not None:
         return [
             f"{path}:1: {why}, but [collectors.sbom] ingest = {s.ingest!r}: your build makes the "
             f"SBOM, which this hook cannot run; rebuild it yourself, or drop the {PROG} hook"
         ]
-    if s.source == "environment" and s.site_packages is None and _base.under_pre_commit():
+    if s.source == "environment" and s.site_packages is None:
         return [
-            f'{path}:1: {why}, but [collectors.sbom] source = "environment" reads installed '
-            "distributions, and pre-commit runs this hook in its own environment: set "
-            'site_packages = [".venv/lib/python3.X/site-packages"] or source = "requirements"'
+            f'{path}:1: {why}, but [collectors.sbom] source = "environment" names no '
+            'environment: set python = ".venv/bin/python" (the product\'s interpreter) '
+            'or source = "requirements"'
         ]
     data, problems = _build(ctx, s)
     if problems:
@@ -161,7 +173,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         from sdl_tracker import output
 
         root = _base.repo_root()
-        problems = check(root, _base.relative(root, args.filenames), sbom=args.sbom, fix=args.fix)
+        try:
+            problems = check(
+                root, _base.relative(root, args.filenames), sbom=args.sbom, fix=args.fix
+            )
+        except Skipped as e:
+            output.out(str(e))
+            return 0
         for line in problems:
             output.out(line)
         return 1 if problems else 0

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -350,17 +351,32 @@ def test_how_pip_audit_is_pointed_at_the_source(
     assert (found.kind, found.arguments) == (kind, arguments)
 
 
-def test_environment_source_audits_the_running_environment(
+def test_environment_source_audits_the_configured_interpreter_s_packages(
     repo: Path, osv_server: _OsvServer
 ) -> None:
-    _configure(repo, 'source = "environment"')
+    _configure(repo, f'source = "environment"\npython = "{sys.executable}"')
     _commit(repo, {})
     assert _collect(repo, "--osv-url", _url(osv_server)) == 0
     p = _last(repo)
     assert p.result.status.value == "pass", p.result.summary
+    assert f"on the packages installed for {sys.executable}" in p.result.summary
+    assert p.details["python"] == sys.executable
     n = p.result.metrics["dependencies"]
     assert n >= 10 and p.result.metrics["audited"] == n and len(osv_server.queries) == n
     assert "pip-audit" in {q[1]["package"]["name"] for q in osv_server.queries}
+
+
+def test_the_environment_source_never_audits_the_tool_s_own_environment(repo: Path) -> None:
+    _configure(repo, 'source = "environment"')
+    _commit(repo, {})
+    assert _collect(repo) == 2
+
+
+def test_a_missing_interpreter_is_named(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _configure(repo, 'source = "environment"\npython = ".venv/bin/python"')
+    _commit(repo, {})
+    assert _collect(repo) == 2
+    assert "[collectors.deps] python: cannot run" in capsys.readouterr().err
 
 
 def test_unchanged_inputs_are_reaffirmed_and_a_change_reruns(

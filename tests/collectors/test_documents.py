@@ -154,3 +154,14 @@ def test_review_trail_uses_the_review_collectors_definitions(
     _commit(repo, {"SECURITY.md": SECURITY_MD}, "security policy", "\n".join(trailers))
     (pred,) = _collect(repo, capsys)
     assert pred["result"]["metrics"]["reviewed"] == reviewed
+
+
+def test_documents_not_found_are_named_with_their_paths(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert main(["collect", "--only", "documents", "--repo", str(repo)]) == 0
+    err = capsys.readouterr().err
+    assert "note: documents: 19 documents not found in " in err
+    assert "SECURITY.md or .github/SECURITY.md or docs/SECURITY.md (DM-1, DM-5)" in err
+    assert "docs/patch-policy.md (SUM-5)" in err

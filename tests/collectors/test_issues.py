@@ -197,3 +197,16 @@ def test_ingest_advisory_from_report(
     assert code == 0
     assert pred["result"]["metrics"]["disclosed"] == 1
     assert pred["result"]["status"] == "pass"
+
+
+def test_without_a_records_folder_it_says_what_to_create(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert main(["collect", "--only", "issues", "--repo", str(repo)]) == 0
+    err = capsys.readouterr().err
+    assert "note: issues: no security-issues/ or .security-issues/ folder of issue records" in err
+    assert "create security-issues/ with one YAML file per security issue" in err
+    _write(repo, {"security-issues/README.md": "Report issues to psirt@example.com\n"})
+    assert main(["collect", "--only", "issues", "--repo", str(repo)]) == 0
+    assert "note: issues:" not in capsys.readouterr().err

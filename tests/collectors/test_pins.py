@@ -106,8 +106,10 @@ def test_dynamic_dependencies_cannot_be_audited_offline(tmp_path: Path) -> None:
     assert pin.version is None and pin.spec == "dynamic"
 
 
-def test_environment_lists_this_interpreter_s_distributions() -> None:
-    declared = pins.environment()
+def test_environment_lists_the_distributions_of_the_given_site_packages() -> None:
+    import sysconfig
+
+    declared = pins.environment([Path(sysconfig.get_path("purelib"))])
     names = {canonicalize_name(p.name) for p in declared.pins}
     assert {"pip-audit", "packaging", "sdl-tracker"} <= names
     assert all(p.version for p in declared.pins)

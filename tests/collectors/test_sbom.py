@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from importlib import metadata
 from pathlib import Path
 
@@ -77,6 +78,15 @@ def repo(git_repo: Path) -> Path:
     return git_repo
 
 
+def test_the_environment_source_never_reads_the_tool_s_own_environment(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _commit(repo, {"pyproject.toml": '[project]\nname = "demo"\ndependencies = ["packaging"]\n'})
+    p = _collect(repo, capsys)["predicate"]
+    assert p["result"]["status"] == "incomplete"
+    assert 'set python = ".venv/bin/python"' in p["result"]["summary"]
+
+
 def test_environment_sbom_lists_the_installed_closure(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -87,8 +97,10 @@ def test_environment_sbom_lists_the_installed_closure(
             'dependencies = ["rich>=13", "packaging"]\n'
         },
     )
+    _configure(repo, f'python = "{sys.executable}"')
     statement = _collect(repo, capsys)
     p = statement["predicate"]
+    assert f"from the environment of {sys.executable}" in p["result"]["summary"]
     assert (p["kind"], p["collector"], p["tool"]["name"]) == (
         "sbom",
         "sbom",
@@ -128,6 +140,7 @@ def test_environment_sbom_lists_the_installed_closure(
 def test_same_inputs_give_the_same_sbom_bytes(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    _configure(repo, f'python = "{sys.executable}"')
     _commit(repo, {"pyproject.toml": '[project]\nname = "demo"\ndependencies = ["pyyaml"]\n'})
     first = _collect(repo, capsys)
     again = _collect(repo, capsys)
@@ -143,6 +156,7 @@ def test_same_inputs_give_the_same_sbom_bytes(
 def test_missing_dependency_is_incomplete_and_named(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    _configure(repo, f'python = "{sys.executable}"')
     _commit(
         repo,
         {

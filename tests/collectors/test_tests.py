@@ -195,6 +195,27 @@ def test_missing_junit_is_incomplete(repo: Path, capsys: pytest.CaptureFixture[s
     assert "no test results" in matrix["summary"]
 
 
+def test_the_gate_s_own_junit_is_never_read_back_as_test_results(
+    repo: Path, junit: dict[str, bytes], capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["gate", "--repo", str(repo), "--junit", str(repo / "junit.xml")])
+    assert b'<property name="generator" value="sdl-tracker ' in (repo / "junit.xml").read_bytes()
+    alone = _collect(repo, capsys)["test_report"]["predicate"]
+    assert alone["result"]["status"] == "incomplete"
+    assert alone["result"]["metrics"]["tests"] == 0
+    assert "ignored junit.xml: sdl-tracker's own gate report" in alone["result"]["summary"]
+    assert alone["details"]["ignored_reports"] == ["junit.xml"]
+    assert "junit.xml" not in {s["name"] for s in _collect(repo, capsys)["test_report"]["subject"]}
+    _report(repo, junit["pass"])
+    beside = _collect(repo, capsys)["test_report"]["predicate"]
+    assert beside["result"]["status"] == "pass", beside["result"]["summary"]
+    assert beside["result"]["summary"].startswith("3 tests in reports/junit.xml: 2 passed")
+    capsys.readouterr()
+    args = ["collect", "--only", "tests", "--repo", str(repo), "--from-report"]
+    assert main([*args, str(repo / "junit.xml")]) == 2
+    assert "sdl-tracker's own gate report (`gate --junit`)" in capsys.readouterr().err
+
+
 def test_configured_report_missing_is_incomplete(
     repo: Path, junit: dict[str, bytes], capsys: pytest.CaptureFixture[str]
 ) -> None:

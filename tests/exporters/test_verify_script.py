@@ -168,13 +168,17 @@ def test_an_intact_package_verifies_under_the_system_python_isolated(
 ) -> None:
     code, out = verify(packages, packages["plain"])
     assert code == 0, out
-    assert "ok   manifest:" in out and "ok   ledger:" in out and "VERIFIED" in out
+    assert "ok   manifest:" in out and "ok   ledger:" in out
+    assert "VERIFIED: integrity verified; authenticity not checked: the package is unsigned" in out
+    code, out = verify(packages, packages["signed"])
+    assert code == 0 and "authenticity not checked: the package is signed, pass --public-key" in out
     # -S: not even site-packages; only the standard library exists
     code, out = verify(
         packages, packages["signed"], "--public-key", str(packages["key"]), flags=("-I", "-S")
     )
     assert code == 0, out
     assert "ok   signatures: MANIFEST.json is signed by the given key" in out
+    assert "VERIFIED: integrity and authenticity verified: signed by the given key" in out
 
 
 def test_an_unpacked_package_verifies_from_its_own_directory(

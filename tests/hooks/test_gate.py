@@ -103,13 +103,40 @@ def test_a_passing_release_tag_is_pushed(
     assert "gate v1.0: PASSED" in capsys.readouterr().err
 
 
-def test_branches_and_other_tags_are_not_gated(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_branches_and_other_tags_are_not_gated_and_it_says_so(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     git(repo, "tag", "nightly")
     assert _push(monkeypatch, "refs/heads/main", "refs/tags/nightly") == 0
+    assert capsys.readouterr().err == (
+        "sdl-gate: skipped: nightly does not match the release tags 'v*' ([hooks] "
+        "release_tags); nothing was gated\n"
+    )
     (repo / ".sdl-tracker.toml").write_text(
         'policy = "policy.yaml"\n[hooks]\nrelease_tags = "rel-*"\n'
     )
     assert _push(monkeypatch, "refs/tags/v1.0") == 0
+    assert _verdicts(repo) == 0
+    assert _push(monkeypatch, "refs/heads/main") == 0
+    assert capsys.readouterr().err.endswith(
+        "sdl-gate: skipped: no release tag in this push (refs/heads/main)\n"
+    )
+
+
+def test_under_pre_commit_a_branch_push_says_what_it_cannot_see(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PRE_COMMIT", "1")
+    monkeypatch.setenv("PRE_COMMIT_LOCAL_BRANCH", "refs/heads/main")
+    monkeypatch.setenv("PRE_COMMIT_REMOTE_BRANCH", "refs/heads/main")
+    assert gate.main([]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("sdl-gate: skipped: no release tag in this push (refs/heads/main)")
+    assert "pre-commit shows this hook only the first ref with new commits" in err
+    monkeypatch.delenv("PRE_COMMIT_LOCAL_BRANCH")
+    monkeypatch.delenv("PRE_COMMIT_REMOTE_BRANCH")
+    assert gate.main([]) == 0
+    assert "skipped: no pushed ref was given" in capsys.readouterr().err
     assert _verdicts(repo) == 0
 
 

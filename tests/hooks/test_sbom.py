@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -42,10 +43,10 @@ def repo(git_repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_fix_writes_a_valid_sbom_then_it_is_current(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert sbom.main(["requirements.txt"]) == 1
+    assert sbom.main(["requirements.txt"]) == 0  # the project committed no SBOM
     assert capsys.readouterr().out == (
-        "sbom.cdx.json:1: requirements.txt changed and there is no committed SBOM; "
-        "run `sdl-sbom --fix`\n"
+        "sdl-sbom: skipped: no committed SBOM at sbom.cdx.json to keep current "
+        "(`sdl-sbom --fix` writes one; [hooks] sbom names another path)\n"
     )
     assert sbom.main(["--fix", "requirements.txt"]) == 1  # fixed: now stage it
     assert "rewritten (requirements.txt changed); stage it: git add sbom.cdx.json" in (
@@ -79,33 +80,44 @@ def test_the_sbom_path_comes_from_the_configuration(
     (repo / ".sdl-tracker.toml").write_text(CONFIG + '[hooks]\nsbom = "dist/bom.json"\n')
     assert sbom.main(["--fix", "requirements.txt"]) == 1
     assert (repo / "dist" / "bom.json").is_file()
-    assert sbom.main(["--sbom", "other.json", "requirements.txt"]) == 1
-    assert "other.json:1:" in capsys.readouterr().out.splitlines()[-1]
+    assert sbom.main(["--sbom", "dist/bom.json", "requirements.txt"]) == 0
+    assert sbom.main(["--sbom", "other.json", "requirements.txt"]) == 0
+    assert "no committed SBOM at other.json" in capsys.readouterr().out.splitlines()[-1]
 
 
 def test_unpinned_requirements_cannot_be_checked(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (repo / "requirements.txt").write_text("packaging>=24\n")
+    (repo / "sbom.cdx.json").write_text("{}")
     assert sbom.main(["requirements.txt"]) == 1
     out = capsys.readouterr().out
     assert out.startswith("requirements.txt:1: cannot build the SBOM to compare with sbom.cdx.json")
     assert "is not pinned: use packaging==VERSION" in out
 
 
-def test_the_environment_source_under_pre_commit_says_what_to_do(
-    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+def test_the_environment_source_without_an_interpreter_says_what_to_do(
+    repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (repo / ".sdl-tracker.toml").write_text("")
-    monkeypatch.setenv("PRE_COMMIT", "1")
+    (repo / "sbom.cdx.json").write_text("{}")
     assert sbom.main(["pyproject.toml"]) == 1
-    assert "pre-commit runs this hook in its own environment: set site_packages" in (
-        capsys.readouterr().out
-    )
+    assert 'names no environment: set python = ".venv/bin/python"' in capsys.readouterr().out
+
+
+def test_the_environment_of_the_configured_interpreter_is_compared(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / ".sdl-tracker.toml").write_text(f'[collectors.sbom]\npython = "{sys.executable}"\n')
+    assert sbom.main(["--fix", "pyproject.toml"]) == 1
+    inventory = document.validate((repo / "sbom.cdx.json").read_bytes(), "sbom.cdx.json")
+    assert [c.name for c in inventory.components] == ["packaging"]
+    assert sbom.main(["pyproject.toml"]) == 0
 
 
 def test_an_ingested_sbom_cannot_be_rebuilt(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (repo / ".sdl-tracker.toml").write_text('[collectors.sbom]\ningest = "build/bom.json"\n')
+    (repo / "sbom.cdx.json").write_text("{}")
     assert sbom.main(["requirements.txt"]) == 1
     assert "your build makes the SBOM, which this hook cannot run" in capsys.readouterr().out
 

@@ -109,3 +109,44 @@ def test_a_broken_baseline_exits_2_naming_it(
     assert secrets.main(["a.txt"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("sdl-secrets: error: .secrets.baseline: line 1 column 2: invalid JSON")
+
+
+SHA1 = "3e8a8703264a2f4a69428a0aa4dcb512790b2c8c"
+SHA256 = "5d6ee4f6b5a1f9f6e6c2d0fb7b3a74e8a0c4e3c5a9b6f7e1d2c3b4a5968778e9"
+SRI = "oqVuAfXRKap7fdgcCY5uykM6+R9GqQ8K/uxy9rx7HNQlGYl1kPzQho1wx4JwY8wC"
+PINS = {
+    ".pre-commit-config.yaml": (
+        f"repos:\n  - repo: https://github.com/PyCQA/bandit\n    rev: {SHA1}  # frozen: 1.7.9\n"
+        "    hooks:\n      - id: bandit\n"
+    ),
+    "ci.yml": f"steps:\n  - uses: actions/checkout@{SHA1}\n",
+    "requirements.txt": f"idna==3.7 \\\n    --hash=sha256:{SHA256}\n",
+    "index.html": f'<script src="x.js" integrity="sha384-{SRI}"></script>\n',
+    "uv.lock": f'[[package]]\nname = "x"\nsource = {{ git = "https://x/y#{SHA1}" }}\n'
+    f'sdist = {{ hash = "sha256:{SHA256}" }}\n',
+    "pylock.toml": f'[[packages]]\nname = "x"\n[packages.vcs]\ncommit-id = "{SHA1}"\n',
+}
+
+
+def test_pins_digests_and_lock_files_are_not_secrets(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, text in PINS.items():
+        _stage(repo, name, text)
+    assert secrets.main(list(PINS)) == 0, capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("settings.py", f'api_secret = "{SHA1}"\n'),
+        ("deploy.yaml", f"token: {SHA256}\n"),
+        ("notes.txt", f"password={SRI}\n"),
+    ],
+)
+def test_the_same_strings_elsewhere_still_fail(
+    repo: Path, capsys: pytest.CaptureFixture[str], name: str, text: str
+) -> None:
+    _stage(repo, name, text)
+    assert secrets.main([name]) == 1
+    assert capsys.readouterr().out.startswith(f"{name}:1: ")

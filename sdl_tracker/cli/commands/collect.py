@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from sdl_tracker import output
 from sdl_tracker.cli import options
-from sdl_tracker.errors import InputError, LedgerError
+from sdl_tracker.errors import InputError
 
 if TYPE_CHECKING:
     from sdl_tracker.collectors.base import Collector, Context, Evidence
@@ -130,7 +130,7 @@ def run(
     now = now or datetime.now(timezone.utc)
     store = ws.store()
     if not store.exists():
-        raise LedgerError(f"no ledger at {store.location}: run `sdl-tracker init` first")
+        raise ws.no_ledger(store.location)
     if ws.ledger_dir is not None:  # `releases` reads the SBOMs recorded in this same ledger
         options = {**options, "ledger_dir": str(ws.ledger_dir)}
     if ws.ledger_url is not None:  # likewise for a central ledger
@@ -153,6 +153,10 @@ def run(
             )
             run_id = f"{commit[:12]}-{uuid.uuid4().hex[:8]}"
             made = _collect_one(COLLECTORS[name], name, ctx, previous.get(name), force, run_id)
+            # Optional in the Protocol: collectors that can find nothing say what they looked for.
+            not_found = getattr(COLLECTORS[name], "not_found", None)
+            for note in not_found(ctx) if not_found is not None else ():
+                output.err(f"note: {name}: {note}")
             statements.extend(
                 _statement(made_one, name, commit, who, now, run_id, objects, report)
                 for made_one in made

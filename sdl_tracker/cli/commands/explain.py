@@ -12,6 +12,8 @@ from sdl_tracker.cli import options
 from sdl_tracker.errors import InputError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from sdl_tracker.conformance.assessment import Assessment
     from sdl_tracker.conformance.model import EvidenceRef, PracticeResult, RequirementResult
     from sdl_tracker.models import JSON
@@ -57,8 +59,10 @@ def run(
     rid = requirement.upper()
     ids = [r.requirement_id for r in found.conformance.requirements]
     if rid not in ids:
+        close = suggest(rid, ids)
+        hint = f"did you mean {' or '.join(close)}? " if close else ""
         raise InputError(
-            f"unknown requirement {requirement!r} (`sdl-tracker catalog` lists the ids)"
+            f"unknown requirement {requirement!r}: {hint}(`sdl-tracker catalog` lists the ids)"
         )
     result = found.conformance.result(rid)
     rp = found.policy.requirement(rid)
@@ -197,3 +201,16 @@ def _ref(ref: EvidenceRef) -> list[str]:
     lines = [entry + counted, f"      {output.field(ref.why)}" if ref.why else ""]
     lines += [f"      artifact {output.field(a.name)} sha256:{a.sha256}" for a in ref.artifacts]
     return [line for line in lines if line]
+
+
+def suggest(given: str, ids: Sequence[str]) -> list[str]:
+    """Requirement ids the user probably meant: the same letters and digits (`SVV4` is SVV-4),
+    else the closest spellings."""
+    import difflib
+    import re
+
+    def bare(text: str) -> str:
+        return re.sub(r"[^A-Z0-9]", "", text.upper())
+
+    same = [i for i in ids if bare(i) == bare(given)]
+    return same or difflib.get_close_matches(given.upper(), list(ids), n=3, cutoff=0.6)

@@ -9,7 +9,12 @@ from sdl_tracker import output
 from sdl_tracker.cli import options
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from sdl_tracker.gitdata.repository import Repository
     from sdl_tracker.workspace import Workspace
+
+REPORTS = "sdl-reports/"
 
 
 NAME = "init"
@@ -53,6 +58,7 @@ def run(*, ws: Workspace, branch: str | None, pyproject: bool) -> int:
         output.err(f"configuration: {found[0]} (kept as it is)")
     else:
         text = config_mod.TEMPLATE.format(branch=branch or config_mod.DEFAULT_BRANCH)
+        text += "\n" + _detected(found_repo)
         if pyproject:
             target = root / "pyproject.toml"
             body = "\n".join(
@@ -68,6 +74,12 @@ def run(*, ws: Workspace, branch: str | None, pyproject: bool) -> int:
             target = root / config_mod.CONFIG_FILE
             target.write_text(text, encoding="utf-8")
         output.err(f"configuration: wrote {target}")
+        _ignore_reports(root)
+        written = target.relative_to(root).as_posix()
+        output.err(
+            f"next: review {written}, then commit it: git add {written} .gitignore && "
+            'git commit -m "Track IEC 62443-4-1 evidence with sdl-tracker"'
+        )
     ws = Workspace(
         root=root,
         config=config_mod.load(root),
@@ -81,3 +93,40 @@ def run(*, ws: Workspace, branch: str | None, pyproject: bool) -> int:
     else:
         output.err(f"ledger: {store.location} already exists (kept as it is)")
     return 0
+
+
+def _detected(found: Repository) -> str:
+    """Survey the repository, print what was chosen and why, return it as TOML."""
+    import os
+    import sys
+
+    from sdl_tracker.cli import survey
+
+    result = survey.survey(
+        found.root,
+        found.tags,
+        found.files,
+        virtual_env=os.environ.get("VIRTUAL_ENV"),
+        own_prefix=sys.prefix,
+    )
+    for s in result.settings:
+        output.err(f"detected: [{s.section}] {s.key} = {survey.render_value(s.value)} ({s.why})")
+    for note in result.notes:
+        output.err(f"note: {note}")
+    return "\n# Detected by `sdl-tracker init` (each value's reason beside it):\n" + survey.render(
+        result.settings
+    )
+
+
+def _ignore_reports(root: Path) -> None:
+    """Add sdl-reports/ (the gate's JUnit, SARIF and summary) to .gitignore."""
+    path = root / ".gitignore"
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    if any(
+        line.strip() in (REPORTS, REPORTS.rstrip("/"), "/" + REPORTS) for line in text.splitlines()
+    ):
+        output.err(f"gitignore: {REPORTS} already ignored")
+        return
+    sep = "" if not text or text.endswith("\n") else "\n"
+    path.write_text(f"{text}{sep}{REPORTS}\n", encoding="utf-8")
+    output.err(f"gitignore: added {REPORTS} (reports the gate writes; evidence is in the ledger)")

@@ -14,6 +14,8 @@ from sdl_tracker.cli import options
 from sdl_tracker.errors import InputError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from sdl_tracker.models import Statement
     from sdl_tracker.policy.catalog import Catalog
     from sdl_tracker.workspace import Workspace
@@ -98,6 +100,12 @@ def run(
 
     cat = catalog_mod.load(ws.config.catalog)
     if kind not in cat.evidence_kinds:
+        close = _suggest(kind, sorted(cat.evidence_kinds))
+        if close:
+            raise InputError(
+                f"unknown evidence kind {kind!r}: did you mean {' or '.join(close)}? "
+                "(`sdl-tracker catalog --format json` lists every kind)"
+            )
         raise InputError(
             f"unknown evidence kind {kind!r}; expected one of the catalogue's kinds "
             f"(`sdl-tracker catalog --format json` lists them): "
@@ -214,3 +222,13 @@ def _check_attestable(cat: Catalog, kind: str) -> None:
         f"{kind!r} is evidence a tool makes, not a person's statement: `record` does not take "
         f"it; {made}. Kinds `record` takes: {', '.join(sorted(cat.attestable))}"
     )
+
+
+def _suggest(given: str, kinds: Sequence[str]) -> list[str]:
+    """Kinds the user probably meant: those containing the word (`pentest` is pentest_report),
+    else the closest spellings."""
+    import difflib
+
+    word = given.lower().replace("-", "_")
+    within = [k for k in kinds if word and word in k]
+    return within[:3] or difflib.get_close_matches(word, list(kinds), n=3, cutoff=0.6)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from sdl_tracker import output
 from sdl_tracker.cli import options
-from sdl_tracker.errors import CatalogError, InputError, LedgerError
+from sdl_tracker.errors import CatalogError, InputError
 
 if TYPE_CHECKING:
     from sdl_tracker.workspace import Workspace
@@ -90,7 +90,7 @@ def run(
         )
     store = ws.store()
     if not store.exists():
-        raise LedgerError(f"no ledger at {store.location}: run `sdl-tracker init` first")
+        raise ws.no_ledger(store.location)
     statement = waivers_mod.statement(
         target=target,
         reason=reason.strip(),

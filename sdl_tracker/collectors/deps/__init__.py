@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -77,11 +78,25 @@ def collect(ctx: Context) -> Iterator[Evidence]:
             '"pyproject" or "environment")',
             details={"source": "none"},
         )
-    elif s.osv_db is not None:
-        outcome = _offline(s.osv_db, src, covers, ctx.root)
     else:
-        outcome = _pip_audit(ctx.root, s, src, covers)
+        if s.osv_db is not None:
+            outcome = _offline(s.osv_db, src, covers, ctx.root)
+        else:
+            outcome = _pip_audit(ctx.root, s, src, covers)
+        where = _where(src, s, covers)
+        outcome = replace(
+            outcome,
+            how=f"{outcome.how} on {where}",
+            details={**outcome.details, "declared_in": where, "python": s.python},
+        )
     yield evidence(outcome, statements, vex_files, PROVIDES)
+
+
+def _where(src: Source, s: Settings, covers: tuple[str, ...]) -> str:
+    """Which dependencies were audited: the product's files, or its interpreter's packages."""
+    if src.kind == "environment":
+        return f"the packages installed for {s.python}"
+    return ", ".join(covers)
 
 
 def _offline(db_path: Path, src: Source, covers: tuple[str, ...], root: Path) -> Outcome:

@@ -10,11 +10,13 @@ from pathlib import Path
 from sdl_tracker.collectors.base import Context
 from sdl_tracker.collectors.deps import pins
 from sdl_tracker.errors import InputError
+from sdl_tracker.formats.sbom.environment import NO_INTERPRETER, site_dirs
 
 _SOURCES = ("auto", "requirements", "pyproject", "environment")
 _KEYS = (
     "source",
     "requirements",
+    "python",
     "osv_url",
     "osv_db",
     "report",
@@ -38,6 +40,8 @@ class Settings:
     vex: tuple[str, ...] | None = None
     timeout: int = 15
     requirements_configured: bool = False
+    python: str | None = None
+    """The product's interpreter: the environment source audits its site-packages."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,7 @@ def settings(ctx: Context) -> Settings:
         vex=_texts(cfg, "vex"),
         timeout=int(_number(cfg, "timeout", 15)),
         requirements_configured="requirements" in cfg,
+        python=_text(cfg, "python"),
     )
 
 
@@ -107,13 +112,16 @@ def _number(cfg: Mapping[str, object], key: str, default: float) -> float:
 
 
 def source(root: Path, s: Settings) -> Source:
-    """Resolve `source` (auto: requirements.txt, else pylock/pyproject, else nothing)."""
+    """Resolve `source` (auto: requirements.txt, else pylock/pyproject, else the configured
+    interpreter's environment, else nothing). Never the environment sdl-tracker runs in."""
     kind = s.source
     if kind == "auto":
         if s.requirements_configured or (root / s.requirements[0]).is_file():
             kind = "requirements"
         elif pins.has_project(root):
             kind = "pyproject"
+        elif s.python is not None:
+            kind = "environment"
         else:
             return Source("none", pins.Declared((), ()))
     if kind == "requirements":
@@ -131,4 +139,10 @@ def source(root: Path, s: Settings) -> Source:
             raise InputError(f"{root}: source = pyproject but no pylock.toml or [project] table")
         locked = ("--locked",) if pins.lockfiles(root) else ()
         return Source(kind, pins.pyproject(root), (*locked, "."))
-    return Source(kind, pins.environment())
+    if s.python is None:
+        raise InputError(
+            f'[collectors.deps] source = "environment" names no environment: {NO_INTERPRETER}'
+        )
+    dirs = site_dirs(root, s.python, "[collectors.deps]")
+    args = tuple(a for d in dirs for a in ("--path", str(d)))
+    return Source(kind, pins.environment(dirs), args)

@@ -189,10 +189,10 @@ def _lock_pins(path: Path, root: Path) -> list[Pin]:
     return pins
 
 
-def environment() -> Declared:
-    """The distributions installed in the running Python environment (first on sys.path wins)."""
+def environment(paths: Sequence[Path]) -> Declared:
+    """The distributions installed in these site-packages directories (first one wins)."""
     pins: dict[str, Pin] = {}
-    for dist in metadata.distributions():
+    for dist in metadata.distributions(path=[str(p) for p in paths]):
         name = dist.metadata["Name"]
         if name and canonicalize_name(name) not in pins:
             pins[canonicalize_name(name)] = Pin(name, dist.version, name, "environment")

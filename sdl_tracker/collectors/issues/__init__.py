@@ -80,6 +80,21 @@ def inputs(ctx: Context) -> Mapping[str, str]:
     }
 
 
+def not_found(ctx: Context) -> tuple[str, ...]:
+    """What it looked for and did not find (printed by `collect`)."""
+    if ctx.from_report is not None or _dirs(ctx, "paths", _DEFAULT_DIRS):
+        return ()
+    if _dirs(ctx, "advisories", _DEFAULT_ADVISORIES):
+        return ()
+    return (
+        f"no {' or '.join(d + '/' for d in _DEFAULT_DIRS)} folder of issue records and no "
+        f"{_DEFAULT_ADVISORIES[0]}/ folder in {ctx.root}, so nothing was recorded: create "
+        "security-issues/ with one YAML file per security issue (e.g. "
+        "security-issues/SEC-2026-001.yaml, fields in docs/collectors/issues.md) and commit it, "
+        "even with no issue yet (a README.md there says how to report one)",
+    )
+
+
 def collect(ctx: Context) -> Iterator[Evidence]:
     sla = _sla(ctx)
     if ctx.from_report is not None:

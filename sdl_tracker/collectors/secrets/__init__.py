@@ -21,6 +21,7 @@ from pathlib import Path
 from sdl_tracker.collectors.base import Context, Evidence
 
 # Re-exported: hooks load the baseline and scan through this module.
+from sdl_tracker.collectors.secrets import filters as known_non_secrets
 from sdl_tracker.collectors.secrets.baseline import Baseline as Baseline
 from sdl_tracker.collectors.secrets.baseline import load_baseline as load_baseline
 from sdl_tracker.errors import ConfigError, InputError
@@ -94,6 +95,9 @@ def scan_files(root: Path, filenames: Sequence[str], baseline: Baseline | None) 
         stack.enter_context(_cwd(root))
         try:
             active = stack.enter_context(settings).disable_filters(_VERIFY_FILTER)
+            # Known non-secrets (pins, digests, lock files) on top of detect-secrets' own.
+            active.filters.update({path: {} for path in known_non_secrets.PATHS})
+            get_filters.cache_clear()
             plugins, filters = get_plugins(), get_filters()
         except (TypeError, ValueError, KeyError, AttributeError, ImportError, OSError) as e:
             raise InputError(

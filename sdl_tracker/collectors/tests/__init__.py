@@ -25,7 +25,7 @@ from sdl_tracker.collectors import threat_model
 from sdl_tracker.collectors.base import Context, Evidence
 from sdl_tracker.collectors.tests import matrix
 from sdl_tracker.collectors.tests.evidence import report_evidence, trace_evidence
-from sdl_tracker.errors import ConfigError
+from sdl_tracker.errors import ConfigError, InputError
 from sdl_tracker.formats import bounded, junit, threatmodel
 from sdl_tracker.formats.threatmodel import requirements as secreqs
 from sdl_tracker.models import Tool
@@ -106,14 +106,23 @@ def collect(ctx: Context) -> Iterator[Evidence]:
     s = settings(ctx)
     reports, missing = _reports(ctx, s)
     raws = [(name, _read(path, name)) for path, name in reports]
+    ours = [name for name, raw in raws if junit.written_by_sdl_tracker(raw)]
+    if ctx.from_report is not None and ours:
+        raise InputError(
+            f"{ours[0]}: this is sdl-tracker's own gate report (`gate --junit`), not the "
+            "product's test results: give the JUnit XML your test runner wrote"
+        )
+    raws = [(name, raw) for name, raw in raws if name not in ours]
+    if ours and not raws:
+        missing = [p for p in s.junit if p not in ours] or list(s.junit)
     cases = tuple(case for name, raw in raws for case in junit.parse(name, raw))
     requirements = secreqs.read(ctx.root, s.requirements)
     model_paths, _ = threatmodel.discover(ctx.root, s.threat_models)
     models = [threatmodel.read(ctx.root / p, p)[0] for p in model_paths]
     # Without a requirements file every requirement a test names is unknown.
     built = matrix.build(cases, requirements or (), models)
-    expected = missing if reports else list(s.junit)
-    yield report_evidence(_TOOL, PROVIDES, cases, raws, expected, built)
+    expected = missing if raws else list(s.junit)
+    yield report_evidence(_TOOL, PROVIDES, cases, raws, expected, built, ignored=ours)
     yield trace_evidence(
         _TOOL,
         ("SVV-1", "SVV-2"),
@@ -122,7 +131,7 @@ def collect(ctx: Context) -> Iterator[Evidence]:
         requirements_file=s.requirements if requirements is not None else None,
         wanted_requirements=s.requirements,
         models=[m.path for m in models],
-        no_reports=not reports,
+        no_reports=not raws,
         artifact=json.dumps(
             {**built.to_json(), "tests": [_case_json(c) for c in cases]},
             indent=2,

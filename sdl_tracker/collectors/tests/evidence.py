@@ -34,8 +34,12 @@ def report_evidence(
     raws: Sequence[tuple[str, bytes]],
     missing: Sequence[str],
     built: Matrix,
+    *,
+    ignored: Sequence[str] = (),
 ) -> Evidence:
-    """`test_report`: fail on failed/errored tests, incomplete on missing or empty reports."""
+    """`test_report`: fail on failed/errored tests, incomplete on missing or empty reports.
+
+    `ignored` are sdl-tracker's own gate reports found among the inputs: named, never read."""
     counts = metrics(cases, built)
     failed = [c for c in cases if c.outcome in _BAD]
     failures, gaps = [], []
@@ -51,6 +55,12 @@ def report_evidence(
         gaps.append(f"missing report(s) {', '.join(missing)}: run the tests that write them")
     if raws and not cases:
         gaps.append("the reports hold no test case: check that the tests ran")
+    notes = []
+    if ignored:
+        notes.append(
+            f"ignored {', '.join(ignored)}: sdl-tracker's own gate report, not test results "
+            "(write gate reports under sdl-reports/)"
+        )
     head = (
         f"{counts['tests']} tests in {', '.join(n for n, _ in raws) or 'no report'}: "
         f"{sum(c.outcome is Outcome.PASSED for c in cases)} passed, {counts['failed']} failed, "
@@ -59,6 +69,7 @@ def report_evidence(
     details: dict[str, JSON] = {
         "reports": [n for n, _ in raws],
         "missing_reports": list(missing) if missing else [],
+        "ignored_reports": list(ignored),
         "errors": sum(c.outcome is Outcome.ERROR for c in cases),
         "failed_tests": [
             {
@@ -76,7 +87,7 @@ def report_evidence(
         kind="test_report",
         tool=tool,
         requirements=requirements,
-        result=Result(_status(failures, gaps), "; ".join([head, *failures, *gaps]), counts),
+        result=Result(_status(failures, gaps), "; ".join([head, *failures, *gaps, *notes]), counts),
         artifacts=tuple(raws),
         details=details,
     )

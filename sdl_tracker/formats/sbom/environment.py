@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
@@ -17,7 +18,41 @@ from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from sdl_tracker.errors import InputError
 from sdl_tracker.formats.sbom.model import Package, Project, Resolution
+
+_SITE_DIRS = (
+    "import json, sysconfig; "
+    "print(json.dumps(sorted({sysconfig.get_path('purelib'), sysconfig.get_path('platlib')})))"
+)
+NO_INTERPRETER = (
+    'set python = ".venv/bin/python" (the interpreter the product is installed in): '
+    "sdl-tracker never reads the environment it runs in, whose packages are its own"
+)
+
+
+def site_dirs(root: Path, python: str, where: str) -> tuple[Path, ...]:
+    """The site-packages directories of the interpreter `python` (relative to `root`)."""
+    exe = Path(python) if Path(python).is_absolute() else root / python
+    try:
+        proc = subprocess.run(
+            [str(exe), "-I", "-c", _SITE_DIRS], capture_output=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise InputError(
+            f"{where} python: cannot run {exe}: {e}; create the virtualenv "
+            f"(python -m venv .venv && .venv/bin/pip install .) or fix the path"
+        ) from e
+    try:
+        dirs = json.loads(proc.stdout)
+    except ValueError:
+        dirs = None
+    if proc.returncode != 0 or not isinstance(dirs, list):
+        raise InputError(
+            f"{where} python: {exe} did not report its site-packages "
+            f"(exit {proc.returncode}): {proc.stderr.decode('utf-8', 'replace').strip()[:200]}"
+        )
+    return tuple(Path(d) for d in dirs if isinstance(d, str))
 
 
 def resolve(project: Project, extras: Sequence[str], paths: Sequence[Path] | None) -> Resolution:

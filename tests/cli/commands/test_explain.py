@@ -63,3 +63,19 @@ def test_explain_json(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def test_unknown_requirement(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(["explain", "SVV-9", "-C", str(repo)], capsys)
     assert code == 2 and "unknown requirement 'SVV-9'" in err
+
+
+@pytest.mark.parametrize(
+    ("given", "meant"),
+    [
+        ("SVV4", "did you mean SVV-4?"),
+        ("svv_4", "did you mean SVV-4?"),
+        ("sum1", "did you mean SUM-1?"),
+        ("SM-1O", "did you mean SM-1 or"),
+    ],
+)
+def test_an_unknown_requirement_suggests_the_id(
+    repo: Path, capsys: pytest.CaptureFixture[str], given: str, meant: str
+) -> None:
+    code, _, err = run(["explain", given, "-C", str(repo)], capsys)
+    assert code == 2 and f"unknown requirement {given!r}: " in err and meant in err

@@ -53,7 +53,7 @@ def test_init_writes_config_and_is_idempotent(
     assert main(["init", "--repo", str(git_repo)]) == 0
     err = capsys.readouterr().err
     assert "kept as it is" in err and "already exists" in err
-    assert git(git_repo, "status", "--porcelain") == "?? .sdl-tracker.toml"
+    assert git(git_repo, "status", "--porcelain") == "?? .gitignore\n?? .sdl-tracker.toml"
 
 
 def test_init_reports_what_it_found_in_the_repository(
@@ -136,7 +136,15 @@ def test_record_log_show_cat_verify(
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["record", "pentest-report", "FILE"], "unknown evidence kind 'pentest-report'"),
+        (
+            ["record", "pentest-report", "FILE"],
+            "unknown evidence kind 'pentest-report': did you mean pentest_report?",
+        ),
+        (
+            ["record", "pentest", "FILE"],
+            "unknown evidence kind 'pentest': did you mean pentest_report?",
+        ),
+        (["record", "zzzz", "FILE"], "unknown evidence kind 'zzzz'; expected one of"),
         (["record", "pentest_report", "FILE", "-r", "SVV-9"], "unknown requirement 'SVV-9'"),
         (["record", "pentest_report", "missing.pdf"], "missing.pdf: cannot read"),
         (["ledger", "show", "99"], "no entry 99 in the ledger"),

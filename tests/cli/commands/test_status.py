@@ -115,6 +115,10 @@ def test_not_applicable_and_waivers_are_shown(
 def test_bad_commit_and_missing_ledger(git_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(["status", "-C", str(git_repo)], capsys)
     assert code == 2 and "run `sdl-tracker init` first" in err
+    elsewhere = git_repo.parent / "ledger-dir"
+    elsewhere.mkdir()
+    code, _, err = run(["status", "--ledger-dir", str(elsewhere), "-C", str(git_repo)], capsys)
+    assert code == 2 and f"run `sdl-tracker init --ledger-dir {elsewhere}`" in err
     run(["init", "-C", str(git_repo)], capsys)
     code, _, err = run(["status", "--commit", "nope", "-C", str(git_repo)], capsys)
     assert code == 2 and "'nope' names no commit" in err
