@@ -139,4 +139,4 @@ def test_where_each_package_is_declared(tmp_path: Path) -> None:
         "a": {"path": "pylock.toml", "line": 2},
         "b": {"path": "pylock.toml", "line": 6},
     }
-    assert pins.locations(pins.environment(), tmp_path) == {}
+    assert pins.locations(pins.environment([tmp_path]), tmp_path) == {}

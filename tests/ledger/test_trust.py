@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,8 @@ from sdl_tracker.models import ResultStatus
 from . import tamper
 
 FAIL, PASS = b'"status":"fail"', b'"status":"pass"'
+
+_SOON = (date.today() + timedelta(days=30)).isoformat()  # within the waiver length cap
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -81,7 +84,7 @@ def _state(root: Path, extra: list[str]) -> bytes:
         ["explain", "SM-4"],
         ["gate"],
         ["gate", "--junit", "{out}/junit.xml", "--summary", "{out}/summary.md"],
-        ["waive", "SM-4", "--reason", "ok", "--expires", "2999-01-01", "--approver", "A <a@b>"],
+        ["waive", "SM-4", "--reason", "ok", "--expires", _SOON, "--approver", "A <a@b>"],
         ["export", "--format", "json", "--out", "{out}/evidence.zip"],
         ["record", "training_record", "{out}/again.txt"],
     ],
