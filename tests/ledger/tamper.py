@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 from collections.abc import Callable
@@ -66,3 +67,20 @@ def replace_in_entries(old: bytes, new: bytes) -> Callable[[Files], Files]:
         raise AssertionError(f"{old!r} is in no entry")
 
     return edit
+
+
+def sealed_line(seq: int, prev: str, statement: bytes = b"{}", objects: bytes = b"") -> bytes:
+    """An entry line sealed exactly as the chain seals it: what a forger with the format writes."""
+    body = (
+        b'{"objects":['
+        + objects
+        + b'],"prev":"'
+        + prev.encode()
+        + b'","seq":'
+        + str(seq).encode()
+        + b',"statement":'
+        + statement
+        + b"}"
+    )
+    digest = hashlib.sha256(body).hexdigest()
+    return b'{"hash":"' + digest.encode() + b'",' + body[1:]

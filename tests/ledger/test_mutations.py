@@ -10,7 +10,6 @@ as the trust table in docs/concepts/ledger.md says.
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 from pathlib import Path
 
@@ -41,19 +40,9 @@ def _seal(lines: list[bytes]) -> list[bytes]:
     for seq, raw in enumerate(lines, 1):
         objects = raw[raw.index(b'"objects":[') + 11 : raw.index(b'],"prev":"')]
         statement = raw[raw.index(b',"statement":') + 13 : -1]
-        body = (
-            b'{"objects":['
-            + objects
-            + b'],"prev":"'
-            + prev.encode()
-            + b'","seq":'
-            + str(seq).encode()
-            + b',"statement":'
-            + statement
-            + b"}"
-        )
-        prev = hashlib.sha256(body).hexdigest()
-        out.append(b'{"hash":"' + prev.encode() + b'",' + body[1:])
+        line = tamper.sealed_line(seq, prev, statement, objects)
+        prev = line[len(b'{"hash":"') : len(b'{"hash":"') + 64].decode()
+        out.append(line)
     return out
 
 

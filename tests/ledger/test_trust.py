@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 from datetime import date, timedelta
@@ -212,20 +211,7 @@ def _statement(i: int, *artifacts: object):  # type: ignore[no-untyped-def]
     return make_statement(i, artifacts, status=ResultStatus.PASS)  # type: ignore[arg-type]
 
 
-def _raw(seq: int, prev: str, statement: bytes = b"{}", objects: bytes = b"") -> bytes:
-    body = (
-        b'{"objects":['
-        + objects
-        + b'],"prev":"'
-        + prev.encode()
-        + b'","seq":'
-        + str(seq).encode()
-        + b',"statement":'
-        + statement
-        + b"}"
-    )
-    digest = hashlib.sha256(body).hexdigest()
-    return b'{"hash":"' + digest.encode() + b'",' + body[1:]
+_raw = tamper.sealed_line
 
 
 def _hash(raw: bytes) -> str:
