@@ -106,6 +106,19 @@ def digest(st: Statement) -> str:
     return hashlib.sha256(canonical(st)).hexdigest()
 
 
-def targets(records: Iterable[Record]) -> dict[str, int]:
-    """Digest of each signable statement → its seq (signatures themselves are not signed)."""
-    return {digest(r.statement): r.seq for r in records if r.statement.predicate.kind != KIND}
+def targets(records: Iterable[Record]) -> dict[str, tuple[int, ...]]:
+    """Digest of each signable statement → the seqs holding it, oldest first (signatures
+    themselves are not signed). Two attestations recorded in the same second can be the same
+    bytes; `target` tells them apart."""
+    found: dict[str, list[int]] = {}
+    for r in records:
+        if r.statement.predicate.kind != KIND:
+            found.setdefault(digest(r.statement), []).append(r.seq)
+    return {d: tuple(seqs) for d, seqs in found.items()}
+
+
+def target(by_digest: Mapping[str, tuple[int, ...]], signed: str, at: int) -> int | None:
+    """The entry a signature at seq `at` signs: the newest one before it with those bytes (a
+    signature is appended after what it signs, never before)."""
+    before = [seq for seq in by_digest.get(signed, ()) if seq < at]
+    return before[-1] if before else None

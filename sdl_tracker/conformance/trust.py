@@ -113,7 +113,7 @@ def check(records: tuple[Record, ...], roster: Roster | None) -> signatures.Repo
         if envelope is None:
             checked.append(signatures.Checked(r.seq, None, None, why="not a DSSE envelope"))
             continue
-        target = by_digest.get(envelope.digest)
+        target = signatures.target(by_digest, envelope.digest, r.seq)
         if target is None:
             why = "it signs no statement in this ledger (altered after signing?)"
             checked.append(signatures.Checked(r.seq, None, None, why=why))

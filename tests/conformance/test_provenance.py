@@ -265,3 +265,16 @@ def test_a_roster_that_breaks_its_schema_is_an_error_naming_the_place(
     assert run(["init", "-C", str(git_repo)], capsys)[0] == 0
     code, _, err = run(["status", "-C", str(git_repo)], capsys)
     assert code == 2 and "sdl-roster.yaml at " in err and "people/0/roles/0" in err
+
+
+def test_a_signature_signs_the_newest_identical_statement_before_it() -> None:
+    # Two attestations recorded in the same second can be byte-identical: each signature belongs
+    # to the one appended just before it, never to a later copy.
+    from sdl_tracker.conformance import signatures
+
+    by_digest = {"d": (3, 5), "e": (7,)}
+    assert signatures.target(by_digest, "d", 4) == 3
+    assert signatures.target(by_digest, "d", 6) == 5
+    assert signatures.target(by_digest, "d", 2) is None
+    assert signatures.target(by_digest, "e", 7) is None
+    assert signatures.target(by_digest, "x", 9) is None
