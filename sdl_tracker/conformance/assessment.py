@@ -71,6 +71,21 @@ def assess(
     if not store.exists():
         raise ws.no_ledger(store.location)
     recs = records(ledger.entries(store))
+    conf, checked = judge(policy, root, commit, recs, now, release, gating=gating)
+    return Assessment(conformance=conf, policy=policy, records=recs, store=store, trust=checked)
+
+
+def judge(
+    policy: Policy,
+    root: Path,
+    commit: str,
+    recs: tuple[Record, ...],
+    now: datetime,
+    release: str | None,
+    *,
+    gating: bool,
+) -> tuple[Conformance, trust.Trust]:
+    """The git facts and the roster's verdict on signatures at `commit`, then `evaluate()`."""
     facts = facts_mod.gather(root, commit, recs)
     checked = trust.gather(root, commit, recs)
     conf = evaluate(
@@ -84,4 +99,4 @@ def assess(
         signers=checked.signers,
         approvals=trust.approvals(checked, recs),
     )
-    return Assessment(conformance=conf, policy=policy, records=recs, store=store, trust=checked)
+    return conf, checked

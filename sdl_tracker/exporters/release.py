@@ -13,10 +13,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-from sdl_tracker.conformance import facts as facts_mod
-from sdl_tracker.conformance import trust, verdicts
-from sdl_tracker.conformance.assessment import commit_of
-from sdl_tracker.conformance.evaluate import evaluate
+from sdl_tracker.conformance import verdicts
+from sdl_tracker.conformance.assessment import commit_of, judge
 from sdl_tracker.conformance.evidence import Record, records
 from sdl_tracker.conformance.model import Conformance
 from sdl_tracker.errors import ChainError, UnverifiedLedger
@@ -61,19 +59,7 @@ def gather(
     else:
         cut, judged, gating = len(recs), recs, False
         at = recs[-1].statement.predicate.recorded_at if release is not None and recs else now
-    facts = facts_mod.gather(root, commit, judged)
-    checked = trust.gather(root, commit, judged)
-    conf = evaluate(
-        policy,
-        judged,
-        facts,
-        at,
-        release,
-        gating=gating,
-        signed=checked.report.signed,
-        signers=checked.signers,
-        approvals=trust.approvals(checked, judged),
-    )
+    conf, checked = judge(policy, root, commit, judged, at, release, gating=gating)
     kept = tuple(entries[:cut])
     wanted = {o for e in kept for o in e.objects}
     return Source(
