@@ -48,6 +48,7 @@ __all__ = [
     "current",
     "json_loads",
     "read",
+    "size",
     "too_big",
     "too_deep",
     "toml_loads",
@@ -87,6 +88,26 @@ def read(path: Path, kind: str, name: str | None = None) -> bytes:
     if len(data) > limit:  # the file grew while we read it
         raise too_big(shown, kind, len(data), limit)
     return data
+
+
+def size(path: Path, kind: str, name: str | None = None) -> int:
+    """The size of a regular file within the size limit of `kind`, for a reader that streams
+    it (nothing is read here); InputError otherwise, without blocking on a FIFO or device."""
+    shown = name or str(path)
+    limit = current().size(kind)
+    try:
+        _regular(os.stat(path).st_mode, shown)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as e:
+        raise InputError(f"{shown}: cannot read: {e.strerror or e}") from e
+    try:
+        info = os.fstat(fd)
+    finally:
+        os.close(fd)
+    _regular(info.st_mode, shown)
+    if info.st_size > limit:
+        raise too_big(shown, kind, info.st_size, limit)
+    return info.st_size
 
 
 def _regular(mode: int, shown: str) -> None:

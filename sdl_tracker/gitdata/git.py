@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from sdl_tracker.errors import GitError
@@ -55,6 +56,45 @@ def popen(root: Path, *args: str) -> subprocess.Popen[bytes]:
         )
     except FileNotFoundError as e:
         raise GitError(_NOT_A_REPO) from e
+
+
+def feed(root: Path, *args: str, chunks: Iterable[bytes]) -> subprocess.CompletedProcess[bytes]:
+    """Run `git -C root args...` with `chunks` written to its stdin as they come (a stream of
+    any length in constant memory); stdout and stderr are returned as `run` does.
+
+    An exception raised by `chunks` kills git (it must not act on a partial stream) and is
+    raised again once git has exited.
+    """
+    with tempfile.TemporaryFile() as output, tempfile.TemporaryFile() as errors:
+        try:
+            proc = subprocess.Popen(
+                ["git", "-C", str(root), *args],
+                stdin=subprocess.PIPE,
+                stdout=output,
+                stderr=errors,
+                env={**os.environ, **_ENV},
+            )
+        except FileNotFoundError as e:
+            raise GitError(_NOT_A_REPO) from e
+        assert proc.stdin is not None
+        try:
+            for chunk in chunks:
+                proc.stdin.write(chunk)
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass  # git stopped reading: its exit code and stderr say why
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        finally:
+            if not proc.stdin.closed:
+                with contextlib.suppress(BrokenPipeError):
+                    proc.stdin.close()
+        proc.wait()
+        output.seek(0)
+        errors.seek(0)
+        return subprocess.CompletedProcess(proc.args, proc.returncode, output.read(), errors.read())
 
 
 def out(root: Path, *args: str) -> str:

@@ -16,7 +16,7 @@ from sdl_tracker.ledger import chain, history, trust
 from sdl_tracker.ledger.chain import Entry, Head, VerifyReport
 from sdl_tracker.ledger.dirstore import DirStore
 from sdl_tracker.ledger.gitstore import GitStore
-from sdl_tracker.ledger.store import Store
+from sdl_tracker.ledger.store import CHUNK, FileObject, Object, Store, open_regular
 from sdl_tracker.models import Artifact, Statement
 
 __all__ = [
@@ -25,8 +25,10 @@ __all__ = [
     "GitStore",
     "Head",
     "Store",
+    "FileObject",
     "append",
     "artifact",
+    "artifact_file",
     "entries",
     "verify",
 ]
@@ -39,19 +41,39 @@ def artifact(name: str, data: bytes) -> tuple[Artifact, bytes]:
     return Artifact(name=name, sha256=hashlib.sha256(data).hexdigest()), data
 
 
+def artifact_file(name: str, path: Path, size: int) -> tuple[Artifact, FileObject]:
+    """An artifact subject for the regular file at `path` (`size` bytes when it was checked),
+    hashed in pieces: constant memory for a file of any size. The store re-reads the file and
+    checks it again while it copies it."""
+    digest, read = hashlib.sha256(), 0
+    with open_regular(path) as f:
+        while block := f.read(min(CHUNK, size + 1 - read)):
+            read += len(block)
+            digest.update(block)
+    if read != size:
+        raise LedgerError(
+            f"{path} changed while it was being read (it was {size} bytes, then {read}); "
+            "nothing was appended. Record it again once it no longer changes"
+        )
+    return Artifact(name=name, sha256=digest.hexdigest()), FileObject(path=path, size=size)
+
+
 def append(
-    store: Store, statements: Sequence[Statement], objects: Mapping[str, bytes] = {}
+    store: Store, statements: Sequence[Statement], objects: Mapping[str, Object] = {}
 ) -> list[Entry]:
     """Chain `statements` onto the head and store them with `objects` as one batch.
 
     Retries on a concurrent append (compare-and-swap), re-chaining on the new head, so no
     entry is lost or forked. Every artifact a statement names must be in `objects` or already
-    stored.
+    stored. A FileObject is checked against its SHA-256 by the store, while it is copied.
     """
     for statement in statements:
         for a in statement.artifacts:
-            if a.sha256 in objects:
-                if hashlib.sha256(objects[a.sha256]).hexdigest() != a.sha256:
+            data = objects.get(a.sha256)
+            if isinstance(data, FileObject):
+                continue
+            if data is not None:
+                if hashlib.sha256(data).hexdigest() != a.sha256:
                     raise LedgerError(f"artifact {a.name}: bytes do not match sha256:{a.sha256}")
             elif store.read_object(a.sha256) is None:
                 raise LedgerError(f"artifact {a.name} (sha256:{a.sha256}) is not stored")

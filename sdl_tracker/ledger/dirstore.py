@@ -21,12 +21,12 @@ import fcntl
 import hashlib
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from sdl_tracker.errors import HeadMoved, LedgerError
 from sdl_tracker.ledger.chain import Entry, Head, Segment
-from sdl_tracker.ledger.store import write_failed
+from sdl_tracker.ledger.store import Object, copy, write_failed
 
 _CHUNK = 8 << 20  # bytes read at a time
 
@@ -85,13 +85,13 @@ class DirStore:
             {"bytes": size, "hash": head.hash if head else "", "seq": head.seq if head else 0},
             sort_keys=True,
         ).encode()
-        _atomic_write(self.path / "HEAD", data)
+        _atomic_write(self.path / "HEAD", (data,))
 
     def head(self) -> Head | None:
         return self._read_head()[0]
 
     def append(
-        self, entries: Sequence[Entry], objects: Mapping[str, bytes], *, expected: Head | None
+        self, entries: Sequence[Entry], objects: Mapping[str, Object], *, expected: Head | None
     ) -> None:
         if not entries:
             return
@@ -109,12 +109,12 @@ class DirStore:
         except OSError as e:  # the lock file itself (a read-only directory)
             raise write_failed(self.location, e) from e
 
-    def _write(self, entries: Sequence[Entry], objects: Mapping[str, bytes], size: int) -> None:
+    def _write(self, entries: Sequence[Entry], objects: Mapping[str, Object], size: int) -> None:
         for sha, data in objects.items():
             target = self._object_path(sha)
             if not target.exists():
                 target.parent.mkdir(parents=True, exist_ok=True)
-                _atomic_write(target, data)
+                _atomic_write(target, copy(sha, data))
         data = b"".join(e.raw + b"\n" for e in entries)
         with open(self.path / "entries.jsonl", "r+b") as f:
             f.truncate(size)
@@ -199,15 +199,18 @@ class _Lock:
         os.close(self.fd)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def _atomic_write(path: Path, chunks: Iterable[bytes]) -> None:
+    """Write `chunks` to a temporary file, fsync it and rename it onto `path`; the temporary
+    file is removed whatever fails (a full disk, or an artifact that changed while copied)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as f:
-            f.write(data)
+            for chunk in chunks:
+                f.write(chunk)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except OSError:
+    except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise

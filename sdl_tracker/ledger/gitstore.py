@@ -26,10 +26,12 @@ from pathlib import Path
 from sdl_tracker.errors import GitError, HeadMoved, LedgerError
 from sdl_tracker.gitdata import git
 from sdl_tracker.ledger.chain import Entry, Head, Segment
-from sdl_tracker.ledger.store import write_failed
+from sdl_tracker.ledger.store import Object, copy, size_of, write_failed
 
 ZERO_OID = "0" * 40
 _BIG_BATCH = 1 << 20  # bytes
+# fast-import keeps a blob in memory up to this size, and streams a larger one into the pack.
+_STREAM_OVER = "1m"
 # How update-ref (LC_ALL=C) says the ref is not at the expected commit: another writer won.
 _MOVED = ("but expected", "reference already exists", "reference is missing")
 _OS_FAILURES = (
@@ -120,7 +122,9 @@ class GitStore:
         with self._writer_lock():
             if self.exists():
                 return False
-            commit = self._commit(None, "sdl-ledger: create the ledger\n", {"README.txt": _README})
+            commit = self._commit(
+                None, "sdl-ledger: create the ledger\n", {"README.txt": ("", _README)}
+            )
             try:
                 self._move(commit, ZERO_OID)
             except HeadMoved:
@@ -128,7 +132,7 @@ class GitStore:
             return True
 
     def append(
-        self, entries: Sequence[Entry], objects: Mapping[str, bytes], *, expected: Head | None
+        self, entries: Sequence[Entry], objects: Mapping[str, Object], *, expected: Head | None
     ) -> None:
         if not entries:
             return
@@ -141,8 +145,10 @@ class GitStore:
             if head != expected:
                 raise HeadMoved(f"{self.location}: head moved to {head}, expected {expected}")
             first, last = entries[0], entries[-1]
-            files = {entries_path(first.seq): b"".join(e.raw + b"\n" for e in entries)}
-            files.update((object_path(sha), data) for sha, data in objects.items())
+            files: dict[str, tuple[str, Object]] = {
+                entries_path(first.seq): ("", b"".join(e.raw + b"\n" for e in entries))
+            }
+            files.update((object_path(sha), (sha, data)) for sha, data in objects.items())
             message = (
                 f"sdl-ledger: entries {first.seq}..{last.seq}\n\n"
                 f"Ledger-Seq: {last.seq}\nLedger-Hash: {last.hash}\n"
@@ -163,48 +169,66 @@ class GitStore:
             self._lock_path = self.root / common / "sdl-tracker-ledger.lock"
         return _flock(self._lock_path)
 
-    def _commit(self, parent: str | None, message: str, files: Mapping[str, bytes]) -> str:
+    def _commit(
+        self, parent: str | None, message: str, files: Mapping[str, tuple[str, Object]]
+    ) -> str:
         """Write blobs, tree and commit in one `git fast-import`; return the commit id.
 
-        fast-import needs a branch to commit on; `reset` drops it again before fast-import
-        writes any ref, so no temporary ref exists on disk (none to leak if we are killed, and
-        no second `update-ref` to delete it). `_move` then points the ledger at the commit.
+        `files` maps each path to (the SHA-256 an artifact must have, or "", its bytes). The
+        stream is written to fast-import as it is made, artifacts in pieces (`data <count>`,
+        then the bytes): nothing is held in memory whole, and fast-import streams a blob over
+        `_STREAM_OVER` straight into its pack. fast-import needs a branch to commit on; `reset`
+        drops it again before fast-import writes any ref, so no temporary ref exists on disk
+        (none to leak if we are killed, and no second `update-ref` to delete it). `_move` then
+        points the ledger at the commit.
         """
         temp_ref = f"refs/sdl-tracker/tmp/{os.getpid()}-{secrets.token_hex(6)}"
         if self._ident is None:
             self._ident = _committer(self.root)
         ident = self._ident
         msg = message.encode()
-        chunks = [
-            f"commit {temp_ref}\nmark :1\ncommitter {ident} {int(time.time())} +0000\n".encode(),
-            b"data %d\n%s\n" % (len(msg), msg),
-        ]
-        if parent:
-            chunks.append(f"from {parent}\n".encode())
-        for path, data in files.items():
-            chunks.append(b"M 100644 inline %s\ndata %d\n%s\n" % (path.encode(), len(data), data))
-        chunks.append(f"\nget-mark :1\nreset {temp_ref}\n\ndone\n".encode())
-        stream = b"".join(chunks)
+
+        def stream() -> Iterator[bytes]:
+            yield f"commit {temp_ref}\nmark :1\n".encode()
+            yield f"committer {ident} {int(time.time())} +0000\n".encode()
+            yield b"data %d\n%s\n" % (len(msg), msg)
+            if parent:
+                yield f"from {parent}\n".encode()
+            for path, (sha, data) in files.items():
+                yield b"M 100644 inline %s\ndata %d\n" % (path.encode(), size_of(data))
+                yield from copy(sha, data)
+                yield b"\n"
+            yield f"\nget-mark :1\nreset {temp_ref}\n\ndone\n".encode()
+
         # A big batch stays one pack, as a fetch would leave it. Under 100 objects fast-import
         # otherwise explodes its pack into loose objects, inflating and deflating every byte a
         # second time: half of git's cost at 10,000 entries a batch (benchmarks/ledger.py).
         big = ("-c", "fastimport.unpackLimit=0", "-c", "pack.compression=1")
+        total = sum(size_of(data) for _, data in files.values())
         leftovers = self._leftovers()
         before = set(leftovers())
-        proc = git.run(
-            self.root,
-            *(big if len(stream) > _BIG_BATCH else ()),
-            "fast-import",
-            "--quiet",
-            "--done",
-            input=stream,
-            check=False,
-        )
-        if proc.returncode != 0:
+
+        def clean() -> None:
             # fast-import leaves a crash report and its half-written pack behind: ours go.
             for leftover in set(leftovers()) - before:
                 with contextlib.suppress(OSError):
                     leftover.unlink()
+
+        try:
+            proc = git.feed(
+                self.root,
+                *(big if total > _BIG_BATCH else ()),
+                "fast-import",
+                "--quiet",
+                "--done",
+                f"--big-file-threshold={_STREAM_OVER}",
+                chunks=stream(),
+            )
+        except BaseException:  # an artifact changed while copied, or we were interrupted
+            clean()
+            raise
+        if proc.returncode != 0:
+            clean()
             message = proc.stderr.decode("utf-8", "replace")
             if any(words in message for words in _OS_FAILURES):
                 raise write_failed(self.location, message)

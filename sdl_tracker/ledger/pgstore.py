@@ -12,6 +12,7 @@ The schema and its least-privilege roles are described in `pgschema`.
 from __future__ import annotations
 
 import re
+import struct
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from sdl_tracker.errors import HeadMoved, LedgerError
 from sdl_tracker.ledger import pgschema
 from sdl_tracker.ledger.chain import GENESIS, Entry, Head, Segment
+from sdl_tracker.ledger.store import FileObject, Object, copy
 
 if TYPE_CHECKING:
     import psycopg
@@ -163,7 +165,7 @@ class PgStore:
         return Head(seq=int(row[0]), hash=str(row[1])) if row[0] else None
 
     def append(
-        self, entries: Sequence[Entry], objects: Mapping[str, bytes], *, expected: Head | None
+        self, entries: Sequence[Entry], objects: Mapping[str, Object], *, expected: Head | None
     ) -> None:
         if not entries:
             return
@@ -191,16 +193,20 @@ class PgStore:
                 ) from e
 
     def _insert(
-        self, conn: psycopg.Connection[Any], entries: Sequence[Entry], objects: Mapping[str, bytes]
+        self, conn: psycopg.Connection[Any], entries: Sequence[Entry], objects: Mapping[str, Object]
     ) -> None:
+        # Sorted, so that writers sharing artifacts take their locks in one order.
+        small = sorted((k, v) for k, v in objects.items() if isinstance(v, bytes))
+        files = sorted((k, v) for k, v in objects.items() if isinstance(v, FileObject))
         with conn.cursor() as cur:
-            if objects:
-                # Sorted, so that writers sharing artifacts take their locks in one order.
+            if small:
                 cur.executemany(
                     "INSERT INTO sdl_tracker.objects (sha256, data) VALUES (%s, %s) "
                     "ON CONFLICT (sha256) DO NOTHING",
-                    sorted(objects.items()),
+                    small,
                 )
+            for sha, blob in files:
+                _stream_object(conn, sha, blob)
             with cur.copy(
                 "COPY sdl_tracker.entries (repo, seq, hash, raw) FROM STDIN (FORMAT BINARY)"
             ) as copy:
@@ -298,3 +304,34 @@ class PgStore:
 
 def _text(e: BaseException) -> str:
     return " ".join(str(e).split()) or type(e).__name__
+
+
+# COPY's binary format: signature, flags, header extension length; the end-of-data marker.
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+_COPY_TRAILER = b"\xff\xff"
+
+
+def _stream_object(conn: psycopg.Connection[Any], sha256: str, blob: FileObject) -> None:
+    """Store a file's bytes as one `objects` row through COPY (binary), sent in pieces: the
+    client holds one piece at a time (the server still builds the whole bytea value)."""
+    import psycopg
+
+    if conn.execute("SELECT 1 FROM sdl_tracker.objects WHERE sha256 = %s", (sha256,)).fetchone():
+        return
+    try:
+        with conn.transaction(), conn.cursor() as cur:  # a savepoint: a lost race is no error
+            with cur.copy(
+                "COPY sdl_tracker.objects (sha256, data) FROM STDIN (FORMAT BINARY)"
+            ) as cp:
+                key = sha256.encode()
+                cp.write(
+                    _COPY_HEADER
+                    + struct.pack("!hi", 2, len(key))
+                    + key
+                    + struct.pack("!i", blob.size)
+                )
+                for chunk in copy(sha256, blob):
+                    cp.write(chunk)
+                cp.write(_COPY_TRAILER)
+    except psycopg.errors.UniqueViolation:
+        pass  # another writer stored the same bytes meanwhile

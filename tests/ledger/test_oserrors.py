@@ -65,19 +65,31 @@ def _debris(root: Path) -> list[str]:
     ]
 
 
-def _artifact() -> tuple[object, dict[str, bytes]]:
-    art, data = ledger.artifact("big.bin", os.urandom(256 * 1024))
-    return art, {art.sha256: data}
+def _artifact(source: Path | None = None) -> tuple[object, dict[str, object]]:
+    """256 KiB of random bytes, in memory or (`source`) as a file the store streams."""
+    data = os.urandom(256 * 1024)
+    if source is None:
+        art, _ = ledger.artifact("big.bin", data)
+        return art, {art.sha256: data}
+    source.write_bytes(data)
+    art, blob = ledger.artifact_file("big.bin", source, len(data))
+    return art, {art.sha256: blob}
 
 
-def test_dir_store_on_a_full_disk(mount: Mount) -> None:
+@pytest.fixture(params=["bytes", "file"])
+def source(request: pytest.FixtureRequest, tmp_path: Path) -> Path | None:
+    """Where the artifact comes from: memory, or a file outside the full file system."""
+    return tmp_path / "source.bin" if request.param == "file" else None
+
+
+def test_dir_store_on_a_full_disk(mount: Mount, source: Path | None) -> None:
     point = mount("size=1m")
     store = DirStore(point / "ledger")
     store.create()
     ledger.append(store, [make_statement(1)])
     before = (point / "ledger" / "entries.jsonl").read_bytes()
     _fill(point)
-    art, objects = _artifact()
+    art, objects = _artifact(source)
     with pytest.raises(LedgerError) as caught:
         ledger.append(store, [make_statement(2, [art])], objects)  # type: ignore[list-item]
     assert str(caught.value).startswith(
@@ -112,11 +124,11 @@ def small_repo(mount: Mount, git_env: None) -> Path:
     return root
 
 
-def test_git_store_on_a_full_disk(small_repo: Path) -> None:
+def test_git_store_on_a_full_disk(small_repo: Path, source: Path | None) -> None:
     store = GitStore(small_repo)
     tip = store.commit()
     _fill(small_repo.parent)
-    art, objects = _artifact()
+    art, objects = _artifact(source)
     with pytest.raises(LedgerError) as caught:
         ledger.append(store, [make_statement(2, [art])], objects)  # type: ignore[list-item]
     assert str(caught.value).startswith(

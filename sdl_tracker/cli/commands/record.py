@@ -117,10 +117,11 @@ def run(
     for rid in requirements:
         cat.requirement(rid)
     root = ws.repo() if ws.root is not None else None
-    data, resolved = _read(file, root, allow_outside)
+    real, size, resolved = _check(file, root, allow_outside)
     commit = git.resolve(root, "HEAD") if root is not None else None
     who = git.identity(root) if root is not None else "unknown <>"
-    subject, blob = ledger.artifact(file.name, data)
+    # Hashed here and copied by the store in pieces, checked again: constant memory.
+    subject, blob = ledger.artifact_file(file.name, real, size)
     statement = Statement(
         commit=commit,
         artifacts=(subject,),
@@ -132,7 +133,7 @@ def run(
             result=Result(
                 status=ResultStatus(status),
                 summary=summary or f"{kind} attested: {file.name}",
-                metrics={"bytes": len(data)},
+                metrics={"bytes": size},
             ),
             covers=(),
             note=note,
@@ -159,9 +160,10 @@ def run(
     return 0
 
 
-def _read(file: Path, root: Path | None, allow_outside: bool) -> tuple[bytes, str | None]:
-    """The bytes of a regular file within the `record` size limit, and its resolved path when
-    it is a symlink leading out of the repository (refused unless `allow_outside`)."""
+def _check(file: Path, root: Path | None, allow_outside: bool) -> tuple[Path, int, str | None]:
+    """The real path and size of a regular file within the `record` size limit, and its
+    resolved path when it is a symlink leading out of the repository (refused unless
+    `allow_outside`)."""
     from sdl_tracker.formats import bounded
 
     real = Path(os.path.realpath(file))
@@ -177,7 +179,7 @@ def _read(file: Path, root: Path | None, allow_outside: bool) -> tuple[bytes, st
             )
         resolved = str(real)
     try:
-        return bounded.read(real, "record", str(file)), resolved
+        return real, bounded.size(real, "record", str(file)), resolved
     except bounded.LimitError:
         raise
     except InputError as e:
