@@ -122,13 +122,26 @@ def test_a_rewind_after_a_verified_read_is_refused(
 ) -> None:
     """The issue's probe: `update-ref sdl-ledger sdl-ledger~1` drops the gate's failing verdict."""
     root, extra = failing
-    if "--ledger-dir" in extra:
-        pytest.skip("a directory has no history to rewind to")
     assert run(["status", "-C", str(root), *extra], capsys)[0] == 0
-    git(root, "update-ref", "refs/heads/sdl-ledger", "sdl-ledger~1")
+    if "--ledger-dir" in extra:
+        # A directory restored from a backup taken before the gate's verdict (entry 2): the
+        # entry file and HEAD as they were, only the memo of this machine still knows entry 2.
+        _rewind_directory(Path(extra[extra.index("--ledger-dir") + 1]), to_seq=1)
+    else:
+        git(root, "update-ref", "refs/heads/sdl-ledger", "sdl-ledger~1")
     code, text = run(["gate", "-C", str(root), *extra], capsys)
     assert code == 2, text
     assert "verified here earlier" in text and "rewound" in text
+
+
+def _rewind_directory(directory: Path, *, to_seq: int) -> None:
+    lines = (directory / "entries.jsonl").read_bytes().splitlines(keepends=True)[:to_seq]
+    kept = b"".join(lines)
+    last = json.loads(lines[-1])
+    (directory / "entries.jsonl").write_bytes(kept)
+    head = {"bytes": len(kept), "hash": last["hash"], "seq": last["seq"]}
+    (directory / "HEAD").write_text(json.dumps(head, sort_keys=True))
+    assert [e.seq for e in ledger.unverified_entries(DirStore(directory))] == [1]
 
 
 def test_a_commit_deleting_the_entries_is_named_by_verify(
