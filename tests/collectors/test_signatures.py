@@ -136,6 +136,9 @@ def _artifact(store: GitStore, name: str) -> str:
     ("how", "status", "words"),
     [
         ("stranger", "fail", "release tag v1.0: signed, unknown key"),
+        ("tampered", "fail", "release tag v1.0: BAD signature"),
+        ("expired", "fail", "release tag v1.0: signed, expired"),
+        ("not yet valid", "fail", "release tag v1.0: signed, unknown key"),
         ("annotated", "fail", "release tag v1.0: not signed"),
         ("lightweight", "fail", "release tag v1.0: not signed"),
     ],
@@ -151,6 +154,21 @@ def test_release_tag_not_good(
     commit(repo, "signed", keys["trusted"])
     if how == "stranger":
         git(repo, "-c", f"user.signingkey={keys['stranger']}", "tag", "-s", "v1.0", "-m", "r")
+    elif how == "tampered":
+        git(repo, "-c", f"user.signingkey={keys['trusted']}", "tag", "-s", "v1.0", "-m", "r")
+        raw = subprocess.run(
+            ["git", "-C", str(repo), "cat-file", "tag", "v1.0"], capture_output=True, check=True
+        ).stdout
+        assert b"\n\nr\n-----BEGIN SSH SIGNATURE-----" in raw
+        forged = raw.replace(b"\n\nr\n", b"\n\nforged\n", 1)
+        git(repo, "update-ref", "refs/tags/v1.0", git(repo, "mktag", input=forged))
+    elif how in ("expired", "not yet valid"):
+        # The trusted key, but the roster's window for it (ssh-keygen's allowed-signers
+        # options) closed before the tag was made, or opens only later.
+        window = 'valid-before="20200101"' if how == "expired" else 'valid-after="20990101"'
+        pub = (keys["trusted"].parent / "trusted.pub").read_text()
+        keys["allowed"].write_text(f"ada@example.com {window} {pub}")
+        git(repo, "-c", f"user.signingkey={keys['trusted']}", "tag", "-s", "v1.0", "-m", "r")
     elif how == "annotated":
         git(repo, "tag", "-a", "v1.0", "-m", "r")
     else:
@@ -159,6 +177,8 @@ def test_release_tag_not_good(
     assert tag["result"]["status"] == status
     assert tag["result"]["summary"].startswith(words)
     assert commits["result"]["metrics"]["tag_good"] == 0
+    if how in ("expired", "not yet valid"):
+        return  # the same window applies to the commit's signature
     assert commits["result"]["status"] == "pass"  # the one commit is signed and good
 
 
