@@ -88,7 +88,11 @@ def append(
             return sealed
         except HeadMoved:
             time.sleep(random.uniform(0, min(0.05, 0.002 * (attempt + 1))))
-    raise LedgerError(f"{store.location}: gave up after {_ATTEMPTS} concurrent-append conflicts")
+    raise LedgerError(
+        f"{store.location}: gave up after {_ATTEMPTS} concurrent-append conflicts (other "
+        "writers moved the head every time); nothing of this command was appended and every "
+        "other writer's entries are kept. Run the command again"
+    )
 
 
 def entries(store: Store) -> Iterator[Entry]:
