@@ -12,6 +12,12 @@ gate verdicts and the waivers of each chain, picked out by a byte pattern of the
 JSON (`position(pattern in raw)`, immutable, so the index needs no derived table and no
 trigger; the entry bytes stay the only source of truth and `verify` is unaffected).
 
+Version 3 adds the witness table `refusals(id, repo, refused_at, refused_by, direction, seq,
+central_hash, other_hash, other)`: every `ledger push`/`pull` refused because the two histories
+diverge leaves a row there (append-only too), and `org status` flags the chain. A rewound
+repository ledger that was appended to again diverges from the central copy, so it is caught
+and remembered here even when the repository's own branch has been rewritten since.
+
 Triggers make `entries` and `objects` append-only and let a head only move forward onto a stored
 entry, so a mistaken `UPDATE`/`DELETE` is refused; one made behind the triggers' back (a superuser
 disabling them) is still caught by `ledger verify`, which hashes the stored bytes.
@@ -30,7 +36,7 @@ if TYPE_CHECKING:
     import psycopg
 
 SCHEMA = "sdl_tracker"
-VERSION = 2
+VERSION = 3
 _LOCK_KEY = 0x5D1_7AC4E2  # pg_advisory_xact_lock key serialising migrations
 
 _V1 = """
@@ -112,8 +118,27 @@ CREATE INDEX entries_gate_records ON sdl_tracker.entries (repo, seq) WHERE {GATE
 CREATE INDEX entries_waivers ON sdl_tracker.entries (repo, seq) WHERE {WAIVER};
 """
 
+_V3 = """
+CREATE TABLE sdl_tracker.refusals (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    repo text NOT NULL CHECK (repo <> ''),
+    refused_at timestamptz NOT NULL DEFAULT now(),
+    refused_by text NOT NULL DEFAULT current_user,
+    direction text NOT NULL CHECK (direction IN ('push', 'pull')),
+    seq bigint NOT NULL CHECK (seq >= 1),
+    central_hash text NOT NULL CHECK (central_hash ~ '^[0-9a-f]{64}$'),
+    other_hash text NOT NULL CHECK (other_hash ~ '^[0-9a-f]{64}$'),
+    other text NOT NULL
+);
+CREATE INDEX refusals_repo ON sdl_tracker.refusals (repo, id);
+CREATE TRIGGER refusals_append_only BEFORE UPDATE OR DELETE ON sdl_tracker.refusals
+    FOR EACH ROW EXECUTE FUNCTION sdl_tracker.refuse_change();
+CREATE TRIGGER refusals_no_truncate BEFORE TRUNCATE ON sdl_tracker.refusals
+    FOR EACH STATEMENT EXECUTE FUNCTION sdl_tracker.refuse_change();
+"""
+
 #: (version, SQL) in order; a new schema version appends one migration, never edits one.
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2))
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2), (3, _V3))
 
 
 def grants(appender: str = "sdl_appender", reader: str = "sdl_reader") -> str:
@@ -122,6 +147,7 @@ def grants(appender: str = "sdl_appender", reader: str = "sdl_reader") -> str:
         f"GRANT USAGE ON SCHEMA sdl_tracker TO {appender}, {reader};\n"
         f"GRANT SELECT ON ALL TABLES IN SCHEMA sdl_tracker TO {appender}, {reader};\n"
         f"GRANT INSERT ON sdl_tracker.entries, sdl_tracker.objects TO {appender};\n"
+        f"GRANT INSERT ON sdl_tracker.refusals TO {appender}, {reader};\n"
         f"GRANT UPDATE (seq, hash) ON sdl_tracker.heads TO {appender};\n"
     )
 

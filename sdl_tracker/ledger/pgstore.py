@@ -219,6 +219,19 @@ class PgStore:
                 (last.seq, last.hash, self.repo),
             )
 
+    def witness(
+        self, *, direction: str, seq: int, central_hash: str, other_hash: str, other: str
+    ) -> None:
+        """Record in `refusals` that a push or pull was refused: the chain and `other` (a
+        repository's ledger) differ at entry `seq`. Committed on its own, whatever follows."""
+        with self._session("recording the refused copy") as conn:
+            conn.execute(
+                "INSERT INTO sdl_tracker.refusals "
+                "(repo, direction, seq, central_hash, other_hash, other) "
+                "VALUES (%s, %s, %s, %s, %s, %s)",
+                (self.repo, direction, seq, central_hash, other_hash, other),
+            )
+
     def snapshot(self) -> tuple[Head | None, Iterator[Segment]]:
         """Head and entries read in one REPEATABLE READ transaction on a connection of its own."""
         import psycopg

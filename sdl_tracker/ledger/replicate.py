@@ -16,6 +16,7 @@ from sdl_tracker import ledger
 from sdl_tracker.errors import ChainError, HeadMoved, LedgerError
 from sdl_tracker.ledger.chain import Entry, Head
 from sdl_tracker.ledger.gitstore import GitStore
+from sdl_tracker.ledger.pgstore import PgStore
 from sdl_tracker.ledger.store import Store
 
 BATCH = 2000
@@ -52,7 +53,8 @@ def replicate(source: Store, target: Store, *, batch: int = BATCH) -> Replicatio
             total += 1
             if entry.seq <= len(have):
                 if have[entry.seq - 1] != entry.hash:
-                    raise _diverged(source, target, entry, have[entry.seq - 1])
+                    noted = _witness(source, target, entry, have[entry.seq - 1])
+                    raise _diverged(source, target, entry, have[entry.seq - 1], noted)
                 continue
             pending.append(entry)
             if len(pending) >= batch:
@@ -83,12 +85,49 @@ def _verified(store: Store, role: str) -> int:
         ) from e
 
 
-def _diverged(source: Store, target: Store, entry: Entry, theirs: str) -> LedgerError:
+def _diverged(source: Store, target: Store, entry: Entry, theirs: str, noted: str) -> LedgerError:
     return LedgerError(
         f"the ledgers diverge at entry {entry.seq}: {source.location} has {entry.hash[:12]}…, "
         f"{target.location} has {theirs[:12]}… (entries 1..{entry.seq - 1} agree). Refusing to "
         "overwrite either history; find out which one is right (`sdl-tracker ledger show "
-        f"{entry.seq}` on each) before replicating"
+        f"{entry.seq}` on each) before replicating{noted}"
+    )
+
+
+def _witness(source: Store, target: Store, entry: Entry, theirs: str) -> str:
+    """Record the refusal in the central ledger's witness table, when one side is PostgreSQL;
+    a sentence for the error message ("" when neither side is)."""
+    if isinstance(target, PgStore):
+        central, direction, mine, central_hash, other_hash = (
+            target,
+            "push",
+            source,
+            theirs,
+            entry.hash,
+        )
+    elif isinstance(source, PgStore):
+        central, direction, mine, central_hash, other_hash = (
+            source,
+            "pull",
+            target,
+            entry.hash,
+            theirs,
+        )
+    else:
+        return ""
+    try:
+        central.witness(
+            direction=direction,
+            seq=entry.seq,
+            central_hash=central_hash,
+            other_hash=other_hash,
+            other=mine.location,
+        )
+    except LedgerError as e:
+        return f". The refusal could NOT be recorded in the central ledger's witness table: {e}"
+    return (
+        ". The refusal is recorded in the central ledger (table sdl_tracker.refusals) and "
+        "`sdl-tracker org status` flags this repository"
     )
 
 

@@ -119,7 +119,11 @@ def _view(status: OrgStatus, row: Row) -> dict[str, object]:
     return {
         "repo": row.repo,
         "state": row.state,
-        "css": row.state if row.state in ("passed", "failed", "unreadable") else "",
+        "css": "unreadable"
+        if row.state == "diverged"
+        else row.state
+        if row.state in ("passed", "failed", "unreadable")
+        else "",
         "gated": orgrender.gated(row),
         "levels": [orgrender.ml(row, p) for p in status.practices],
         "stale": "-" if stale is None else stale,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sdl_tracker.conformance.verdicts import COLLECTOR as GATE_COLLECTOR
@@ -55,6 +56,29 @@ ORDER BY e.seq DESC LIMIT 100
 """
 
 
+_REFUSALS = """
+SELECT repo, refused_at, refused_by, direction, seq, other FROM sdl_tracker.refusals
+WHERE %(all)s OR repo = ANY(%(names)s)
+ORDER BY repo, id
+"""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A `ledger push`/`pull` of this chain refused because the histories diverge (the
+    witness table `refusals`, schema version 3)."""
+
+    at: datetime
+    by: str
+    """The database role that ran it."""
+    direction: str
+    """push | pull"""
+    seq: int
+    """The first entry where the two histories differ."""
+    other: str
+    """The repository ledger it was compared with."""
+
+
 @dataclass(frozen=True)
 class ChainFacts:
     """What the organisation view needs from one repository's chain."""
@@ -67,6 +91,8 @@ class ChainFacts:
     """The newest gate verdict of a release, else the newest gate verdict; None: never gated."""
     waivers: tuple[Entry, ...]
     """Every entry of kind `waiver`, in ledger order (expired ones included)."""
+    refusals: tuple[Refusal, ...] = ()
+    """Every refused push or pull of this chain, oldest first."""
 
 
 def read(url: str, names: Sequence[str] = ()) -> tuple[ChainFacts, ...]:
@@ -84,6 +110,7 @@ def read(url: str, names: Sequence[str] = ()) -> tuple[ChainFacts, ...]:
                     entry = _entry(raw, repo)
                     if _kind(entry) == ("waiver", None):
                         waivers.setdefault(repo, []).append(entry)
+                refusals = _refusals(cur, params)
             facts = tuple(
                 ChainFacts(
                     repo=repo,
@@ -91,6 +118,7 @@ def read(url: str, names: Sequence[str] = ()) -> tuple[ChainFacts, ...]:
                     last=_entry(last, repo) if last is not None else None,
                     verdict=_verdict(conn, repo, int(seq), rel, gate),
                     waivers=tuple(waivers.get(repo, ())),
+                    refusals=tuple(refusals.get(repo, ())),
                 )
                 for repo, seq, digest, last, rel, gate in rows
             )
@@ -98,6 +126,16 @@ def read(url: str, names: Sequence[str] = ()) -> tuple[ChainFacts, ...]:
             raise LedgerError(f"{location}: reading the chains failed: {_text(e)}") from e
     _check_names(names, facts, url)
     return facts
+
+
+def _refusals(cur: psycopg.Cursor[Any], params: dict[str, Any]) -> dict[str, list[Refusal]]:
+    found: dict[str, list[Refusal]] = {}
+    row = cur.execute("SELECT to_regclass('sdl_tracker.refusals') IS NOT NULL").fetchone()
+    if not row or not row[0]:
+        return found  # a schema before version 3: no witness table yet
+    for repo, at, by, direction, seq, other in cur.execute(_REFUSALS, params):
+        found.setdefault(repo, []).append(Refusal(at, by, direction, int(seq), other))
+    return found
 
 
 @contextmanager

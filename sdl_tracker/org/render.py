@@ -57,6 +57,7 @@ def notes(status: OrgStatus) -> list[str]:
     """One line per problem, missing maturity record and expiring waiver."""
     lines = []
     for row in status.rows:
+        lines += [f"{row.repo}: {sentence}" for sentence in row.refused]
         if row.problem:
             lines.append(f"{row.repo}: {row.problem}")
         elif row.verdict and row.verdict.maturity is None:
@@ -82,6 +83,7 @@ def table(status: OrgStatus) -> str:
         f"{totals['repositories']} repositories: {totals['passed']} passed, "
         f"{totals['failed']} failed, {totals['no_verdict']} without a verdict"
         + (f", {totals['unreadable']} unreadable" if totals["unreadable"] else "")
+        + (f", {totals['diverged']} DIVERGED" if totals["diverged"] else "")
         + f"; {totals['waivers_expiring']} waivers expire within {status.within_days} days"
     )
     lines.append(f"({NOTE})")

@@ -24,6 +24,7 @@ from sdl_tracker.models import JSON, format_time
 from sdl_tracker.org.pgorg import ChainFacts
 
 NO_VERDICT = "no verdict"
+DIVERGED = "diverged"
 NOT_RECORDED = "not recorded in the verdict"
 NOTE = (
     "from each chain's newest gate verdict (of a release when there is one); maturity levels "
@@ -95,10 +96,14 @@ class Row:
     problem: str
     """Why the newest gate record could not be read ('' when it could, or there is none)."""
     expiring: tuple[Expiring, ...]
+    refused: tuple[str, ...] = ()
+    """One sentence per `ledger push`/`pull` refused because the histories diverge."""
 
     @property
     def state(self) -> str:
-        """passed | failed | no verdict | unreadable."""
+        """diverged | unreadable | passed | failed | no verdict."""
+        if self.refused:
+            return DIVERGED
         if self.problem:
             return "unreadable"
         if self.verdict is None:
@@ -124,6 +129,7 @@ class Row:
             "stale": self.count(Status.STALE),
             "incomplete": self.count(Status.INCOMPLETE),
             "waivers_expiring": [w.to_json() for w in self.expiring],
+            "refused_copies": list(self.refused),
         }
 
 
@@ -151,6 +157,7 @@ class OrgStatus:
                 "failed": states["failed"],
                 "no_verdict": states[NO_VERDICT],
                 "unreadable": states["unreadable"],
+                "diverged": states[DIVERGED],
                 "waivers_expiring": sum(len(r.expiring) for r in self.rows),
             },
             "practices": list(self.practices),
@@ -192,6 +199,12 @@ def _row(facts: ChainFacts, now: datetime, until: datetime, practices: Sequence[
         verdict=verdict,
         problem=problem,
         expiring=_expiring(facts.waivers, now, until),
+        refused=tuple(
+            f"a ledger {r.direction} was refused on {format_time(r.at)} (by {r.by}): the "
+            f"chain and {r.other} diverge at entry {r.seq}; find out which history is right "
+            "before trusting either"
+            for r in facts.refusals
+        ),
     )
 
 

@@ -128,6 +128,7 @@ def test_rows_from_entries() -> None:
         "failed": 1,
         "no_verdict": 1,
         "unreadable": 1,
+        "diverged": 0,
         "waivers_expiring": 1,
     }
     text = orgrender.table(found)
@@ -220,7 +221,7 @@ def test_reading_and_migrating_a_version_1_schema(pg_url: str) -> None:
     assert ledger.verify(PgStore(pg_url, "a")).entries == 2  # the owner's session migrates
     with psycopg.connect(pg_url) as conn:
         versions = conn.execute("SELECT version FROM sdl_tracker.schema_version ORDER BY 1")
-        assert [v for (v,) in versions] == [1, 2]
+        assert [v for (v,) in versions] == [1, 2, 3]
         names = {n for (n,) in conn.execute("SELECT indexname FROM pg_indexes")}
     assert {"entries_gate_records", "entries_waivers"} <= names
 
