@@ -108,7 +108,13 @@ def _parse(segments: list[Segment]) -> Iterator[Entry]:
 
 def _gate(recs: tuple[Record, ...], release: str, commit: str, notes: list[str]) -> Record | None:
     """The newest gate verdict of `release` on the tag's commit."""
-    found = [r for r in recs if (v := verdicts.read(r)) is not None and v.release == release]
+    found = [
+        r
+        for r in recs
+        if (v := verdicts.read(r)) is not None
+        and v.release == release
+        and v.catalog == verdicts.DEFAULT_CATALOG
+    ]
     if not found:
         notes.append(
             f"no gate verdict for {release} in the ledger: the whole ledger was evaluated at "
