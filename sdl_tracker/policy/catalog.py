@@ -44,6 +44,18 @@ class Requirement:
 
 
 @dataclass(frozen=True)
+class DocumentationItem:
+    """One part of the technical documentation a framework asks for (CRA Annex VII)."""
+
+    id: str
+    title: str
+    evidence: tuple[str, ...]
+    """Evidence kinds whose ledger entries make up this part."""
+    named: str | None = None
+    """Only entries naming this requirement count (e.g. the declaration of conformity)."""
+
+
+@dataclass(frozen=True)
 class Catalog:
     id: str
     title: str
@@ -56,6 +68,8 @@ class Catalog:
     """For kinds a tool makes: the command that produces it (`document:*` for any document)."""
     vocabulary: str | None = None
     """The catalogue whose evidence kinds this one shares (and whose ids `supported_by` names)."""
+    documentation: tuple[DocumentationItem, ...] = ()
+    """The technical documentation the export indexes (empty: the framework asks for none)."""
 
     def producer(self, kind: str) -> str | None:
         """The command that produces a tool-made kind, or None when no collector makes it."""
@@ -155,6 +169,23 @@ def _from_dict(data: Any, base: Catalog | None = None) -> Catalog:
         if unknown:
             raise CatalogError(f"catalogue names unknown evidence kinds: {', '.join(unknown)}")
         _check_items(requirements, kinds, base)
+        documentation = tuple(
+            DocumentationItem(
+                id=str(d["id"]),
+                title=str(d["title"]),
+                evidence=tuple(str(k) for k in d["evidence"]),
+                named=str(d["named"]) if d.get("named") else None,
+            )
+            for d in data.get("documentation", ())
+        )
+        ids = {r.id for r in requirements}
+        for d in documentation:
+            unknown = sorted(set(d.evidence) - set(kinds))
+            if unknown or (d.named is not None and d.named not in ids):
+                raise CatalogError(
+                    f"documentation item {d.id}: unknown evidence kinds or requirement "
+                    f"({', '.join(unknown) or d.named})"
+                )
         return Catalog(
             id=data["catalog"],
             title=data["title"],
@@ -164,6 +195,7 @@ def _from_dict(data: Any, base: Catalog | None = None) -> Catalog:
             attestable=attestable | (base.attestable if base else frozenset()),
             produced_by=produced_by,
             vocabulary=base.id if base else None,
+            documentation=documentation,
         )
     except (KeyError, TypeError, ValueError) as e:
         raise CatalogError(f"catalogue data is malformed: {e!r}") from e
