@@ -49,6 +49,7 @@ class Part:
                     "summary": r.statement.predicate.result.summary,
                     "recorded_at": format_time(r.statement.predicate.recorded_at),
                     "counted": r.seq in self.counted,
+                    "flags": list(flags(r)),
                     "artifacts": [
                         {"name": a.name, "sha256": a.sha256} for a in r.statement.artifacts
                     ],
@@ -57,6 +58,13 @@ class Part:
             ],
             "gap": self.gap or None,
         }
+
+
+def flags(record: Record) -> tuple[str, ...]:
+    """What an entry flags for the documentation (`details.flags`: the support period's
+    releases without an end date, lines shorter than five years without a justification)."""
+    found = record.statement.predicate.details.get("flags")
+    return tuple(str(f) for f in found) if isinstance(found, list) else ()
 
 
 def index(source: Source) -> tuple[Part, ...]:

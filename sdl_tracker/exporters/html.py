@@ -93,6 +93,7 @@ def view(source: Source, files: Sequence[str] = ()) -> str:
         conf=conf,
         framework=source.policy.catalog.title.split(":")[0] if source.policy else "IEC 62443-4-1",
         documentation=documentation.index(source),
+        flags=documentation.flags,
         source=source,
         release=source.release,
         gate=source.gate,

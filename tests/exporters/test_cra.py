@@ -11,7 +11,9 @@ from typing import Any
 
 import jsonschema
 import pytest
+from evidence_factory import stmt
 from export_support import copy_repo, python_patterns, schema
+from helpers import git
 from release_factory import TAG, XSS, Release
 
 from sdl_tracker import ledger
@@ -20,6 +22,7 @@ from sdl_tracker.exporters import html, oscal, package
 from sdl_tracker.exporters import json as json_view
 from sdl_tracker.exporters.release import gather
 from sdl_tracker.exporters.source import Source
+from sdl_tracker.models import ResultStatus
 from sdl_tracker.workspace import open_workspace
 
 NEVER = datetime(1999, 1, 1, tzinfo=timezone.utc)
@@ -39,6 +42,17 @@ def cra_source(cra_repo: Path, git_env: None) -> Source:
         e.statement().predicate.details.get("catalog") == "cra:2024-2847"
         for e in ledger.entries(ws.store())
     ):
+        flagged = stmt(
+            "support_period",
+            commit=git(cra_repo, "rev-parse", f"{TAG}^{{commit}}"),
+            status=ResultStatus.FAIL,
+            metrics={"releases_without_end": 1, "short_unjustified": 0},
+            covers=("docs/support-policy.md",),
+            details={"flags": [f"{TAG}: no end-of-support date"]},
+            summary=f"1 release(s) without an end-of-support date: {TAG}",
+            now=datetime.now(timezone.utc),
+        )
+        ledger.append(ws.store(), [flagged])
         assert main(["gate", "--framework", "cra", "--release", TAG, "-C", str(cra_repo)]) == 1
     return gather(ws, release=TAG, policy_file=None, now=NEVER, framework="cra")
 
@@ -63,6 +77,9 @@ def test_conformance_json_indexes_annex_vii_to_ledger_artifacts(cra_source: Sour
     doc_of_conformity = parts["declaration-of-conformity"]
     assert doc_of_conformity["entries"] == []
     assert doc_of_conformity["gap"] == "no ledger entry of attestation naming CRA-13-12"
+    (period,) = parts["support-period"]["entries"]
+    assert period["kind"] == "support_period" and period["counted"] is False
+    assert period["flags"] == [f"{TAG}: no end-of-support date"]
     assert parts["standards-applied"]["entries"][-1]["seq"] == cra_source.gate.seq  # type: ignore[union-attr]
     # every artifact the index names is in the package
     files = package.contents(cra_source)
@@ -108,6 +125,7 @@ def test_the_html_report_shows_the_index_and_escapes_repository_text(cra_source:
     assert "<h1>Regulation (EU) 2024/2847 (Cyber Resilience Act) evidence: v1.0</h1>" in page
     assert page.count('<tr data-documentation="') == 12
     assert "no ledger entry of attestation naming CRA-13-12" in page
+    assert f'<span class="status st-failing">flagged</span> {TAG}: no end-of-support date' in page
     assert XSS not in page
 
 
