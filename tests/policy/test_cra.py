@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from evidence_factory import NOW, C, stmt
 
@@ -11,7 +13,7 @@ from sdl_tracker.conformance.model import Status
 from sdl_tracker.errors import CatalogError, PolicyError
 from sdl_tracker.policy import catalog
 from sdl_tracker.policy import load as policy_mod
-from sdl_tracker.policy.model import AllOf, Leaf, Rule
+from sdl_tracker.policy.model import AllOf, Leaf, Rule, describe
 
 CRA = "cra:2024-2847"
 PART_I = ["CRA-I-1"] + [f"CRA-I-2{c}" for c in "abcdefghijklm"]
@@ -185,3 +187,21 @@ def test_a_cra_policy_is_refused_for_the_other_framework_and_vice_versa(tmp_path
     cra = tmp_path / "cra.yaml"
     cra.write_text("extends: cra-2024-2847\nnot_applicable: {CRA-I-2l: stateless library}\n")
     assert policy_mod.resolve(cra, None, "cra").requirement("CRA-I-2l").not_applicable
+
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "cra.md"
+
+
+def test_the_manuals_crosswalk_is_the_catalogue_and_the_default_policy() -> None:
+    """docs/cra.md's table, row by row: item, clause, title, form, 62443-4-1 support, rule."""
+    cat, policy = catalog.load(CRA), policy_mod.load("cra-2024-2847")
+    text = DOC.read_text(encoding="utf-8")
+    table = text.split("<!-- crosswalk:")[1].split("<!-- end crosswalk -->")[0]
+    rows = [line for line in table.splitlines() if line.startswith("| CRA-")]
+    expected = [
+        f"| {r.id} | {r.clause} | {r.title} | {r.form} | {', '.join(r.supported_by)} | "
+        + describe(policy.requirement(r.id).rule).replace("|", "\\|")
+        + " |"
+        for r in cat.requirements
+    ]
+    assert rows == expected
