@@ -90,6 +90,11 @@ def test_explain_takes_a_cra_id_in_any_case_and_suggests_close_ones(
     found = json.loads(out)
     assert found["requirement"]["id"] == "CRA-I-2a"
     assert "dependency_audit (vulnerabilities ≤ 0" in found["requirement"]["rule"]
+    code, out, _ = run(["explain", "CRA-13-8", "--format", "json", "-C", str(repo)], capsys)
+    assert (
+        "run `sdl-tracker collect --only support-period`"
+        in json.loads(out)["requirement"]["action"]
+    )
     code, _, err = run(["explain", "CRA-I-2z", "-C", str(repo)], capsys)
     assert code == 2
     assert "did you mean CRA-II-2 or CRA-I-2m or CRA-I-2l?" in err
