@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping
 from sdl_tracker import __version__
 from sdl_tracker.collectors.base import Context, Evidence
 from sdl_tracker.collectors.tables import Table
+from sdl_tracker.errors import InputError
 from sdl_tracker.formats import bounded
 from sdl_tracker.formats import supportpolicy as sp
 from sdl_tracker.gitdata import git
@@ -57,6 +58,11 @@ def collect(ctx: Context) -> Iterator[Evidence]:
         if configured:
             yield _incomplete(f"{path} does not exist: write the support policy there")
         return
+    if not file.resolve().is_relative_to(ctx.root.resolve()):
+        raise InputError(
+            f"{path}: leads out of the repository (a symlink or '..'); the support policy "
+            "must be a file of the repository: its bytes are stored in the ledger"
+        )
     data = bounded.read(file, "support_policy", path)
     text = data.decode("utf-8", "replace")
     policy = sp.read(text, path)

@@ -154,6 +154,17 @@ def test_bad_front_matter_names_file_and_place(git_repo: Path, text: str, words:
     assert words in str(caught.value)
 
 
+def test_a_path_leading_out_of_the_repository_is_refused(git_repo: Path, tmp_path: Path) -> None:
+    secret = tmp_path / "outside.md"
+    secret.write_text(GOOD)
+    (git_repo / "docs").mkdir()
+    (git_repo / "docs" / "support-policy.md").symlink_to(secret)
+    with pytest.raises(InputError, match="leads out of the repository"):
+        collect(git_repo)
+    with pytest.raises(InputError, match="leads out of the repository"):
+        collect(git_repo, {"path": "../outside.md"})
+
+
 def test_collect_command_records_it_and_exits_2_on_bad_input(
     git_repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
