@@ -101,11 +101,6 @@ class Catalog:
         return tuple(r for r in self.requirements if r.practice == pid)
 
 
-def known() -> tuple[str, ...]:
-    """The ids of the shipped catalogues, the default first."""
-    return tuple(_FILES)
-
-
 @cache
 def load(catalog_id: str = DEFAULT) -> Catalog:
     """Load a shipped catalogue by id, e.g. `iec62443-4-1:2018`."""

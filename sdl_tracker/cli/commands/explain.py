@@ -221,10 +221,12 @@ def _framework_of(requirement: str) -> str:
 
     from sdl_tracker.policy import catalog
 
-    env = os.environ.get("SDL_TRACKER_FRAMEWORK", "")
-    cra = catalog.load("cra:2024-2847").ids()
-    if requirement.upper() in (i.upper() for i in cra) or requirement.upper().startswith("CRA"):
+    given = requirement.upper()
+    if given.startswith("CRA"):
         return "cra"
+    if given in catalog.load().ids():
+        return "iec62443-4-1"
+    env = os.environ.get("SDL_TRACKER_FRAMEWORK", "")
     return env if env in ("iec62443-4-1", "cra") else "iec62443-4-1"
 
 
