@@ -205,3 +205,17 @@ def test_the_manuals_crosswalk_is_the_catalogue_and_the_default_policy() -> None
         for r in cat.requirements
     ]
     assert rows == expected
+
+
+def test_reporting_clock_evidence_older_than_a_day_is_stale() -> None:
+    old = [
+        stmt(
+            "issue_tracker_record",
+            metrics={"issues": 1, "cra_reportable": 1, "cra_overdue": 0, "cra_late": 0},
+            age_days=2,
+            now=NOW,
+        )
+    ]
+    result = evaluate(policy_mod.load("cra-2024-2847"), old, FACTS, NOW).result("CRA-14")
+    assert result.status is Status.STALE
+    assert "(max 1 days)" in result.reason
