@@ -1,6 +1,6 @@
 """Benchmark: `evaluate()` over a large ledger vs reading the same statements back from JSON.
 
-    python benchmarks/evaluate.py [--entries N] [--runs R]
+    python benchmarks/evaluate.py [--entries N] [--runs R] [--policy cra-2024-2847]
 
 N statements (default 10,000) of eight kinds over four commits, as the unit tests build them
 (tests/evidence_factory.py), judged by the shipped policy. The floor is what any evaluation pays
@@ -52,6 +52,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--entries", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--policy", default=policy_mod.DEFAULT, choices=sorted(policy_mod.BUILTIN))
     args = parser.parse_args()
     statements = [
         stmt(
@@ -65,12 +66,12 @@ def main() -> None:
     ]
     stored = [json.dumps(s.to_json()) for s in statements]
     facts = CommitFacts(commit=C, ancestors=frozenset({A, B}), changed={A: ("src/app/main.py",)})
-    policy = policy_mod.load(policy_mod.DEFAULT)
+    policy = policy_mod.load(args.policy)
     floor = _best(args.runs, lambda: [Statement.from_json(json.loads(s)) for s in stored])
     judged = _best(args.runs, lambda: evaluate(policy, statements, facts, NOW))
     print(f"entries: {args.entries}, best of {args.runs}")
     print(f"floor: statements from JSON   {floor * 1000:8.1f} ms")
-    print(f"evaluate (shipped policy)     {judged * 1000:8.1f} ms")
+    print(f"evaluate ({args.policy:<20}) {judged * 1000:8.1f} ms")
     print(f"ratio evaluate / floor        {judged / floor:8.2f}")
 
 

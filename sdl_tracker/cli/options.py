@@ -89,6 +89,20 @@ def policy(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def framework(parser: argparse.ArgumentParser) -> None:
+    """`--framework {iec62443-4-1,cra}` (env SDL_TRACKER_FRAMEWORK)."""
+    choices = ("iec62443-4-1", "cra")
+    env = os.environ.get("SDL_TRACKER_FRAMEWORK", "")
+    parser.add_argument(
+        "--framework",
+        choices=choices,
+        default=env if env in choices else choices[0],
+        help="judge the ledger against IEC 62443-4-1 (default) or the EU Cyber Resilience Act "
+        "(cra: the shipped cra-2024-2847 policy, or --policy FILE extending it); "
+        "env SDL_TRACKER_FRAMEWORK",
+    )
+
+
 def sign(parser: argparse.ArgumentParser, text: str) -> None:
     """`--sign KEYFILE` (env SDL_TRACKER_SIGNING_KEY)."""
     env = os.environ.get("SDL_TRACKER_SIGNING_KEY")

@@ -25,6 +25,7 @@ def __getattr__(name: str) -> dict[str, Collector]:
         sbom,
         secrets,
         signatures,
+        support_period,
         tests,
         threat_model,
     )
@@ -39,6 +40,7 @@ def __getattr__(name: str) -> dict[str, Collector]:
         "sbom": sbom,
         "secrets": secrets,
         "signatures": signatures,
+        "support-period": support_period,
         "tests": tests,
         "threat-model": threat_model,
     }

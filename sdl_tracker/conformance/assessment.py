@@ -62,10 +62,12 @@ def assess(
     policy_file: Path | None = None,
     release: str | None = None,
     gating: bool = False,
+    framework: str = policy_mod.DEFAULT,
 ) -> Assessment:
-    """Evaluate the repository's commit (or release) against its policy and ledger."""
+    """Evaluate the repository's commit (or release) against its policy and ledger; for another
+    `framework` (`cra`), against that framework's policy, on the same ledger."""
     root = ws.repo()
-    policy = policy_mod.resolve(policy_file, ws.config.policy)
+    policy = policy_mod.resolve(policy_file, ws.config.policy, framework)
     commit = commit_of(root, rev, release)
     store = ws.store()
     if not store.exists():

@@ -58,7 +58,8 @@ def evaluate(
     signatures verified against the roster, `approvals` the verdict on each waiver's
     approval signature (both checked at the edge, `conformance.trust`).
     """
-    recs = records(items)
+    # Another framework's gate verdicts are neither evidence nor release history here.
+    recs = tuple(r for r in records(items) if not verdicts.foreign(r, policy.catalog.id))
     found_waivers = waivers_mod.collect(recs, now, approvals, policy.approvals.waiver_max_days)
     judge = Judge(
         index=Index(recs, facts),
@@ -83,6 +84,7 @@ def evaluate(
         practices=maturity.assess(policy, results, inputs),
         waivers=found_waivers,
         release=release,
+        catalog=policy.catalog.id,
     )
 
 
@@ -181,7 +183,7 @@ def _maturity_inputs(
     applicable = [rp for rp in policy.requirements if rp.not_applicable is None]
     process = {rp.id: _holds(judge, rp.process, rp.id, rp.max_age_days) for rp in applicable}
     age = policy.maturity.max_age_days
-    history = list(verdicts.releases(judge.index.records))
+    history = list(verdicts.releases(judge.index.records, policy.catalog.id))
     if gating and release:
         history = [v for v in history if v.release != release]
         history.append(

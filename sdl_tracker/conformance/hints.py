@@ -24,6 +24,7 @@ _COLLECT = {
     "issue_tracker_record": ("sdl-tracker collect --only issues", ""),
     "release_notes": ("sdl-tracker collect --only releases", ""),
     "release_gate_record": ("sdl-tracker gate --release TAG", ""),
+    "support_period": ("sdl-tracker collect --only support-period", ""),
 }
 
 
@@ -31,6 +32,8 @@ def produce(kind: str, requirement: str, *, force: bool = False) -> str:
     """The command that records `kind` evidence for `requirement`."""
     if kind in _COLLECT:
         command, alternatives = _COLLECT[kind]
+        if kind == "release_gate_record" and requirement.startswith("CRA-"):
+            command = "sdl-tracker gate --framework cra --release TAG"
         if force and kind != "release_gate_record":
             command += " --force"
         return f"run `{command}`" + (f" ({alternatives})" if alternatives else "")

@@ -213,6 +213,8 @@ class Conformance:
     practices: tuple[PracticeResult, ...]
     waivers: tuple[Waiver, ...] = ()
     release: str | None = None
+    catalog: str = "iec62443-4-1:2018"
+    """The catalogue the requirements come from (`--framework`)."""
 
     @property
     def passed(self) -> bool:
@@ -242,6 +244,7 @@ class Conformance:
             "commit": self.commit,
             "release": self.release,
             "evaluated_at": format_time(self.evaluated_at),
+            "catalog": self.catalog,
             "policy": self.policy,
             "policy_digest": self.policy_digest,
             "passed": self.passed,

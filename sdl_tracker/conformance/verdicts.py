@@ -1,10 +1,14 @@
 """Gate verdicts as ledger entries: the record a gate run appends, and reading them back.
 
 Every gate run appends one `release_gate_record` entry (collector `gate`) whose
-`predicate.details` holds `release`, `commit`, `passed`, `policy`, `policy_digest`, `statuses`
-(requirement id → status), `ratchet` (regressions found) and `waivers` (entry numbers of the
-waivers in force); the full `conformance.json` is stored as its artifact. These entries are the
-baseline of `gate --ratchet` and the release history maturity level 3 is computed from.
+`predicate.details` holds `release`, `commit`, `passed`, `catalog`, `policy`, `policy_digest`,
+`statuses` (requirement id → status), `ratchet` (regressions found) and `waivers` (entry numbers
+of the waivers in force); the full `conformance.json` is stored as its artifact. These entries are
+the baseline of `gate --ratchet` and the release history maturity level 3 is computed from.
+
+Each framework (`gate --framework cra`) keeps its own verdicts: `catalog` names the catalogue the
+verdict was judged against (absent in entries older than that key: IEC 62443-4-1), and a verdict
+for one catalogue is never evidence, baseline or history for another.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from sdl_tracker.models import (
 KIND = "release_gate_record"
 COLLECTOR = "gate"
 REQUIREMENTS = ("SM-11", "SM-12")
+DEFAULT_CATALOG = "iec62443-4-1:2018"
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,8 @@ class ReleaseVerdict:
     seq: int
     passed: bool
     statuses: Mapping[str, Status]
+    catalog: str = DEFAULT_CATALOG
+    """The catalogue the verdict was judged against."""
 
 
 def read(r: Record) -> ReleaseVerdict | None:
@@ -52,7 +59,10 @@ def read(r: Record) -> ReleaseVerdict | None:
         return None
     statuses = p.details.get("statuses")
     release = p.details.get("release")
+    catalog = p.details.get("catalog", DEFAULT_CATALOG)
     if not isinstance(statuses, dict) or not (release is None or isinstance(release, str)):
+        return None
+    if not isinstance(catalog, str):
         return None
     parsed = {}
     for rid, value in statuses.items():
@@ -66,23 +76,37 @@ def read(r: Record) -> ReleaseVerdict | None:
         seq=r.seq,
         passed=p.details.get("passed") is True,
         statuses=parsed,
+        catalog=catalog,
     )
 
 
-def releases(records: Iterable[Record]) -> tuple[ReleaseVerdict, ...]:
-    """The newest verdict of each release (gate runs with `--release`), in ledger order."""
+def foreign(r: Record, catalog: str) -> bool:
+    """Whether the entry is a gate verdict judged against another catalogue than `catalog`."""
+    p = r.statement.predicate
+    if p.kind != KIND:
+        return False
+    return p.details.get("catalog", DEFAULT_CATALOG) != catalog
+
+
+def releases(
+    records: Iterable[Record], catalog: str = DEFAULT_CATALOG
+) -> tuple[ReleaseVerdict, ...]:
+    """The newest verdict of each release (gate runs with `--release`) judged against
+    `catalog`, in ledger order."""
     newest: dict[str, ReleaseVerdict] = {}
     for r in records:
         v = read(r)
-        if v is not None and v.release:
+        if v is not None and v.release and v.catalog == catalog:
             newest.pop(v.release, None)
             newest[v.release] = v
     return tuple(newest.values())
 
 
-def previous(records: Iterable[Record], release: str | None) -> ReleaseVerdict | None:
+def previous(
+    records: Iterable[Record], release: str | None, catalog: str = DEFAULT_CATALOG
+) -> ReleaseVerdict | None:
     """The baseline of a ratchet: the newest verdict of a release other than `release`."""
-    earlier = [v for v in releases(records) if v.release != release]
+    earlier = [v for v in releases(records, catalog) if v.release != release]
     return earlier[-1] if earlier else None
 
 
@@ -129,6 +153,7 @@ def statement(
         "release": conf.release,
         "commit": conf.commit,
         "passed": passed,
+        **({"catalog": conf.catalog} if conf.catalog != DEFAULT_CATALOG else {}),
         "policy": conf.policy,
         "policy_digest": conf.policy_digest,
         "statuses": statuses,
@@ -143,7 +168,7 @@ def statement(
             kind=KIND,
             collector=COLLECTOR,
             tool=Tool(name="sdl-tracker", version=__version__),
-            requirements=REQUIREMENTS,
+            requirements=REQUIREMENTS if conf.catalog == DEFAULT_CATALOG else _naming(conf),
             result=Result(
                 status=ResultStatus.PASS if passed else ResultStatus.FAIL,
                 summary=summary,
@@ -156,3 +181,8 @@ def statement(
         ),
     )
     return st, {subject.sha256: report}
+
+
+def _naming(conf: Conformance) -> tuple[str, ...]:
+    """The requirements of another framework whose rule asks for this gate's verdict."""
+    return tuple(r.requirement_id for r in conf.requirements if KIND in r.rule)

@@ -28,7 +28,8 @@ from sdl_tracker.models import (
 
 KIND = "waiver"
 COLLECTOR = "waive"
-REQUIREMENT_ID = re.compile(r"^(SM|SR|SD|SI|SVV|DM|SUM|SG)-\d+$")
+REQUIREMENT_ID = re.compile(r"^((SM|SR|SD|SI|SVV|DM|SUM|SG)-\d+|CRA-(I|II|\d+)(-[0-9a-m]+)?)$")
+"""A requirement of IEC 62443-4-1 (SVV-3) or an item of the CRA catalogue (CRA-I-2a, CRA-14)."""
 FINDING_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/+-]*$")
 _EMAIL = re.compile(r"<([^<>@\s]+@[^<>\s]+)>\s*$")
 

@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from sdl_tracker import __version__
 from sdl_tracker.conformance.model import SEVERITY, Status
+from sdl_tracker.exporters import documentation
 from sdl_tracker.exporters.base import Report
 from sdl_tracker.exporters.source import Source
 from sdl_tracker.formats import text as safe_text
@@ -90,6 +91,9 @@ def view(source: Source, files: Sequence[str] = ()) -> str:
     template = _environment().get_template("report.html.j2")
     return template.render(
         conf=conf,
+        framework=source.policy.catalog.title.split(":")[0] if source.policy else "IEC 62443-4-1",
+        documentation=documentation.index(source),
+        flags=documentation.flags,
         source=source,
         release=source.release,
         gate=source.gate,

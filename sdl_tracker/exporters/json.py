@@ -4,7 +4,9 @@
 N/A justification per requirement; ML per practice; waivers) plus the resolved policy itself —
 `policy_digest` is the SHA-256 of `policy_document` as compact sorted JSON, so an auditor can
 recompute it — the N/A justifications and ML levels gathered in one place, the gate verdict
-entry, and the ledger slice the verdicts were judged from.
+entry, and the ledger slice the verdicts were judged from. Under a framework that asks for
+technical documentation (the CRA), `technical_documentation` indexes its parts (Annex VII) to the
+ledger entries and artifacts behind them.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 
 from sdl_tracker import __version__
 from sdl_tracker.conformance.model import Status
+from sdl_tracker.exporters import documentation
 from sdl_tracker.exporters.base import Report
 from sdl_tracker.exporters.source import Source
 from sdl_tracker.formats import text as safe_text
@@ -58,6 +61,9 @@ def document(source: Source) -> dict[str, JSON]:
             "notes": list(source.notes),
         }
     )
+    parts = documentation.index(source)
+    if parts:
+        doc["technical_documentation"] = documentation.to_json(parts)
     return doc
 
 

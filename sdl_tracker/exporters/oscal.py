@@ -11,7 +11,9 @@ kind, result, hash and artifacts as `relevant-evidence`, relative to the evidenc
 one *finding* per requirement (target `objective-id` = the requirement id). `satisfied` only for
 satisfied and not-applicable requirements (the latter with reason `other`); waived ones are
 `not-satisfied` with reason `other` and the waiver in the remarks. UUIDs are version-5, derived
-from the content, so the same release gives the same document.
+from the content, so the same release gives the same document. Under a framework that asks for
+technical documentation (the CRA), the results' back-matter holds one resource per part of it
+(Annex VII), linking the artifacts and statements of the ledger entries behind that part.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import json
 import uuid
 
 from sdl_tracker import __version__
-from sdl_tracker.conformance.model import EvidenceRef, RequirementResult, Status
+from sdl_tracker.conformance.model import Conformance, EvidenceRef, RequirementResult, Status
+from sdl_tracker.exporters import documentation
 from sdl_tracker.exporters.base import Report
 from sdl_tracker.exporters.source import Source
 from sdl_tracker.formats import text as safe_text
@@ -53,7 +56,7 @@ def document(source: Source) -> dict[str, JSON]:
     times = [ref.recorded_at for ref in refs] + [conf.evaluated_at]
     result: dict[str, JSON] = {
         "uuid": _uuid(seed, "result"),
-        "title": f"IEC 62443-4-1 conformance of {label}",
+        "title": f"{_framework(source)} conformance of {label}",
         "description": (
             f"sdl-tracker evaluated commit {conf.commit} against policy {conf.policy} "
             f"(sha256 {conf.policy_digest}) at {format_time(conf.evaluated_at)}; gate "
@@ -71,7 +74,7 @@ def document(source: Source) -> dict[str, JSON]:
             ],
         ],
         "reviewed-controls": {
-            "description": f"the {len(conf.requirements)} requirements of IEC 62443-4-1:2018",
+            "description": f"the {len(conf.requirements)} requirements of {_catalog(conf)}",
             "control-selections": [{"include-all": {}}],
         },
         "findings": [_finding(r, seed) for r in conf.requirements],
@@ -87,19 +90,60 @@ def document(source: Source) -> dict[str, JSON]:
         "oscal-version": OSCAL_VERSION,
         "props": [_prop("generator", f"sdl-tracker {__version__}")],
     }
-    return {
-        "assessment-results": {
-            "uuid": _uuid(seed, "assessment-results"),
-            "metadata": metadata,
-            "import-ap": {
-                "href": PLAN,
-                "remarks": "The assessment plan is the sdl-tracker policy, one activity per "
-                "requirement; ../conformance.json holds the policy (policy_document) with its "
-                "digest.",
-            },
-            "results": [result],
-        }
+    body: dict[str, JSON] = {
+        "uuid": _uuid(seed, "assessment-results"),
+        "metadata": metadata,
+        "import-ap": {
+            "href": PLAN,
+            "remarks": "The assessment plan is the sdl-tracker policy, one activity per "
+            "requirement; ../conformance.json holds the policy (policy_document) with its "
+            "digest.",
+        },
+        "results": [result],
     }
+    parts = documentation.index(source)
+    if parts:
+        body["back-matter"] = {"resources": [_resource(p, seed) for p in parts]}
+    return {"assessment-results": body}
+
+
+def _framework(source: Source) -> str:
+    """The framework's name for titles: `IEC 62443-4-1`, `Regulation (EU) 2024/2847 (Cyber
+    Resilience Act)` (the catalogue's title up to its first colon)."""
+    if source.policy is not None:
+        return source.policy.catalog.title.split(":")[0]
+    return "IEC 62443-4-1"
+
+
+def _catalog(conf: Conformance) -> str:
+    return "IEC 62443-4-1:2018" if conf.catalog == "iec62443-4-1:2018" else conf.catalog
+
+
+def _resource(part: documentation.Part, seed: str) -> JSON:
+    """One part of the technical documentation and the ledger entries behind it."""
+    links: list[JSON] = []
+    for r in part.entries:
+        links += [{"href": f"../artifacts/{a.sha256}"} for a in r.statement.artifacts]
+        links.append({"href": f"../statements/{r.seq}.intoto.json"})
+    entries = ", ".join(
+        f"entry {r.seq} ({r.statement.predicate.kind}"
+        + ("" if r.seq in part.counted else ", not counted by any verdict")
+        + ")"
+        for r in part.entries
+    )
+    resource: dict[str, JSON] = {
+        "uuid": _uuid(seed, f"documentation:{part.item.id}"),
+        "title": f"Technical documentation: {part.item.title}",
+        "description": entries or part.gap,
+        "props": [
+            _prop("documentation-item", part.item.id),
+            _prop("evidence-kinds", " ".join(part.item.evidence)),
+            _prop("documentation-status", "gap" if part.gap else "present"),
+        ],
+    }
+    if links:
+        resource["rlinks"] = links
+    return resource
 
 
 def plan_view(source: Source) -> str:
@@ -147,7 +191,7 @@ def plan(source: Source) -> dict[str, JSON]:
             "process: the product and its policy are in the referenced conformance.json.",
         },
         "reviewed-controls": {
-            "description": f"the {len(conf.requirements)} requirements of IEC 62443-4-1:2018 "
+            "description": f"the {len(conf.requirements)} requirements of {_catalog(conf)} "
             f"the policy {conf.policy} judges",
             "control-selections": [{"include-all": {}}],
         },

@@ -33,13 +33,19 @@ _SEP = "\x1f"
 
 
 def gather(
-    ws: Workspace, *, release: str | None, policy_file: Path | None, now: datetime
+    ws: Workspace,
+    *,
+    release: str | None,
+    policy_file: Path | None,
+    now: datetime,
+    framework: str = policy_mod.DEFAULT,
 ) -> Source:
     """The release's (or, without one, HEAD's) verdicts and the verified ledger slice.
 
     Raises UnverifiedLedger when the ledger does not verify: nothing is exported from a broken
     chain.
     `now` is used only without a release; a release is judged at its gate verdict's time.
+    Under another `framework` (`cra`), its policy judges, and its own gate verdict cuts the slice.
     """
     root = ws.repo()
     store = ws.store()
@@ -49,9 +55,9 @@ def gather(
     entries, objects = _verified(store)
     recs = records(entries)
     commit = commit_of(root, None, release)
-    policy = policy_mod.resolve(policy_file, ws.config.policy)
+    policy = policy_mod.resolve(policy_file, ws.config.policy, framework)
     notes: list[str] = []
-    gate = _gate(recs, release, commit, notes) if release is not None else None
+    gate = _gate(recs, release, commit, notes, framework) if release is not None else None
     if gate is not None:
         # As the gate judged: the entries before its verdict, at its time, its own run pending.
         cut, judged, gating = gate.seq, recs[: gate.seq - 1], True
@@ -106,13 +112,21 @@ def _parse(segments: list[Segment]) -> Iterator[Entry]:
             yield chain.parse(raw, f"{segment.where} line {segment.first_line + offset}")
 
 
-def _gate(recs: tuple[Record, ...], release: str, commit: str, notes: list[str]) -> Record | None:
-    """The newest gate verdict of `release` on the tag's commit."""
-    found = [r for r in recs if (v := verdicts.read(r)) is not None and v.release == release]
+def _gate(
+    recs: tuple[Record, ...], release: str, commit: str, notes: list[str], framework: str
+) -> Record | None:
+    """The newest gate verdict of `release` on the tag's commit, under `framework`."""
+    catalog = policy_mod.load(policy_mod.FRAMEWORKS[framework]).catalog.id
+    found = [
+        r
+        for r in recs
+        if (v := verdicts.read(r)) is not None and v.release == release and v.catalog == catalog
+    ]
     if not found:
+        option = "" if framework == policy_mod.DEFAULT else f" --framework {framework}"
         notes.append(
             f"no gate verdict for {release} in the ledger: the whole ledger was evaluated at "
-            f"its newest entry's time; run `sdl-tracker gate --release {release}` first"
+            f"its newest entry's time; run `sdl-tracker gate{option} --release {release}` first"
         )
         return None
     newest = found[-1]

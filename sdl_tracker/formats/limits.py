@@ -26,6 +26,7 @@ SIZES: dict[str, int] = {
     "advisory": 4 * MiB,
     "vex": 32 * MiB,
     "record": 100 * MiB,
+    "support_policy": 1 * MiB,
 }
 DEPTH = 64
 """Nesting depth of JSON, YAML and XML documents (`[limits] depth`)."""

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sdl_tracker.conformance.verdicts import COLLECTOR as GATE_COLLECTOR
+from sdl_tracker.conformance.verdicts import DEFAULT_CATALOG
 from sdl_tracker.conformance.verdicts import KIND as GATE_KIND
 from sdl_tracker.conformance.waivers import KIND as WAIVER_KIND
 from sdl_tracker.errors import LedgerError
@@ -203,6 +204,8 @@ def _kind(entry: Entry) -> tuple[str, str | None]:
     except LedgerError:
         return "", None
     if p.kind == GATE_KIND and p.collector == GATE_COLLECTOR:
+        if p.details.get("catalog", DEFAULT_CATALOG) != DEFAULT_CATALOG:
+            return "", None  # another framework's verdict (CRA): the roll-up is 62443-4-1's
         release = p.details.get("release")
         return "gate", release if isinstance(release, str) else None
     return ("waiver", None) if p.kind == WAIVER_KIND else ("", None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -12,7 +13,9 @@ import yaml
 from sdl_tracker.errors import CatalogError
 
 DEFAULT = "iec62443-4-1:2018"
-_FILES = {"iec62443-4-1:2018": "iec62443-4-1-2018.yaml"}
+_FILES = {"iec62443-4-1:2018": "iec62443-4-1-2018.yaml", "cra:2024-2847": "cra-2024-2847.yaml"}
+FORMS = ("automated", "document", "attestation")
+"""How an item can be shown: records a tool checks, a document it finds, a person's statement."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,22 @@ class Requirement:
     """Evidence kinds that can support it."""
     automation: str
     """auto | partial | manual: how much of the evidence a tool can gather."""
+    supported_by: tuple[str, ...] = ()
+    """Requirements of the vocabulary's catalogue (IEC 62443-4-1) whose evidence supports it."""
+    form: str | None = None
+    """automated | document | attestation (see `FORMS`); None where the catalogue does not say."""
+
+
+@dataclass(frozen=True)
+class DocumentationItem:
+    """One part of the technical documentation a framework asks for (CRA Annex VII)."""
+
+    id: str
+    title: str
+    evidence: tuple[str, ...]
+    """Evidence kinds whose ledger entries make up this part."""
+    named: str | None = None
+    """Only entries naming this requirement count (e.g. the declaration of conformity)."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +66,10 @@ class Catalog:
     """Kinds whose evidence is a person's statement: what `sdl-tracker record` takes."""
     produced_by: dict[str, str] = field(default_factory=dict)
     """For kinds a tool makes: the command that produces it (`document:*` for any document)."""
+    vocabulary: str | None = None
+    """The catalogue whose evidence kinds this one shares (and whose ids `supported_by` names)."""
+    documentation: tuple[DocumentationItem, ...] = ()
+    """The technical documentation the export indexes (empty: the framework asks for none)."""
 
     def producer(self, kind: str) -> str | None:
         """The command that produces a tool-made kind, or None when no collector makes it."""
@@ -85,10 +108,34 @@ def load(catalog_id: str = DEFAULT) -> Catalog:
         raise CatalogError(f"unknown catalogue {catalog_id!r} (known: {', '.join(_FILES)})")
     path = resources.files("sdl_tracker.policy") / "catalogs" / _FILES[catalog_id]
     text = path.read_text(encoding="utf-8")
-    return _from_dict(yaml.safe_load(text))
+    data = yaml.safe_load(text)
+    base = None
+    if isinstance(data, dict) and "vocabulary" in data:
+        if data["vocabulary"] == catalog_id or data["vocabulary"] not in _FILES:
+            raise CatalogError(
+                f"catalogue {catalog_id}: vocabulary {data['vocabulary']!r} is not another "
+                f"shipped catalogue (known: {', '.join(_FILES)})"
+            )
+        base = load(data["vocabulary"])
+    return _from_dict(data, base)
 
 
-def _from_dict(data: Any) -> Catalog:
+def owner(rid: str, preferred: str = DEFAULT) -> Catalog:
+    """The shipped catalogue that defines requirement `rid`, `preferred` first."""
+    for cid in (preferred, *(c for c in _FILES if c != preferred)):
+        cat = load(cid)
+        if rid in cat.ids():
+            return cat
+    ids = [i for cid in _FILES for i in load(cid).ids()]
+    close = difflib.get_close_matches(rid, ids, n=3)
+    hint = f"; did you mean {' or '.join(close)}?" if close else ""
+    raise CatalogError(
+        f"unknown requirement {rid!r} in {', '.join(_FILES)}{hint} "
+        "(`sdl-tracker catalog --catalog ID` lists the ids)"
+    )
+
+
+def _from_dict(data: Any, base: Catalog | None = None) -> Catalog:
     try:
         practices = tuple(
             Practice(id=p["id"], number=int(p["number"]), name=p["name"], clause=str(p["clause"]))
@@ -103,23 +150,66 @@ def _from_dict(data: Any) -> Catalog:
                 intent=" ".join(str(r["intent"]).split()),
                 evidence=tuple(r["evidence"]),
                 automation=r["automation"],
+                supported_by=tuple(str(s) for s in r.get("supported_by", ())),
+                form=str(r["form"]) if "form" in r else None,
             )
             for r in data["requirements"]
         )
-        kinds = {str(k): str(v) for k, v in data["evidence_kinds"].items()}
+        kinds = dict(base.evidence_kinds) if base else {}
+        kinds.update({str(k): str(v) for k, v in data["evidence_kinds"].items()})
         attestable = frozenset(str(k) for k in data.get("attestable", ()))
-        produced_by = {str(k): str(v) for k, v in data.get("produced_by", {}).items()}
+        produced_by = dict(base.produced_by) if base else {}
+        produced_by.update({str(k): str(v) for k, v in data.get("produced_by", {}).items()})
         unknown = sorted((attestable | set(produced_by)) - set(kinds) - {"document:*"})
         if unknown:
             raise CatalogError(f"catalogue names unknown evidence kinds: {', '.join(unknown)}")
+        _check_items(requirements, kinds, base)
+        documentation = tuple(
+            DocumentationItem(
+                id=str(d["id"]),
+                title=str(d["title"]),
+                evidence=tuple(str(k) for k in d["evidence"]),
+                named=str(d["named"]) if d.get("named") else None,
+            )
+            for d in data.get("documentation", ())
+        )
+        ids = {r.id for r in requirements}
+        for d in documentation:
+            unknown = sorted(set(d.evidence) - set(kinds))
+            if unknown or (d.named is not None and d.named not in ids):
+                raise CatalogError(
+                    f"documentation item {d.id}: unknown evidence kinds or requirement "
+                    f"({', '.join(unknown) or d.named})"
+                )
         return Catalog(
             id=data["catalog"],
             title=data["title"],
             practices=practices,
             requirements=requirements,
             evidence_kinds=kinds,
-            attestable=attestable,
+            attestable=attestable | (base.attestable if base else frozenset()),
             produced_by=produced_by,
+            vocabulary=base.id if base else None,
+            documentation=documentation,
         )
     except (KeyError, TypeError, ValueError) as e:
         raise CatalogError(f"catalogue data is malformed: {e!r}") from e
+
+
+def _check_items(
+    requirements: tuple[Requirement, ...], kinds: dict[str, str], base: Catalog | None
+) -> None:
+    """Every item's evidence kinds, form and `supported_by` ids name something that exists."""
+    supported = set(base.ids()) if base else set()
+    for r in requirements:
+        unknown = sorted(set(r.evidence) - set(kinds))
+        if unknown:
+            raise CatalogError(f"{r.id}: unknown evidence kinds {', '.join(unknown)}")
+        if r.form is not None and r.form not in FORMS:
+            raise CatalogError(f"{r.id}: form {r.form!r} is not one of {', '.join(FORMS)}")
+        strangers = sorted(set(r.supported_by) - supported)
+        if strangers:
+            raise CatalogError(
+                f"{r.id}: supported_by names {', '.join(strangers)}, which the vocabulary's "
+                "catalogue does not define"
+            )

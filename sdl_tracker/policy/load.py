@@ -39,21 +39,35 @@ from sdl_tracker.policy.model import (
 from sdl_tracker.policy.parse import Layer, Override, ProvenanceSpec
 
 DEFAULT = "iec62443-4-1"
-BUILTIN = {"iec62443-4-1": "iec62443-4-1.yaml"}
+BUILTIN = {"iec62443-4-1": "iec62443-4-1.yaml", "cra-2024-2847": "cra-2024-2847.yaml"}
+FRAMEWORKS = {"iec62443-4-1": "iec62443-4-1", "cra": "cra-2024-2847"}
+"""`--framework` name -> the shipped policy it is judged by when no --policy is given."""
 DEFAULT_MAX_AGE_DAYS = 365
 _MAX_DEPTH = 8
 
 __all__ = ["DEFAULT", "Policy", "builtin_path", "load", "resolve"]
 
 
-def resolve(explicit: Path | None, configured: Path | None) -> Policy:
+def resolve(explicit: Path | None, configured: Path | None, framework: str = DEFAULT) -> Policy:
     """The policy a command uses: `--policy` (or its env default), else the config's, else the
-    shipped default."""
-    if explicit is not None:
-        return load(explicit)
-    if configured is not None:
-        return load(configured)
-    return load(DEFAULT)
+    shipped default. For another framework (`cra`), the configuration's policy (a 62443-4-1
+    one) does not apply: `--policy`, else that framework's shipped policy; a policy for another
+    catalogue is refused."""
+    if framework not in FRAMEWORKS:
+        raise PolicyError(f"unknown framework {framework!r} (known: {', '.join(FRAMEWORKS)})")
+    if framework == DEFAULT:
+        return load(explicit or configured or DEFAULT)
+    shipped = load(FRAMEWORKS[framework])
+    if explicit is None:
+        return shipped
+    policy = load(explicit)
+    if policy.catalog.id != shipped.catalog.id:
+        raise PolicyError(
+            f"{explicit}: a policy for {policy.catalog.id}, but --framework {framework} judges "
+            f"against {shipped.catalog.id}: give a policy that extends {FRAMEWORKS[framework]} "
+            "(or drop --policy to use the shipped one)"
+        )
+    return policy
 
 
 def load(ref: str | Path) -> Policy:

@@ -188,6 +188,14 @@ def test_a_decoy_newer_than_every_verdict_falls_back(pg_url: str) -> None:
     assert found.verdict == sealed[0]
 
 
+def test_a_newer_cra_verdict_is_not_the_62443_roll_ups(pg_url: str) -> None:
+    cra = verdict("v1.1", passed=True)
+    cra.predicate.details["catalog"] = "cra:2024-2847"  # type: ignore[index]
+    sealed = _chain(pg_url, "a", [verdict("v1.0"), cra])
+    (found,) = pgorg.read(pg_url)
+    assert found.verdict == sealed[0]
+
+
 @pytest.mark.parametrize(
     ("query", "index"),
     [(pgorg._CHAINS, "entries_gate_records"), (pgorg._WAIVERS, "entries_waivers")],

@@ -45,6 +45,11 @@ def run(*, practice: str | None, fmt: str, catalog_id: str) -> int:
                                 "intent": r.intent,
                                 "evidence": list(r.evidence),
                                 "automation": r.automation,
+                                **(
+                                    {"supported_by": list(r.supported_by), "form": r.form}
+                                    if r.form is not None
+                                    else {}
+                                ),
                             }
                             for r in cat.in_practice(p.id)
                         ],
@@ -58,13 +63,19 @@ def run(*, practice: str | None, fmt: str, catalog_id: str) -> int:
         )
         return 0
     output.err(f"{cat.title} ({cat.id})")
+    width = max(7, *(len(r.id) + 1 for r in cat.requirements))
     for p in practices:
         reqs = cat.in_practice(p.id)
         output.err()
         output.err(output.paint(f"Practice {p.number} - {p.name} ({p.id}, {len(reqs)})", "blue"))
         for r in reqs:
-            output.err(f"  {r.id:<7}{r.title}  [{r.automation}]")
-            output.err(output.paint(f"         evidence: {', '.join(r.evidence)}", "dim"))
+            form = f", {r.form}" if r.form else ""
+            output.err(f"  {r.id:<{width}}{r.title}  [{r.automation}{form}]")
+            pad = " " * (width + 2)
+            output.err(output.paint(f"{pad}evidence: {', '.join(r.evidence)}", "dim"))
+            if r.supported_by:
+                supported = ", ".join(r.supported_by)
+                output.err(output.paint(f"{pad}supported by: {supported}", "dim"))
     total = sum(len(cat.in_practice(p.id)) for p in practices)
     output.err()
     output.err(f"{total} requirements in {len(practices)} practice(s)")

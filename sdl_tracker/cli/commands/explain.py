@@ -26,9 +26,11 @@ HELP = "one requirement: the rule, the evidence that counted or not, and why"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("requirement", metavar="REQ-ID", help="e.g. SR-2")
+    parser.add_argument("requirement", metavar="REQ-ID", help="e.g. SR-2, or CRA-I-2a")
     parser.add_argument("--commit", metavar="REV", help="the commit to evaluate (default HEAD)")
     options.policy(parser)
+    options.framework(parser)
+    parser.set_defaults(framework=None)  # the requirement id names its framework
     options.output_format(parser)
     options.common(parser)
 
@@ -39,6 +41,7 @@ def main(args: argparse.Namespace) -> int:
         requirement=args.requirement,
         commit=args.commit,
         policy_file=args.policy,
+        framework=args.framework,
         fmt=args.format,
     )
 
@@ -51,18 +54,27 @@ def run(
     policy_file: Path | None,
     fmt: str,
     now: datetime | None = None,
+    framework: str | None = None,
 ) -> int:
     from sdl_tracker.conformance import maturity
     from sdl_tracker.conformance.assessment import assess
 
-    found = assess(ws, now=now or datetime.now(timezone.utc), rev=commit, policy_file=policy_file)
-    rid = requirement.upper()
+    framework = framework or _framework_of(requirement)
+    found = assess(
+        ws,
+        now=now or datetime.now(timezone.utc),
+        rev=commit,
+        policy_file=policy_file,
+        framework=framework,
+    )
     ids = [r.requirement_id for r in found.conformance.requirements]
+    rid = next((i for i in ids if i.upper() == requirement.upper()), requirement.upper())
     if rid not in ids:
         close = suggest(rid, ids)
         hint = f"did you mean {' or '.join(close)}? " if close else ""
         raise InputError(
-            f"unknown requirement {requirement!r}: {hint}(`sdl-tracker catalog` lists the ids)"
+            f"unknown requirement {requirement!r}: {hint}"
+            f"(`sdl-tracker catalog --catalog {found.policy.catalog.id}` lists the ids)"
         )
     result = found.conformance.result(rid)
     rp = found.policy.requirement(rid)
@@ -201,6 +213,21 @@ def _ref(ref: EvidenceRef) -> list[str]:
     lines = [entry + counted, f"      {output.field(ref.why)}" if ref.why else ""]
     lines += [f"      artifact {output.field(a.name)} sha256:{a.sha256}" for a in ref.artifacts]
     return [line for line in lines if line]
+
+
+def _framework_of(requirement: str) -> str:
+    """The framework whose catalogue defines the id (CRA-… ids are the CRA's), else 62443-4-1."""
+    import os
+
+    from sdl_tracker.policy import catalog
+
+    given = requirement.upper()
+    if given.startswith("CRA"):
+        return "cra"
+    if given in catalog.load().ids():
+        return "iec62443-4-1"
+    env = os.environ.get("SDL_TRACKER_FRAMEWORK", "")
+    return env if env in ("iec62443-4-1", "cra") else "iec62443-4-1"
 
 
 def suggest(given: str, ids: Sequence[str]) -> list[str]:

@@ -44,6 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     options.sign(parser, "sign the package with this Ed25519 private key from `keygen`")
     options.policy(parser)
+    options.framework(parser)
     options.common(parser)
 
 
@@ -55,6 +56,7 @@ def main(args: argparse.Namespace) -> int:
         fmt=args.format,
         sign=args.sign,
         policy_file=args.policy,
+        framework=args.framework,
     )
 
 
@@ -67,6 +69,7 @@ def run(
     sign: Path | None = None,
     policy_file: Path | None = None,
     now: datetime | None = None,
+    framework: str = "iec62443-4-1",
 ) -> int:
     from sdl_tracker.exporters import package
     from sdl_tracker.exporters import release as release_mod
@@ -84,7 +87,11 @@ def run(
         sign = None
     signer = load_signer(sign) if sign is not None else None
     source = release_mod.gather(
-        ws, release=release, policy_file=policy_file, now=now or datetime.now(timezone.utc)
+        ws,
+        release=release,
+        policy_file=policy_file,
+        now=now or datetime.now(timezone.utc),
+        framework=framework,
     )
     files = package.contents(source, signer) if fmt == "zip" else {}
     data = package.archive(files) if fmt == "zip" else _view(fmt)(source).encode()

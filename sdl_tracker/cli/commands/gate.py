@@ -28,6 +28,7 @@ HELP = "allow or stop a release (exit 0 pass, 1 fail); records the verdict"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--release", metavar="TAG", help="the release tag to gate (default: HEAD)")
     options.policy(parser)
+    options.framework(parser)
     parser.add_argument(
         "--ratchet",
         action="store_true",
@@ -46,6 +47,7 @@ def main(args: argparse.Namespace) -> int:
         ws=options.workspace(args),
         release=args.release,
         policy_file=args.policy,
+        framework=args.framework,
         ratchet=args.ratchet,
         junit=args.junit,
         summary=args.summary,
@@ -63,6 +65,7 @@ def run(
     summary: Path | None,
     fmt: str = "text",
     now: datetime | None = None,
+    framework: str = "iec62443-4-1",
 ) -> int:
     from sdl_tracker import ledger
     from sdl_tracker.conformance import render, verdicts
@@ -73,9 +76,11 @@ def run(
     from sdl_tracker.gitdata import git
 
     now = now or datetime.now(timezone.utc)
-    found = assess(ws, now=now, policy_file=policy_file, release=release, gating=True)
+    found = assess(
+        ws, now=now, policy_file=policy_file, release=release, gating=True, framework=framework
+    )
     conf = found.conformance
-    baseline = verdicts.previous(found.records, release) if ratchet else None
+    baseline = verdicts.previous(found.records, release, conf.catalog) if ratchet else None
     regressions = verdicts.regressions(conf, baseline) if baseline else ()
     passed = conf.passed and not regressions
     report = Report(

@@ -115,7 +115,7 @@ def run(
     if not requirements:
         requirements = [r.id for r in cat.requirements if kind in r.evidence]
     for rid in requirements:
-        cat.requirement(rid)
+        catalog_mod.owner(rid, cat.id)  # an item of another shipped framework (CRA-…) too
     root = ws.repo() if ws.root is not None else None
     real, size, resolved = _check(file, root, allow_outside)
     commit = git.resolve(root, "HEAD") if root is not None else None

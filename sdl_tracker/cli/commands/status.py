@@ -21,13 +21,18 @@ HELP = "every requirement's status for a commit, grouped by practice, with ML"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--commit", metavar="REV", help="the commit to evaluate (default HEAD)")
     options.policy(parser)
+    options.framework(parser)
     options.output_format(parser, ("table", "json", "markdown"))
     options.common(parser)
 
 
 def main(args: argparse.Namespace) -> int:
     return run(
-        ws=options.workspace(args), commit=args.commit, policy_file=args.policy, fmt=args.format
+        ws=options.workspace(args),
+        commit=args.commit,
+        policy_file=args.policy,
+        fmt=args.format,
+        framework=args.framework,
     )
 
 
@@ -38,6 +43,7 @@ def run(
     policy_file: Path | None,
     fmt: str,
     now: datetime | None = None,
+    framework: str = "iec62443-4-1",
 ) -> int:
     """Show the verdicts; exit 0 whatever they are (the gate is the command that fails)."""
     from sdl_tracker.conformance import render
@@ -45,7 +51,13 @@ def run(
     from sdl_tracker.exporters import markdown
     from sdl_tracker.exporters.base import Report
 
-    found = assess(ws, now=now or datetime.now(timezone.utc), rev=commit, policy_file=policy_file)
+    found = assess(
+        ws,
+        now=now or datetime.now(timezone.utc),
+        rev=commit,
+        policy_file=policy_file,
+        framework=framework,
+    )
     conf = found.conformance
     if fmt == "json":
         output.write_json(conf.to_json())

@@ -117,7 +117,7 @@ def _check_target(target: str, catalog_id: str) -> None:
 
     if waivers_mod.REQUIREMENT_ID.match(target):
         try:
-            catalog_mod.load(catalog_id).requirement(target)
+            catalog_mod.owner(target, catalog_id)
         except CatalogError as e:
             raise InputError(str(e)) from e
     elif not waivers_mod.FINDING_ID.match(target):
