@@ -11,7 +11,8 @@ A run whose evidence is incomplete or whose report cannot be read says so in its
 
 Laid out for GitHub code scanning: every result has a file and a line, every rule a short and
 full description, help and tags, `partialFingerprints` come from what a finding is (stable from
-run to run), and each run has its own `automationDetails.id` category.
+run to run), each run has its own `automationDetails.id` category, and a log that would hold
+more runs than GitHub takes (20) has runs of one tool merged (`sarifruns`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from urllib.parse import quote
 
 from sdl_tracker.conformance.evidence import Record
 from sdl_tracker.errors import InputError
+from sdl_tracker.exporters import sarifruns
 from sdl_tracker.exporters.base import Report
 from sdl_tracker.exporters.source import Source
 from sdl_tracker.formats import sarif as sarif_format
@@ -49,7 +51,7 @@ def view(source: Source) -> str:
 
 
 def log(source: Source) -> dict[str, JSON]:
-    runs: list[JSON] = []
+    runs: list[dict[str, JSON]] = []
     categories: set[str] = set()
     for kind, make in _RUNS:
         for record in source.evidence(kind):
@@ -65,7 +67,7 @@ def log(source: Source) -> dict[str, JSON]:
             }
             run["automationDetails"] = {"id": _category(kind, record, run, categories) + "/"}
             runs.append(run)
-    return {"$schema": SCHEMA, "version": VERSION, "runs": runs}
+    return {"$schema": SCHEMA, "version": VERSION, "runs": list[JSON](sarifruns.limit(runs))}
 
 
 def _category(kind: str, record: Record, run: dict[str, JSON], taken: set[str]) -> str:
