@@ -53,6 +53,7 @@ _OSV = {
     "modified": "2024-01-01T00:00:00Z",
     "summary": "requests sends credentials on redirect",
     "details": f"Authorization header leaked on redirect {XSS}",
+    "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:U/C:H/I:N/A:N"}],
     "affected": [
         {
             "package": {"name": "requests", "ecosystem": "PyPI"},

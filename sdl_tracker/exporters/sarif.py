@@ -11,7 +11,8 @@ A run whose evidence is incomplete or whose report cannot be read says so in its
 
 Laid out for GitHub code scanning: every result has a file and a line, every rule a short and
 full description, help and tags, `partialFingerprints` come from what a finding is (stable from
-run to run), and each run has its own `automationDetails.id` category.
+run to run), each run has its own `automationDetails.id` category, and a log that would hold
+more runs than GitHub takes (20) has runs of one tool merged (`sarifruns`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from urllib.parse import quote
 
 from sdl_tracker.conformance.evidence import Record
 from sdl_tracker.errors import InputError
+from sdl_tracker.exporters import sarifruns
 from sdl_tracker.exporters.base import Report
 from sdl_tracker.exporters.source import Source
 from sdl_tracker.formats import sarif as sarif_format
@@ -49,7 +51,7 @@ def view(source: Source) -> str:
 
 
 def log(source: Source) -> dict[str, JSON]:
-    runs: list[JSON] = []
+    runs: list[dict[str, JSON]] = []
     categories: set[str] = set()
     for kind, make in _RUNS:
         for record in source.evidence(kind):
@@ -65,7 +67,7 @@ def log(source: Source) -> dict[str, JSON]:
             }
             run["automationDetails"] = {"id": _category(kind, record, run, categories) + "/"}
             runs.append(run)
-    return {"$schema": SCHEMA, "version": VERSION, "runs": runs}
+    return {"$schema": SCHEMA, "version": VERSION, "runs": list[JSON](sarifruns.limit(runs))}
 
 
 def _category(kind: str, record: Record, run: dict[str, JSON], taken: set[str]) -> str:
@@ -114,7 +116,9 @@ def _withheld(f: Finding) -> Finding:
 
 def _deps(source: Source, record: Record) -> dict[str, JSON]:
     p = record.statement.predicate
-    rules: dict[str, JSON] = {}
+    advisories: dict[str, tuple[list[str], str, str, list[str]]] = {}
+    scores: dict[str, list[tuple[float, str, str]]] = {}
+    unknown: dict[str, str] = {}
     results: list[JSON] = []
     seen: dict[str, int] = {}
     fallback = _manifest(source, record)
@@ -132,15 +136,24 @@ def _deps(source: Source, record: Record) -> dict[str, JSON]:
         else:
             path, line, place = fallback
         text = f"{package} {version} is affected by {vid}{fixed}; {place}"
-        if vid not in rules:
-            rules[vid] = _advisory(vid, aliases, _str(v, "description"), package, fixes)
+        advisories.setdefault(vid, (aliases, _str(v, "description"), package, fixes))
+        score = _cvss(v.get("severity"))
+        if isinstance(score, tuple):
+            scores.setdefault(vid, []).append(score)
+        else:
+            unknown.setdefault(vid, score)
         result: dict[str, JSON] = {
             "ruleId": vid,
             "level": "error",
             "message": {"text": text},
             "locations": [_physical(path, line)],
             "partialFingerprints": sarif_format.fingerprint(seen, vid, path, package, version),
-            "properties": {"aliases": list[JSON](aliases), "package": package, "version": version},
+            "properties": {
+                "aliases": list[JSON](aliases),
+                "package": package,
+                "version": version,
+                "cvss": v.get("severity") if isinstance(v.get("severity"), dict) else None,
+            },
         }
         if v.get("status") == "not_affected":
             result["level"] = "note"
@@ -157,7 +170,30 @@ def _deps(source: Source, record: Record) -> dict[str, JSON]:
         f"{_str(s, 'name')} {_str(s, 'version')} was not audited: {_str(s, 'reason')}"
         for s in _items(p.details.get("skipped"))
     ]
-    return _run(record, list(rules.values()), results, skipped)
+    rules = [
+        _advisory(vid, *about, _rated(scores.get(vid), unknown.get(vid, "")))
+        for vid, about in advisories.items()
+    ]
+    return _run(record, rules, results, skipped)
+
+
+def _cvss(severity: object) -> tuple[float, str, str] | str:
+    """(score, vector, source) of a recorded severity, else why there is none."""
+    if not isinstance(severity, dict):
+        return "no severity was recorded with this evidence"
+    score, vector, source = severity.get("score"), severity.get("vector"), severity.get("source")
+    if isinstance(score, (int, float)) and not isinstance(score, bool) and 0 <= score <= 10:
+        return float(score), str(vector or ""), str(source or "")
+    return str(source or "no CVSS score is known")
+
+
+def _rated(scores: list[tuple[float, str, str]] | None, why: str) -> tuple[str, str]:
+    """`security-severity` (the highest CVSS base score among the rule's results, "" when
+    none is known) and the sentence the rule's help gives about it."""
+    if not scores:
+        return "", f"Severity: unknown ({why}); no score is given."
+    score, vector, source = max(scores, key=lambda s: s[0])
+    return f"{score:.1f}", f"Severity: CVSS base score {score:.1f} ({vector}), from {source}."
 
 
 def _manifest(source: Source, record: Record) -> tuple[str, int, str]:
@@ -174,7 +210,12 @@ def _manifest(source: Source, record: Record) -> tuple[str, int, str]:
 
 
 def _advisory(
-    vid: str, aliases: list[str], description: str, package: str, fixes: list[str]
+    vid: str,
+    aliases: list[str],
+    description: str,
+    package: str,
+    fixes: list[str],
+    rated: tuple[str, str],
 ) -> JSON:
     url = f"https://osv.dev/vulnerability/{quote(vid)}"
     summary = " ".join(description.split()) or f"Known vulnerability {vid} in {package}"
@@ -186,7 +227,8 @@ def _advisory(
     )
     markdown = (
         f"**{vid}**{also}: {summary}\n\n{fix}; a VEX `not_affected` statement records why a "
-        f"vulnerable version is not exploitable in this product.\n\nAdvisory: [{vid}]({url})"
+        f"vulnerable version is not exploitable in this product.\n\n{rated[1]}\n\n"
+        f"Advisory: [{vid}]({url})"
     )
     return sarif_format.descriptor(
         vid,
@@ -195,6 +237,7 @@ def _advisory(
         full=f"{vid}{also} in {package}: {summary}",
         help_markdown=markdown,
         help_uri=url,
+        severity=rated[0],
         tags=("dependency", "vulnerability", vid, *aliases),
     )
 

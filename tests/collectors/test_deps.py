@@ -85,6 +85,20 @@ OPENVEX = {
 class _OsvHandler(BaseHTTPRequestHandler):
     server: _OsvServer
 
+    def do_GET(self) -> None:  # noqa: N802 - the OSV API's GET /v1/vulns/<id>
+        self.server.fetched.append(self.path)
+        vid = self.path.removeprefix("/v1/vulns/")
+        record = self.server.records.get(vid)
+        if record is None:
+            self.send_error(404)
+            return
+        data = json.dumps(record).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.server.queries.append((self.path, body))
@@ -106,6 +120,8 @@ class _OsvHandler(BaseHTTPRequestHandler):
 
 class _OsvServer(ThreadingHTTPServer):
     queries: list[tuple[str, Any]]
+    fetched: list[str]
+    records: dict[str, Any]
 
 
 def _closed_port() -> int:
@@ -131,6 +147,8 @@ def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
 def osv_server() -> Iterator[_OsvServer]:
     server = _OsvServer(("127.0.0.1", 0), _OsvHandler)
     server.queries = []
+    server.fetched = []
+    server.records = {PYSEC_2018_28["id"]: PYSEC_2018_28}
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
@@ -603,3 +621,59 @@ def test_nothing_declared_is_incomplete(repo: Path) -> None:
     assert p.result.status.value == "incomplete"
     assert "no requirements.txt, pylock.toml or pyproject.toml [project] found" in p.result.summary
     assert p.result.metrics["dependencies"] == 0
+
+
+SCORED = "CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:U/C:H/I:N/A:N"  # 5.3
+
+
+def test_online_severity_comes_from_the_servers_osv_record(
+    repo: Path, osv_server: _OsvServer
+) -> None:
+    osv_server.records = {
+        "PYSEC-2018-28": {**PYSEC_2018_28, "severity": [{"type": "CVSS_V3", "score": SCORED}]}
+    }
+    _commit(repo, {"requirements.txt": "requests==2.19.0\n"})
+    assert _collect(repo, "--osv-url", _url(osv_server)) == 0
+    p = _last(repo)
+    (vuln,) = p.details["vulnerabilities"]  # type: ignore[misc]
+    assert vuln["severity"] == {
+        "score": 5.3,
+        "vector": SCORED,
+        "source": f"OSV record PYSEC-2018-28 (the OSV server {_url(osv_server)})",
+    }
+    assert osv_server.fetched == ["/v1/vulns/PYSEC-2018-28"]
+    stored = json.loads(_artifact(repo, "osv-records.json"))
+    assert stored["PYSEC-2018-28"]["severity"][0]["score"] == SCORED
+
+
+def test_online_severity_unknown_when_the_record_has_none_or_is_missing(
+    repo: Path, osv_server: _OsvServer
+) -> None:
+    _commit(repo, {"requirements.txt": "requests==2.19.0\n"})
+    assert _collect(repo, "--osv-url", _url(osv_server)) == 0
+    (vuln,) = _last(repo).details["vulnerabilities"]  # type: ignore[misc]
+    assert vuln["severity"]["score"] is None and vuln["severity"]["vector"] is None
+    assert vuln["severity"]["source"].endswith("gives no CVSS vector")
+    osv_server.records = {}
+    _commit(repo, {"requirements.txt": "requests==2.19.0 # again\n"})
+    assert _collect(repo, "--osv-url", _url(osv_server)) == 0
+    p = _last(repo)
+    assert p.result.status.value == "fail"  # the verdict never depends on the severity
+    (vuln,) = p.details["vulnerabilities"]  # type: ignore[misc]
+    assert vuln["severity"]["score"] is None
+    assert vuln["severity"]["source"].endswith("/v1/vulns/PYSEC-2018-28 answered HTTP 404")
+    assert not [
+        a
+        for a in list(ledger.entries(GitStore(repo)))[-1].statement().artifacts
+        if a.name == "osv-records.json"
+    ]
+
+
+def test_an_ingested_report_has_no_severity_and_says_so(repo: Path, tmp_path: Path) -> None:
+    _commit(repo, {"requirements.txt": "requests==2.19.0\nidna==2.7\n"})
+    report = tmp_path / "pip-audit.json"
+    report.write_text(VULNERABLE_REPORT)
+    assert _collect(repo, "--from-report", str(report)) == 0
+    (vuln,) = _last(repo).details["vulnerabilities"]  # type: ignore[misc]
+    assert vuln["severity"]["score"] is None
+    assert vuln["severity"]["source"].startswith("a pip-audit report carries no severity")

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import jsonschema
+import pytest
 from export_support import schema
 from node_tools import github_sarif_errors
 from release_factory import SECRET
@@ -89,6 +90,15 @@ def test_the_release_findings_are_one_valid_sarif_log(files: dict[str, bytes]) -
     (rule,) = [r for r in deps["tool"]["driver"]["rules"] if r["id"] == "PYSEC-2018-28"]
     assert "PYSEC-2018-28" in rule["properties"]["tags"]
     assert rule["helpUri"] == "https://osv.dev/vulnerability/PYSEC-2018-28"
+    # GitHub reads security-severity from the rule: the CVSS base score of the OSV record
+    assert rule["properties"]["security-severity"] == "5.3"
+    assert (
+        "CVSS base score 5.3 (CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:U/C:H/I:N/A:N)"
+        in (rule["help"]["markdown"])
+    )
+    (unscored,) = [r for r in deps["tool"]["driver"]["rules"] if r["id"] == "PYSEC-2019-133"]
+    assert "security-severity" not in unscored["properties"]  # no invented number
+    assert "Severity: unknown (OSV record PYSEC-2019-133" in unscored["help"]["markdown"]
     (vexed,) = [r for r in deps["results"] if r["ruleId"] == "PYSEC-2019-133"]
     assert vexed["suppressions"][0]["status"] == "accepted"
     assert "code_not_reachable" in vexed["suppressions"][0]["justification"]
@@ -269,3 +279,65 @@ def test_each_open_threat_is_on_its_line_in_its_own_model_files_run() -> None:
     assert rule["properties"]["security-severity"] == "8.0"
     (second,) = runs["sdl-tracker/threat-model/b.json/"]["results"]
     assert second["locations"][0]["physicalLocation"]["region"]["startLine"] == 3
+
+
+def _deps_statement(vulns: list[dict[str, object]]) -> tuple[Statement, dict[str, bytes]]:
+    statement, objects = _statement("dependency_audit", ResultStatus.FAIL, {})
+    p = statement.predicate
+    predicate = replace(
+        p, tool=Tool("sdl-tracker osv-db", "0.1.0"), details={"vulnerabilities": vulns}
+    )
+    return replace(statement, predicate=predicate), objects
+
+
+def _vuln(package: str, score: float | None, vector: str = "", source: str = "") -> dict:
+    return {
+        "id": "PYSEC-1",
+        "package": package,
+        "version": "1.0",
+        "aliases": ["CVE-1"],
+        "fix_versions": ["2.0"],
+        "declared": {"path": "requirements.txt", "line": 1},
+        "severity": {"score": score, "vector": vector or None, "source": source},
+    }
+
+
+def test_a_rules_security_severity_is_the_highest_score_of_its_results(tmp_path: Path) -> None:
+    low = "CVSS:3.1/AV:L/AC:H/PR:H/UI:R/S:U/C:L/I:N/A:N"
+    high = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
+    log = sarif.log(
+        _source(
+            _deps_statement(
+                [
+                    _vuln("a", 1.8, low, "OSV record PYSEC-1 (a)"),
+                    _vuln("b", None, source="OSV record PYSEC-1 (b) gives no CVSS vector"),
+                    _vuln("c", 9.8, high, "OSV record PYSEC-1 (c)"),
+                ]
+            )
+        )
+    )
+    assert list(validator().iter_errors(log)) == []
+    ((rule,),) = [run["tool"]["driver"]["rules"] for run in log["runs"]]
+    assert rule["properties"]["security-severity"] == "9.8"
+    assert f"CVSS base score 9.8 ({high}), from OSV record PYSEC-1 (c)" in rule["help"]["text"]
+    results = log["runs"][0]["results"]
+    assert [r["properties"]["cvss"]["score"] for r in results] == [1.8, None, 9.8]
+    path = tmp_path / "scored.sarif"
+    path.write_text(json.dumps(log))
+    assert github_sarif_errors(path, tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "severity",
+    [None, {"score": None, "source": "the record has none"}, {"score": "9.8"}, {"score": 11.0}],
+    ids=["absent", "unknown", "string", "out-of-range"],
+)
+def test_no_score_means_no_security_severity(severity: object) -> None:
+    vuln = _vuln("a", None)
+    vuln["severity"] = severity
+    log = sarif.log(_source(_deps_statement([vuln])))
+    ((rule,),) = [run["tool"]["driver"]["rules"] for run in log["runs"]]
+    assert "security-severity" not in rule["properties"]
+    assert "Severity: unknown (" in rule["help"]["markdown"]
+    if isinstance(severity, dict) and severity.get("source"):
+        assert "Severity: unknown (the record has none)" in rule["help"]["markdown"]

@@ -21,9 +21,10 @@ from packaging.utils import canonicalize_name
 
 from sdl_tracker import __version__
 from sdl_tracker.collectors.base import Context, Evidence
-from sdl_tracker.collectors.deps import osv, pins, pipaudit, vex
+from sdl_tracker.collectors.deps import osv, osvapi, pins, pipaudit, vex
 from sdl_tracker.collectors.deps.config import Settings, Source, settings, source
 from sdl_tracker.collectors.deps.result import WAYS_OUT, Outcome, evidence
+from sdl_tracker.collectors.deps.severity import unknown
 from sdl_tracker.errors import InputError
 from sdl_tracker.formats import bounded
 from sdl_tracker.models import JSON, Tool, format_time
@@ -145,15 +146,36 @@ def _pip_audit(root: Path, s: Settings, src: Source, covers: tuple[str, ...]) ->
             hint=WAYS_OUT if _no_resolution(src) else f"{_PIN_HINT}; or {WAYS_OUT}",
             details={**details, "exit_code": ran.exit_code, "unreachable": ran.unreachable},
         )
+    report, records = _severity(ran.report, s)
     return Outcome(
         tool,
         how,
-        report=ran.report,
+        report=report,
         artifact=("pip-audit.json", ran.raw),
+        records=records,
         covers=covers,
         locations=pins.locations(src.declared, root),
         details={**details, "exit_code": ran.exit_code},
     )
+
+
+def _severity(
+    report: pipaudit.Report, s: Settings
+) -> tuple[pipaudit.Report, tuple[str, bytes] | None]:
+    """Score what pip-audit found from the OSV records of the server it used (its JSON has no
+    severity); the PyPI service has no CVSS vectors to give."""
+    if not s.osv_url:
+        why = (
+            "pip-audit's PyPI service reports no severity: audit against an OSV server "
+            "(--osv-url) or the offline OSV database (--osv-db) to get CVSS scores"
+        )
+        return pipaudit.rated(report, lambda d, v: unknown(why)), None
+    ids = [v.id for d in report.dependencies for v in d.vulns]
+    if not ids:
+        return report, None
+    fetched = osvapi.fetch(s.osv_url, ids, s.timeout)
+    rated = osvapi.rate(report, fetched, f"the OSV server {s.osv_url}")
+    return rated, ("osv-records.json", fetched.to_json()) if fetched.records else None
 
 
 def _no_resolution(src: Source) -> bool:
@@ -169,7 +191,13 @@ def _ingest(ctx: Context, s: Settings) -> Outcome:
         mtime = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
     except OSError as e:
         raise InputError(f"{path}: cannot read the pip-audit report: {e}") from e
-    report = pipaudit.parse(raw, str(path))
+    report = pipaudit.rated(
+        pipaudit.parse(raw, str(path)),
+        lambda d, v: unknown(
+            "a pip-audit report carries no severity: audit with --osv-db or --osv-url "
+            "to get CVSS scores"
+        ),
+    )
     age = max(0.0, (ctx.now - mtime).total_seconds() / 3600)
     problems = []
     if age > s.max_report_age_hours:

@@ -27,6 +27,7 @@ from packaging.version import InvalidVersion, Version
 
 from sdl_tracker.collectors.deps.pins import Pin
 from sdl_tracker.collectors.deps.pipaudit import Dependency, Report, Vuln
+from sdl_tracker.collectors.deps.severity import Severity, from_osv
 from sdl_tracker.errors import InputError
 from sdl_tracker.formats import bounded
 from sdl_tracker.models import format_time
@@ -45,6 +46,8 @@ class Affected:
     ranges: tuple[tuple[tuple[str, str], ...], ...]
     """ECOSYSTEM ranges, each a tuple of (event kind, version)."""
     versions: tuple[str, ...]
+    severity: tuple[tuple[str, str], ...] = ()
+    """This package's own `severity` entries (type, score), when the record scores per package."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,16 @@ class Record:
     summary: str
     withdrawn: bool
     affected: tuple[Affected, ...]
+    severity: tuple[tuple[str, str], ...] = ()
+    """The record's `severity` entries: (type, score), e.g. ("CVSS_V3", "CVSS:3.1/AV:N/…")."""
+
+    def severity_of(self, name: str, where: str) -> Severity:
+        """The CVSS score for package `name` (canonical), from the record found in `where`."""
+        entries = [
+            *self.severity,
+            *(e for a in self.affected if a.package == name for e in a.severity),
+        ]
+        return from_osv(entries, f"OSV record {self.id} ({where})")
 
 
 @dataclass(frozen=True)
@@ -101,7 +114,8 @@ def _dependency(pin: Pin, records: dict[str, list[Record]]) -> Dependency:
             problems.append(f"{record.id}: cannot compare versions ({e})")
             continue
         if fixes is not None:
-            vulns.append(Vuln(record.id, record.aliases, fixes, record.summary))
+            severity = record.severity_of(name, "the offline OSV database")
+            vulns.append(Vuln(record.id, record.aliases, fixes, record.summary, severity))
     skip = "; ".join(problems) or None
     return Dependency(pin.name, pin.version, tuple(vulns), skip)
 
@@ -242,6 +256,11 @@ def parse(path: Path) -> list[Record]:
     return [_record(data, f"{path}: $")]
 
 
+def from_json(data: Any, place: str) -> Record:
+    """One OSV record (its PyPI-relevant content); InputError naming `place` when malformed."""
+    return _record(data, place)
+
+
 def _record(data: Any, place: str) -> Record:
     if not isinstance(data, dict):
         raise InputError(f"{place}: expected an OSV record (an object with `id`)")
@@ -255,6 +274,7 @@ def _record(data: Any, place: str) -> Record:
             for i, item in enumerate(_list(data.get("affected", []), f"{place}.affected"))
             if (a := _affected(item, f"{place}.affected[{i}]")) is not None
         ),
+        severity=_severity(data.get("severity", []), f"{place}.severity"),
     )
 
 
@@ -282,7 +302,19 @@ def _affected(data: Any, place: str) -> Affected | None:
         if _str(item.get("type"), f"{where}.type") == "ECOSYSTEM":
             ranges.append(events)
     versions = _strs(data.get("versions", []), f"{place}.versions")
-    return Affected(canonicalize_name(name), tuple(ranges), versions)
+    severity = _severity(data.get("severity", []), f"{place}.severity")
+    return Affected(canonicalize_name(name), tuple(ranges), versions, severity)
+
+
+def _severity(data: Any, place: str) -> tuple[tuple[str, str], ...]:
+    """`severity: [{type, score}]` as (type, score) pairs (the vector is scored later)."""
+    entries = []
+    for i, item in enumerate(_list(data, place)):
+        if not isinstance(item, dict):
+            raise InputError(f"{place}[{i}]: expected an object with `type` and `score`")
+        typ = _str(item.get("type"), f"{place}[{i}].type")
+        entries.append((typ, _str(item.get("score"), f"{place}[{i}].score")))
+    return tuple(entries)
 
 
 def _event(data: Any, place: str) -> tuple[str, str]:

@@ -13,12 +13,13 @@ import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from sdl_tracker.collectors.deps.severity import Severity
 from sdl_tracker.errors import InputError
 from sdl_tracker.formats import bounded
 from sdl_tracker.models import JSON
@@ -38,6 +39,8 @@ class Vuln:
     aliases: tuple[str, ...] = ()
     fix_versions: tuple[str, ...] = ()
     description: str = ""
+    severity: Severity | None = None
+    """Its CVSS score, from the OSV record the audit used (pip-audit's JSON does not carry it)."""
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -79,6 +82,16 @@ class Report:
                 entry["skip_reason"] = d.skip_reason
             deps.append(entry)
         return json.dumps({"dependencies": deps, "fixes": []}, indent=1).encode()
+
+
+def rated(report: Report, rate: Callable[[Dependency, Vuln], Severity]) -> Report:
+    """The same report with each vulnerability's severity set by `rate`."""
+    return Report(
+        tuple(
+            replace(d, vulns=tuple(replace(v, severity=rate(d, v)) for v in d.vulns))
+            for d in report.dependencies
+        )
+    )
 
 
 @dataclass(frozen=True)

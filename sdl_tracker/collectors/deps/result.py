@@ -15,6 +15,7 @@ from packaging.utils import canonicalize_name
 
 from sdl_tracker.collectors.base import Evidence
 from sdl_tracker.collectors.deps.pipaudit import Dependency, Report, Vuln
+from sdl_tracker.collectors.deps.severity import unknown
 from sdl_tracker.collectors.deps.vex import Statement, Vex
 from sdl_tracker.models import JSON, Result, ResultStatus, Tool
 
@@ -35,6 +36,8 @@ class Outcome:
     report: Report | None = None
     """None when nothing was audited."""
     artifact: tuple[str, bytes] | None = None
+    records: tuple[str, bytes] | None = None
+    """The OSV records fetched for the severity of what the audit found (online audits)."""
     covers: tuple[str, ...] = ()
     declared: int = 0
     """Dependencies declared, counted when there is no report."""
@@ -81,7 +84,7 @@ def evidence(
     }
     if o.error:
         details["error"] = o.error
-    artifacts = ((o.artifact,) if o.artifact else ()) + tuple(vex_files)
+    artifacts = tuple(a for a in (o.artifact, o.records) if a) + tuple(vex_files)
     return Evidence(
         kind=KIND,
         tool=o.tool,
@@ -148,6 +151,7 @@ def _finding_json(f: _Finding, locations: Mapping[str, Mapping[str, JSON]]) -> J
         "justification": f.vex.justification if f.vex else None,
         "vex": f.vex.source if f.vex else None,
         "description": f.vuln.description,
+        "severity": (f.vuln.severity or unknown("the audit reported no severity")).to_json(),
     }
 
 
