@@ -48,6 +48,19 @@ SELECT e.repo, e.raw FROM sdl_tracker.entries e
 WHERE {pgschema.WAIVER} AND (%(all)s OR e.repo = ANY(%(names)s))
 ORDER BY e.repo, e.seq
 """
+# The newest issues evidence of each chain (the Article 14 cases it stores). No partial index:
+# the scan walks each chain backwards from its head and stops at the first candidates found.
+_ISSUE_RECORD = 'position(\'"kind":"issue_tracker_record"\'::bytea in raw) > 0'
+_ISSUES = f"""
+SELECT h.repo, iss.raw FROM sdl_tracker.heads h
+JOIN LATERAL (
+    SELECT e.seq, e.raw FROM sdl_tracker.entries e
+    WHERE e.repo = h.repo AND {_ISSUE_RECORD}
+    ORDER BY e.seq DESC LIMIT 20
+) iss ON true
+WHERE %(all)s OR h.repo = ANY(%(names)s)
+ORDER BY h.repo, iss.seq DESC
+"""
 _OLDER = f"""
 SELECT e.raw FROM sdl_tracker.entries e
 WHERE e.repo = %s AND e.seq < %s AND {pgschema.GATE_RECORD}
@@ -67,6 +80,8 @@ class ChainFacts:
     """The newest gate verdict of a release, else the newest gate verdict; None: never gated."""
     waivers: tuple[Entry, ...]
     """Every entry of kind `waiver`, in ledger order (expired ones included)."""
+    issues: Entry | None = None
+    """The newest evidence of the issues collector (its Article 14 cases); None: never collected."""
 
 
 def read(url: str, names: Sequence[str] = ()) -> tuple[ChainFacts, ...]:
@@ -84,6 +99,11 @@ def read(url: str, names: Sequence[str] = ()) -> tuple[ChainFacts, ...]:
                     entry = _entry(raw, repo)
                     if _kind(entry) == ("waiver", None):
                         waivers.setdefault(repo, []).append(entry)
+                issues: dict[str, Entry] = {}
+                for repo, raw in cur.execute(_ISSUES, params):
+                    entry = _entry(raw, repo)
+                    if repo not in issues and _is_issues(entry):
+                        issues[repo] = entry
             facts = tuple(
                 ChainFacts(
                     repo=repo,
@@ -91,6 +111,7 @@ def read(url: str, names: Sequence[str] = ()) -> tuple[ChainFacts, ...]:
                     last=_entry(last, repo) if last is not None else None,
                     verdict=_verdict(conn, repo, int(seq), rel, gate),
                     waivers=tuple(waivers.get(repo, ())),
+                    issues=issues.get(repo),
                 )
                 for repo, seq, digest, last, rel, gate in rows
             )
@@ -168,6 +189,14 @@ def _kind(entry: Entry) -> tuple[str, str | None]:
         release = p.details.get("release")
         return "gate", release if isinstance(release, str) else None
     return ("waiver", None) if p.kind == WAIVER_KIND else ("", None)
+
+
+def _is_issues(entry: Entry) -> bool:
+    try:
+        p = entry.statement().predicate
+    except LedgerError:
+        return False
+    return p.kind == "issue_tracker_record" and p.collector == "issues"
 
 
 def _entry(raw: bytes, repo: str) -> Entry:
