@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 from sdl_tracker import __version__, output
 from sdl_tracker.cli.commands import (
+    advisory,
     approve,
     catalog,
     ci,
@@ -56,6 +57,7 @@ COMMANDS = (
     org,
     export,
     keygen,
+    advisory,
 )
 
 

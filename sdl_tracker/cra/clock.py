@@ -29,7 +29,18 @@ EARLY_WARNING = timedelta(hours=24)
 NOTIFICATION = timedelta(hours=72)
 VULNERABILITY_FINAL = timedelta(days=14)
 
+#: What the stage reports say in words (each optional; `cra report` names the empty ones).
+TEXTS = {
+    "description": "what the vulnerability or incident is",
+    "exploit": "the general nature of the exploit, or of the incident",
+    "impact": "its severity and impact",
+    "mitigations": "measures users can take to mitigate it",
+    "corrective_measure": "corrective or mitigating measures taken (the security update)",
+    "root_cause": "type of threat or root cause",
+    "malicious_actor": "the malicious actor, where known",
+}
 _FIELDS = {
+    *TEXTS,
     "kind",
     "actively_exploited",
     "severe",
@@ -91,6 +102,8 @@ class Reporting:
     submissions: Mapping[str, Submission] = field(default_factory=dict)
     intermediate: tuple[Submission, ...] = ()
     users_informed_at: datetime | None = None
+    texts: Mapping[str, str] = field(default_factory=dict)
+    """The filled ones of `TEXTS`."""
 
 
 class HasReporting(Protocol):
@@ -245,7 +258,21 @@ def parse(path: Path | str, data: Any) -> Reporting:
         submissions=subs,
         intermediate=intermediate,
         users_informed_at=when(path, "cra.users_informed_at", data.get("users_informed_at")),
+        texts=_texts(path, data),
     )
+
+
+def _texts(path: Path | str, data: dict[str, Any]) -> dict[str, str]:
+    found = {}
+    for name in TEXTS:
+        value = data.get(name)
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            value = "\n".join(f"- {v}" for v in value)
+        if value is not None and not isinstance(value, str):
+            raise InputError(f"{path}: cra.{name}: expected text (or a list of texts)")
+        if value and value.strip():
+            found[name] = value.strip()
+    return found
 
 
 def _closed(path: Path | str, where: str, data: dict[str, Any], known: set[str]) -> None:

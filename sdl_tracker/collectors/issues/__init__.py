@@ -18,6 +18,7 @@ import yaml
 
 from sdl_tracker import __version__
 from sdl_tracker.collectors.base import Context, Evidence
+from sdl_tracker.collectors.issues import published_csaf
 from sdl_tracker.collectors.issues.records import Issue, from_advisory, from_record
 from sdl_tracker.cra import clock
 from sdl_tracker.errors import InputError
@@ -127,8 +128,13 @@ def collect(ctx: Context) -> Iterator[Evidence]:
             return
     issues = [from_record(p, _load_yaml(p)) for p in records]
     tracked = {i.advisory for i in issues if i.advisory}
+    published: list[tuple[Path, dict[str, Any]]] = []
     for path in advisories:
-        advisory = from_advisory(path, _load_json(path))
+        data = _load_json(path)
+        if published_csaf.is_csaf(data):  # a CSAF document is an advisory, not an issue
+            published.append((path, data))
+            continue
+        advisory = from_advisory(path, data)
         # An advisory already linked from a record is the same issue, not a second one.
         if advisory.id not in tracked and not tracked.intersection(advisory.aliases):
             issues.append(advisory)
@@ -140,6 +146,8 @@ def collect(ctx: Context) -> Iterator[Evidence]:
             )
         seen[issue.id] = issue.source
     yield _evidence(ctx, issues, sla, records + advisories)
+    for path, data in published:
+        yield published_csaf.evidence(ctx, path, data, _TOOL)
 
 
 def _load_yaml(path: Path) -> Any:

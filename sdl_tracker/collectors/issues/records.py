@@ -32,6 +32,7 @@ _FIELDS = {
     "notes",
     "severity",
     "cra",
+    "aliases",
 }
 
 
@@ -161,8 +162,19 @@ def from_record(path: Path, data: Any) -> Issue:
         severity=severity,
         fixed_in=str(data["fixed_in"]) if data.get("fixed_in") else None,
         advisory=str(data["advisory"]) if data.get("advisory") else None,
+        aliases=_aliases(path, data.get("aliases")),
         cra=cra,
     )
+
+
+def _aliases(path: Path, value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise InputError(
+            f"{path}: aliases: expected a list of ids such as [CVE-2026-1234, GHSA-xxxx-xxxx-xxxx]"
+        )
+    return tuple(v.strip() for v in value)
 
 
 def from_advisory(path: Path, data: Any) -> Issue:
