@@ -16,6 +16,7 @@ from sdl_tracker.cli.commands import (
     catalog,
     ci,
     collect,
+    cra,
     explain,
     export,
     gate,
@@ -58,6 +59,7 @@ COMMANDS = (
     export,
     keygen,
     advisory,
+    cra,
 )
 
 

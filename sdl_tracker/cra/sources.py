@@ -5,22 +5,28 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.version import InvalidVersion, Version
 
 from sdl_tracker.collectors.deps import vex
 from sdl_tracker.collectors.issues.records import Issue, from_record
+from sdl_tracker.cra import csaf
 from sdl_tracker.errors import InputError
 from sdl_tracker.formats import bounded
 from sdl_tracker.formats.sbom.model import read_project
 from sdl_tracker.gitdata import git
 from sdl_tracker.models import Statement
 
+if TYPE_CHECKING:
+    from sdl_tracker.workspace import Workspace
+
 _ISSUE_DIRS = ("security-issues", ".security-issues")
+_CVE = re.compile(r"^CVE-[0-9]{4}-[0-9]{4,}$")
 _VEX_DEFAULT = ("vex.json", ".vex/*.json")
 
 
@@ -133,4 +139,86 @@ def product(root: Path, statements: Iterable[Statement], read: Any) -> Product:
         project.name,
         f"pkg:pypi/{project.name}" if project.python else None,
         "pyproject.toml" if project.python else "the repository's directory name",
+    )
+
+
+def vex_patterns(deps_config: Mapping[str, Any]) -> list[str] | None:
+    value = deps_config.get("vex")
+    return [str(v) for v in value] if isinstance(value, list) else None
+
+
+def statuses(
+    root: Path,
+    tags: Sequence[Release],
+    fixed: Release | None,
+    patterns: Sequence[str] | None,
+    ids: Iterable[str],
+) -> tuple[csaf.Version, ...]:
+    """Each release's status for the vulnerability: fixed from the fixing release on; else what
+    the VEX committed at that release decides; else affected."""
+    wanted = set(ids)
+    return tuple(_status(root, r, fixed, patterns, wanted) for r in tags)
+
+
+def _status(
+    root: Path,
+    release: Release,
+    fixed: Release | None,
+    patterns: Sequence[str] | None,
+    ids: set[str],
+) -> csaf.Version:
+    if fixed is not None and not is_before(release.version, fixed.version):
+        return csaf.Version(release.version, csaf.FIXED)
+    decision = vex_decision(root, release, patterns, ids)
+    if decision is not None and decision.status == "not_affected":
+        return csaf.Version(
+            release.version, csaf.NOT_AFFECTED, decision.justification, decision.source
+        )
+    if decision is not None and decision.status in ("in_triage", "under_investigation"):
+        return csaf.Version(release.version, csaf.UNDER_INVESTIGATION)
+    return csaf.Version(release.version, csaf.AFFECTED)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a report or advisory about one issue is drafted from."""
+
+    record: Record
+    releases: tuple[Release, ...]
+    fixed: Release | None
+    versions: tuple[csaf.Version, ...]
+    product: Product
+    ids: frozenset[str]
+    cve: str | None
+
+
+def facts(ws: Workspace, ident: str) -> Facts:
+    """The record `ident`, the releases and their status for it, and the product."""
+    from sdl_tracker import ledger
+
+    root = ws.repo()
+    found = record(root, ws.config.collectors.get("issues", {}), ident)
+    issue = found.issue
+    tags = releases(root)
+    fixed = None
+    if issue.fixed_in:
+        fixed = release_named(tags, issue.fixed_in)
+        if fixed is None:
+            raise InputError(
+                f"{issue.source}: fixed_in: {issue.fixed_in} names no release tag "
+                f"(tags: {', '.join(t.tag for t in tags) or 'none'}): tag the fixing release "
+                "first, or correct fixed_in"
+            )
+    ids = {issue.id, *issue.aliases, *([issue.advisory] if issue.advisory else [])}
+    patterns = vex_patterns(ws.config.collectors.get("deps", {}))
+    store = ws.store()
+    statements = [e.statement() for e in ledger.entries(store)] if store.exists() else []
+    return Facts(
+        record=found,
+        releases=tuple(tags),
+        fixed=fixed,
+        versions=statuses(root, tags, fixed, patterns, ids),
+        product=product(root, statements, store.read_object),
+        ids=frozenset(ids),
+        cve=next((i for i in sorted(ids) if _CVE.match(i)), None),
     )

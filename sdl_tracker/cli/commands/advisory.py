@@ -15,13 +15,11 @@ from sdl_tracker.cli import options
 from sdl_tracker.errors import InputError
 
 if TYPE_CHECKING:
-    from sdl_tracker.cra import csaf, sources
     from sdl_tracker.cra.csaf import Advisory
     from sdl_tracker.workspace import Workspace
 
 NAME = "advisory"
 HELP = "write a CSAF 2.0 security advisory or VEX document for a security issue"
-_CVE = r"^CVE-[0-9]{4}-[0-9]{4,}$"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -122,10 +120,9 @@ def gather(
     """The advisory's content from the repository and the ledger."""
     import re
 
-    from sdl_tracker import __version__, ledger
+    from sdl_tracker import __version__
     from sdl_tracker.cra import csaf, sources
 
-    root = ws.repo()
     section = ws.config.section("advisory")
     publisher = publisher or _text(section, "publisher")
     namespace = namespace or _text(section, "namespace")
@@ -137,39 +134,21 @@ def gather(
         )
     if not re.match(r"^https?://[^\s/]+", namespace):
         raise InputError(f"--namespace {namespace!r}: expected a URL such as https://example.com")
-    found = sources.record(root, ws.config.collectors.get("issues", {}), ident)
-    issue = found.issue
-    tags = sources.releases(root)
-    fixed = None
-    if issue.fixed_in:
-        fixed = sources.release_named(tags, issue.fixed_in)
-        if fixed is None:
-            raise InputError(
-                f"{issue.source}: fixed_in: {issue.fixed_in} names no release tag "
-                f"(tags: {', '.join(t.tag for t in tags) or 'none'}): tag the fixing release "
-                "first, or correct fixed_in"
-            )
-    ids = {issue.id, *issue.aliases, *([issue.advisory] if issue.advisory else [])}
-    deps = ws.config.collectors.get("deps", {})
-    patterns = deps.get("vex") if isinstance(deps.get("vex"), list) else None
-    versions = tuple(_status(root, r, fixed, patterns, ids) for r in tags)
-    store = ws.store()
-    statements = [e.statement() for e in ledger.entries(store)] if store.exists() else []
-    product = sources.product(root, statements, store.read_object)
-    cve = next((i for i in sorted(ids) if re.match(_CVE, i)), None)
+    known = sources.facts(ws, ident)
+    issue, ids, cve = known.record.issue, known.ids, known.cve
     texts = issue.cra.texts if issue.cra else {}
-    description = texts.get("description") or str(found.data.get("notes") or issue.title)
+    description = texts.get("description") or str(known.record.data.get("notes") or issue.title)
     return csaf.Advisory(
         category=category,
         tracking_id=tracking_id or issue.id,
         title=issue.title,
         publisher=publisher,
         namespace=namespace,
-        product=product.name,
-        purl=product.purl,
+        product=known.product.name,
+        purl=known.product.purl,
         issue_id=issue.id,
         description=description.strip(),
-        versions=versions,
+        versions=known.versions,
         released_at=now,
         cve=cve,
         ids=tuple(
@@ -177,31 +156,10 @@ def gather(
             + [(_system(i), i) for i in sorted(ids - {issue.id}) if i != cve]
         ),
         cvss_v3=issue.cvss if issue.cvss and issue.cvss.startswith("CVSS:3") else None,
-        fixed_in=fixed.version if fixed else None,
+        fixed_in=known.fixed.version if known.fixed else None,
         mitigation=texts.get("mitigations"),
         engine_version=__version__,
     )
-
-
-def _status(
-    root: Path,
-    release: sources.Release,
-    fixed: sources.Release | None,
-    patterns: list[str] | None,
-    ids: set[str],
-) -> csaf.Version:
-    from sdl_tracker.cra import csaf, sources
-
-    if fixed is not None and not sources.is_before(release.version, fixed.version):
-        return csaf.Version(release.version, csaf.FIXED)
-    decision = sources.vex_decision(root, release, patterns, ids)
-    if decision is not None and decision.status == "not_affected":
-        return csaf.Version(
-            release.version, csaf.NOT_AFFECTED, decision.justification, decision.source
-        )
-    if decision is not None and decision.status in ("in_triage", "under_investigation"):
-        return csaf.Version(release.version, csaf.UNDER_INVESTIGATION)
-    return csaf.Version(release.version, csaf.AFFECTED)
 
 
 def _system(ident: str) -> str:
