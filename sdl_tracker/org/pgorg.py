@@ -50,6 +50,19 @@ SELECT e.repo, e.raw FROM sdl_tracker.entries e
 WHERE {pgschema.WAIVER} AND (%(all)s OR e.repo = ANY(%(names)s))
 ORDER BY e.repo, e.seq
 """
+# The newest issues evidence of each chain (the Article 14 cases it stores). No partial index:
+# the scan walks each chain backwards from its head and stops at the first candidates found.
+_ISSUE_RECORD = 'position(\'"kind":"issue_tracker_record"\'::bytea in raw) > 0'
+_ISSUES = f"""
+SELECT h.repo, iss.raw FROM sdl_tracker.heads h
+JOIN LATERAL (
+    SELECT e.seq, e.raw FROM sdl_tracker.entries e
+    WHERE e.repo = h.repo AND {_ISSUE_RECORD}
+    ORDER BY e.seq DESC LIMIT 20
+) iss ON true
+WHERE %(all)s OR h.repo = ANY(%(names)s)
+ORDER BY h.repo, iss.seq DESC
+"""
 _OLDER = f"""
 SELECT e.raw FROM sdl_tracker.entries e
 WHERE e.repo = %s AND e.seq < %s AND {pgschema.GATE_RECORD}
@@ -94,6 +107,8 @@ class ChainFacts:
     """Every entry of kind `waiver`, in ledger order (expired ones included)."""
     refusals: tuple[Refusal, ...] = ()
     """Every refused push or pull of this chain, oldest first."""
+    issues: Entry | None = None
+    """The newest evidence of the issues collector (its Article 14 cases); None: never collected."""
 
 
 def read(url: str, names: Sequence[str] = ()) -> tuple[ChainFacts, ...]:
@@ -112,6 +127,11 @@ def read(url: str, names: Sequence[str] = ()) -> tuple[ChainFacts, ...]:
                     if _kind(entry) == ("waiver", None):
                         waivers.setdefault(repo, []).append(entry)
                 refusals = _refusals(cur, params)
+                issues: dict[str, Entry] = {}
+                for repo, raw in cur.execute(_ISSUES, params):
+                    entry = _entry(raw, repo)
+                    if repo not in issues and _is_issues(entry):
+                        issues[repo] = entry
             facts = tuple(
                 ChainFacts(
                     repo=repo,
@@ -120,6 +140,7 @@ def read(url: str, names: Sequence[str] = ()) -> tuple[ChainFacts, ...]:
                     verdict=_verdict(conn, repo, int(seq), rel, gate),
                     waivers=tuple(waivers.get(repo, ())),
                     refusals=tuple(refusals.get(repo, ())),
+                    issues=issues.get(repo),
                 )
                 for repo, seq, digest, last, rel, gate in rows
             )
@@ -209,6 +230,14 @@ def _kind(entry: Entry) -> tuple[str, str | None]:
         release = p.details.get("release")
         return "gate", release if isinstance(release, str) else None
     return ("waiver", None) if p.kind == WAIVER_KIND else ("", None)
+
+
+def _is_issues(entry: Entry) -> bool:
+    try:
+        p = entry.statement().predicate
+    except LedgerError:
+        return False
+    return p.kind == "issue_tracker_record" and p.collector == "issues"
 
 
 def _entry(raw: bytes, repo: str) -> Entry:

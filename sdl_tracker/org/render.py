@@ -62,6 +62,10 @@ def notes(status: OrgStatus) -> list[str]:
             lines.append(f"{row.repo}: {row.problem}")
         elif row.verdict and row.verdict.maturity is None:
             lines.append(f"{row.repo}: maturity levels not recorded in its verdict")
+        if row.cra_overdue:
+            lines.append(
+                f"{row.repo}: CRA Article 14 report(s) OVERDUE: {', '.join(row.cra_overdue)}"
+            )
         for w in row.expiring:
             lines.append(
                 f"{row.repo}: the waiver for {w.target} (entry {w.seq}) expires on "

@@ -18,6 +18,7 @@ from sdl_tracker.conformance import verdicts
 from sdl_tracker.conformance import waivers as waivers_mod
 from sdl_tracker.conformance.evidence import Record
 from sdl_tracker.conformance.model import Status
+from sdl_tracker.cra import view as cra_view
 from sdl_tracker.errors import LedgerError
 from sdl_tracker.ledger.chain import Entry
 from sdl_tracker.models import JSON, format_time
@@ -98,6 +99,8 @@ class Row:
     expiring: tuple[Expiring, ...]
     refused: tuple[str, ...] = ()
     """One sentence per `ledger push`/`pull` refused because the histories diverge."""
+    cra_overdue: tuple[str, ...] = ()
+    """CRA Article 14 stages past their deadline at `now`, not submitted: "SEC-1 early_warning"."""
 
     @property
     def state(self) -> str:
@@ -130,6 +133,7 @@ class Row:
             "incomplete": self.count(Status.INCOMPLETE),
             "waivers_expiring": [w.to_json() for w in self.expiring],
             "refused_copies": list(self.refused),
+            "cra_overdue": list(self.cra_overdue),
         }
 
 
@@ -205,7 +209,19 @@ def _row(facts: ChainFacts, now: datetime, until: datetime, practices: Sequence[
             "before trusting either"
             for r in facts.refusals
         ),
+        cra_overdue=_cra_overdue(facts.issues, now),
     )
+
+
+def _cra_overdue(entry: Entry | None, now: datetime) -> tuple[str, ...]:
+    """The Article 14 stages overdue at `now`, from the chain's newest issues evidence."""
+    if entry is None:
+        return ()
+    try:
+        found = cra_view.newest([entry.statement()], None, now)
+    except LedgerError:
+        return ()
+    return tuple(found.overdue) if found else ()
 
 
 def _verdict(entry: Entry, practices: Sequence[str]) -> tuple[GateVerdict | None, str]:

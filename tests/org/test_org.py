@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -258,3 +259,60 @@ def test_generated_at_is_the_moment_given() -> None:
     found = org.status([], ledger="pg", now=moment, within_days=0, practices=PRACTICES)
     assert found.to_json()["generated_at"] == "2030-01-02T03:04:05Z"
     assert orgrender.table(found) == "no repository chains in pg"
+
+
+def _issues(cases: JSON, age_days: float = 1) -> Statement:
+    """The issues collector's evidence with its stored Article 14 cases."""
+    made = stmt("issue_tracker_record", details={"cra_cases": cases}, age_days=age_days)
+    return replace(made, predicate=replace(made.predicate, collector="issues"))
+
+
+_CASE: JSON = {
+    "id": "SEC-7",
+    "kind": "vulnerability",
+    "aware_at": "2026-05-30T10:00:00Z",
+    "applicable": True,
+    "stages": [
+        {"stage": "early_warning", "due": "2026-05-31T10:00:00Z", "submitted_at": None},
+        {"stage": "notification", "due": "2026-06-02T10:00:00Z", "submitted_at": None},
+        {"stage": "final_report", "due": None, "submitted_at": None},
+    ],
+    "overdue": [],
+    "late": [],
+}
+
+
+def test_overdue_article_14_stage_is_flagged_at_the_time_of_the_view() -> None:
+    entries = chain.seal(None, [verdict(), _issues([_CASE])])
+    chain_facts = ChainFacts(
+        repo="widget",
+        head=Head(seq=2, hash=entries[-1].hash),
+        last=entries[-1],
+        verdict=entries[0],
+        waivers=(),
+        issues=entries[1],
+    )
+    # collected when nothing was due; a day later the early warning is overdue
+    when = datetime(2026, 5, 31, 11, 0, tzinfo=timezone.utc)
+    found = org.status([chain_facts], ledger="pg", now=when, within_days=30)
+    assert found.rows[0].cra_overdue == ("SEC-7 early_warning",)
+    assert "widget: CRA Article 14 report(s) OVERDUE: SEC-7 early_warning" in orgrender.table(found)
+    earlier = org.status([chain_facts], ledger="pg", now=when - timedelta(hours=2), within_days=30)
+    assert earlier.rows[0].cra_overdue == ()
+
+
+def test_read_finds_the_newest_issues_evidence(pg_url: str) -> None:
+    sealed = _chain(
+        pg_url,
+        "a",
+        [
+            _issues([]),
+            _issues([_CASE]),
+            decoy({"kind": "issue_tracker_record"}),
+            make_statement(2),
+        ],
+    )
+    _chain(pg_url, "b", [make_statement(3)])
+    found = {f.repo: f for f in pgorg.read(pg_url)}
+    assert found["a"].issues == sealed[1]
+    assert found["b"].issues is None

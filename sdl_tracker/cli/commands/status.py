@@ -48,23 +48,26 @@ def run(
     """Show the verdicts; exit 0 whatever they are (the gate is the command that fails)."""
     from sdl_tracker.conformance import render
     from sdl_tracker.conformance.assessment import assess
+    from sdl_tracker.cra import view
     from sdl_tracker.exporters import markdown
     from sdl_tracker.exporters.base import Report
 
-    found = assess(
-        ws,
-        now=now or datetime.now(timezone.utc),
-        rev=commit,
-        policy_file=policy_file,
-        framework=framework,
-    )
+    now = now or datetime.now(timezone.utc)
+    found = assess(ws, now=now, rev=commit, policy_file=policy_file, framework=framework)
     conf = found.conformance
+    # The reporting clock runs in hours: its cases are judged again now, not when collected.
+    cra = view.newest((r.statement for r in found.records), conf.commit, now)
     if fmt == "json":
-        output.write_json(conf.to_json())
+        output.write_json({**conf.to_json(), **({"cra_cases": cra.cases} if cra else {})})
     elif fmt == "markdown":
         output.out(markdown.render(Report(conformance=conf)))
+        if cra:
+            output.out("\n".join(["", "```text", *view.lines(cra, now), "```"]))
     else:
         output.err(render.status_text(conf))
         output.err("")
         output.err(f"{render.counts_line(conf)} (maturity levels are indicative)")
+        if cra:
+            output.err("")
+            output.err("\n".join(view.lines(cra, now)))
     return 0

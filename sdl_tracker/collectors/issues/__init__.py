@@ -18,7 +18,9 @@ import yaml
 
 from sdl_tracker import __version__
 from sdl_tracker.collectors.base import Context, Evidence
+from sdl_tracker.collectors.issues import published_csaf
 from sdl_tracker.collectors.issues.records import Issue, from_advisory, from_record
+from sdl_tracker.cra import clock
 from sdl_tracker.errors import InputError
 from sdl_tracker.formats import bounded
 from sdl_tracker.gitdata import git
@@ -77,7 +79,21 @@ def inputs(ctx: Context) -> Mapping[str, str]:
     return {
         **{f"tree:{d}": ids.get(d, "untracked") for d in dirs},
         "date": ctx.now.date().isoformat(),
+        **_cra_inputs(ctx),
     }
+
+
+def _cra_inputs(ctx: Context) -> dict[str, str]:
+    """The Article 14 clock runs in hours: a stage that fell overdue since the last run is new
+    input, so that run is not reaffirmed."""
+    try:
+        records, _ = _files(ctx)
+        found = clock.cases((from_record(p, _load_yaml(p)) for p in records), ctx.now)
+    except InputError:
+        return {"cra_clock": "unreadable"}  # collect() reports the error
+    if not found:
+        return {}
+    return {"cra_clock": ";".join(f"{c.id}:" + ",".join(s.state for s in c.stages) for c in found)}
 
 
 def not_found(ctx: Context) -> tuple[str, ...]:
@@ -112,8 +128,13 @@ def collect(ctx: Context) -> Iterator[Evidence]:
             return
     issues = [from_record(p, _load_yaml(p)) for p in records]
     tracked = {i.advisory for i in issues if i.advisory}
+    published: list[tuple[Path, dict[str, Any]]] = []
     for path in advisories:
-        advisory = from_advisory(path, _load_json(path))
+        data = _load_json(path)
+        if published_csaf.is_csaf(data):  # a CSAF document is an advisory, not an issue
+            published.append((path, data))
+            continue
+        advisory = from_advisory(path, data)
         # An advisory already linked from a record is the same issue, not a second one.
         if advisory.id not in tracked and not tracked.intersection(advisory.aliases):
             issues.append(advisory)
@@ -125,6 +146,8 @@ def collect(ctx: Context) -> Iterator[Evidence]:
             )
         seen[issue.id] = issue.source
     yield _evidence(ctx, issues, sla, records + advisories)
+    for path, data in published:
+        yield published_csaf.evidence(ctx, path, data, _TOOL)
 
 
 def _load_yaml(path: Path) -> Any:
@@ -179,6 +202,8 @@ def _evidence(
         problems.append(f"{len(unassessed)} open issue(s) not assessed: {names}")
     if breaches:
         problems.append(f"{len(breaches)} patch SLA breach(es): {', '.join(breaches[:5])}")
+    cases = clock.cases(issues, ctx.now)
+    problems.extend(_cra_problems(cases))
     status = ResultStatus.FAIL if problems else ResultStatus.PASS
     summary = (
         "; ".join(problems)
@@ -193,6 +218,7 @@ def _evidence(
         "fixed": sum(1 for i in issues if i.fixed),
         "disclosed": sum(1 for i in issues if i.advisory),
         "sla_breaches": len(breaches),
+        **_cra_metrics(cases),
     }
     if triage:
         metrics["median_days_to_triage"] = statistics.median(triage)
@@ -206,6 +232,7 @@ def _evidence(
         "patch_sla_days": dict(sla),
         "issues": [i.to_json() for i in issues],
         "sla_breaches": list(breaches),
+        **({"cra_cases": [c.to_json() for c in cases]} if cases else {}),
     }
     return Evidence(
         kind="issue_tracker_record",
@@ -220,8 +247,36 @@ def _evidence(
         artifacts=(
             ("security-issues.json", json.dumps(report, indent=2, sort_keys=True).encode()),
         ),
-        details={"evaluated_on": today.isoformat()},
+        details={
+            "evaluated_on": today.isoformat(),
+            **({"cra_cases": [c.to_json() for c in cases]} if cases else {}),
+        },
     )
+
+
+def _cra_metrics(cases: list[clock.Case]) -> dict[str, int | float]:
+    """Article 14: applicable reportable cases, stages overdue (not sent, past their deadline)
+    and stages sent late. Zero when no record is reportable."""
+    live = [c for c in cases if c.applicable]
+    return {
+        "cra_reportable": len(live),
+        "cra_overdue": sum(len(c.overdue) for c in live),
+        "cra_late": sum(len(c.late) for c in live),
+    }
+
+
+def _cra_problems(cases: list[clock.Case]) -> list[str]:
+    overdue = [f"{c.id} {s}" for c in cases for s in c.overdue]
+    late = [f"{c.id} {s}" for c in cases for s in c.late]
+    problems = []
+    if overdue:
+        problems.append(
+            f"{len(overdue)} CRA Article 14 report(s) overdue: {', '.join(overdue[:5])} "
+            "(submit them and record the submission in the issue's cra.submissions)"
+        )
+    if late:
+        problems.append(f"{len(late)} CRA Article 14 report(s) sent late: {', '.join(late[:5])}")
+    return problems
 
 
 def _read(path: Path) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 from cvss import CVSS3, CVSS4
 from cvss.exceptions import CVSSError
 
+from sdl_tracker.cra import clock
 from sdl_tracker.errors import InputError
 from sdl_tracker.models import JSON
 
@@ -30,6 +31,8 @@ _FIELDS = {
     "disclosed",
     "notes",
     "severity",
+    "cra",
+    "aliases",
 }
 
 
@@ -50,6 +53,8 @@ class Issue:
     fixed_in: str | None
     advisory: str | None
     aliases: tuple[str, ...] = ()
+    cra: clock.Reporting | None = None
+    """The EU Cyber Resilience Act Article 14 reporting block (`cra:`), when the record has one."""
 
     @property
     def is_open(self) -> bool:
@@ -73,6 +78,7 @@ class Issue:
             "severity": self.severity,
             "fixed_in": self.fixed_in,
             "advisory": self.advisory,
+            **({"cra_kind": self.cra.kind} if self.cra is not None else {}),
         }
 
 
@@ -129,6 +135,19 @@ def from_record(path: Path, data: Any) -> Issue:
         raise InputError(
             f"{path}: fixed: required when status is {status} (the date the fix shipped)"
         )
+    cra = clock.parse(path, data["cra"]) if "cra" in data else None
+    if (
+        cra is not None
+        and cra.reportable
+        and cra.kind == "vulnerability"
+        and status in ("fixed", "disclosed")
+        and cra.measure_available_at is None
+    ):
+        raise InputError(
+            f"{path}: cra.measure_available_at: required when status is {status} (when the "
+            "corrective or mitigating measure became available, e.g. 2026-11-06T16:00:00Z): "
+            "the final report is due 14 days after it"
+        )
     return Issue(
         id=str(data["id"]),
         title=str(data["title"]),
@@ -143,7 +162,19 @@ def from_record(path: Path, data: Any) -> Issue:
         severity=severity,
         fixed_in=str(data["fixed_in"]) if data.get("fixed_in") else None,
         advisory=str(data["advisory"]) if data.get("advisory") else None,
+        aliases=_aliases(path, data.get("aliases")),
+        cra=cra,
     )
+
+
+def _aliases(path: Path, value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise InputError(
+            f"{path}: aliases: expected a list of ids such as [CVE-2026-1234, GHSA-xxxx-xxxx-xxxx]"
+        )
+    return tuple(v.strip() for v in value)
 
 
 def from_advisory(path: Path, data: Any) -> Issue:
