@@ -5,6 +5,7 @@ Shared by `status`, `explain` and `gate`. All I/O of an evaluation happens here.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ from sdl_tracker.conformance import trust
 from sdl_tracker.conformance.evaluate import evaluate
 from sdl_tracker.conformance.evidence import Record, records
 from sdl_tracker.conformance.model import Conformance
+from sdl_tracker.cra import view as cra_view
 from sdl_tracker.errors import InputError
 from sdl_tracker.gitdata import git
 from sdl_tracker.ledger.store import Store
@@ -90,9 +92,13 @@ def judge(
     """The git facts and the roster's verdict on signatures at `commit`, then `evaluate()`."""
     facts = facts_mod.gather(root, commit, recs)
     checked = trust.gather(root, commit, recs)
+    # Article 14 deadlines run in hours: the stored counts are judged again at `now`.
+    judged = tuple(
+        dataclasses.replace(r, statement=cra_view.rejudged(r.statement, now)) for r in recs
+    )
     conf = evaluate(
         policy,
-        recs,
+        judged,
         facts,
         now,
         release,

@@ -8,11 +8,11 @@ collection is overdue now, so `status` and `org status` re-judge the stages with
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sdl_tracker.cra import clock
-from sdl_tracker.models import JSON, Statement
+from sdl_tracker.models import JSON, ResultStatus, Statement
 
 KIND = "issue_tracker_record"
 COLLECTOR = "issues"
@@ -81,3 +81,27 @@ def lines(found: Found, now: datetime) -> list[str]:
     if shown == 0:
         out.append("  no open case: every stage of every reportable case was submitted on time")
     return out
+
+
+def rejudged(statement: Statement, now: datetime) -> Statement:
+    """The issues collector's evidence with its Article 14 counts as they stand at `now`.
+
+    A stage whose deadline passed after the collection is overdue now: the gate and status must
+    not believe the count taken when the evidence was collected. Anything else is returned as is.
+    """
+    p = statement.predicate
+    stored = p.details.get("cra_cases")
+    if p.kind != KIND or p.collector != COLLECTOR or not isinstance(stored, list) or not stored:
+        return statement
+    cases = clock.rejudge([c for c in stored if isinstance(c, Mapping)], now)
+    overdue = sum(len(_names(c.get("overdue"))) for c in cases)
+    late = sum(len(_names(c.get("late"))) for c in cases)
+    metrics = {**p.result.metrics, "cra_overdue": overdue, "cra_late": late}
+    if metrics == dict(p.result.metrics):
+        return statement
+    status = ResultStatus.FAIL if overdue or late else p.result.status
+    summary = p.result.summary
+    if overdue and "overdue" not in summary:
+        summary += f"; {overdue} Article 14 stage(s) overdue as of {clock.utc_text(now)}"
+    result = replace(p.result, status=status, summary=summary, metrics=metrics)
+    return replace(statement, predicate=replace(p, result=result))

@@ -69,6 +69,20 @@ def _status(repo: Path, now: datetime, capsys: pytest.CaptureFixture[str]) -> st
     return capsys.readouterr().err
 
 
+def _cra14(repo: Path, now: datetime, capsys: pytest.CaptureFixture[str]) -> dict:
+    """CRA-14 as `status --framework cra` judges it at `now` (the gate evaluates the same way)."""
+    capsys.readouterr()
+    status.run(
+        ws=open_workspace(repo), commit=None, policy_file=None, fmt="json", now=now, framework="cra"
+    )
+    (item,) = [
+        r
+        for r in json.loads(capsys.readouterr().out)["requirements"]
+        if r["id"] == "CRA-14"
+    ]
+    return item
+
+
 def _draft(repo: Path, stage: str, now: datetime, capsys: pytest.CaptureFixture[str]) -> dict:
     capsys.readouterr()
     assert (
@@ -99,11 +113,16 @@ def test_article_14_walk(
     text = _status(repo, T + timedelta(hours=23), capsys)
     assert "early_warning due 2026-11-03T09:15:00Z: open, 1 h 00 min left" in text
     assert "OVERDUE" not in text
+    assert _cra14(repo, T + timedelta(hours=23), capsys)["status"] == "satisfied"
 
     # T+25 h: the early warning is overdue, without collecting again
     text = _status(repo, T + timedelta(hours=25), capsys)
     assert "SEC-2026-007 (vulnerability, aware 2026-11-02T09:15:00Z) OVERDUE" in text
     assert "early_warning due 2026-11-03T09:15:00Z: OVERDUE by 1 h 00 min" in text
+    # ... and the CRA view fails CRA-14 at that time, from the same stored evidence
+    item = _cra14(repo, T + timedelta(hours=25), capsys)
+    assert item["status"] == "failing", item
+    assert "cra_overdue" in item["reason"], item
     early = _draft(repo, "early-warning", T + timedelta(hours=25), capsys)
     values = {f["field"]: f["value"] for f in early["fields"]}
     assert values["product"] == "widget"
