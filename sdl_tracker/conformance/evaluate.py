@@ -71,6 +71,7 @@ def evaluate(
         signed=signed | frozenset(signers or {}),
         signers=signers or {},
         signer_rule=policy.provenance.signer,
+        documents=policy.catalog.documents,
     )
     results = tuple(_requirement(judge, rp) for rp in policy.requirements)
     inputs = _maturity_inputs(policy, judge, results, release, gating)

@@ -28,6 +28,9 @@ class CommitFacts:
     """Commits evidence was collected on that are proper ancestors of `commit`."""
     changed: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """For ancestors whose evidence may count: paths changed between it and `commit`."""
+    releases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """For ancestors a document was checked on: release tags (its `details.release_tags`) in
+    the history of `commit` but not of the ancestor, other than tags on `commit` itself."""
 
 
 def gather(root: Path, commit: str, records: Sequence[Record]) -> CommitFacts:
@@ -48,7 +51,30 @@ def gather(root: Path, commit: str, records: Sequence[Record]) -> CommitFacts:
             newest[key] = r
     need = {r.statement.commit for r in newest.values()} - {commit}
     changed = {a: _changed(root, a, commit) for a in sorted(c for c in need if c)}
-    return CommitFacts(commit=commit, ancestors=frozenset(ancestors), changed=changed)
+    patterns = {
+        (r.statement.commit, str(r.statement.predicate.details["release_tags"]))
+        for r in newest.values()
+        if r.statement.commit
+        and r.statement.commit != commit
+        and isinstance(r.statement.predicate.details.get("release_tags"), str)
+    }
+    releases = _releases(root, commit, patterns)
+    return CommitFacts(
+        commit=commit, ancestors=frozenset(ancestors), changed=changed, releases=releases
+    )
+
+
+def _releases(root: Path, commit: str, wanted: set[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
+    if not wanted:
+        return {}
+    at_commit = set(git.out(root, "tag", "--points-at", commit).split())
+    found: dict[str, tuple[str, ...]] = {}
+    for ancestor, pattern in sorted(wanted):
+        tags = git.out(
+            root, "tag", "--list", pattern, "--merged", commit, "--no-merged", ancestor
+        ).split()
+        found[ancestor] = found.get(ancestor, ()) + tuple(t for t in tags if t not in at_commit)
+    return found
 
 
 def _ancestors(root: Path, commit: str, candidates: set[str]) -> set[str]:

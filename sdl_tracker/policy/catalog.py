@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -36,6 +37,35 @@ class Requirement:
     """auto | partial | manual: how much of the evidence a tool can gather."""
 
 
+CADENCES = ("per_release", "annual", "on_change")
+"""How often a document must be looked at again (docs/concepts/documents.md)."""
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading a document must have."""
+
+    heading: str
+    """What `init --templates` writes."""
+    match: tuple[str, ...]
+    """Lower-case words, any one of which a heading may contain instead."""
+    requirements: tuple[str, ...]
+    """The requirements that need it."""
+    guidance: str
+
+    def found_in(self, headings: Iterable[str]) -> bool:
+        return any(word in h for h in headings for word in self.match)
+
+
+@dataclass(frozen=True)
+class DocumentKind:
+    """What a document kind must contain and how often it must be reviewed again."""
+
+    cadence: str
+    """per_release | annual | on_change."""
+    sections: tuple[Section, ...] = ()
+
+
 @dataclass(frozen=True)
 class Catalog:
     id: str
@@ -47,6 +77,8 @@ class Catalog:
     """Kinds whose evidence is a person's statement: what `sdl-tracker record` takes."""
     produced_by: dict[str, str] = field(default_factory=dict)
     """For kinds a tool makes: the command that produces it (`document:*` for any document)."""
+    documents: dict[str, DocumentKind] = field(default_factory=dict)
+    """Per document kind: required sections and review cadence."""
 
     def producer(self, kind: str) -> str | None:
         """The command that produces a tool-made kind, or None when no collector makes it."""
@@ -112,6 +144,15 @@ def _from_dict(data: Any) -> Catalog:
         unknown = sorted((attestable | set(produced_by)) - set(kinds) - {"document:*"})
         if unknown:
             raise CatalogError(f"catalogue names unknown evidence kinds: {', '.join(unknown)}")
+        documents = {str(k): _document(str(k), v) for k, v in data.get("documents", {}).items()}
+        unknown = sorted(set(documents) - set(kinds))
+        if unknown:
+            raise CatalogError(f"catalogue describes unknown document kinds: {', '.join(unknown)}")
+        ids = {r.id for r in requirements}
+        for kind, doc in documents.items():
+            strays = sorted({r for s in doc.sections for r in s.requirements} - ids)
+            if strays:
+                raise CatalogError(f"catalogue: {kind} sections name unknown {', '.join(strays)}")
         return Catalog(
             id=data["catalog"],
             title=data["title"],
@@ -120,6 +161,25 @@ def _from_dict(data: Any) -> Catalog:
             evidence_kinds=kinds,
             attestable=attestable,
             produced_by=produced_by,
+            documents=documents,
         )
     except (KeyError, TypeError, ValueError) as e:
         raise CatalogError(f"catalogue data is malformed: {e!r}") from e
+
+
+def _document(kind: str, data: Any) -> DocumentKind:
+    cadence = str(data["cadence"])
+    if cadence not in CADENCES:
+        raise CatalogError(
+            f"catalogue: {kind} has cadence {cadence!r} (expected one of {', '.join(CADENCES)})"
+        )
+    sections = tuple(
+        Section(
+            heading=str(s["heading"]),
+            match=tuple(str(w).lower() for w in s.get("match") or [s["heading"]]),
+            requirements=tuple(str(r) for r in s["for"]),
+            guidance=" ".join(str(s["guidance"]).split()),
+        )
+        for s in data.get("sections", ())
+    )
+    return DocumentKind(cadence=cadence, sections=sections)

@@ -14,6 +14,7 @@ from sdl_tracker.conformance.facts import CommitFacts
 from sdl_tracker.conformance.model import RequirementResult, Status
 from sdl_tracker.conformance.verdicts import ReleaseVerdict
 from sdl_tracker.models import ResultStatus, Statement
+from sdl_tracker.policy import catalog
 from sdl_tracker.policy import load as policy_mod
 
 POLICY = policy_mod.load("iec62443-4-1")
@@ -153,6 +154,21 @@ def _gate(root: Path, tag: str, capsys: pytest.CaptureFixture[str]) -> dict[str,
     return {p["practice"]: p["maturity"] for p in data["conformance"]["practices"]}
 
 
+def _guide(kind: str) -> str:
+    """A guide with every heading the catalogue requires of its kind."""
+    doc = catalog.load().documents[kind]
+    return f"# {kind}\n" + "".join(f"\n## {s.heading}\n\nText.\n" for s in doc.sections)
+
+
+def _review_guides(root: Path, tag: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Per-release guides are reviewed for each release: a reviewed change to each."""
+    for path in sorted((root / "docs").glob("*.md")):
+        path.write_text(path.read_text() + f"\nReviewed for {tag}.\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", f"review guides for {tag}", "-m", "Reviewed-by: G <g@e.org>")
+    assert _run(["collect", "--only", "documents", "-C", str(root)], capsys)[0] == 0
+
+
 def test_a_repository_walks_from_ml1_to_ml3_across_three_releases(
     git_repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -169,7 +185,7 @@ def test_a_repository_walks_from_ml1_to_ml3_across_three_releases(
     }
     (root / "docs").mkdir(exist_ok=True)
     for name, kind in guides.items():
-        (root / "docs" / name).write_text(f"# {kind}\n")
+        (root / "docs" / name).write_text(_guide(kind))
     config = root / ".sdl-tracker.toml"
     before = config.read_text() if config.exists() else ""
     config.write_text(
@@ -199,8 +215,10 @@ def test_a_repository_walks_from_ml1_to_ml3_across_three_releases(
     ):
         (tmp_path / name).write_text(f"{kind}\n")
         assert _run(["record", kind, str(tmp_path / name), "-C", str(root)], capsys)[0] == 0
+    _review_guides(root, "v1.1", capsys)
     assert _gate(root, "v1.1", capsys)["SG"] == 2  # two releases of gate verdicts so far
 
+    _review_guides(root, "v1.2", capsys)
     assert _gate(root, "v1.2", capsys)["SG"] == 3
 
     code, out, _ = _run(["status", "--format", "json", "-C", str(root)], capsys)
