@@ -15,6 +15,7 @@ and `requirements`, or adds a document. A default document that is absent yields
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,8 @@ _TOOL = Tool(name="sdl-tracker documents", version=__version__)
 _KEYS = ("max_age_hours", "tag_pattern")
 #: Bumped when what the collector checks changes, so that `collect` runs it again.
 _RULES = "sections+cadence"
+#: A requirement id in a heading: the section is that requirement's procedure (maturity ML2).
+_REQUIREMENT_ID = re.compile(r"\b(?:SM|SR|SD|SI|SVV|DM|SUM|SG)-\d{1,2}\b")
 #: In every skeleton `init --templates` writes; a document still holding it was not written yet.
 TEMPLATE_MARK = "replace each guidance line with your own text, then delete this comment"
 
@@ -264,6 +267,8 @@ def _check(ctx: Context, spec: DocSpec, path: str) -> Evidence:
         problems.append("not committed")
     elif not reviewed:
         problems.append(f"last change {last.commit[:10]} has no independent review record")
+    found_ids = {m for h in headings for m in _REQUIREMENT_ID.findall(h.upper())}
+    procedures: list[str] = sorted(found_ids, key=_id_order)
     release = _previous_release(ctx)
     since = last is not None and release is not None and _after(ctx.root, last.commit, release[1])
     notes = list(problems)
@@ -280,6 +285,7 @@ def _check(ctx: Context, spec: DocSpec, path: str) -> Evidence:
             for s in sections
         ],
         "problems": list(problems),
+        "procedures": list(procedures),
         "last_commit": last.commit if last else None,
         "changed_at": last.when.isoformat() if last else None,
         "last_author": last.author if last else None,
@@ -308,6 +314,11 @@ def _check(ctx: Context, spec: DocSpec, path: str) -> Evidence:
         artifacts=((Path(path).name, data),),
         details=details,
     )
+
+
+def _id_order(rid: str) -> tuple[str, int]:
+    practice, _, number = rid.partition("-")
+    return practice, int(number)
 
 
 def _named(section: Section) -> str:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
+from sdl_tracker.conformance import verdicts
 from sdl_tracker.conformance.evidence import Record
 from sdl_tracker.gitdata import git
 from sdl_tracker.models import normalise_path
@@ -31,6 +33,8 @@ class CommitFacts:
     releases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """For ancestors a document was checked on: release tags (its `details.release_tags`) in
     the history of `commit` but not of the ancestor, other than tags on `commit` itself."""
+    dates: Mapping[str, datetime] = field(default_factory=dict)
+    """Committer dates of the commits gate verdicts were recorded for (and of `commit`)."""
 
 
 def gather(root: Path, commit: str, records: Sequence[Record]) -> CommitFacts:
@@ -59,9 +63,25 @@ def gather(root: Path, commit: str, records: Sequence[Record]) -> CommitFacts:
         and isinstance(r.statement.predicate.details.get("release_tags"), str)
     }
     releases = _releases(root, commit, patterns)
+    gated = {v.commit for r in records if (v := verdicts.read(r)) is not None and v.commit}
     return CommitFacts(
-        commit=commit, ancestors=frozenset(ancestors), changed=changed, releases=releases
+        commit=commit,
+        ancestors=frozenset(ancestors),
+        changed=changed,
+        releases=releases,
+        dates=_dates(root, gated | {commit}),
     )
+
+
+def _dates(root: Path, commits: set[str]) -> dict[str, datetime]:
+    """Committer dates of the commits this repository has (others are left out)."""
+    found = {}
+    for c in sorted(commits):
+        done = git.run(root, "show", "-s", "--format=%cI", c, "--", check=False)
+        text = done.stdout.decode("utf-8", "replace").strip()
+        if done.returncode == 0 and text:
+            found[c] = datetime.fromisoformat(text)
+    return found
 
 
 def _releases(root: Path, commit: str, wanted: set[tuple[str, str]]) -> dict[str, tuple[str, ...]]:

@@ -43,6 +43,8 @@ class ReleaseVerdict:
     seq: int
     passed: bool
     statuses: Mapping[str, Status]
+    at: datetime | None = None
+    """When the gate ran (the entry's `recorded_at`)."""
 
 
 def read(r: Record) -> ReleaseVerdict | None:
@@ -66,6 +68,7 @@ def read(r: Record) -> ReleaseVerdict | None:
         seq=r.seq,
         passed=p.details.get("passed") is True,
         statuses=parsed,
+        at=p.recorded_at,
     )
 
 
