@@ -79,6 +79,8 @@ class Catalog:
     """For kinds a tool makes: the command that produces it (`document:*` for any document)."""
     documents: dict[str, DocumentKind] = field(default_factory=dict)
     """Per document kind: required sections and review cadence."""
+    assessor: dict[str, str] = field(default_factory=dict)
+    """Per requirement: what an assessor will still ask for when the tool shows it satisfied."""
 
     def producer(self, kind: str) -> str | None:
         """The command that produces a tool-made kind, or None when no collector makes it."""
@@ -162,6 +164,7 @@ def _from_dict(data: Any) -> Catalog:
             attestable=attestable,
             produced_by=produced_by,
             documents=documents,
+            assessor=_assessor(data.get("assessor", {}), ids),
         )
     except (KeyError, TypeError, ValueError) as e:
         raise CatalogError(f"catalogue data is malformed: {e!r}") from e
@@ -183,3 +186,11 @@ def _document(kind: str, data: Any) -> DocumentKind:
         for s in data.get("sections", ())
     )
     return DocumentKind(cadence=cadence, sections=sections)
+
+
+def _assessor(data: Any, ids: set[str]) -> dict[str, str]:
+    found = {str(k): " ".join(str(v).split()) for k, v in data.items()}
+    strays = sorted(set(found) - ids)
+    if strays:
+        raise CatalogError(f"catalogue: `assessor` names unknown {', '.join(strays)}")
+    return found

@@ -101,3 +101,9 @@ def test_a_bad_cadence_or_unknown_document_kind_is_an_error() -> None:
     data["documents"] = {"document:nonesuch": {"cadence": "annual"}}
     with pytest.raises(CatalogError, match="unknown document kinds: document:nonesuch"):
         catalog._from_dict(data)
+
+
+def test_every_requirement_says_what_an_assessor_will_still_ask_for() -> None:
+    cat = catalog.load()
+    assert set(cat.assessor) == set(cat.ids())
+    assert all(0 < len(text) <= 80 for text in cat.assessor.values())
