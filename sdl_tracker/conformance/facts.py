@@ -74,13 +74,25 @@ def gather(root: Path, commit: str, records: Sequence[Record]) -> CommitFacts:
 
 
 def _dates(root: Path, commits: set[str]) -> dict[str, datetime]:
-    """Committer dates of the commits this repository has (others are left out)."""
+    """Committer dates of the commits this repository has (others are left out); two git calls."""
+    wanted = sorted(c for c in commits if c)
+    if not wanted:
+        return {}
+    checked = git.run(
+        root, "cat-file", "--batch-check", input="".join(f"{c}\n" for c in wanted).encode()
+    )
+    present = [
+        line.split()[0]
+        for line in checked.stdout.decode("utf-8", "replace").splitlines()
+        if line.endswith(" commit") or " commit " in line
+    ]
+    if not present:
+        return {}
+    out = git.out(root, "log", "--no-walk=unsorted", "--format=%H %cI", *present, "--")
     found = {}
-    for c in sorted(commits):
-        done = git.run(root, "show", "-s", "--format=%cI", c, "--", check=False)
-        text = done.stdout.decode("utf-8", "replace").strip()
-        if done.returncode == 0 and text:
-            found[c] = datetime.fromisoformat(text)
+    for line in out.splitlines():
+        commit, _, when = line.partition(" ")
+        found[commit] = datetime.fromisoformat(when)
     return found
 
 
