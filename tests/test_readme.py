@@ -56,3 +56,29 @@ def test_indented_blocks_and_environment_prefixes_are_read(tmp_path: Path) -> No
 def test_documented_command_parses(page: str, command: str) -> None:
     _, unknown = build_parser().parse_known_args(shlex.split(command)[1:])
     assert unknown == [], f"{page}: {command!r}: unknown {unknown}"
+
+
+def test_the_requirement_table_is_generated_from_the_shipped_policy_and_catalogue() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "readme_table", ROOT / "scripts" / "readme_table.py"
+    )
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    from sdl_tracker.policy import load
+
+    text = README.read_text(encoding="utf-8")
+    policy = load.load("iec62443-4-1")
+    assert script.render(text, policy) == text, (
+        "README.md's requirement table is out of date: run `python scripts/readme_table.py`"
+    )
+    rows = [
+        line
+        for line in script.table(policy).splitlines()
+        if line.startswith("| ") and "-" in line.split("|")[1]
+    ]
+    assert [row.split("|")[1].strip() for row in rows] == list(policy.catalog.ids())
+    assert all(row.count("|") == 5 and row.split("|")[4].strip() for row in rows)
+    assert len(text.splitlines()) < 250

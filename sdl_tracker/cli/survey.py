@@ -100,6 +100,9 @@ def tag_scheme(tags: Sequence[str]) -> Survey:
         (
             Setting("collectors.releases", "tag_pattern", pattern, why),
             Setting("collectors.review", "tag_pattern", pattern, "the same release tags"),
+            Setting(
+                "collectors.documents", "tag_pattern", pattern, "per-release documents: the same"
+            ),
             Setting("hooks", "release_tags", pattern, "the pre-push gate checks these tags"),
         ),
         (),

@@ -1,9 +1,12 @@
 """documents: the written part of the process — present, complete, and reviewed when changed.
 
-For each configured document: is it in the tree, does it have the required sections (Markdown
-or reStructuredText headings containing the words, case-insensitive), when did it last change
-(git), and was that change reviewed (a reviewer trailer naming someone other than the author,
-or a pull-request merge) — the review trail SG-7 asks for.
+For each configured document: is it in the tree, does it have the sections the catalogue requires
+of its kind (Markdown or reStructuredText headings, or YAML keys, containing the words,
+case-insensitive; a leading front matter block and fenced code are not headings), when did it
+last change (git: the commit, its date, and whether a reviewed change touched it since the
+previous release), and was that change reviewed (a reviewer trailer naming someone other than the
+author, or a pull-request merge) — the review trail SG-7 asks for. How old a document may be is
+judged from that change and the kind's cadence, never from when the evidence was recorded.
 
 Defaults cover the usual files; `[collectors.documents.<name>]` overrides `path`, `sections`
 and `requirements`, or adds a document. A default document that is absent yields no evidence
@@ -12,16 +15,21 @@ and `requirements`, or adds a document. A default document that is absent yields
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from sdl_tracker import __version__
 from sdl_tracker.collectors.base import Context, Evidence
 from sdl_tracker.errors import InputError
 from sdl_tracker.gitdata import git, history, reviews
-from sdl_tracker.models import Result, ResultStatus, Tool
+from sdl_tracker.models import JSON, Result, ResultStatus, Tool
+from sdl_tracker.policy import catalog
+from sdl_tracker.policy.catalog import Section
 
 NAME = "documents"
 PROVIDES = (
@@ -38,10 +46,19 @@ PROVIDES = (
     "SVV-1",
     "DM-1",
     "DM-5",
+    "SUM-2",
+    "SUM-3",
     "SUM-4",
     "SUM-5",
 ) + tuple(f"SG-{n}" for n in range(1, 8))
 _TOOL = Tool(name="sdl-tracker documents", version=__version__)
+_KEYS = ("max_age_hours", "tag_pattern")
+#: Bumped when what the collector checks changes, so that `collect` runs it again.
+_RULES = "sections+cadence"
+#: A requirement id in a heading: the section is that requirement's procedure (maturity ML2).
+_REQUIREMENT_ID = re.compile(r"\b(?:SM|SR|SD|SI|SVV|DM|SUM|SG)-\d{1,2}\b")
+#: In every skeleton `init --templates` writes; a document still holding it was not written yet.
+TEMPLATE_MARK = "replace each guidance line with your own text, then delete this comment"
 
 
 @dataclass(frozen=True)
@@ -50,19 +67,29 @@ class DocSpec:
     """Evidence kind: `document:<name>` or one of `process_doc`, `codeowners`."""
     paths: tuple[str, ...]
     sections: tuple[str, ...]
+    """Extra headings (configured); the catalogue's sections for the kind always apply."""
     requirements: tuple[str, ...]
     configured: bool = False
+
+    def required(self) -> tuple[Section, ...]:
+        """The catalogue's sections for this kind, then the configured ones."""
+        kind = catalog.load().documents.get(self.name)
+        own = tuple(
+            Section(heading=s, match=(s.lower(),), requirements=self.requirements, guidance="")
+            for s in self.sections
+        )
+        return (kind.sections if kind else ()) + own
 
 
 DEFAULTS = (
     DocSpec(
         "document:vulnerability_disclosure_policy",
         ("SECURITY.md", ".github/SECURITY.md", "docs/SECURITY.md"),
-        ("report", "disclosure"),
+        (),
         ("DM-1", "DM-5"),
     ),
     DocSpec("process_doc", ("docs/sdl-process.md", "docs/process.md"), (), ("SM-1",)),
-    DocSpec("document:roles_responsibilities", ("docs/roles.md",), ("role",), ("SM-2",)),
+    DocSpec("document:roles_responsibilities", ("docs/roles.md",), (), ("SM-2",)),
     DocSpec("codeowners", ("CODEOWNERS", ".github/CODEOWNERS", "docs/CODEOWNERS"), (), ("SM-2",)),
     DocSpec("document:coding_standard", ("docs/coding-standard.md",), (), ("SI-2",)),
     DocSpec("document:key_management_procedure", ("docs/key-management.md",), (), ("SM-8",)),
@@ -88,7 +115,9 @@ DEFAULTS = (
     DocSpec("document:operation_guide", ("docs/secure-operation.md",), (), ("SG-5",)),
     DocSpec("document:account_management_guide", ("docs/account-management.md",), (), ("SG-6",)),
     DocSpec("document:patch_policy", ("docs/patch-policy.md",), (), ("SUM-5",)),
-    DocSpec("document:support_policy", ("docs/support-policy.md",), (), ("SUM-4",)),
+    DocSpec(
+        "document:support_policy", ("docs/support-policy.md",), (), ("SUM-2", "SUM-3", "SUM-4")
+    ),
 )
 
 
@@ -96,7 +125,7 @@ def specs(config: Mapping[str, Any]) -> list[DocSpec]:
     """The defaults, overridden or extended by `[collectors.documents.<name>]` tables."""
     by_name = {s.name.removeprefix("document:"): s for s in DEFAULTS}
     for key, table in config.items():
-        if key == "max_age_hours":
+        if key in _KEYS:
             continue
         if not isinstance(table, dict):
             raise InputError(
@@ -122,6 +151,37 @@ def specs(config: Mapping[str, Any]) -> list[DocSpec]:
         if not by_name[key].paths:
             raise InputError(f"[collectors.documents.{key}]: `path` is required for a new document")
     return list(by_name.values())
+
+
+def template_path(spec: DocSpec) -> str | None:
+    """Where `init --templates` writes the skeleton: the first Markdown path (None: not prose)."""
+    return next((p for p in spec.paths if p.endswith(".md")), None)
+
+
+def skeleton(spec: DocSpec) -> str:
+    """A Markdown skeleton with the headings the kind requires and one line of guidance each."""
+    cat = catalog.load()
+    kind = cat.documents.get(spec.name)
+    title = spec.name.removeprefix("document:").replace("_", " ").capitalize()
+    if spec.name == "process_doc":
+        title = "Secure development process"
+    cadence = {
+        "per_release": "Review it for every release",
+        "annual": "Review it at least once a year",
+        "on_change": "Have every change reviewed",
+    }[kind.cadence if kind else "annual"]
+    lines = [
+        f"# {title}",
+        "",
+        f"<!-- {spec.name} for {', '.join(spec.requirements)}: {TEMPLATE_MARK}. {cadence}, "
+        "committing the change with a reviewer (a Reviewed-by: trailer naming someone else, "
+        "or a merged pull request). -->",
+        "",
+        cat.evidence_kinds.get(spec.name, ""),
+    ]
+    for section in spec.required():
+        lines += ["", f"## {section.heading}", "", section.guidance or "Write this section."]
+    return "\n".join(lines) + "\n"
 
 
 def _str(value: object, key: str, field: str) -> str:
@@ -159,7 +219,12 @@ def not_found(ctx: Context) -> tuple[str, ...]:
 def inputs(ctx: Context) -> Mapping[str, str]:
     found = [p for s in specs(ctx.config) if (p := _locate(ctx.root, s))]
     ids = git.tree_ids(ctx.root, ctx.commit, found)
-    return {f"blob:{p}": ids.get(p, "untracked") for p in found}
+    release = _previous_release(ctx)
+    return {
+        "rules": _RULES,
+        "release:previous": f"{release[0]} {release[1]}" if release else "none",
+        **{f"blob:{p}": ids.get(p, "untracked") for p in found},
+    }
 
 
 def collect(ctx: Context) -> Iterator[Evidence]:
@@ -190,20 +255,46 @@ def _absent(spec: DocSpec) -> Evidence:
 def _check(ctx: Context, spec: DocSpec, path: str) -> Evidence:
     data = (ctx.root / path).read_bytes()
     text = data.decode("utf-8", "replace")
-    headings = _headings(text)
-    missing = [s for s in spec.sections if not any(s.lower() in h for h in headings)]
+    headings, unreadable = _headings(text, path)
+    sections = spec.required()
+    missing = [s for s in sections if not s.found_in(headings)]
     last = _last_change(ctx.root, path)
     reviewed = last is not None and last.reviewed
-    problems = []
-    if missing:
-        problems.append(f"missing section(s): {', '.join(missing)}")
+    problems = [unreadable] if unreadable else []
+    if TEMPLATE_MARK in text:
+        problems.append("still the unedited skeleton of `init --templates`")
     if last is None:
         problems.append("not committed")
     elif not reviewed:
         problems.append(f"last change {last.commit[:10]} has no independent review record")
-    status = ResultStatus.FAIL if problems else ResultStatus.PASS
-    summary = f"{path}: " + ("; ".join(problems) if problems else "present, complete, reviewed")
+    found_ids = {m for h in headings for m in _REQUIREMENT_ID.findall(h.upper())}
+    procedures: list[str] = sorted(found_ids, key=_id_order)
+    release = _previous_release(ctx)
+    since = last is not None and release is not None and _after(ctx.root, last.commit, release[1])
+    notes = list(problems)
+    if missing:
+        notes.append("missing section(s): " + ", ".join(_named(s) for s in missing))
+    status = ResultStatus.FAIL if notes else ResultStatus.PASS
+    summary = f"{path}: " + ("; ".join(notes) if notes else "present, complete, reviewed")
     age_days = (ctx.now - last.when).days if last else 0
+    details: dict[str, JSON] = {
+        "path": path,
+        "missing_sections": [s.heading for s in missing],
+        "sections": [
+            {"heading": s.heading, "requirements": list(s.requirements), "found": s not in missing}
+            for s in sections
+        ],
+        "problems": list(problems),
+        "procedures": list(procedures),
+        "last_commit": last.commit if last else None,
+        "changed_at": last.when.isoformat() if last else None,
+        "last_author": last.author if last else None,
+        "reviewers": list(last.reviewers) if last else [],
+        "release_tags": _pattern(ctx),
+        "previous_release": (
+            {"tag": release[0], "commit": release[1], "changed_since": since} if release else None
+        ),
+    }
     return Evidence(
         kind=spec.name,
         tool=_TOOL,
@@ -213,31 +304,117 @@ def _check(ctx: Context, spec: DocSpec, path: str) -> Evidence:
             summary,
             {
                 "present": 1,
-                "sections_required": len(spec.sections),
-                "sections_found": len(spec.sections) - len(missing),
+                "sections_required": len(sections),
+                "sections_found": len(sections) - len(missing),
                 "reviewed": int(reviewed),
                 "age_days": age_days,
             },
         ),
         covers=(path,),
         artifacts=((Path(path).name, data),),
-        details={
-            "path": path,
-            "missing_sections": list(missing),
-            "last_commit": last.commit if last else None,
-            "last_author": last.author if last else None,
-            "reviewers": list(last.reviewers) if last else [],
-        },
+        details=details,
     )
 
 
-def _headings(text: str) -> list[str]:
-    lines = text.splitlines()
-    found = [ln.lstrip("#").strip().lower() for ln in lines if ln.startswith("#")]
+def _id_order(rid: str) -> tuple[str, int]:
+    practice, _, number = rid.partition("-")
+    return practice, int(number)
+
+
+def _named(section: Section) -> str:
+    return f"{section.heading} ({', '.join(section.requirements)})"
+
+
+def _headings(text: str, path: str) -> tuple[list[str], str]:
+    """The lower-case headings (YAML: the keys, `_` read as a space), and why none could be read."""
+    if path.endswith((".yaml", ".yml")):
+        return _yaml_keys(text, path)
+    lines = _body(text.splitlines())
+    found = [
+        ln.lstrip("#").strip().lower()
+        for ln in lines
+        if ln.startswith("#") and len(ln) - len(ln.lstrip("#")) <= 6 and ln.lstrip("#")[:1] in " \t"
+    ]
     for above, below in zip(lines, lines[1:]):
         if above.strip() and len(set(below.strip())) == 1 and below.strip()[:1] in "=-~^":
             found.append(above.strip().lower())
-    return found
+    return found, ""
+
+
+def _body(lines: list[str]) -> list[str]:
+    """The lines that may hold headings: without a leading front matter block (`---` … `---`)
+    and with fenced code blocks blanked (a `# comment` in them is not a heading)."""
+    if lines and lines[0].strip() == "---":
+        end = next((i for i, ln in enumerate(lines[1:], 1) if ln.strip() in ("---", "...")), None)
+        if end is not None:
+            lines = [""] * (end + 1) + lines[end + 1 :]
+    body, fence = [], ""
+    for ln in lines:
+        mark = ln.lstrip()[:3]
+        if fence:
+            if mark == fence:
+                fence = ""
+            body.append("")
+        elif mark in ("```", "~~~"):
+            fence = mark
+            body.append("")
+        else:
+            body.append(ln)
+    return body
+
+
+def _yaml_keys(text: str, path: str) -> tuple[list[str], str]:
+    try:
+        data = yaml.safe_load(text)
+    except (yaml.YAMLError, RecursionError) as e:
+        return [], f"not valid YAML ({str(e).splitlines()[0]})"
+    keys: list[str] = []
+    stack: list[Any] = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for k, v in item.items():
+                keys.append(str(k).replace("_", " ").replace("-", " ").lower())
+                stack.append(v)
+        elif isinstance(item, list):
+            stack.extend(item)
+    return keys, ""
+
+
+def _previous_release(ctx: Context) -> tuple[str, str] | None:
+    """The newest release tag (`tag_pattern`, default `v*`) before this commit, and its commit."""
+    pattern = _pattern(ctx)
+    proc = git.run(
+        ctx.root,
+        "describe",
+        "--tags",
+        "--abbrev=0",
+        "--match",
+        pattern,
+        f"{ctx.commit}^",
+        check=False,
+    )
+    tag = proc.stdout.decode("utf-8", "replace").strip() if proc.returncode == 0 else ""
+    if not tag:
+        return None
+    commit = git.resolve(ctx.root, f"refs/tags/{tag}")
+    return (tag, commit) if commit else None
+
+
+def _pattern(ctx: Context) -> str:
+    pattern = ctx.config.get("tag_pattern", "v*")
+    if not isinstance(pattern, str) or not pattern:
+        raise InputError(
+            f"[collectors.documents] tag_pattern: expected a glob like 'v*', got {pattern!r}"
+        )
+    return pattern
+
+
+def _after(root: Path, change: str, release: str) -> bool:
+    """Whether `change` came after the release: it is not the release commit or an ancestor."""
+    return (
+        git.run(root, "merge-base", "--is-ancestor", change, release, check=False).returncode != 0
+    )
 
 
 @dataclass(frozen=True)
@@ -309,4 +486,4 @@ def _merged_by_pr(root: Path, commit: history.Commit) -> bool:
     return reviews.merge_request(merge) is not None
 
 
-__all__: Sequence[str] = ("NAME", "PROVIDES", "collect", "inputs")
+__all__: Sequence[str] = ("NAME", "PROVIDES", "collect", "inputs", "skeleton", "template_path")

@@ -106,5 +106,6 @@ def judge(
         signed=checked.report.signed,
         signers=checked.signers,
         approvals=trust.approvals(checked, recs),
+        roster=checked.roster,
     )
     return conf, checked

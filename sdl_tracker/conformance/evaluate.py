@@ -19,6 +19,7 @@ from sdl_tracker.conformance.judge import Judge, Outcome
 from sdl_tracker.conformance.model import Conformance, EvidenceRef, RequirementResult, Status
 from sdl_tracker.conformance.selection import Index
 from sdl_tracker.conformance.signatures import Signer
+from sdl_tracker.formats.roster import Roster
 from sdl_tracker.ledger.chain import Entry
 from sdl_tracker.models import ResultStatus, Statement
 from sdl_tracker.policy.model import AnyOf, Leaf, Policy, RequirementPolicy, Rule, leaves
@@ -50,6 +51,7 @@ def evaluate(
     signed: frozenset[int] = frozenset(),
     approvals: Mapping[int, waivers_mod.Approval] | None = None,
     signers: Mapping[int, tuple[Signer, ...]] | None = None,
+    roster: Roster | None = None,
 ) -> Conformance:
     """Every requirement's status for `facts.commit` at `now`, and each practice's maturity.
 
@@ -72,9 +74,10 @@ def evaluate(
         signed=signed | frozenset(signers or {}),
         signers=signers or {},
         signer_rule=policy.provenance.signer,
+        documents=policy.catalog.documents,
     )
     results = tuple(_requirement(judge, rp) for rp in policy.requirements)
-    inputs = _maturity_inputs(policy, judge, results, release, gating)
+    inputs = _maturity_inputs(policy, judge, results, release, gating, roster)
     return Conformance(
         commit=facts.commit,
         evaluated_at=now,
@@ -179,9 +182,13 @@ def _maturity_inputs(
     results: tuple[RequirementResult, ...],
     release: str | None,
     gating: bool,
+    roster: Roster | None,
 ) -> maturity.Inputs:
     applicable = [rp for rp in policy.requirements if rp.not_applicable is None]
-    process = {rp.id: _holds(judge, rp.process, rp.id, rp.max_age_days) for rp in applicable}
+    by_seq = {r.seq: r for r in judge.index.records}
+    process = {
+        rp.id: _procedure(judge, by_seq, rp.process, rp.id, rp.max_age_days) for rp in applicable
+    }
     age = policy.maturity.max_age_days
     history = list(verdicts.releases(judge.index.records, policy.catalog.id))
     if gating and release:
@@ -193,19 +200,54 @@ def _maturity_inputs(
                 seq=sys.maxsize,
                 passed=all(r.status.passes for r in results),
                 statuses={r.requirement_id: r.status for r in results},
+                at=judge.now,
             )
         )
-    recent = history[-policy.maturity.releases :]
-    bounds = [0] + [v.seq for v in history]
-    windows = [(bounds[i], v.seq) for i, v in enumerate(history)][-len(recent) :] if recent else []
     return maturity.Inputs(
         process=process,
         roles=_holds(judge, policy.maturity.roles, "SM-2", age),
-        training=_holds(judge, policy.maturity.training, "SM-4", age),
+        training=_trained(judge, policy.maturity.training, age, roster),
         touched=_touched(policy, judge.index.records),
-        releases=tuple(recent),
-        improvement=_improvement(policy, judge.index.records, windows),
+        releases=tuple(history),
+        release_dates=judge.facts.dates,
+        actions=_actions(policy, judge.index.records),
+        records=judge.index.records,
     )
+
+
+def _procedure(
+    judge: Judge, by_seq: Mapping[int, Record], kinds: tuple[str, ...], rid: str, age: int
+) -> tuple[bool, str]:
+    """Whether a current, reviewed process document has a section naming `rid`, and why (not)."""
+    whys = []
+    for kind in kinds:
+        out = judge.leaf(Leaf(kind=kind), rid, age)
+        if out.status is not Status.SATISFIED:
+            whys.append(out.reason)
+            continue
+        for ref in out.refs:
+            record = by_seq.get(ref.seq)
+            named = record.statement.predicate.details.get("procedures") if record else None
+            if ref.counted and isinstance(named, list) and rid in named:
+                return True, f"{kind} (entry {ref.seq}) has a section naming {rid}"
+        whys.append(f"{kind}: no section naming {rid} (a heading such as `## {rid} …`)")
+    return False, " | ".join(whys)
+
+
+def _trained(
+    judge: Judge, kinds: tuple[str, ...], age: int, roster: Roster | None
+) -> tuple[bool, str]:
+    """Training current: for every role holder of the roster when there is one, else attested."""
+    if roster is None:
+        return _holds(judge, kinds, "SM-4", age)
+    holders = [p for p in roster.people if p.roles]
+    if not holders:
+        return False, f"{roster.source} assigns no roles"
+    today = judge.now.date()
+    lapsed = [f"{p.name} ({', '.join(p.roles)})" for p in holders if not p.trained(today)]
+    if lapsed:
+        return False, f"no current training in {roster.source} for {'; '.join(lapsed)}"
+    return True, f"current training for all {len(holders)} role holders in {roster.source}"
 
 
 def _holds(judge: Judge, kinds: tuple[str, ...], rid: str, age: int) -> tuple[bool, str]:
@@ -242,18 +284,11 @@ def _touched(policy: Policy, recs: tuple[Record, ...]) -> dict[str, int]:
     return counts
 
 
-def _improvement(
-    policy: Policy, recs: tuple[Record, ...], windows: list[tuple[int, int]]
-) -> dict[str, int]:
-    owner, _ = _practice_of(policy)
-    found: dict[str, set[int]] = {}
-    for r in recs:
-        p = r.statement.predicate
-        if p.kind not in policy.maturity.improvement or p.result.status not in _USEFUL:
-            continue
-        for i, (low, high) in enumerate(windows):
-            if low < r.seq <= high:
-                for rid in p.requirements:
-                    if rid in owner:
-                        found.setdefault(owner[rid], set()).add(i)
-    return {pid: len(ws) for pid, ws in found.items()}
+def _actions(policy: Policy, recs: tuple[Record, ...]) -> tuple[tuple[int, str], ...]:
+    """Entries of the policy's `maturity.improvement` kinds, with their summary and note."""
+    return tuple(
+        (r.seq, f"{p.result.summary} {p.note}")
+        for r in recs
+        if (p := r.statement.predicate).kind in policy.maturity.improvement
+        and p.result.status in _USEFUL
+    )

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
+from sdl_tracker.conformance import verdicts
 from sdl_tracker.conformance.evidence import Record
 from sdl_tracker.gitdata import git
 from sdl_tracker.models import normalise_path
@@ -28,6 +30,11 @@ class CommitFacts:
     """Commits evidence was collected on that are proper ancestors of `commit`."""
     changed: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """For ancestors whose evidence may count: paths changed between it and `commit`."""
+    releases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """For ancestors a document was checked on: release tags (its `details.release_tags`) in
+    the history of `commit` but not of the ancestor, other than tags on `commit` itself."""
+    dates: Mapping[str, datetime] = field(default_factory=dict)
+    """Committer dates of the commits gate verdicts were recorded for (and of `commit`)."""
 
 
 def gather(root: Path, commit: str, records: Sequence[Record]) -> CommitFacts:
@@ -48,7 +55,58 @@ def gather(root: Path, commit: str, records: Sequence[Record]) -> CommitFacts:
             newest[key] = r
     need = {r.statement.commit for r in newest.values()} - {commit}
     changed = {a: _changed(root, a, commit) for a in sorted(c for c in need if c)}
-    return CommitFacts(commit=commit, ancestors=frozenset(ancestors), changed=changed)
+    patterns = {
+        (r.statement.commit, str(r.statement.predicate.details["release_tags"]))
+        for r in newest.values()
+        if r.statement.commit
+        and r.statement.commit != commit
+        and isinstance(r.statement.predicate.details.get("release_tags"), str)
+    }
+    releases = _releases(root, commit, patterns)
+    gated = {v.commit for r in records if (v := verdicts.read(r)) is not None and v.commit}
+    return CommitFacts(
+        commit=commit,
+        ancestors=frozenset(ancestors),
+        changed=changed,
+        releases=releases,
+        dates=_dates(root, gated | {commit}),
+    )
+
+
+def _dates(root: Path, commits: set[str]) -> dict[str, datetime]:
+    """Committer dates of the commits this repository has (others are left out); two git calls."""
+    wanted = sorted(c for c in commits if c)
+    if not wanted:
+        return {}
+    checked = git.run(
+        root, "cat-file", "--batch-check", input="".join(f"{c}\n" for c in wanted).encode()
+    )
+    present = [
+        line.split()[0]
+        for line in checked.stdout.decode("utf-8", "replace").splitlines()
+        if line.endswith(" commit") or " commit " in line
+    ]
+    if not present:
+        return {}
+    out = git.out(root, "log", "--no-walk=unsorted", "--format=%H %cI", *present, "--")
+    found = {}
+    for line in out.splitlines():
+        commit, _, when = line.partition(" ")
+        found[commit] = datetime.fromisoformat(when)
+    return found
+
+
+def _releases(root: Path, commit: str, wanted: set[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
+    if not wanted:
+        return {}
+    at_commit = set(git.out(root, "tag", "--points-at", commit).split())
+    found: dict[str, tuple[str, ...]] = {}
+    for ancestor, pattern in sorted(wanted):
+        tags = git.out(
+            root, "tag", "--list", pattern, "--merged", commit, "--no-merged", ancestor
+        ).split()
+        found[ancestor] = found.get(ancestor, ()) + tuple(t for t in tags if t not in at_commit)
+    return found
 
 
 def _ancestors(root: Path, commit: str, candidates: set[str]) -> set[str]:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sdl_tracker.conformance import hints
+from sdl_tracker.conformance import documents, hints
 from sdl_tracker.conformance.evidence import Record, covered
 from sdl_tracker.conformance.facts import CommitFacts
 from sdl_tracker.conformance.findings import Verdict, check
@@ -27,6 +27,7 @@ from sdl_tracker.conformance.selection import Index, short
 from sdl_tracker.conformance.signatures import Signer
 from sdl_tracker.conformance.verdicts import KIND as GATE_KIND
 from sdl_tracker.models import Provenance, ResultStatus
+from sdl_tracker.policy.catalog import DocumentKind
 from sdl_tracker.policy.model import ANY_PROVENANCE, Leaf, SignerRule
 
 
@@ -67,6 +68,8 @@ class Judge:
     """Who signed each signed entry (roles, authorship of the release range)."""
     signer_rule: Callable[[str], SignerRule | None] = _no_rule
     """Who must have signed attestations for a requirement: the policy's `signers`."""
+    documents: Mapping[str, DocumentKind] = field(default_factory=dict)
+    """Per document kind: its sections and review cadence (the catalogue's `documents`)."""
 
     def leaf(self, leaf: Leaf, rid: str, max_age_days: int) -> Outcome:
         kind = leaf.kind
@@ -129,14 +132,25 @@ class Judge:
         if ResultStatus.INCOMPLETE in (st.predicate.result.status, op.result.status):
             return Verdict(Status.INCOMPLETE, f"{label} is incomplete: {op.result.summary}")
         age = self.now - op.recorded_at
-        limit = leaf.max_age_days or max_age_days
-        if age > timedelta(days=limit):
+        doc = None
+        if documents.is_document(op):
+            kind = self.documents.get(leaf.kind)
+            since = (
+                self.facts.releases.get(st.commit or "", ())
+                if st.commit != self.facts.commit
+                else ()
+            )
+            doc = documents.judge(op, rid, kind, self.now, leaf.max_age_days, since)
+            if isinstance(doc, Verdict):
+                return Verdict(doc.status, f"{label}: {doc.why}")
+            age = doc.age
+        elif age > timedelta(days=(limit := leaf.max_age_days or max_age_days)):
             return Verdict(Status.STALE, f"{label} is {_age(age)} old (max {limit} days)")
         changed = self._changed(st.commit, st.predicate.covers)
         if changed:
             return Verdict(Status.STALE, f"{label}: {changed}")
         where = f"on {short(st.commit)}, " if st.commit else ""
-        found = check(leaf, op, self.waivers)
+        found = check(leaf, op, self.waivers) if doc is None else None
         if found is not None and found.status is not Status.WAIVED:
             return Verdict(found.status, f"{label} {where}{found.why}", found.waivers)
         accepted, rule = want
@@ -157,7 +171,8 @@ class Judge:
             )
         if found is not None:
             return Verdict(found.status, f"{label} {where}{found.why}", found.waivers)
-        return Verdict(Status.SATISFIED, f"{label} {where}{_age(age)} old: {op.result.summary}")
+        aged = "since its last change" if doc is not None else "old"
+        return Verdict(Status.SATISFIED, f"{label} {where}{_age(age)} {aged}: {op.result.summary}")
 
     def _changed(self, commit: str | None, covers: tuple[str, ...]) -> str:
         """Why path-bound evidence from an ancestor no longer holds for C, or ''."""

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
+from sdl_tracker.conformance import metrics
+from sdl_tracker.conformance.evidence import Record
 from sdl_tracker.conformance.model import PracticeResult, RequirementResult, Status
 from sdl_tracker.conformance.verdicts import ReleaseVerdict
 from sdl_tracker.policy.model import Policy
@@ -17,15 +20,24 @@ from sdl_tracker.policy.model import Policy
 RULES = (
     "ML1: some evidence for the practice: at least one ledger entry with result pass or info "
     "of a kind the practice's rules use, or naming one of its requirements",
-    "ML2: ML1, and a current process document (one of the requirement's `process` kinds) for "
-    "every applicable requirement of the practice, plus current roles "
-    "(document:roles_responsibilities) and training (training_record) attestations",
-    "ML3: ML2, and execution records meeting the policy at each of the last N releases "
-    "(default 3): every applicable requirement of the practice satisfied or not applicable in "
-    "the gate verdict of each of those releases (waivers do not count)",
-    "ML4: ML3, and improvement tracked: the requirements for improvement and periodic review "
-    "(SM-13, DM-6) satisfied now, and improvement metrics (metrics_report naming a requirement "
-    "of the practice) recorded in at least 2 of those N releases, so that a trend can be read",
+    "ML2: ML1, and a procedure for every applicable requirement of the practice: a section of a "
+    "current, reviewed process document (one of the requirement's `process` kinds, read by the "
+    "documents collector) whose heading names the requirement id; roles assigned "
+    "(document:roles_responsibilities); and training current for every role holder of the "
+    "roster (sdl-roster.yaml) when there is one, else a training_record attestation",
+    "ML3: ML2, and the practice performed at each of the last N distinct releases (default 3): "
+    "distinct commits (a second tag on a commit is no new release), each with a passing gate "
+    "verdict in which every applicable requirement of the practice was satisfied or not "
+    "applicable (waivers do not count), their commits dated at least `release_spacing_days` "
+    "(default 30) apart; a release whose gate failed, or whose commit is dated after its gate "
+    "ran, ends the count",
+    "ML4: ML3, and improvement managed by measurement: the requirements for improvement and "
+    "periodic review (SM-13, DM-6) satisfied now; metrics the tool derives from the ledger at "
+    "each of those N releases (findings, review_ratio, median_days_to_triage, "
+    "median_days_to_fix: one of them at every release, so that a trend can be read; gate "
+    "results are shown beside them); and an improvement action (a retrospective_record or "
+    "root_cause_analysis recorded since the oldest of those releases) naming one of those "
+    "metrics in its summary or note. A metrics_report file never counts",
 )
 NOTE = "indicative: the tool shows the evidence, the assessor decides"
 _MET = (Status.SATISFIED, Status.NOT_APPLICABLE)
@@ -42,9 +54,13 @@ class Inputs:
     touched: Mapping[str, int]
     """Per practice: entries (pass or info) relevant to it in the whole ledger."""
     releases: tuple[ReleaseVerdict, ...]
-    """The most recent releases' verdicts, oldest first (this gate run's included)."""
-    improvement: Mapping[str, int]
-    """Per practice: how many of those releases have improvement metrics recorded."""
+    """Every release's newest verdict, oldest first (this gate run's included)."""
+    actions: tuple[tuple[int, str], ...] = ()
+    """Improvement actions (`maturity.improvement` kinds): (entry seq, its summary and note)."""
+    records: tuple[Record, ...] = ()
+    """The ledger, for the metrics derived per release."""
+    release_dates: Mapping[str, datetime] = field(default_factory=dict)
+    """Committer date of each release commit this repository has."""
 
 
 def assess(
@@ -68,7 +84,7 @@ def _practice(
     checks = (
         _ml1(inputs.touched.get(pid, 0)),
         _ml2(applicable, inputs),
-        _ml3(applicable, inputs.releases, policy.maturity.releases),
+        _ml3(applicable, inputs, policy.maturity.releases, policy.maturity.release_spacing_days),
         _ml4(policy, pid, results, inputs),
     )
     level = 0
@@ -87,7 +103,42 @@ def _practice(
         levels=levels,
         counts={s.value: counts.get(s.value, 0) for s in Status},
         target=policy.maturity.target(pid),
+        per_requirement=_per_requirement(policy, own, inputs),
     )
+
+
+def _per_requirement(
+    policy: Policy, own: list[RequirementResult], inputs: Inputs
+) -> dict[str, tuple[str, ...]]:
+    """For each requirement: its procedure (ML2) and its status at the counted releases (ML3)."""
+    m = policy.maturity
+    counted = distinct_releases(
+        inputs.releases, inputs.release_dates, m.releases, m.release_spacing_days
+    )
+    found: dict[str, tuple[str, ...]] = {}
+    for r in own:
+        rid = r.requirement_id
+        if r.status is Status.NOT_APPLICABLE:
+            found[rid] = ("not applicable: needs no procedure and no releases",)
+            continue
+        met, why = inputs.process.get(rid, (False, "not evaluated"))
+        ml2 = f"ML2 procedure: {'yes' if met else 'no'} - {why}"
+        if isinstance(counted, str):
+            ml3 = f"ML3 releases: no - {counted}"
+        elif not counted:
+            ml3 = "ML3 releases: none counted yet"
+        else:
+            at = [
+                f"{v.release} {(v.statuses.get(rid) or Status.MISSING).value}"
+                for v in reversed(counted)
+            ]
+            ok = all(v.statuses.get(rid) in _MET for v in counted) and len(counted) >= m.releases
+            ml3 = (
+                f"ML3 releases: {'yes' if ok else 'no'} - {', '.join(at)} "
+                f"({len(counted)} of {m.releases} counted)"
+            )
+        found[rid] = (ml2, ml3)
+    return found
 
 
 def _ml1(touched: int) -> tuple[bool, str]:
@@ -101,32 +152,73 @@ def _ml2(applicable: list[str], inputs: Inputs) -> tuple[bool, str]:
     problems = []
     if gaps:
         more = f"; and {len(gaps) - 3} more" if len(gaps) > 3 else ""
-        problems.append(f"no current process document for {'; '.join(gaps[:3])}{more}")
+        problems.append(f"no procedure for {'; '.join(gaps[:3])}{more}")
     for label, (ok, why) in (("roles", inputs.roles), ("training", inputs.training)):
         if not ok:
-            problems.append(f"{label} not attested ({why})")
+            problems.append(f"{label} not current ({why})")
     if problems:
         return False, "; ".join(problems)
     return True, (
-        f"process documents for all {len(applicable)} applicable requirements; "
-        "roles and training attested"
+        f"procedures for all {len(applicable)} applicable requirements; roles assigned "
+        f"({inputs.roles[1]}); training current ({inputs.training[1]})"
     )
 
 
-def _ml3(
-    applicable: list[str], releases: tuple[ReleaseVerdict, ...], wanted: int
-) -> tuple[bool, str]:
-    if len(releases) < wanted:
-        return False, f"only {len(releases)} of the last {wanted} releases have a gate verdict"
-    recent = releases[-wanted:]
-    for v in recent:
+def _ml3(applicable: list[str], inputs: Inputs, wanted: int, spacing: int) -> tuple[bool, str]:
+    counted = distinct_releases(inputs.releases, inputs.release_dates, wanted, spacing)
+    if isinstance(counted, str):
+        return False, counted
+    for v in counted:
         for rid in applicable:
             status = v.statuses.get(rid)
             if status not in _MET:
                 found = status.value if status else "not evaluated"
                 return False, f"{rid} was {found} at release {v.release}"
-    names = ", ".join(str(v.release) for v in recent)
-    return True, f"every applicable requirement met at releases {names}"
+    if len(counted) < wanted:
+        return False, (
+            f"{len(counted)} distinct releases at least {spacing} days apart with a passing "
+            f"gate (need {wanted})"
+        )
+    names = ", ".join(str(v.release) for v in reversed(counted))
+    return True, (
+        f"every applicable requirement met at releases {names} (distinct commits, passing "
+        f"gates, at least {spacing} days apart)"
+    )
+
+
+def distinct_releases(
+    history: Sequence[ReleaseVerdict], dates: Mapping[str, datetime], wanted: int, spacing: int
+) -> list[ReleaseVerdict] | str:
+    """The newest `wanted` releases that count for ML3, newest first, or why the count ends.
+
+    Newest first: a verdict on a commit already counted is skipped (a second tag is no new
+    release), as is one dated less than `spacing` days before the last counted release (a
+    hotfix); a failing gate, an unknown commit or a commit dated after its gate ran ends it.
+    """
+    counted: list[ReleaseVerdict] = []
+    seen: set[str] = set()
+    for v in reversed(history):
+        if len(counted) == wanted:
+            break
+        if v.commit is None or v.commit in seen:
+            continue
+        seen.add(v.commit)
+        when = dates.get(v.commit)
+        if not v.passed:
+            return f"the gate failed at release {v.release}"
+        if when is None:
+            return f"release {v.release}: its commit {v.commit[:10]} is not in this repository"
+        if v.at is not None and when > v.at + timedelta(minutes=5):
+            return (
+                f"release {v.release}: its commit is dated {when:%Y-%m-%d %H:%M}, after its gate "
+                f"ran ({v.at:%Y-%m-%d %H:%M})"
+            )
+        if counted:
+            last = dates[str(counted[-1].commit)]
+            if last - when < timedelta(days=spacing):
+                continue
+        counted.append(v)
+    return counted
 
 
 def _ml4(
@@ -138,12 +230,47 @@ def _ml4(
         if result is None or result.status not in _MET:
             found = result.status.value if result else "not evaluated"
             return False, f"{rid} is {found}"
-    windows = inputs.improvement.get(pid, 0)
-    if windows < 2:
+    wanted = policy.maturity.releases
+    counted = distinct_releases(
+        inputs.releases, inputs.release_dates, wanted, policy.maturity.release_spacing_days
+    )
+    if isinstance(counted, str) or len(counted) < wanted:
+        return False, "no trend without the releases of ML3"
+    derived = metrics.derive(reversed(counted), inputs.records)
+    own = [r.requirement_id for r in results if r.practice == pid]
+    gates = ", ".join(
+        f"{v.release}: {sum(v.statuses.get(rid) in _MET for rid in own)}/{len(own)} met"
+        for v in reversed(counted)
+    )
+    table = "; ".join(
+        f"{m.release}: " + (", ".join(f"{k} {_num(x)}" for k, x in m.values.items()) or "none")
+        for m in derived
+    )
+    trend = [n for n in metrics.NAMES if all(n in m.values for m in derived)]
+    if not trend:
+        return False, (
+            f"no metric derived at all {wanted} releases ({table}); collect sast, deps, review "
+            f"and issues on each release commit before its gate (gate results: {gates})"
+        )
+    oldest = counted[-1].seq
+    acting = [
+        (seq, mentioned)
+        for seq, text in inputs.actions
+        if seq > oldest and (mentioned := metrics.named(text))
+    ]
+    if not acting:
         kinds = ", ".join(policy.maturity.improvement)
         return False, (
-            f"improvement metrics ({kinds}) recorded in {windows} of the last "
-            f"{len(inputs.releases)} releases (need 2)"
+            f"trend of {', '.join(trend)} over {wanted} releases ({table}), but no improvement "
+            f"action ({kinds} recorded since release {counted[-1].release}) names one of "
+            f"{', '.join(metrics.NAMES)}"
         )
-    reviews = ", ".join(policy.maturity.reviews)
-    return True, f"{reviews} met; improvement metrics recorded in {windows} releases"
+    seq, names = acting[-1]
+    return True, (
+        f"trend of {', '.join(trend)} over {wanted} releases ({table}; gate results: {gates}); "
+        f"improvement action entry {seq} names {', '.join(names)}"
+    )
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if x == int(x) else f"{x:.3g}"

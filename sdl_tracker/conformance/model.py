@@ -7,7 +7,8 @@ Produced by `evaluate.evaluate()` (pure), read by status/explain/gate and by the
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sdl_tracker.models import JSON, Artifact, Provenance, format_time
@@ -188,6 +189,8 @@ class PracticeResult:
     """How many requirements of the practice have each status."""
     target: int | None = None
     """The project's target level for the practice, when its policy sets one."""
+    per_requirement: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Per requirement of the practice: what met or missed ML2 and ML3 for it."""
 
     def to_json(self) -> dict[str, JSON]:
         return {
@@ -198,6 +201,7 @@ class PracticeResult:
             "levels": list(self.levels),
             "counts": dict(self.counts),
             "target": self.target,
+            "per_requirement": {rid: list(why) for rid, why in self.per_requirement.items()},
         }
 
 

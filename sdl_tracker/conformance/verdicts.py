@@ -50,6 +50,8 @@ class ReleaseVerdict:
     statuses: Mapping[str, Status]
     catalog: str = DEFAULT_CATALOG
     """The catalogue the verdict was judged against."""
+    at: datetime | None = None
+    """When the gate ran (the entry's `recorded_at`)."""
 
 
 def read(r: Record) -> ReleaseVerdict | None:
@@ -77,6 +79,7 @@ def read(r: Record) -> ReleaseVerdict | None:
         passed=p.details.get("passed") is True,
         statuses=parsed,
         catalog=catalog,
+        at=p.recorded_at,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -55,6 +56,35 @@ class DocumentationItem:
     """Only entries naming this requirement count (e.g. the declaration of conformity)."""
 
 
+CADENCES = ("per_release", "annual", "on_change")
+"""How often a document must be looked at again (docs/concepts/documents.md)."""
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading a document must have."""
+
+    heading: str
+    """What `init --templates` writes."""
+    match: tuple[str, ...]
+    """Lower-case words, any one of which a heading may contain instead."""
+    requirements: tuple[str, ...]
+    """The requirements that need it."""
+    guidance: str
+
+    def found_in(self, headings: Iterable[str]) -> bool:
+        return any(word in h for h in headings for word in self.match)
+
+
+@dataclass(frozen=True)
+class DocumentKind:
+    """What a document kind must contain and how often it must be reviewed again."""
+
+    cadence: str
+    """per_release | annual | on_change."""
+    sections: tuple[Section, ...] = ()
+
+
 @dataclass(frozen=True)
 class Catalog:
     id: str
@@ -70,6 +100,10 @@ class Catalog:
     """The catalogue whose evidence kinds this one shares (and whose ids `supported_by` names)."""
     documentation: tuple[DocumentationItem, ...] = ()
     """The technical documentation the export indexes (empty: the framework asks for none)."""
+    documents: dict[str, DocumentKind] = field(default_factory=dict)
+    """Per document kind: required sections and review cadence."""
+    assessor: dict[str, str] = field(default_factory=dict)
+    """Per requirement: what an assessor will still ask for when the tool shows it satisfied."""
 
     def producer(self, kind: str) -> str | None:
         """The command that produces a tool-made kind, or None when no collector makes it."""
@@ -181,6 +215,15 @@ def _from_dict(data: Any, base: Catalog | None = None) -> Catalog:
                     f"documentation item {d.id}: unknown evidence kinds or requirement "
                     f"({', '.join(unknown) or d.named})"
                 )
+        documents = {str(k): _document(str(k), v) for k, v in data.get("documents", {}).items()}
+        unknown = sorted(set(documents) - set(kinds))
+        if unknown:
+            raise CatalogError(f"catalogue describes unknown document kinds: {', '.join(unknown)}")
+        ids = {r.id for r in requirements}
+        for kind, doc in documents.items():
+            strays = sorted({r for s in doc.sections for r in s.requirements} - ids)
+            if strays:
+                raise CatalogError(f"catalogue: {kind} sections name unknown {', '.join(strays)}")
         return Catalog(
             id=data["catalog"],
             title=data["title"],
@@ -191,6 +234,8 @@ def _from_dict(data: Any, base: Catalog | None = None) -> Catalog:
             produced_by=produced_by,
             vocabulary=base.id if base else None,
             documentation=documentation,
+            documents=documents,
+            assessor=_assessor(data.get("assessor", {}), ids),
         )
     except (KeyError, TypeError, ValueError) as e:
         raise CatalogError(f"catalogue data is malformed: {e!r}") from e
@@ -213,3 +258,29 @@ def _check_items(
                 f"{r.id}: supported_by names {', '.join(strangers)}, which the vocabulary's "
                 "catalogue does not define"
             )
+
+
+def _document(kind: str, data: Any) -> DocumentKind:
+    cadence = str(data["cadence"])
+    if cadence not in CADENCES:
+        raise CatalogError(
+            f"catalogue: {kind} has cadence {cadence!r} (expected one of {', '.join(CADENCES)})"
+        )
+    sections = tuple(
+        Section(
+            heading=str(s["heading"]),
+            match=tuple(str(w).lower() for w in s.get("match") or [s["heading"]]),
+            requirements=tuple(str(r) for r in s["for"]),
+            guidance=" ".join(str(s["guidance"]).split()),
+        )
+        for s in data.get("sections", ())
+    )
+    return DocumentKind(cadence=cadence, sections=sections)
+
+
+def _assessor(data: Any, ids: set[str]) -> dict[str, str]:
+    found = {str(k): " ".join(str(v).split()) for k, v in data.items()}
+    strays = sorted(set(found) - ids)
+    if strays:
+        raise CatalogError(f"catalogue: `assessor` names unknown {', '.join(strays)}")
+    return found

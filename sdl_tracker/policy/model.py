@@ -149,9 +149,12 @@ class Maturity:
 
     releases: int = 3
     """ML3 looks at this many of the most recent releases."""
+    release_spacing_days: int = 30
+    """ML3 counts releases at least this many days apart (commit dates)."""
     roles: tuple[str, ...] = ("document:roles_responsibilities",)
     training: tuple[str, ...] = ("training_record",)
-    improvement: tuple[str, ...] = ("metrics_report",)
+    improvement: tuple[str, ...] = ("retrospective_record", "root_cause_analysis")
+    """Kinds of improvement actions (ML4: one must name a metric the tool derives)."""
     reviews: tuple[str, ...] = ("SM-13", "DM-6")
     """Requirements that must be satisfied for ML4 (improvement and periodic review)."""
     max_age_days: int = 365
@@ -165,6 +168,7 @@ class Maturity:
     def to_json(self) -> dict[str, JSON]:
         return {
             "releases": self.releases,
+            "release_spacing_days": self.release_spacing_days,
             "roles": list(self.roles),
             "training": list(self.training),
             "improvement": list(self.improvement),

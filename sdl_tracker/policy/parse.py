@@ -34,6 +34,7 @@ TOP_KEYS = (
 _REQ_KEYS = ("title", "expects", "process", "max_age_days", "requires")
 _MATURITY_KEYS = (
     "releases",
+    "release_spacing_days",
     "max_age_days",
     "roles",
     "training",
@@ -70,6 +71,7 @@ class MaturitySpec:
     """`maturity:` of a layer; None means `not given here`."""
 
     releases: int | None = None
+    release_spacing_days: int | None = None
     max_age_days: int | None = None
     roles: tuple[str, ...] | None = None
     training: tuple[str, ...] | None = None
@@ -348,6 +350,11 @@ class _Checker:
         return MaturitySpec(
             releases=self.src.integer(found["releases"], "maturity.releases", 1)
             if "releases" in found
+            else None,
+            release_spacing_days=self.src.integer(
+                found["release_spacing_days"], "maturity.release_spacing_days", 0
+            )
+            if "release_spacing_days" in found
             else None,
             max_age_days=self.age(found["max_age_days"], "maturity.max_age_days")
             if "max_age_days" in found

@@ -11,6 +11,7 @@ from sdl_tracker.cli.main import main
 
 SECURITY_MD = (
     "# Security\n\n## Reporting a vulnerability\nmail psirt@example.com\n\n"
+    "## Scope\nall versions\n\n## Response timelines\n2 days\n\n"
     "## Disclosure policy\n90 days\n"
 )
 
@@ -32,6 +33,12 @@ def _collect(repo: Path, capsys: pytest.CaptureFixture[str]) -> list[dict]:
     return [e["statement"]["predicate"] for e in json.loads(capsys.readouterr().out)]
 
 
+HARDENING_MD = (
+    "# Hardening\n\n## Installation\n\n## Security settings\n\n## Maintenance\n\n"
+    "## Security incidents\n"
+)
+
+
 @pytest.fixture
 def repo(git_repo: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     assert main(["init", "--repo", str(git_repo)]) == 0
@@ -48,8 +55,8 @@ def test_reviewed_complete_document_passes(repo: Path, capsys: pytest.CaptureFix
     assert pred["result"]["status"] == "pass"
     assert pred["result"]["metrics"] == {
         "present": 1,
-        "sections_required": 2,
-        "sections_found": 2,
+        "sections_required": 4,
+        "sections_found": 4,
         "reviewed": 1,
         "age_days": pred["result"]["metrics"]["age_days"],
     }
@@ -68,7 +75,9 @@ def test_self_review_and_missing_section_fail(
     (pred,) = _collect(repo, capsys)
     assert pred["result"]["status"] == "fail"
     summary = pred["result"]["summary"]
-    assert "missing section(s): disclosure" in summary
+    assert (
+        "missing section(s): Scope (DM-1), Response timelines (DM-1), Disclosure (DM-1)" in summary
+    )
     assert "no independent review record" in summary
 
 
@@ -76,7 +85,7 @@ def test_pull_request_merge_counts_as_review(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     git(repo, "checkout", "-q", "-b", "topic")
-    _commit(repo, {"docs/hardening.md": "# Hardening\n"}, "hardening guide")
+    _commit(repo, {"docs/hardening.md": HARDENING_MD}, "hardening guide")
     git(repo, "checkout", "-q", "main")
     git(repo, "merge", "-q", "--no-ff", "topic", "-m", "Merge pull request #7 from acme/topic")
     (pred,) = _collect(repo, capsys)
@@ -165,3 +174,39 @@ def test_documents_not_found_are_named_with_their_paths(
     assert "note: documents: 19 documents not found in " in err
     assert "SECURITY.md or .github/SECURITY.md or docs/SECURITY.md (DM-1, DM-5)" in err
     assert "docs/patch-policy.md (SUM-5)" in err
+
+
+def test_front_matter_fenced_code_and_yaml_comments_are_not_headings(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (
+        "---\n# Reporting a vulnerability (a YAML comment in front matter)\ntitle: Security\n---\n"
+        "Body text\n\n```sh\n# scope: a shell comment in a code block\n```\n\n"
+        "#timelines without a space is no heading\n\n## Disclosure\n"
+    )
+    _commit(repo, {"SECURITY.md": text}, "policy", "Reviewed-by: Bob <bob@example.com>")
+    (pred,) = _collect(repo, capsys)
+    assert pred["details"]["missing_sections"] == [
+        "Reporting a vulnerability",
+        "Scope",
+        "Response timelines",
+    ]
+    # the closing `---` of the front matter is not the underline of a setext heading
+    assert pred["result"]["metrics"]["sections_found"] == 1
+
+
+def test_yaml_document_sections_are_its_keys_not_its_comments(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    commented = "# security_level: per zone (a comment)\nrequirements:\n  - id: R-1\n"
+    _commit(repo, {"security-requirements.yaml": commented}, "reqs", "Acked-by: Bob <b@x.org>")
+    (pred,) = _collect(repo, capsys)
+    assert pred["details"]["missing_sections"] == ["Capability security levels"]
+    keyed = "requirements:\n  - id: R-1\n    zone: field\n    security_level: 2\n"
+    _commit(repo, {"security-requirements.yaml": keyed}, "levels", "Acked-by: Bob <b@x.org>")
+    (pred,) = _collect(repo, capsys)
+    assert pred["result"]["status"] == "pass", pred["result"]["summary"]
+    _commit(repo, {"security-requirements.yaml": "a: [\n"}, "broken", "Acked-by: Bob <b@x.org>")
+    (pred,) = _collect(repo, capsys)
+    assert pred["result"]["status"] == "fail"
+    assert "not valid YAML" in pred["result"]["summary"]

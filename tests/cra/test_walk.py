@@ -76,9 +76,7 @@ def _cra14(repo: Path, now: datetime, capsys: pytest.CaptureFixture[str]) -> dic
         ws=open_workspace(repo), commit=None, policy_file=None, fmt="json", now=now, framework="cra"
     )
     (item,) = [
-        r
-        for r in json.loads(capsys.readouterr().out)["requirements"]
-        if r["id"] == "CRA-14"
+        r for r in json.loads(capsys.readouterr().out)["requirements"] if r["id"] == "CRA-14"
     ]
     return item
 

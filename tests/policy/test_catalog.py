@@ -72,3 +72,38 @@ def test_lookups_and_errors() -> None:
         cat.practice("XX")
     with pytest.raises(CatalogError, match="unknown catalogue"):
         catalog.load("en-iec62443-4-1:2099")
+
+
+def test_every_document_kind_has_a_cadence_and_sections_for_requirements_using_it() -> None:
+    cat = catalog.load()
+    documents = {k for k in cat.evidence_kinds if k.startswith("document:")}
+    assert documents <= set(cat.documents)
+    for kind, doc in cat.documents.items():
+        assert doc.cadence in catalog.CADENCES, kind
+        for section in doc.sections:
+            assert section.heading and section.guidance and section.match, kind
+            for rid in section.requirements:
+                assert kind in cat.requirement(rid).evidence, (kind, rid)
+    needing = {
+        rid for doc in cat.documents.values() for s in doc.sections for rid in s.requirements
+    }
+    wanted = {"SR-4", "SD-2", "SUM-2", "SUM-3", "SUM-4", "DM-1"} | {f"SG-{n}" for n in range(1, 7)}
+    assert wanted <= needing
+
+
+def test_a_bad_cadence_or_unknown_document_kind_is_an_error() -> None:
+    data = yaml.safe_load(
+        (Path(catalog.__file__).parent / "catalogs" / "iec62443-4-1-2018.yaml").read_text()
+    )
+    data["documents"]["process_doc"] = {"cadence": "weekly"}
+    with pytest.raises(CatalogError, match="cadence 'weekly'"):
+        catalog._from_dict(data)
+    data["documents"] = {"document:nonesuch": {"cadence": "annual"}}
+    with pytest.raises(CatalogError, match="unknown document kinds: document:nonesuch"):
+        catalog._from_dict(data)
+
+
+def test_every_requirement_says_what_an_assessor_will_still_ask_for() -> None:
+    cat = catalog.load()
+    assert set(cat.assessor) == set(cat.ids())
+    assert all(0 < len(text) <= 80 for text in cat.assessor.values())

@@ -194,6 +194,10 @@ def _text(
     label = f"ML{practice.maturity}" if practice.maturity else "none"
     lines += ["", f"maturity of {practice.practice}: {label} ({maturity.NOTE})"]
     lines += [f"  {level}" for level in practice.levels]
+    mine = practice.per_requirement.get(result.requirement_id, ())
+    if mine:
+        lines += ["", f"maturity evidence for {result.requirement_id}:"]
+        lines += [output.field(f"  {line}") for line in mine]
     lines += ["", "the rule for each level:"] + [f"  {rule}" for rule in maturity.RULES]
     return lines
 

@@ -9,7 +9,9 @@ from sdl_tracker import output
 from sdl_tracker.cli import options
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from pathlib import Path
+    from typing import Any
 
     from sdl_tracker.gitdata.repository import Repository
     from sdl_tracker.workspace import Workspace
@@ -28,14 +30,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="write [tool.sdl-tracker] into pyproject.toml instead of .sdl-tracker.toml",
     )
+    parser.add_argument(
+        "--templates",
+        action="store_true",
+        help="write a skeleton of every process document not yet in the repository, with the "
+        "headings the catalogue requires (never overwrites a file)",
+    )
     options.common(parser)
 
 
 def main(args: argparse.Namespace) -> int:
-    return run(ws=options.workspace(args), branch=args.branch, pyproject=args.pyproject)
+    return run(
+        ws=options.workspace(args),
+        branch=args.branch,
+        pyproject=args.pyproject,
+        templates=args.templates,
+    )
 
 
-def run(*, ws: Workspace, branch: str | None, pyproject: bool) -> int:
+def run(*, ws: Workspace, branch: str | None, pyproject: bool, templates: bool = False) -> int:
     from sdl_tracker import config as config_mod
     from sdl_tracker.gitdata import repository
     from sdl_tracker.workspace import Workspace
@@ -92,7 +105,42 @@ def run(*, ws: Workspace, branch: str | None, pyproject: bool) -> int:
         output.err(f"ledger: created {store.location}")
     else:
         output.err(f"ledger: {store.location} already exists (kept as it is)")
+    if templates:
+        _templates(root, ws.config.collector("documents"))
     return 0
+
+
+def _templates(root: Path, config: Mapping[str, Any]) -> None:
+    """Write the skeleton of each document the documents collector would not find."""
+    import os
+
+    from sdl_tracker.collectors import documents
+
+    written = []
+    for spec in documents.specs(config):
+        found = next((p for p in spec.paths if os.path.lexists(root / p)), None)
+        target = documents.template_path(spec)
+        if found is not None:
+            output.err(f"templates: kept {found} ({spec.name}, exists)")
+            continue
+        if target is None:
+            output.err(f"templates: no template for {spec.name}: write {spec.paths[0]} yourself")
+            continue
+        path = root / target
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with path.open("x", encoding="utf-8") as f:  # never overwrite, even in a race
+                f.write(documents.skeleton(spec))
+        except FileExistsError:
+            output.err(f"templates: kept {target} ({spec.name}, exists)")
+            continue
+        written.append(target)
+        output.err(f"templates: wrote {target} ({spec.name} for {', '.join(spec.requirements)})")
+    if written:
+        output.err(
+            "next: fill in the templates, then commit them with a reviewer: git add "
+            f"{' '.join(written)} && git commit -m 'Process documents' -m 'Reviewed-by: …'"
+        )
 
 
 def _detected(found: Repository) -> str:

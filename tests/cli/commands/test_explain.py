@@ -43,7 +43,7 @@ def test_explain_shows_rule_entries_and_artifacts(
     assert "not counted" in err
     assert f"artifact pentest.pdf sha256:{digest}" in err
     assert "maturity of SVV: ML1" in err
-    assert "ML3: ML2, and execution records meeting the policy" in err
+    assert "ML3: ML2, and the practice performed at each of the last N distinct releases" in err
 
 
 def test_explain_json(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:

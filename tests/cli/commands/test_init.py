@@ -59,6 +59,7 @@ def test_init_detects_and_writes_what_it_chose(
     cfg = config.load(git_repo)
     assert cfg.collector("releases")["tag_pattern"] == "[0-9]*"
     assert cfg.collector("review")["tag_pattern"] == "[0-9]*"
+    assert cfg.collector("documents")["tag_pattern"] == "[0-9]*"
     assert cfg.section("hooks")["release_tags"] == "[0-9]*"
     assert cfg.collector("tests")["junit"] == ["reports/pytest.xml"]
     assert cfg.collector("deps")["source"] == "pyproject"
@@ -139,3 +140,41 @@ def test_pyproject_mode_nests_the_detected_tables(git_repo: Path) -> None:
     assert cfg.collector("releases")["tag_pattern"] == "[0-9]*"
     assert cfg.section("hooks")["release_tags"] == "[0-9]*"
     assert os.path.exists(git_repo / ".gitignore")
+
+
+def test_templates_write_skeletons_with_the_required_headings_and_never_overwrite(
+    git_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    _commit(git_repo, {"SECURITY.md": "# Our own policy\n"})
+    (git_repo / "docs").mkdir()
+    (git_repo / "docs" / "hardening.md").symlink_to("nowhere.md")  # dangling: still kept
+    assert main(["init", "--templates", "--repo", str(git_repo)]) == 0
+    err = capsys.readouterr().err
+    assert "templates: kept SECURITY.md (document:vulnerability_disclosure_policy, exists)" in err
+    assert "templates: kept docs/hardening.md" in err
+    assert "templates: wrote docs/support-policy.md (document:support_policy for SUM-2" in err
+    assert (git_repo / "SECURITY.md").read_text() == "# Our own policy\n"
+    support = (git_repo / "docs" / "support-policy.md").read_text()
+    for heading in ("## Supported versions", "## Installing security updates", "## Third-party"):
+        assert heading in support
+    assert "Which versions receive security updates, and until when." in support
+    # committed as they are, with a reviewer: complete in headings, but not written yet
+    git(git_repo, "add", "-A")
+    git(git_repo, "commit", "-q", "-m", "docs", "-m", "Reviewed-by: Bob <bob@example.com>")
+    capsys.readouterr()
+    assert (
+        main(["collect", "--only", "documents", "--repo", str(git_repo), "--format", "json"]) == 0
+    )
+    preds = {
+        e["statement"]["predicate"]["kind"]: e["statement"]["predicate"]
+        for e in json.loads(capsys.readouterr().out)
+    }
+    support_pred = preds["document:support_policy"]
+    assert support_pred["details"]["missing_sections"] == []
+    assert support_pred["result"]["status"] == "fail"
+    assert "unedited skeleton of `init --templates`" in support_pred["result"]["summary"]
+    # a second run writes nothing
+    assert main(["init", "--templates", "--repo", str(git_repo)]) == 0
+    assert "templates: wrote" not in capsys.readouterr().err
