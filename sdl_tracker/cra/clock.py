@@ -445,7 +445,8 @@ def describe(stage: Mapping[str, JSON], now: datetime) -> str:
     if st == LATE and sent is not None:
         return f"{head}: submitted {utc_text(sent)}, LATE by {_span(sent - due)}"
     if st == ON_TIME and sent is not None:
-        return f"{head}: submitted {utc_text(sent)} ({stage.get('reference')})"
+        by = f", signed by {stage['signed_by']}" if stage.get("signed_by") else ""
+        return f"{head}: submitted {utc_text(sent)} ({stage.get('reference')}{by})"
     return f"{head}: not yet applicable"
 
 

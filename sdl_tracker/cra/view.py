@@ -8,14 +8,21 @@ collection is overdue now, so `status` and `org status` re-judge the stages with
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sdl_tracker.cra import clock
 from sdl_tracker.models import JSON, ResultStatus, Statement
 
+if TYPE_CHECKING:
+    from sdl_tracker.conformance.evidence import Record
+    from sdl_tracker.conformance.signatures import Signer
+
 KIND = "issue_tracker_record"
 COLLECTOR = "issues"
+SUBMISSION = "cra_submission"
+ROLE = "product-security-lead"
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,8 @@ class Found:
     commit: str | None
     """The commit that evidence was collected for."""
     recorded_at: datetime
+    not_counted: list[str] = field(default_factory=list)
+    """`record cra_submission` entries that close nothing, and why."""
 
     @property
     def overdue(self) -> list[str]:
@@ -40,8 +49,14 @@ def _names(value: JSON) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else []
 
 
-def newest(statements: Iterable[Statement], commit: str | None, now: datetime) -> Found | None:
-    """The cases of the newest issues evidence for `commit` (else the newest of any commit)."""
+def newest(
+    statements: Iterable[Statement],
+    commit: str | None,
+    now: datetime,
+    signed: tuple[Mapping[tuple[str, str], dict[str, JSON]], list[str]] | None = None,
+) -> Found | None:
+    """The cases of the newest issues evidence for `commit` (else the newest of any commit);
+    `signed` (from `signed_submissions`) closes the stages the record does not show as sent."""
     mine: Statement | None = None
     any_commit: Statement | None = None
     for st in statements:
@@ -58,8 +73,57 @@ def newest(statements: Iterable[Statement], commit: str | None, now: datetime) -
     stored = chosen.predicate.details.get("cra_cases")
     if not isinstance(stored, list) or not stored:
         return None
-    cases = clock.rejudge([c for c in stored if isinstance(c, Mapping)], now)
-    return Found(cases=cases, commit=chosen.commit, recorded_at=chosen.predicate.recorded_at)
+    closing, not_counted = signed or ({}, [])
+    cases = clock.rejudge([_close(c, closing) for c in stored if isinstance(c, Mapping)], now)
+    return Found(
+        cases=cases,
+        commit=chosen.commit,
+        recorded_at=chosen.predicate.recorded_at,
+        not_counted=list(not_counted),
+    )
+
+
+def _close(
+    case: Mapping[str, JSON], closing: Mapping[tuple[str, str], dict[str, JSON]]
+) -> dict[str, JSON]:
+    stages: list[JSON] = []
+    for s in clock.stages_of(case):
+        sent = closing.get((str(case.get("id")), str(s.get("stage"))))
+        stages.append({**s, **sent} if sent and not s.get("submitted_at") else s)
+    return {**case, "stages": stages}
+
+
+def signed_submissions(
+    records: Iterable[Record], signers: Mapping[int, tuple[Signer, ...]]
+) -> tuple[dict[tuple[str, str], dict[str, JSON]], list[str]]:
+    """The stages closed by `record cra_submission` entries signed by a product-security-lead
+    of the roster (the earliest per stage), and the entries that close nothing, with why."""
+    closing: dict[tuple[str, str], dict[str, JSON]] = {}
+    ignored = []
+    for r in records:
+        p = r.statement.predicate
+        if p.kind != SUBMISSION:
+            continue
+        d = p.details
+        key = (str(d.get("issue")), str(d.get("stage")))
+        leads = [x.identity for x in signers.get(r.seq, ()) if ROLE in x.roles]
+        if not leads:
+            who = ", ".join(x.identity for x in signers.get(r.seq, ())) or "nobody"
+            ignored.append(
+                f"entry {r.seq} ({key[0]} {key[1]}) is not counted: signed by {who}, not by a "
+                f"{ROLE} of the roster (sign it: record --sign with a {ROLE}'s key)"
+            )
+            continue
+        sent = {
+            "submitted_at": d.get("submitted_at"),
+            "reference": d.get("reference"),
+            "signed_by": leads[0],
+            "entry": r.seq,
+        }
+        earlier = closing.get(key)
+        if earlier is None or str(sent["submitted_at"]) < str(earlier["submitted_at"]):
+            closing[key] = sent
+    return closing, ignored
 
 
 def lines(found: Found, now: datetime) -> list[str]:
@@ -80,6 +144,7 @@ def lines(found: Found, now: datetime) -> list[str]:
         out.extend(f"    {clock.describe(s, now)}" for s in stages)
     if shown == 0:
         out.append("  no open case: every stage of every reportable case was submitted on time")
+    out.extend(f"  {n}" for n in found.not_counted)
     return out
 
 

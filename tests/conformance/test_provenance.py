@@ -157,8 +157,10 @@ def test_the_lorem_walk_ends_in_a_failing_gate_naming_what_rests_on_unsigned_wor
     assert run(["init", "-C", str(root)], capsys)[0] == 0
     lorem = tmp_path / "x.txt"
     lorem.write_bytes(b"lorem\n")
+    submission = ["--issue", "S-1", "--stage", "final", "--submitted-at", "2026-11-03T07:40:00Z"]
     for kind in sorted(catalog.load().attestable):
-        assert run(["record", kind, str(lorem), "-C", str(root)], capsys)[0] == 0, kind
+        extra = [*submission, "--reference", "R-1"] if kind == "cra_submission" else []
+        assert run(["record", kind, str(lorem), *extra, "-C", str(root)], capsys)[0] == 0, kind
     for kind in (
         "threat_model",
         "test_report",

@@ -16,7 +16,7 @@ from sdl_tracker.errors import InputError
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from sdl_tracker.models import Statement
+    from sdl_tracker.models import JSON, Statement
     from sdl_tracker.policy.catalog import Catalog
     from sdl_tracker.workspace import Workspace
 
@@ -57,9 +57,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="sign the attestation with your own key (a DSSE envelope stored with it); it "
         "counts as signed when sdl-roster.yaml lists the key",
     )
+    submission = parser.add_argument_group(
+        "cra_submission", "what was sent to the EU single reporting platform (kind cra_submission)"
+    )
+    submission.add_argument("--issue", metavar="SEC-ID", help="the security issue it reports")
+    submission.add_argument(
+        "--stage", choices=_CRA_STAGES, help="the Article 14 stage the report closes"
+    )
+    submission.add_argument(
+        "--submitted-at", metavar="TIME", help="when it was sent, e.g. 2026-11-03T07:40:00Z"
+    )
+    submission.add_argument("--reference", help="the reference the platform gave the report")
     options.person_key(parser)
     options.output_format(parser)
     options.common(parser)
+
+
+_CRA_STAGES = ("early-warning", "notification", "final")
+_CRA_KIND = "cra_submission"
 
 
 def main(args: argparse.Namespace) -> int:
@@ -75,7 +90,18 @@ def main(args: argparse.Namespace) -> int:
         fmt=args.format,
         allow_outside=args.allow_outside,
         key=options.resolve_key(ws, args.key) if args.sign else None,
+        submission=_submission(args),
     )
+
+
+def _submission(args: argparse.Namespace) -> dict[str, str] | None:
+    given = {
+        "issue": args.issue,
+        "stage": args.stage,
+        "submitted_at": args.submitted_at,
+        "reference": args.reference,
+    }
+    return {k: v for k, v in given.items() if v is not None} or None
 
 
 def run(
@@ -91,8 +117,11 @@ def run(
     now: datetime | None = None,
     allow_outside: bool = False,
     key: Path | None = None,
+    submission: dict[str, str] | None = None,
 ) -> int:
-    """Record a person's statement; with `key`, sign it too (both entries in one append)."""
+    """Record a person's statement; with `key`, sign it too (both entries in one append).
+
+    A `cra_submission` carries `submission`: issue, stage, submitted_at, reference."""
     from sdl_tracker import __version__, ledger
     from sdl_tracker.gitdata import git
     from sdl_tracker.models import Predicate, Provenance, Result, ResultStatus, Statement, Tool
@@ -112,6 +141,7 @@ def run(
             f"{', '.join(sorted(cat.evidence_kinds))}"
         )
     _check_attestable(cat, kind)
+    details: dict[str, JSON] = dict(_cra_details(kind, submission))
     if not requirements:
         requirements = [r.id for r in cat.requirements if kind in r.evidence]
     for rid in requirements:
@@ -137,7 +167,7 @@ def run(
             ),
             covers=(),
             note=note,
-            details={"resolved_path": resolved} if resolved else {},
+            details={**details, **({"resolved_path": resolved} if resolved else {})},
             recorded_by=who,
             recorded_at=now or datetime.now(timezone.utc),
             provenance=Provenance.ATTESTED,
@@ -158,6 +188,38 @@ def run(
         f"(sha256:{subject.sha256[:12]}…) in {store.location}"
     )
     return 0
+
+
+def _cra_details(kind: str, submission: dict[str, str] | None) -> dict[str, str]:
+    """A cra_submission's issue, stage, time (UTC) and platform reference, all required."""
+    from sdl_tracker.cra import clock
+
+    if kind != _CRA_KIND:
+        if submission:
+            raise InputError(f"{_option(next(iter(submission)))} belongs to kind {_CRA_KIND} only")
+        return {}
+    given = submission or {}
+    missing = [k for k in ("issue", "stage", "submitted_at", "reference") if not given.get(k)]
+    if missing:
+        raise InputError(
+            f"{_CRA_KIND} needs --issue SEC-ID, --stage ({'|'.join(_CRA_STAGES)}), --submitted-at "
+            f"TIME and --reference REF; missing: {', '.join(_option(m) for m in missing)}"
+        )
+    at = clock.when(f"record {_CRA_KIND}", "--submitted-at", given["submitted_at"].strip())
+    assert at is not None
+    stage = {"early-warning": "early_warning", "final": "final_report"}.get(
+        given["stage"], given["stage"]
+    )
+    return {
+        "issue": given["issue"].strip(),
+        "stage": stage,
+        "submitted_at": clock.utc_text(at),
+        "reference": given["reference"].strip(),
+    }
+
+
+def _option(key: str) -> str:
+    return "--" + key.replace("_", "-")
 
 
 def _check(file: Path, root: Path | None, allow_outside: bool) -> tuple[Path, int, str | None]:

@@ -56,7 +56,8 @@ def run(
     found = assess(ws, now=now, rev=commit, policy_file=policy_file, framework=framework)
     conf = found.conformance
     # The reporting clock runs in hours: its cases are judged again now, not when collected.
-    cra = view.newest((r.statement for r in found.records), conf.commit, now)
+    signed = view.signed_submissions(found.records, found.trust.signers if found.trust else {})
+    cra = view.newest((r.statement for r in found.records), conf.commit, now, signed)
     if fmt == "json":
         output.write_json({**conf.to_json(), **({"cra_cases": cra.cases} if cra else {})})
     elif fmt == "markdown":
