@@ -1,0 +1,116 @@
+"""Tests written for mutants of chain.py and trust.py that the other ledger tests let survive
+(benchmarks/mutation.sh; the survivors and the reasons for the rest are in docs/testing.md)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from helpers import make_statement
+
+from sdl_tracker import ledger
+from sdl_tracker.errors import UnverifiedLedger
+from sdl_tracker.ledger import chain, trust
+from sdl_tracker.ledger.chain import Head
+from sdl_tracker.ledger.dirstore import DirStore
+from sdl_tracker.ledger.gitstore import GitStore
+
+from . import tamper
+
+
+def test_an_entrys_json_form_names_every_field() -> None:
+    """`ledger log/show --format json` reads Entry.to_json: each key and value as stored."""
+    ((entry,),) = [chain.seal(None, [make_statement(1)])]
+    assert entry.to_json() == {
+        "seq": 1,
+        "hash": entry.hash,
+        "prev": chain.GENESIS,
+        "objects": [],
+        "statement": json.loads(entry.raw)["statement"],
+    }
+    second = chain.seal(chain.Head(entry.seq, entry.hash), [make_statement(2)])[0].to_json()
+    assert (second["seq"], second["prev"]) == (2, entry.hash)
+
+
+def test_forget_drops_the_memo_so_the_next_check_is_a_full_one(tmp_path: Path) -> None:
+    store = DirStore(tmp_path / "ledger")
+    store.create()
+    ledger.append(store, [make_statement(1)])
+    path = trust.memo_path(store)
+    assert path is not None and path.is_file()
+    assert trust.read_memo(path) is not None
+    trust.forget(store)
+    assert not path.exists()
+    trust.forget(store)  # nothing to drop: no error
+    assert trust.check(store) == store.head()  # a full check writes it again
+    assert path.is_file()
+
+
+def test_forget_on_a_read_only_view_touches_nothing(git_repo: Path) -> None:
+    store = GitStore(git_repo)
+    store.create()
+    ledger.append(store, [make_statement(1)])
+    path = trust.memo_path(store)
+    assert path is not None and path.is_file()
+    commit = store.commit()
+    assert commit
+    fixed = trust.fixed(store, commit)
+    assert trust.memo_path(fixed) is None
+    trust.forget(fixed)
+    assert path.is_file()
+
+
+def test_a_memo_whose_commit_git_no_longer_has_means_a_full_check(git_repo: Path) -> None:
+    """A memo from a clone whose verified commit is gone (gc, fresh clone): every entry is
+    read again instead of trusting the missing commit, and the memo moves to the tip."""
+    store = GitStore(git_repo)
+    store.create()
+    ledger.append(store, [make_statement(i) for i in range(3)])
+    path = trust.memo_path(store)
+    head = store.head()
+    assert head is not None
+    gone = "f" * 40
+    trust.write_memo(path, trust.Memo(head=head, mark=gone))
+    assert trust.check(store) == head
+    memo = trust.read_memo(path)
+    assert memo is not None and memo.mark == store.commit() != gone
+    trust.write_memo(path, trust.Memo(head=head, mark=gone))
+    assert [e.seq for e in trust.entries(store)] == [1, 2, 3]
+
+
+def _pulled(git_repo: Path, count: int) -> tuple[GitStore, Head]:
+    """A branch verified here at 2 entries that then gained `count` more from elsewhere (a
+    pull): the memo still names the older commit, so the next check reads only what was
+    added."""
+    store = GitStore(git_repo)
+    store.create()
+    ledger.append(store, [make_statement(i) for i in range(2)])
+    path = trust.memo_path(store)
+    assert path is not None
+    verified = path.read_bytes()
+    ledger.append(store, [make_statement(i) for i in range(2, 2 + count)])
+    path.write_bytes(verified)  # as if the new entries came with `git fetch`
+    head = store.head()
+    assert head is not None and head.seq == 2 + count
+    return store, head
+
+
+def test_entries_added_since_the_memo_are_verified_on_their_own(git_repo: Path) -> None:
+    store, head = _pulled(git_repo, 2)
+    assert trust.check(store) == head
+    memo = trust.read_memo(trust.memo_path(store))
+    assert memo is not None and (memo.head, memo.mark) == (head, store.commit())
+    assert [e.seq for e in trust.entries(store)] == [1, 2, 3, 4]
+
+
+def test_a_bad_entry_added_since_the_memo_is_refused(git_repo: Path) -> None:
+    store, _ = _pulled(git_repo, 1)
+    files = tamper.branch_files(git_repo)
+    (added,) = [p for p, d in files.items() if p.startswith("entries/") and b'"seq":3,' in d]
+    files[added] = files[added].replace(b'"status":"pass"', b'"status":"fail"')
+    parent = store.commit()
+    forged = tamper.commit_files(git_repo, files, parent=parent, message="forged")
+    tamper._git(git_repo, "update-ref", "refs/heads/sdl-ledger", forged)
+    with pytest.raises(UnverifiedLedger, match="hash does not match its content"):
+        trust.check(store)
