@@ -2,6 +2,7 @@
 
     python benchmarks/trust.py                    # 100,000 entries, git and directory stores
     python benchmarks/trust.py --entries 20000 --store dir
+    python benchmarks/trust.py --read --repeat 15   # the directory store's check alone
 
 For each store it appends N realistic statements (one SAST result each, every tenth with an
 artifact) to a fresh ledger of a fresh repository, then runs `sdl-tracker status` in process:
@@ -31,6 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from ledger import statement  # noqa: E402  (benchmarks/ledger.py)
 
@@ -133,12 +135,49 @@ def bench(kind: str, entries: int, repeat: int) -> dict[str, float]:
         return figures
 
 
+def read_bench(entries: int, repeat: int) -> None:
+    """`--read`: the directory store's check alone, without the rest of `status`: reading every
+    entry after another process appended one (memo at the previous head), checked versus
+    unchecked, CPU seconds of this process, best of R, interleaved."""
+    from helpers import make_statement
+
+    from sdl_tracker.ledger import chain
+    from sdl_tracker.ledger.dirstore import DirStore
+
+    with tempfile.TemporaryDirectory(prefix="sdl-trust-") as tmp:
+        store = DirStore(Path(tmp) / "ledger")
+        store.create()
+        for start in range(0, entries, BATCH):
+            ledger_mod.append(store, [statement(i) for i in range(start, start + BATCH)])
+        list(ledger_mod.entries(store))  # the first check
+        runs: dict[str, list[float]] = {"appended": [], "unchecked": []}
+        for r in range(repeat):
+            head = store.head()
+            sealed = chain.seal(head, [make_statement(r)])
+            DirStore(store.path).append(sealed, {}, expected=head)  # another process
+            own = resource.getrusage(resource.RUSAGE_SELF)
+            assert sum(1 for _ in ledger_mod.entries(store)) == entries + r + 1
+            mid = resource.getrusage(resource.RUSAGE_SELF)
+            assert sum(1 for _ in ledger_mod.unverified_entries(store)) == entries + r + 1
+            end = resource.getrusage(resource.RUSAGE_SELF)
+            runs["appended"].append(mid.ru_utime + mid.ru_stime - own.ru_utime - own.ru_stime)
+            runs["unchecked"].append(end.ru_utime + end.ru_stime - mid.ru_utime - mid.ru_stime)
+        a, u = min(runs["appended"]), min(runs["unchecked"])
+        print(f"dir read after an append: checked {a:.3f} s, unchecked {u:.3f} s, {a / u:.3f}x")
+
+
 def main_() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--store", choices=("git", "dir", "both"), default="both")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--read", action="store_true", help="only the directory store's check after an append"
+    )
     args = parser.parse_args()
+    if args.read:
+        read_bench(args.entries, args.repeat)
+        return
     print(f"{args.entries} entries, best of {args.repeat}, CPU s; load {os.getloadavg()[0]:.1f}")
     print("store  first  checked  appended  unchecked  checked/unchecked  appended/unchecked")
     for kind in ("git", "dir") if args.store == "both" else (args.store,):

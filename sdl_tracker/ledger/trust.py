@@ -5,6 +5,9 @@ and a mark of the store's state at that moment (the branch's commit id; the dire
 marker and entry file identity). The next check:
 
 * skips everything when the mark is unchanged (a git commit id covers every byte of its tree);
+* on the branch, verifies only the entry files added since (the commits only added files);
+* in a directory, hashes the entry file's prefix verified here in one pass (the memo keeps its
+  size and SHA-256) and verifies only the lines after it;
 * otherwise re-hashes every entry line (each hash, link and sequence number), confirms that the
   remembered entry is still there with the same hash (a rewind or rewrite is refused), and reads
   the artifacts only of the entries that came after it.
