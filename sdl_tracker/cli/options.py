@@ -89,6 +89,29 @@ def policy(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def what_if(parser: argparse.ArgumentParser) -> None:
+    """`--what-if`: a verdict on a policy the commit does not hold, printed, never recorded."""
+    parser.add_argument(
+        "--what-if",
+        action="store_true",
+        help="try a policy the evaluated commit does not hold (--policy outside the repository, "
+        "SDL_TRACKER_POLICY, uncommitted changes); the verdict is printed as a what-if and "
+        "never recorded",
+    )
+
+
+def policy_from_env(what_if: bool) -> None:
+    """A release verdict never takes its policy from the environment: `--what-if` or unset it."""
+    from sdl_tracker.errors import InputError
+
+    if os.environ.get("SDL_TRACKER_POLICY") and not what_if:
+        raise InputError(
+            "SDL_TRACKER_POLICY is set: a release verdict uses only the policy committed at the "
+            "evaluated commit (`policy` in the configuration); unset it, or add --what-if to "
+            "try that policy (the verdict is printed, not recorded)"
+        )
+
+
 def sign(parser: argparse.ArgumentParser, text: str) -> None:
     """`--sign KEYFILE` (env SDL_TRACKER_SIGNING_KEY)."""
     env = os.environ.get("SDL_TRACKER_SIGNING_KEY")

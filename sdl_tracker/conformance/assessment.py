@@ -5,17 +5,20 @@ Shared by `status`, `explain` and `gate`. All I/O of an evaluation happens here.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from sdl_tracker import ledger
 from sdl_tracker.conformance import facts as facts_mod
+from sdl_tracker.conformance import tailoring as tailoring_mod
 from sdl_tracker.conformance import trust
 from sdl_tracker.conformance.evaluate import evaluate
 from sdl_tracker.conformance.evidence import Record, records
 from sdl_tracker.conformance.model import Conformance
-from sdl_tracker.errors import InputError
+from sdl_tracker.errors import InputError, PolicyError
+from sdl_tracker.formats import limits
 from sdl_tracker.gitdata import git
 from sdl_tracker.ledger.store import Store
 from sdl_tracker.policy import load as policy_mod
@@ -33,6 +36,8 @@ class Assessment:
     store: Store
     trust: trust.Trust | None = None
     """The roster of the evaluated commit and the verdict on every signature."""
+    tailoring: tailoring_mod.Tailoring | None = None
+    """The committed project policy and whether its tailoring counts (the gate, not a what-if)."""
 
 
 def commit_of(root: Path, rev: str | None, release: str | None) -> str:
@@ -62,17 +67,102 @@ def assess(
     policy_file: Path | None = None,
     release: str | None = None,
     gating: bool = False,
+    committed: bool = False,
 ) -> Assessment:
-    """Evaluate the repository's commit (or release) against its policy and ledger."""
+    """Evaluate the repository's commit (or release) against its policy and ledger.
+
+    With `committed` (the gate's verdict), the policy is read as committed at the evaluated
+    commit and its tailoring counts only when approved (`tailoring`); otherwise the policy file
+    is read as it is now (`status`, `explain`, a what-if).
+    """
     root = ws.repo()
-    policy = policy_mod.resolve(policy_file, ws.config.policy)
-    commit = commit_of(root, rev, release)
+    files: tuple[tailoring_mod.PolicyFile, ...] = ()
+    if committed:
+        commit = commit_of(root, rev, release)
+        policy, files = committed_policy(root, commit, policy_file or ws.config.policy)
+    else:
+        policy = policy_mod.resolve(policy_file, ws.config.policy)
+        commit = commit_of(root, rev, release)
     store = ws.store()
     if not store.exists():
         raise ws.no_ledger(store.location)
     recs = records(ledger.entries(store))
-    conf, checked = judge(policy, root, commit, recs, now, release, gating=gating)
-    return Assessment(conformance=conf, policy=policy, records=recs, store=store, trust=checked)
+    conf, checked, tailored = judge(
+        policy, root, commit, recs, now, release, gating=gating, files=files
+    )
+    return Assessment(
+        conformance=conf,
+        policy=policy,
+        records=recs,
+        store=store,
+        trust=checked,
+        tailoring=tailored,
+    )
+
+
+def committed_policy(
+    root: Path, commit: str, path: Path | None
+) -> tuple[Policy, tuple[tailoring_mod.PolicyFile, ...]]:
+    """The policy as committed at `commit`, and its files in the repository (blob ids).
+
+    Refuses (exit 2, naming `--what-if`) a policy outside the repository, absent at the commit,
+    or, when the commit is HEAD, with uncommitted changes: a verdict rests only on what the
+    commit holds.
+    """
+    if path is None:
+        return policy_mod.load(policy_mod.DEFAULT), ()
+    top = root.resolve()
+    full = (path if path.is_absolute() else Path.cwd() / path).resolve()
+    if not full.is_relative_to(top):
+        raise WhatIfNeeded(
+            f"the policy {path} is outside the repository {root}: a release verdict uses only "
+            "the policy committed at the evaluated commit; commit it into the repository, or "
+            "try it with `sdl-tracker gate --what-if` (not recorded as a verdict)"
+        )
+    read: dict[Path, bytes] = {}
+
+    def reader(rel: Path) -> str:
+        name = rel.as_posix()
+        done = None
+        if not name.startswith("../"):
+            done = git.run(root, "cat-file", "blob", f"{commit}:{name}", check=False)
+        if done is None or done.returncode != 0:
+            raise WhatIfNeeded(
+                f"{name} is not committed at {commit[:10]}: a release verdict uses only the "
+                f"policy committed at the evaluated commit; commit it (`git add {name}`), or try "
+                "it with `sdl-tracker gate --what-if` (not recorded as a verdict)"
+            )
+        if len(done.stdout) > limits.SIZES["policy"]:
+            raise PolicyError(f"{name} at {commit[:10]}: larger than the policy size limit")
+        read[rel] = done.stdout
+        try:
+            return done.stdout.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise PolicyError(f"{name} at {commit[:10]}: not UTF-8 text") from e
+
+    policy = policy_mod.load(full.relative_to(top), read=reader)
+    if git.resolve(root, "HEAD") == commit:
+        for rel, blob in read.items():
+            try:
+                here = (top / rel).read_bytes()
+            except OSError:
+                here = None
+            if here != blob:
+                raise WhatIfNeeded(
+                    f"{rel.as_posix()} has uncommitted changes: a release verdict uses only the "
+                    f"policy committed at the evaluated commit ({commit[:10]}); commit them (and "
+                    "have them approved: `sdl-tracker approve --policy`), or try them with "
+                    "`sdl-tracker gate --what-if` (not recorded as a verdict)"
+                )
+    files = tuple(
+        tailoring_mod.PolicyFile(rel.as_posix(), git.out(root, "rev-parse", f"{commit}:{rel}"))
+        for rel in read
+    )
+    return policy, files
+
+
+class WhatIfNeeded(InputError):
+    """The gate was asked for a verdict on a policy the evaluated commit does not hold."""
 
 
 def judge(
@@ -84,12 +174,23 @@ def judge(
     release: str | None,
     *,
     gating: bool,
-) -> tuple[Conformance, trust.Trust]:
-    """The git facts and the roster's verdict on signatures at `commit`, then `evaluate()`."""
+    files: tuple[tailoring_mod.PolicyFile, ...] = (),
+) -> tuple[Conformance, trust.Trust, tailoring_mod.Tailoring | None]:
+    """The git facts and the roster's verdict on signatures at `commit`, then `evaluate()`.
+
+    With `files` (the committed project policy), its tailoring counts only when a
+    product-security-lead approved those blobs; otherwise the shipped policy judges what it
+    tailors.
+    """
     facts = facts_mod.gather(root, commit, recs)
     checked = trust.gather(root, commit, recs)
+    tailored = tailoring_mod.approval(files, recs, checked.signers) if files else None
+    effective = policy
+    if tailored is not None and not tailored.counts:
+        effective, reverted = tailoring_mod.untailored(policy, policy_mod.load(policy_mod.DEFAULT))
+        tailored = dataclasses.replace(tailored, reverted=reverted)
     conf = evaluate(
-        policy,
+        effective,
         recs,
         facts,
         now,
@@ -99,4 +200,6 @@ def judge(
         signers=checked.signers,
         approvals=trust.approvals(checked, recs),
     )
-    return conf, checked
+    if tailored is not None and tailored.reverted:
+        conf = tailoring_mod.annotate(conf, tailored, policy)
+    return conf, checked, tailored

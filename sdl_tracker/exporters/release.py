@@ -59,7 +59,7 @@ def gather(
     else:
         cut, judged, gating = len(recs), recs, False
         at = recs[-1].statement.predicate.recorded_at if release is not None and recs else now
-    conf, checked = judge(policy, root, commit, judged, at, release, gating=gating)
+    conf, checked, _ = judge(policy, root, commit, judged, at, release, gating=gating)
     kept = tuple(entries[:cut])
     wanted = {o for e in kept for o in e.objects}
     return Source(

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from evidence_factory import NOW, stmt
 from helpers import git
+from identity import commit_roster, roster_text, ssh_keys
 
 from sdl_tracker.cli.main import main
 from sdl_tracker.conformance import maturity
@@ -185,6 +186,11 @@ def test_a_repository_walks_from_ml1_to_ml3_across_three_releases(
     git(
         root, "commit", "-q", "-m", "user documentation", "-m", "Reviewed-by: Grace <g@example.com>"
     )
+    # The product-security-lead approves the committed policy: its tailoring counts.
+    keys = ssh_keys(tmp_path / "keys")
+    commit_roster(root, roster_text(keys))
+    approve = ["approve", "--policy", "--key", str(keys["grace"]), "-C", str(root)]
+    assert _run(approve, capsys)[0] == 0
     # The guides are committed documents: the documents collector reads them (verified).
     assert _run(["collect", "--only", "documents", "-C", str(root)], capsys)[0] == 0
 
