@@ -130,8 +130,9 @@ def person_key(parser: argparse.ArgumentParser) -> None:
         "--key",
         type=Path,
         metavar="FILE",
-        help="your signing key: an SSH private key (or its .pub with the key in ssh-agent) or a "
-        "`sdl-tracker keygen` key; default: git's user.signingkey when gpg.format is ssh",
+        help="your signing key: an SSH private key (or its .pub with the key in ssh-agent), a "
+        "`sdl-tracker keygen` key, or openpgp:FINGERPRINT (gpg's keyring); default: git's "
+        "user.signingkey",
     )
 
 
@@ -148,9 +149,12 @@ def resolve_key(ws: Workspace, key: Path | None) -> Path:
     found = found.strip()
     if fmt == "ssh" and found and not found.startswith("key::"):
         return Path(os.path.expanduser(found))
+    if fmt in ("", "openpgp") and found:
+        return Path("openpgp:" + found)
     raise InputError(
         "no signing key: give --key FILE (your SSH key, as you sign commits with, or a "
-        "`sdl-tracker keygen` key), or set git's gpg.format=ssh and user.signingkey"
+        "`sdl-tracker keygen` key) or --key openpgp:FINGERPRINT (a key in gpg's keyring), or "
+        "set git's user.signingkey (gpg.format ssh or openpgp)"
     )
 
 
