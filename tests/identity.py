@@ -60,3 +60,24 @@ def commit_roster(repo: Path, text: str, message: str = "roster") -> None:
     (repo / "sdl-roster.yaml").write_text(text)
     git(repo, "add", "sdl-roster.yaml")
     git(repo, "commit", "-q", "-m", message)
+
+
+def approved_policy(
+    repo: Path, text: str, name: str = "sdl-policy.yaml", ledger_dir: Path | None = None
+) -> Path:
+    """Commit `text` as the project policy and approve it as Grace, the product-security-lead
+    (committing a roster of everyone first when there is none): what a release verdict needs
+    for its tailoring to count."""
+    from sdl_tracker.cli.commands import approve
+    from sdl_tracker.workspace import open_workspace
+
+    keys = ssh_keys(repo.parent / "keys")
+    if not (repo / "sdl-roster.yaml").exists():
+        commit_roster(repo, roster_text(keys))
+    path = repo / name
+    path.write_text(text, encoding="utf-8")
+    git(repo, "add", name)
+    git(repo, "commit", "-q", "-m", f"policy {name}")
+    ws = open_workspace(repo, ledger_dir=ledger_dir)
+    assert approve.run_policy(ws=ws, policy_file=path, key=keys["grace"], fmt="text") == 0
+    return path

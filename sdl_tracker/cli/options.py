@@ -103,6 +103,29 @@ def framework(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def what_if(parser: argparse.ArgumentParser) -> None:
+    """`--what-if`: a verdict on a policy the commit does not hold, printed, never recorded."""
+    parser.add_argument(
+        "--what-if",
+        action="store_true",
+        help="try a policy the evaluated commit does not hold (--policy outside the repository, "
+        "SDL_TRACKER_POLICY, uncommitted changes); the verdict is printed as a what-if and "
+        "never recorded",
+    )
+
+
+def policy_from_env(what_if: bool) -> None:
+    """A release verdict never takes its policy from the environment: `--what-if` or unset it."""
+    from sdl_tracker.errors import InputError
+
+    if os.environ.get("SDL_TRACKER_POLICY") and not what_if:
+        raise InputError(
+            "SDL_TRACKER_POLICY is set: a release verdict uses only the policy committed at the "
+            "evaluated commit (`policy` in the configuration); unset it, or add --what-if to "
+            "try that policy (the verdict is printed, not recorded)"
+        )
+
+
 def sign(parser: argparse.ArgumentParser, text: str) -> None:
     """`--sign KEYFILE` (env SDL_TRACKER_SIGNING_KEY)."""
     env = os.environ.get("SDL_TRACKER_SIGNING_KEY")
@@ -121,8 +144,9 @@ def person_key(parser: argparse.ArgumentParser) -> None:
         "--key",
         type=Path,
         metavar="FILE",
-        help="your signing key: an SSH private key (or its .pub with the key in ssh-agent) or a "
-        "`sdl-tracker keygen` key; default: git's user.signingkey when gpg.format is ssh",
+        help="your signing key: an SSH private key (or its .pub with the key in ssh-agent), a "
+        "`sdl-tracker keygen` key, or openpgp:FINGERPRINT (gpg's keyring); default: git's "
+        "user.signingkey",
     )
 
 
@@ -139,9 +163,12 @@ def resolve_key(ws: Workspace, key: Path | None) -> Path:
     found = found.strip()
     if fmt == "ssh" and found and not found.startswith("key::"):
         return Path(os.path.expanduser(found))
+    if fmt in ("", "openpgp") and found:
+        return Path("openpgp:" + found)
     raise InputError(
         "no signing key: give --key FILE (your SSH key, as you sign commits with, or a "
-        "`sdl-tracker keygen` key), or set git's gpg.format=ssh and user.signingkey"
+        "`sdl-tracker keygen` key) or --key openpgp:FINGERPRINT (a key in gpg's keyring), or "
+        "set git's user.signingkey (gpg.format ssh or openpgp)"
     )
 
 

@@ -12,12 +12,14 @@ from pathlib import Path
 
 from sdl_tracker import ledger
 from sdl_tracker.conformance import facts as facts_mod
+from sdl_tracker.conformance import tailoring as tailoring_mod
 from sdl_tracker.conformance import trust
 from sdl_tracker.conformance.evaluate import evaluate
 from sdl_tracker.conformance.evidence import Record, records
 from sdl_tracker.conformance.model import Conformance
 from sdl_tracker.cra import view as cra_view
-from sdl_tracker.errors import InputError
+from sdl_tracker.errors import InputError, PolicyError
+from sdl_tracker.formats import limits
 from sdl_tracker.gitdata import git
 from sdl_tracker.ledger.store import Store
 from sdl_tracker.policy import load as policy_mod
@@ -35,6 +37,8 @@ class Assessment:
     store: Store
     trust: trust.Trust | None = None
     """The roster of the evaluated commit and the verdict on every signature."""
+    tailoring: tailoring_mod.Tailoring | None = None
+    """The committed project policy and whether its tailoring counts (the gate, not a what-if)."""
 
 
 def commit_of(root: Path, rev: str | None, release: str | None) -> str:
@@ -65,18 +69,112 @@ def assess(
     release: str | None = None,
     gating: bool = False,
     framework: str = policy_mod.DEFAULT,
+    committed: bool = False,
 ) -> Assessment:
     """Evaluate the repository's commit (or release) against its policy and ledger; for another
-    `framework` (`cra`), against that framework's policy, on the same ledger."""
+    `framework` (`cra`), against that framework's policy, on the same ledger.
+
+    With `committed` (the gate's verdict), the policy is read as committed at the evaluated
+    commit and its tailoring counts only when approved (`tailoring`); otherwise the policy file
+    is read as it is now (`status`, `explain`, a what-if). For another framework the
+    configuration's policy (a 62443-4-1 one) does not apply: its shipped policy, or a committed
+    `--policy` extending it.
+    """
     root = ws.repo()
-    policy = policy_mod.resolve(policy_file, ws.config.policy, framework)
+    files: tuple[tailoring_mod.PolicyFile, ...] = ()
     commit = commit_of(root, rev, release)
+    if committed and (framework == policy_mod.DEFAULT or policy_file is not None):
+        configured = ws.config.policy if framework == policy_mod.DEFAULT else None
+        policy, files = committed_policy(root, commit, policy_file or configured)
+        shipped = policy_mod.load(policy_mod.FRAMEWORKS[framework])
+        if policy.catalog.id != shipped.catalog.id:
+            raise PolicyError(
+                f"{policy_file}: a policy for {policy.catalog.id}, but --framework {framework} "
+                f"judges against {shipped.catalog.id}: give a policy that extends "
+                f"{policy_mod.FRAMEWORKS[framework]} (or drop --policy to use the shipped one)"
+            )
+    else:
+        policy = policy_mod.resolve(policy_file, ws.config.policy, framework)
     store = ws.store()
     if not store.exists():
         raise ws.no_ledger(store.location)
     recs = records(ledger.entries(store))
-    conf, checked = judge(policy, root, commit, recs, now, release, gating=gating)
-    return Assessment(conformance=conf, policy=policy, records=recs, store=store, trust=checked)
+    conf, checked, tailored = judge(
+        policy, root, commit, recs, now, release, gating=gating, files=files
+    )
+    return Assessment(
+        conformance=conf,
+        policy=policy,
+        records=recs,
+        store=store,
+        trust=checked,
+        tailoring=tailored,
+    )
+
+
+def committed_policy(
+    root: Path, commit: str, path: Path | None
+) -> tuple[Policy, tuple[tailoring_mod.PolicyFile, ...]]:
+    """The policy as committed at `commit`, and its files in the repository (blob ids).
+
+    Refuses (exit 2, naming `--what-if`) a policy outside the repository, absent at the commit,
+    or, when the commit is HEAD, with uncommitted changes: a verdict rests only on what the
+    commit holds.
+    """
+    if path is None:
+        return policy_mod.load(policy_mod.DEFAULT), ()
+    top = root.resolve()
+    full = (path if path.is_absolute() else Path.cwd() / path).resolve()
+    if not full.is_relative_to(top):
+        raise WhatIfNeeded(
+            f"the policy {path} is outside the repository {root}: a release verdict uses only "
+            "the policy committed at the evaluated commit; commit it into the repository, or "
+            "try it with `sdl-tracker gate --what-if` (not recorded as a verdict)"
+        )
+    read: dict[Path, bytes] = {}
+
+    def reader(rel: Path) -> str:
+        name = rel.as_posix()
+        done = None
+        if not name.startswith("../"):
+            done = git.run(root, "cat-file", "blob", f"{commit}:{name}", check=False)
+        if done is None or done.returncode != 0:
+            raise WhatIfNeeded(
+                f"{name} is not committed at {commit[:10]}: a release verdict uses only the "
+                f"policy committed at the evaluated commit; commit it (`git add {name}`), or try "
+                "it with `sdl-tracker gate --what-if` (not recorded as a verdict)"
+            )
+        if len(done.stdout) > limits.SIZES["policy"]:
+            raise PolicyError(f"{name} at {commit[:10]}: larger than the policy size limit")
+        read[rel] = done.stdout
+        try:
+            return done.stdout.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise PolicyError(f"{name} at {commit[:10]}: not UTF-8 text") from e
+
+    policy = policy_mod.load(full.relative_to(top), read=reader)
+    if git.resolve(root, "HEAD") == commit:
+        for rel, blob in read.items():
+            try:
+                here = (top / rel).read_bytes()
+            except OSError:
+                here = None
+            if here != blob:
+                raise WhatIfNeeded(
+                    f"{rel.as_posix()} has uncommitted changes: a release verdict uses only the "
+                    f"policy committed at the evaluated commit ({commit[:10]}); commit them (and "
+                    "have them approved: `sdl-tracker approve --policy`), or try them with "
+                    "`sdl-tracker gate --what-if` (not recorded as a verdict)"
+                )
+    files = tuple(
+        tailoring_mod.PolicyFile(rel.as_posix(), git.out(root, "rev-parse", f"{commit}:{rel}"))
+        for rel in read
+    )
+    return policy, files
+
+
+class WhatIfNeeded(InputError):
+    """The gate was asked for a verdict on a policy the evaluated commit does not hold."""
 
 
 def judge(
@@ -88,16 +186,27 @@ def judge(
     release: str | None,
     *,
     gating: bool,
-) -> tuple[Conformance, trust.Trust]:
-    """The git facts and the roster's verdict on signatures at `commit`, then `evaluate()`."""
+    files: tuple[tailoring_mod.PolicyFile, ...] = (),
+) -> tuple[Conformance, trust.Trust, tailoring_mod.Tailoring | None]:
+    """The git facts and the roster's verdict on signatures at `commit`, then `evaluate()`.
+
+    With `files` (the committed project policy), its tailoring counts only when a
+    product-security-lead approved those blobs; otherwise the shipped policy judges what it
+    tailors.
+    """
     facts = facts_mod.gather(root, commit, recs)
     checked = trust.gather(root, commit, recs)
+    tailored = tailoring_mod.approval(files, recs, checked.signers) if files else None
+    effective = policy
+    if tailored is not None and not tailored.counts:
+        effective, reverted = tailoring_mod.untailored(policy, shipped_for(policy))
+        tailored = dataclasses.replace(tailored, reverted=reverted)
     # Article 14 deadlines run in hours: the stored counts are judged again at `now`.
     judged = tuple(
         dataclasses.replace(r, statement=cra_view.rejudged(r.statement, now)) for r in recs
     )
     conf = evaluate(
-        policy,
+        effective,
         judged,
         facts,
         now,
@@ -108,4 +217,15 @@ def judge(
         approvals=trust.approvals(checked, recs),
         roster=checked.roster,
     )
-    return conf, checked
+    if tailored is not None and tailored.reverted:
+        conf = tailoring_mod.annotate(conf, tailored, policy)
+    return conf, checked, tailored
+
+
+def shipped_for(policy: Policy) -> Policy:
+    """The shipped policy of the catalogue `policy` judges against (what judges untailored)."""
+    for name in policy_mod.FRAMEWORKS.values():
+        shipped = policy_mod.load(name)
+        if shipped.catalog.id == policy.catalog.id:
+            return shipped
+    return policy_mod.load(policy_mod.DEFAULT)

@@ -2,11 +2,11 @@
 
 `record --sign` appends the attestation and its signature; `approve SEQ` appends the approver's
 signature over a waiver. A signature entry (kind `signature`) holds the plain DSSE envelope in
-`details.envelope` and how it was signed (`ssh`, `ed25519`) in `details.method`. The payload
-is the signed statement's canonical bytes, so the envelope names what it signs by content, not
-by a sequence number a writer could change. Which signatures verify, and whose they are, is
-decided at the edge (`trust`, which runs the verifiers against the roster of the evaluated
-commit) and comes in here as `Checked`.
+`details.envelope` and how it was signed (`ssh`, `ed25519`, `openpgp`) in `details.method`.
+The payload is the signed statement's canonical bytes, so the envelope names what it signs by
+content, not by a sequence number a writer could change. Which signatures verify, and whose
+they are, is decided at the edge (`trust`, which runs the verifiers against the roster of the
+evaluated commit) and comes in here as `Checked`.
 """
 
 from __future__ import annotations

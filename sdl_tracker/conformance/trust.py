@@ -1,7 +1,7 @@
 """Who said so: the roster of the evaluated commit, and every signature checked against it (edge).
 
 Runs git (the roster as committed at the commit, `.mailmap`) and the signature verifiers
-(`ssh-keygen -Y verify`, Ed25519); `evaluate()` gets the results as plain data.
+(`ssh-keygen -Y verify`, Ed25519, `gpg --verify`); `evaluate()` gets the results as plain data.
 """
 
 from __future__ import annotations

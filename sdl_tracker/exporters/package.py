@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from importlib import resources
 
 from sdl_tracker import __version__
-from sdl_tracker.conformance import signatures
+from sdl_tracker.conformance import signatures, tailoring
 from sdl_tracker.exporters import html, oscal, sarif, traceability
 from sdl_tracker.exporters import json as conformance_json
 from sdl_tracker.exporters.dsse import IN_TOTO, MANIFEST, Signer
@@ -85,6 +85,8 @@ def statements(source: Source) -> tuple[int, ...]:
         seqs.update(r.seq for r in source.evidence(kind))
     # the signatures over attestations and approvals of waivers: an auditor re-checks them
     seqs.update(r.seq for r in source.records if r.statement.predicate.kind == signatures.KIND)
+    # the policy approvals those signatures sign: what made the policy's tailoring count
+    seqs.update(r.seq for r in source.records if r.statement.predicate.kind == tailoring.KIND)
     return tuple(sorted(s for s in seqs if 1 <= s <= len(source.entries)))
 
 

@@ -14,9 +14,16 @@ from datetime import datetime
 from pathlib import Path
 
 from sdl_tracker.conformance import verdicts
-from sdl_tracker.conformance.assessment import commit_of, judge
+from sdl_tracker.conformance.assessment import (
+    WhatIfNeeded,
+    commit_of,
+    committed_policy,
+    judge,
+    shipped_for,
+)
 from sdl_tracker.conformance.evidence import Record, records
 from sdl_tracker.conformance.model import Conformance
+from sdl_tracker.conformance.tailoring import PolicyFile, untailored
 from sdl_tracker.errors import ChainError, UnverifiedLedger
 from sdl_tracker.exporters.source import GateInfo, ReleaseInfo, Source
 from sdl_tracker.gitdata import git
@@ -65,7 +72,19 @@ def gather(
     else:
         cut, judged, gating = len(recs), recs, False
         at = recs[-1].statement.predicate.recorded_at if release is not None and recs else now
-    conf, checked = judge(policy, root, commit, judged, at, release, gating=gating)
+    files: tuple[PolicyFile, ...] = ()
+    if gate is not None and (framework == policy_mod.DEFAULT or policy_file is not None):
+        # As the gate judged: the policy committed at the release, its tailoring only approved.
+        configured = ws.config.policy if framework == policy_mod.DEFAULT else None
+        try:
+            policy, files = committed_policy(root, commit, policy_file or configured)
+        except WhatIfNeeded as e:
+            notes.append(f"judged by a policy the release's commit does not hold: {e}")
+    conf, checked, tailored = judge(
+        policy, root, commit, judged, at, release, gating=gating, files=files
+    )
+    if tailored is not None and not tailored.counts:
+        policy, _ = untailored(policy, shipped_for(policy))  # what judged
     kept = tuple(entries[:cut])
     wanted = {o for e in kept for o in e.objects}
     return Source(

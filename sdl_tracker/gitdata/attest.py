@@ -8,7 +8,11 @@ kinds of key:
   (`ssh-ed25519 AAAA...`); checked with `ssh-keygen -Y verify` against the roster as an
   allowed-signers file — what anyone can rerun;
 - Ed25519 keys from `sdl-tracker keygen`: the `sig` is the raw signature in base64, the `keyid`
-  the one securesystemslib computes for the key, so that `Envelope.verify` checks it as is.
+  the one securesystemslib computes for the key, so that `Envelope.verify` checks it as is;
+- OpenPGP keys (`gpg.format=openpgp`, `--key openpgp:FINGERPRINT`): `gpg --detach-sign --armor`;
+  the `sig` is the base64 of the armored signature, the `keyid` `openpgp:` and the primary key's
+  fingerprint; checked with `gpg --verify` (the public key in the verifier's keyring) and the
+  fingerprint gpg reports matched against the roster.
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ from sdl_tracker.models import JSON
 
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
 NAMESPACE = "sdl-tracker"
-SSH, ED25519 = "ssh", "ed25519"
+SSH, ED25519, OPENPGP = "ssh", "ed25519", "openpgp"
+_OPENPGP_PREFIX = "openpgp:"
 
 
 @dataclass(frozen=True)
@@ -81,7 +86,10 @@ def pae(payload_type: str, payload: bytes) -> bytes:
 
 
 def sign(key: Path, payload: bytes) -> Envelope:
-    """Sign with an SSH private key or a `sdl-tracker keygen` Ed25519 PEM key."""
+    """Sign with an SSH private key, a `sdl-tracker keygen` Ed25519 PEM key, or an OpenPGP key
+    in gpg's keyring (`openpgp:FINGERPRINT`)."""
+    if str(key).startswith(_OPENPGP_PREFIX):
+        return _sign_openpgp(str(key).removeprefix(_OPENPGP_PREFIX), payload)
     try:
         head = key.read_bytes()[:64]
     except OSError as e:
@@ -119,6 +127,8 @@ def signer(envelope: Envelope, roster: Roster) -> tuple[Person | None, str]:
         return _verify_ed25519(envelope, roster)
     if envelope.method == SSH:
         return _verify_ssh(envelope, roster)
+    if envelope.method == OPENPGP:
+        return _verify_openpgp(envelope, roster)
     return None, f"unknown signing method {envelope.method!r}"
 
 
@@ -181,4 +191,73 @@ def _run(argv: list[str], stdin: bytes, what: str) -> bytes:
     if done.returncode != 0:
         why = done.stderr.decode(errors="replace").strip()
         raise InputError(f"{what}: ssh-keygen failed ({why}); give an unencrypted SSH key")
+    return done.stdout
+
+
+def _sign_openpgp(user: str, payload: bytes) -> Envelope:
+    exe = _gpg()
+    what = f"--key openpgp:{user}"
+    listing = _run_gpg([exe, "--batch", "--with-colons", "--list-secret-keys", user], b"", what)
+    fingerprint = next(
+        (line.split(":")[9] for line in listing.decode().splitlines() if line.startswith("fpr:")),
+        "",
+    )
+    if not fingerprint:
+        raise InputError(f"{what}: gpg lists no secret key for it; check `gpg -K`")
+    argv = [exe, "--batch", "--pinentry-mode", "loopback", "--local-user", fingerprint]
+    argv += ["--detach-sign", "--armor", "--output", "-"]
+    signature = _run_gpg(argv, pae(PAYLOAD_TYPE, payload), what)
+    keyid = _OPENPGP_PREFIX + fingerprint.upper()
+    return Envelope(payload, keyid, base64.b64encode(signature).decode(), OPENPGP)
+
+
+def _verify_openpgp(envelope: Envelope, roster: Roster) -> tuple[Person | None, str]:
+    claimed = envelope.keyid.removeprefix(_OPENPGP_PREFIX).upper()
+    person = next((p for p in roster.people if claimed in p.openpgp), None)
+    if person is None:
+        return None, f"OpenPGP key {claimed} is not in the roster"
+    try:
+        signature = base64.b64decode(envelope.sig, validate=True)
+    except (binascii.Error, ValueError):
+        return None, "the OpenPGP signature is not base64"
+    with tempfile.TemporaryDirectory(prefix="sdl-verify-") as tmp:
+        sig = Path(tmp) / "payload.asc"
+        sig.write_bytes(signature)
+        exe = shutil.which("gpg")
+        if exe is None:
+            return None, "gpg is not installed here: OpenPGP signatures need GnuPG's gpg"
+        done = subprocess.run(
+            [exe, "--batch", "--status-fd", "1", "--verify", str(sig), "-"],
+            input=pae(envelope.payload_type, envelope.payload),
+            capture_output=True,
+            check=False,
+        )
+    status = done.stdout.decode(errors="replace").splitlines()
+    valid = [line.split() for line in status if line.startswith("[GNUPG:] VALIDSIG ")]
+    if done.returncode != 0 or not valid:
+        if any(line.startswith("[GNUPG:] NO_PUBKEY") for line in status):
+            return None, (
+                f"{person.name}'s OpenPGP public key {claimed} is not in gpg's keyring "
+                "(import it: `gpg --import`)"
+            )
+        why = done.stderr.decode(errors="replace").strip().splitlines()
+        return None, f"gpg --verify refused it ({why[-1] if why else 'no reason'})"
+    primary = valid[0][-1].upper()
+    if primary != claimed:
+        return None, f"gpg verified a signature by key {primary}, not the claimed {claimed}"
+    return person, ""
+
+
+def _gpg() -> str:
+    exe = shutil.which("gpg")
+    if exe is None:
+        raise InputError("gpg is not installed: OpenPGP signatures need GnuPG's gpg")
+    return exe
+
+
+def _run_gpg(argv: list[str], stdin: bytes, what: str) -> bytes:
+    done = subprocess.run(argv, input=stdin, capture_output=True, check=False)
+    if done.returncode != 0:
+        why = done.stderr.decode(errors="replace").strip()
+        raise InputError(f"{what}: gpg failed ({why}); give a key in gpg's keyring, unlocked")
     return done.stdout

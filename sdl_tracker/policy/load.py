@@ -8,7 +8,8 @@ Every mistake is a `PolicyError` naming the file and the line.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -70,9 +71,17 @@ def resolve(explicit: Path | None, configured: Path | None, framework: str = DEF
     return policy
 
 
-def load(ref: str | Path) -> Policy:
-    """Load a policy file (a path) or a shipped policy by name (`iec62443-4-1`)."""
-    chain = _chain(ref, None, ())
+#: Reads a policy file's text (the policy as committed at a commit); raises `PolicyError`.
+Reader = Callable[[Path], str]
+
+
+def load(ref: str | Path, read: Reader | None = None) -> Policy:
+    """Load a policy file (a path) or a shipped policy by name (`iec62443-4-1`).
+
+    With `read`, the files (the named one and those it extends) come from it rather than the
+    file system: the gate reads them as committed at the evaluated commit.
+    """
+    chain = _chain(ref, None, (), read)
     catalog_id: str | None = None
     for src, _, cat_line, cat_id in chain:
         if cat_id is None:
@@ -110,9 +119,11 @@ def builtin_path(name: str) -> tuple[str, str]:
 _Link = tuple[Source, "str | None", int, "str | None"]
 
 
-def _chain(ref: str | Path, base: Path | None, seen: tuple[str, ...]) -> list[_Link]:
+def _chain(
+    ref: str | Path, base: Path | None, seen: tuple[str, ...], read: Reader | None
+) -> list[_Link]:
     """The files of `ref` and all it extends, base first: (source, name, line, catalog)."""
-    where, text = _read(ref, base)
+    where, text = _read(ref, base, read)
     if where in seen:
         raise PolicyError(f"{where}: `extends` loops back to this file ({' -> '.join(seen)})")
     if len(seen) >= _MAX_DEPTH:
@@ -126,14 +137,19 @@ def _chain(ref: str | Path, base: Path | None, seen: tuple[str, ...]) -> list[_L
     parent_ref, parent_line = extends
     directory = Path(where).parent if str(ref) not in BUILTIN else None
     try:
-        parents = _chain(parent_ref, directory, (*seen, where))
+        parents = _chain(parent_ref, directory, (*seen, where), read)
     except PolicyError as e:
         raise PolicyError(f"{where}:{parent_line}: extends {parent_ref!r}: {e}") from e
     return [*parents, link]
 
 
-def _read(ref: str | Path, base: Path | None) -> tuple[str, str]:
+def _read(ref: str | Path, base: Path | None, read: Reader | None) -> tuple[str, str]:
     path = Path(ref)
+    if read is not None:
+        if str(ref) in BUILTIN:
+            return builtin_path(str(ref))
+        path = Path(os.path.normpath(base / path)) if base is not None else path
+        return str(path), read(path)
     if str(ref) in BUILTIN and not (base or Path()).joinpath(path).is_file():
         return builtin_path(str(ref))
     if base is not None and not path.is_absolute():

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from evidence_factory import NOW, stmt
 from helpers import git
+from identity import commit_roster, roster_text, ssh_keys
 
 from sdl_tracker.cli.main import main
 from sdl_tracker.conformance import maturity
@@ -307,6 +308,11 @@ def test_ml3_counts_distinct_release_commits_spread_over_time_with_passing_gates
         "Reviewed-by: Grace <g@example.com>",
         env=_dated(start),
     )
+    # The product-security-lead approves the committed policy: its tailoring counts.
+    keys = ssh_keys(tmp_path / "keys")
+    commit_roster(root, roster_text(keys))
+    approve = ["approve", "--policy", "--key", str(keys["grace"]), "-C", str(root)]
+    assert _run(approve, capsys)[0] == 0
     assert _run(["collect", "--only", "documents", "-C", str(root)], capsys)[0] == 0
     for kind, name in (  # a person's statements: attested through `record`
         ("document:roles_responsibilities", "roles.md"),

@@ -133,14 +133,19 @@ def post_commit_fail(base: Path, env: Env) -> Invocation:
 
 def _pre_push(base: Path, name: str, trained: bool, env: Env) -> Invocation:
     from evidence_factory import only
+    from identity import roster_text, ssh_keys
 
     repo = _repo(base, name, env)
     policy = "extends: iec62443-4-1\n" + only("SM-4,SM-12", "not part of this test")
     (repo / "policy.yaml").write_text(policy)
     (repo / ".sdl-tracker.toml").write_text('policy = "policy.yaml"\n' + CONFIG)
+    keys = ssh_keys(base / "keys")
+    (repo / "sdl-roster.yaml").write_text(roster_text(keys))
     git(repo, "add", "-A", env=env)
     git(repo, "commit", "-q", "-m", "policy", env=env)
     _python(repo, env, "-m", "sdl_tracker", "init")
+    # The product-security-lead approves the committed policy: its tailoring counts.
+    _python(repo, env, "-m", "sdl_tracker", "approve", "--policy", "--key", str(keys["grace"]))
     if trained:
         (repo.parent / "training.csv").write_text("name,course,date\nAda,secure coding,2024-05\n")
         _python(repo, env, "-m", "sdl_tracker", "record", "training_record", "../training.csv")

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from evidence_factory import only
 from helpers import git
+from identity import approved_policy
 
 from sdl_tracker import ledger
 from sdl_tracker.cli.main import main as cli
@@ -63,11 +64,11 @@ def repo(
     monkeypatch.chdir(git_repo)
     for name in ("PRE_COMMIT_LOCAL_BRANCH", "PRE_COMMIT_REMOTE_BRANCH"):
         monkeypatch.delenv(name, raising=False)
-    (git_repo / "policy.yaml").write_text("extends: iec62443-4-1\n" + only("SM-4,SM-12"))
     (git_repo / ".sdl-tracker.toml").write_text('policy = "policy.yaml"\n')
     git(git_repo, "add", "-A")
-    git(git_repo, "commit", "-q", "-m", "policy")
+    git(git_repo, "commit", "-q", "-m", "config")
     assert cli(["init", "-C", str(git_repo)]) == 0
+    approved_policy(git_repo, "extends: iec62443-4-1\n" + only("SM-4,SM-12"), "policy.yaml")
     git(git_repo, "tag", "v1.0")
     capsys.readouterr()
     return git_repo

@@ -108,7 +108,7 @@ def test_no_mutation_makes_the_gate_pass_a_failure(
     subprocess.run(["cp", "-a", str(template), str(root)], check=True)
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(template.parent / "gitconfig"))
     policy = policy_file(work, "extends: iec62443-4-1\n" + only("SM-4"), "p.yaml")
-    gate = ["gate", "--policy", str(policy), "-C", str(root)]
+    gate = ["gate", "--what-if", "--policy", str(policy), "-C", str(root)]
     assert main(gate) == 1  # judged (and verified) before the attack
     store = GitStore(root)
     entries = list(ledger.unverified_entries(store))

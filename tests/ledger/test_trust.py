@@ -8,7 +8,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from evidence_factory import only, policy_file
+from evidence_factory import only
+from identity import approved_policy
 
 from sdl_tracker import ledger
 from sdl_tracker.cli.main import main
@@ -52,7 +53,10 @@ def failing(
         capsys,
     )
     assert code == 0, text
-    policy = policy_file(git_repo.parent, "extends: iec62443-4-1\n" + only("SM-4"), "p.yaml")
+    ledger_dir = git_repo.parent / "ledger" if extra else None
+    policy = approved_policy(
+        git_repo, "extends: iec62443-4-1\n" + only("SM-4"), "p.yaml", ledger_dir
+    )
     code, text = run(["gate", "--policy", str(policy), "-C", str(git_repo), *extra], capsys)
     assert code == 1, text
     return git_repo, [*extra, "--policy", str(policy)]

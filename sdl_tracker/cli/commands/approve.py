@@ -1,4 +1,9 @@
-"""`sdl-tracker approve SEQ`: the approver signs a waiver; until then the waiver is pending."""
+"""`sdl-tracker approve SEQ`: the approver signs a waiver; until then the waiver is pending.
+
+`sdl-tracker approve --policy`: a product-security-lead signs the project policy as committed
+at HEAD (the blob of every policy file in the repository); the gate counts its tailoring only
+with such an approval naming the blobs of the evaluated commit.
+"""
 
 from __future__ import annotations
 
@@ -16,11 +21,26 @@ if TYPE_CHECKING:
 
 
 NAME = "approve"
-HELP = "approve a waiver with your signature (you: an approver in sdl-roster.yaml)"
+HELP = (
+    "approve a waiver (you: an approver in sdl-roster.yaml) or, with --policy, the committed "
+    "policy's tailoring (you: a product-security-lead)"
+)
+_CONFIGURED = Path("")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("seq", type=int, metavar="SEQ", help="the waiver's ledger entry number")
+    parser.add_argument(
+        "seq", type=int, metavar="SEQ", nargs="?", help="the waiver's ledger entry number"
+    )
+    parser.add_argument(
+        "--policy",
+        type=Path,
+        nargs="?",
+        const=_CONFIGURED,
+        metavar="FILE",
+        help="approve the policy committed at HEAD instead (default FILE: `policy` in the "
+        "configuration)",
+    )
     options.person_key(parser)
     options.output_format(parser)
     options.common(parser)
@@ -28,10 +48,94 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     ws = options.workspace(args)
-    return run(ws=ws, seq=args.seq, key=options.resolve_key(ws, args.key), fmt=args.format)
+    if (args.seq is None) == (args.policy is None):
+        raise InputError(
+            "approve what? give a waiver's entry number (`sdl-tracker approve SEQ`) or "
+            "--policy (`sdl-tracker approve --policy`), not both"
+        )
+    key = options.resolve_key(ws, args.key)
+    if args.policy is not None:
+        policy = None if args.policy == _CONFIGURED else args.policy
+        return run_policy(ws=ws, policy_file=policy, key=key, fmt=args.format)
+    return run(ws=ws, seq=args.seq, key=key, fmt=args.format)
+
+
+def run_policy(
+    *, ws: Workspace, policy_file: Path | None, key: Path, fmt: str, now: datetime | None = None
+) -> int:
+    """Sign an approval naming the blob of every project policy file committed at HEAD."""
+    from sdl_tracker import __version__, ledger
+    from sdl_tracker.conformance import assessment, signatures, tailoring, trust
+    from sdl_tracker.gitdata import attest, git
+    from sdl_tracker.ledger.chain import canonical
+    from sdl_tracker.models import Predicate, Provenance, Result, ResultStatus, Statement, Tool
+
+    root = ws.repo()
+    store = ws.store()
+    if not store.exists():
+        raise LedgerError(f"no ledger at {store.location}: run `sdl-tracker init` first")
+    head = git.resolve(root, "HEAD")
+    if head is None:
+        raise InputError("no commit yet: commit the policy first, then approve it")
+    _, files = assessment.committed_policy(root, head, policy_file or ws.config.policy)
+    if not files:
+        raise InputError(
+            "no project policy to approve: the shipped policy applies as it is (set `policy` "
+            "in the configuration, or give --policy FILE, a file committed in the repository)"
+        )
+    roster = trust.read_roster(root, head)
+    if roster is None:
+        raise InputError(
+            "no sdl-roster.yaml committed at HEAD: the approval could not be checked; add the "
+            "roster (docs/concepts/roster.md) with your key and the product-security-lead role"
+        )
+    stamp = now or datetime.now(timezone.utc)
+    names = ", ".join(f"{f.path} (blob {f.blob[:10]})" for f in files)
+    statement = Statement(
+        commit=head,
+        artifacts=(),
+        predicate=Predicate(
+            kind=tailoring.KIND,
+            collector=NAME,
+            tool=Tool(name="sdl-tracker", version=__version__),
+            requirements=(),
+            result=Result(status=ResultStatus.INFO, summary=f"approves the policy {names}"),
+            details={"policy": [f.to_json() for f in files]},
+            recorded_by=git.identity(root),
+            recorded_at=stamp,
+            provenance=Provenance.ATTESTED,
+        ),
+    )
+    envelope = attest.sign(key, canonical(statement))
+    person, why = attest.signer(envelope, roster)
+    if person is None:
+        raise InputError(f"your signature does not check against sdl-roster.yaml: {why}")
+    if tailoring.ROLE not in person.roles:
+        raise InputError(
+            f"{person.identity} does not hold the {tailoring.ROLE} role in sdl-roster.yaml at "
+            "HEAD: only a product-security-lead approves the policy's tailoring"
+        )
+    signature = signatures.statement(
+        envelope.to_json(),
+        method=envelope.method,
+        collector=NAME,
+        signer=person.identity,
+        summary=f"{person.identity} signs the approval of the policy {names}",
+        commit=head,
+        now=stamp,
+    )
+    entry, sig = ledger.append(store, [statement, signature])
+    if fmt == "json":
+        output.write_json(entry.to_json())
+    output.err(
+        f"recorded entry {entry.seq} (signature: entry {sig.seq}): {person.identity} approves "
+        f"the policy {names}"
+    )
+    return 0
 
 
 def run(*, ws: Workspace, seq: int, key: Path, fmt: str, now: datetime | None = None) -> int:
+    """Sign an approval of the waiver in entry `seq`."""
     from sdl_tracker import ledger
     from sdl_tracker.conformance import signatures, trust, waivers
     from sdl_tracker.conformance.evidence import records

@@ -51,6 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="directory for junit.xml and summary.md (default sdl-reports)",
     )
     options.policy(parser)
+    options.what_if(parser)
     parser.add_argument(
         "--ratchet", action="store_true", help="also fail when worse than the previous release"
     )
@@ -59,6 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    options.policy_from_env(args.what_if)
     return run(
         ws=options.workspace(args),
         release=args.release,
@@ -68,6 +70,7 @@ def main(args: argparse.Namespace) -> int:
         policy_file=args.policy,
         ratchet=args.ratchet,
         sign=args.sign,
+        what_if=args.what_if,
     )
 
 
@@ -82,12 +85,18 @@ def run(
     ratchet: bool,
     sign: Path | None = None,
     environ: Mapping[str, str] | None = None,
+    what_if: bool = False,
 ) -> int:
+    from sdl_tracker.conformance import assessment
     from sdl_tracker.ledger import sync
     from sdl_tracker.ledger.gitstore import GitStore
 
     environ = os.environ if environ is None else environ
-    ws.repo()
+    root = ws.repo()
+    if not what_if:
+        # A policy the commit does not hold is refused before anything is fetched or appended.
+        commit = assessment.commit_of(root, None, release)
+        assessment.committed_policy(root, commit, policy_file or ws.config.policy)
     # Bad input first: nothing is fetched or appended when the reports cannot be written.
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -123,6 +132,7 @@ def run(
         ratchet=ratchet,
         junit=out / "junit.xml",
         summary=summary,
+        what_if=what_if,
     )
     step_summary = environ.get("GITHUB_STEP_SUMMARY")
     if step_summary:
@@ -135,7 +145,9 @@ def run(
                 f"GITHUB_STEP_SUMMARY={step_summary}: cannot append ({e.strerror})"
             ) from e
     output.err(f"reports: {out / 'junit.xml'}, {summary}")
-    if release is not None:
+    if release is not None and what_if:
+        output.err(f"what-if: no evidence package for {release} (no release verdict recorded)")
+    elif release is not None:
         # Step 7: the auditor's package for every gated release, passed or not.
         export.run(
             ws=ws,

@@ -17,6 +17,7 @@ from sdl_tracker.cli import options
 from sdl_tracker.errors import InputError
 
 if TYPE_CHECKING:
+    from sdl_tracker.conformance.assessment import Assessment
     from sdl_tracker.exporters.base import Report
     from sdl_tracker.workspace import Workspace
 
@@ -29,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--release", metavar="TAG", help="the release tag to gate (default: HEAD)")
     options.policy(parser)
     options.framework(parser)
+    options.what_if(parser)
     parser.add_argument(
         "--ratchet",
         action="store_true",
@@ -43,6 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    options.policy_from_env(args.what_if)
     return run(
         ws=options.workspace(args),
         release=args.release,
@@ -52,6 +55,7 @@ def main(args: argparse.Namespace) -> int:
         junit=args.junit,
         summary=args.summary,
         fmt=args.format,
+        what_if=args.what_if,
     )
 
 
@@ -66,7 +70,10 @@ def run(
     fmt: str = "text",
     now: datetime | None = None,
     framework: str = "iec62443-4-1",
+    what_if: bool = False,
 ) -> int:
+    """Judge the commit or release; without `what_if`, by the policy it holds, and append the
+    verdict. A what-if is printed as such and never appended."""
     from sdl_tracker import ledger
     from sdl_tracker.conformance import render, verdicts
     from sdl_tracker.conformance.assessment import assess
@@ -77,7 +84,13 @@ def run(
 
     now = now or datetime.now(timezone.utc)
     found = assess(
-        ws, now=now, policy_file=policy_file, release=release, gating=True, framework=framework
+        ws,
+        now=now,
+        policy_file=policy_file,
+        release=release,
+        gating=True,
+        framework=framework,
+        committed=not what_if,
     )
     conf = found.conformance
     baseline = verdicts.previous(found.records, release, conf.catalog) if ratchet else None
@@ -94,16 +107,26 @@ def run(
         _write(junit, junit_mod.render(report), "--junit")
     if summary is not None:
         _write(summary, markdown.render(report), "--summary")
-    statement, objects = verdicts.statement(
-        conf, passed=passed, ratchet=regressions, who=git.recorder(ws.repo()), now=now
-    )
-    (entry,) = ledger.append(found.store, [statement], objects)
+    entry = None
+    if not what_if:
+        statement, objects = verdicts.statement(
+            conf, passed=passed, ratchet=regressions, who=git.recorder(ws.repo()), now=now
+        )
+        (entry,) = ledger.append(found.store, [statement], objects)
     if fmt == "json":
-        output.write_json({"passed": passed, "entry": entry.seq, "conformance": conf.to_json()})
+        output.write_json(
+            {
+                "passed": passed,
+                "what_if": what_if,
+                "entry": entry.seq if entry else None,
+                "conformance": conf.to_json(),
+            }
+        )
     output.err(render.status_text(conf))
     output.err("")
     for line in _notes(report, ratchet):
         output.err(line)
+    output.err(_policy_line(found, policy_file, what_if))
     unmet = [r.requirement_id for r in conf.requirements if not r.status.passes]
     verdict = (
         output.paint("PASSED", "green")
@@ -115,11 +138,37 @@ def run(
             "red",
         )
     )
-    output.err(
-        f"gate {conf.release or conf.commit[:10]}: {verdict} — {render.counts_line(conf)}; "
-        f"verdict recorded as ledger entry {entry.seq}"
-    )
+    if entry is None:
+        output.err(
+            f"what-if {conf.release or conf.commit[:10]}: {verdict} — "
+            f"{render.counts_line(conf)}; a what-if, not a release verdict: nothing recorded"
+        )
+    else:
+        output.err(
+            f"gate {conf.release or conf.commit[:10]}: {verdict} — {render.counts_line(conf)}; "
+            f"verdict recorded as ledger entry {entry.seq}"
+        )
     return 0 if passed else 1
+
+
+def _policy_line(found: Assessment, policy_file: Path | None, what_if: bool) -> str:
+    """Which policy judged: the committed files and whether their tailoring counts."""
+    if what_if:
+        where = ", ".join(found.policy.sources[1:] or found.policy.sources)
+        return (
+            f"policy (what-if): {policy_file or where}, as it is now; its tailoring counted "
+            "without approval"
+        )
+    t = found.tailoring
+    if t is None:
+        return f"policy: the shipped {found.policy.name}"
+    line = f"policy: committed at {found.conformance.commit[:10]}: {t.describe()}"
+    if t.reverted:
+        line += (
+            f"; {len(t.reverted)} requirements judged by the shipped policy instead "
+            f"({', '.join(t.reverted)})"
+        )
+    return line
 
 
 def _notes(report: Report, ratchet: bool) -> list[str]:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from evidence_factory import only
 from helpers import git
+from identity import approved_policy
 
 from sdl_tracker import ledger
 from sdl_tracker.cli.main import main
@@ -131,15 +132,23 @@ def test_no_push_fetches_but_leaves_the_remote_alone(remote: Path) -> None:
 
 
 def test_reports_step_summary_and_the_gates_exit_code(
-    remote: Path, monkeypatch: pytest.MonkeyPatch
+    remote: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = clone(remote, "summary")
-    (root / "policy.yaml").write_text("extends: iec62443-4-1\n" + only("SM-12"))
+    policy = "extends: iec62443-4-1\n" + only("SM-12")
+    (root / "policy.yaml").write_text(policy)
     (root / ".sdl-tracker.toml").write_text('policy = "policy.yaml"\n' + CONFIG)
+    out = root.parent / "reports"
+    # An uncommitted policy gives no release verdict: refused before anything is appended.
+    assert main(["ci", "--remote", "origin", "--out", str(out), "-C", str(root)]) == 2
+    assert "policy.yaml is not committed" in capsys.readouterr().err
+    assert git(root, "branch", "--list", "sdl-ledger") == ""
+    git(root, "commit", "-q", "-am", "config")
+    assert main(["init", "-C", str(root)]) == 0
+    approved_policy(root, policy, "policy.yaml")
     step = root.parent / "step-summary.md"
     step.write_text("## Earlier step\n")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(step))
-    out = root.parent / "reports"
     assert main(["ci", "--remote", "origin", "--out", str(out), "-C", str(root)]) == 0
     summary = (out / "summary.md").read_text()
     assert step.read_text() == "## Earlier step\n" + summary + "\n"

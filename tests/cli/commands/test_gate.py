@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from evidence_factory import only, policy_file
 from helpers import git
-from identity import commit_roster, roster_text, ssh_keys
+from identity import approved_policy, commit_roster, roster_text, ssh_keys
 
 from sdl_tracker import ledger
 from sdl_tracker.cli.commands import approve, gate, waive
@@ -39,9 +39,18 @@ def record(root: Path, kind: str, capsys: pytest.CaptureFixture[str], *extra: st
     assert run(["record", kind, str(file), "-C", str(root), *extra], capsys)[0] == 0
 
 
+SMALL = "extends: iec62443-4-1\n" + only("SM-4,SM-12")
+
+
 def small_policy(root: Path) -> Path:
-    """Only SM-4 (training) and SM-12 (the gate itself) apply."""
-    return policy_file(root.parent, "extends: iec62443-4-1\n" + only("SM-4,SM-12"), "small.yaml")
+    """Only SM-4 (training) and SM-12 (the gate itself) apply: committed and approved by the
+    product-security-lead, so its tailoring counts for a release verdict."""
+    return approved_policy(root, SMALL, "small.yaml")
+
+
+def draft_policy(root: Path) -> Path:
+    """The same policy outside the repository: only a what-if can use it."""
+    return policy_file(root.parent, SMALL, "draft.yaml")
 
 
 def test_gate_fails_closed_and_says_what_to_do(
@@ -78,18 +87,30 @@ def test_gate_passes_and_records_one_verdict_per_run(
         assert code == 0, err
         assert "gate v1.0: PASSED" in err
     kinds = [e["statement"]["predicate"]["kind"] for e in entries(repo)]
-    assert kinds == ["training_record", "release_gate_record", "release_gate_record"]
+    assert kinds == [
+        *("policy_approval", "signature", "training_record"),
+        *("release_gate_record", "release_gate_record"),
+    ]
     details = entries(repo)[-1]["statement"]["predicate"]["details"]
     assert details["release"] == "v1.0" and details["passed"] is True
     assert details["statuses"]["SM-10"] == "not_applicable"
 
 
-def test_policy_from_the_environment(
+def test_policy_from_the_environment_is_a_what_if(
     repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("SDL_TRACKER_POLICY", str(small_policy(repo)))
+    monkeypatch.setenv("SDL_TRACKER_POLICY", str(draft_policy(repo)))
     record(repo, "training_record", capsys)
-    assert run(["gate", "-C", str(repo)], capsys)[0] == 0
+    code, _, err = run(["gate", "-C", str(repo)], capsys)
+    assert code == 2
+    assert "SDL_TRACKER_POLICY is set" in err and "--what-if" in err
+    code, out, err = run(["gate", "--what-if", "--format", "json", "-C", str(repo)], capsys)
+    assert code == 0, err
+    assert "what-if" in err and "PASSED" in err and "not a release verdict: nothing recorded" in err
+    data = json.loads(out)
+    assert data["what_if"] is True and data["entry"] is None
+    kinds = [e["statement"]["predicate"]["kind"] for e in entries(repo)]
+    assert kinds == ["training_record"]
 
 
 def test_junit_and_summary(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -102,6 +123,7 @@ def test_junit_and_summary(repo: Path, capsys: pytest.CaptureFixture[str]) -> No
     code, _, _ = run(
         [
             "gate",
+            "--what-if",
             "--policy",
             str(policy),
             "--junit",
@@ -141,7 +163,6 @@ def test_ratchet_fails_when_a_requirement_got_worse(
     assert run(["gate", "--release", "v1.0", "--policy", policy, "-C", str(repo)], capsys)[0] == 0
     record(repo, "training_record", capsys, "--status", "fail")
     keys = ssh_keys(repo.parent / "keys")
-    commit_roster(repo, roster_text(keys))
     soon = (datetime.now(timezone.utc) + timedelta(days=60)).date().isoformat()
     assert (
         run(
@@ -263,7 +284,8 @@ def test_expired_waiver_stops_counting_and_the_gate_says_so(
             ["--junit", "/nonexistent/dir/gate.xml"],
             "--junit /nonexistent/dir/gate.xml: cannot write",
         ),
-        (["--policy", "missing.yaml"], "cannot read the policy"),
+        (["--what-if", "--policy", "missing.yaml"], "cannot read the policy"),
+        (["--policy", "missing.yaml"], "a release verdict uses only the policy committed"),
     ],
 )
 def test_bad_input_exits_2_and_appends_nothing(
@@ -279,7 +301,7 @@ def test_policy_mistake_exits_2_with_file_and_line(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bad = policy_file(repo.parent, "extends: iec62443-4-1\nnot_applicable:\n  SM-3:\n", "bad.yaml")
-    code, _, err = run(["gate", "--policy", str(bad), "-C", str(repo)], capsys)
+    code, _, err = run(["gate", "--what-if", "--policy", str(bad), "-C", str(repo)], capsys)
     assert code == 2
     assert f"error: {bad}:3: not_applicable.SM-3: missing justification" in err
     assert entries(repo) == []

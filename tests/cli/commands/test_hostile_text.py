@@ -121,7 +121,8 @@ def test_hostile_text_reaches_no_output_raw(
     _terminal(err, "explain")
     junit, summary = tmp_path / "gate.xml", tmp_path / "summary.md"
     code, out, err = _run(
-        ["gate", "--policy", str(policy), "--junit", str(junit), "--summary", str(summary),
+        ["gate", "--what-if", "--policy", str(policy), "--junit", str(junit),
+         "--summary", str(summary),
          "-C", str(repo)],
         capsys,
     )  # fmt: skip

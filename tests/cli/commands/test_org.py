@@ -22,6 +22,7 @@ import psycopg
 import pytest
 from evidence_factory import only, policy_file
 from helpers import git
+from identity import approved_policy, roster_text, ssh_keys
 from ledger.pgcluster import Cluster
 
 from sdl_tracker import ledger
@@ -106,6 +107,7 @@ def org(pg_cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
         alpha = make_repo(base, "alpha")
         record(alpha, "training_record")
+        policy = approved_policy(alpha, policy.read_text(), "small.yaml")
         git(alpha, "tag", "v1.0")
         assert cli("gate", "--release", "v1.0", "--policy", str(policy), "-C", str(alpha)) == 0
         git(alpha, "commit", "-q", "--allow-empty", "-m", "later work")
@@ -138,8 +140,8 @@ def test_org_status_rows(org: Org, capsys: pytest.CaptureFixture[str]) -> None:
     alpha, beta, gamma = found["alpha"], found["beta"], found["gamma"]
 
     assert alpha["gate"] == "passed"  # the release's verdict, not the later commit's failure
-    assert alpha["verdict"]["release"] == "v1.0" and alpha["verdict"]["seq"] == 2
-    assert alpha["entries"] == 3 and alpha["stale"] == 0 and alpha["incomplete"] == 0
+    assert alpha["verdict"]["release"] == "v1.0" and alpha["verdict"]["seq"] == 4
+    assert alpha["entries"] == 5 and alpha["stale"] == 0 and alpha["incomplete"] == 0
     assert alpha["verdict"]["statuses"]["satisfied"] == 2
     assert alpha["verdict"]["statuses"]["not_applicable"] == 45
     assert set(alpha["maturity"]) == {"SM", "SR", "SD", "SI", "SVV", "DM", "SUM", "SG"}
@@ -202,8 +204,8 @@ def test_org_export(org: Org, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     head = json.loads(archive.read("repositories/alpha/head.json"))
     assert own.head() == ledger.Head(seq=head["seq"], hash=head["hash"])
     entry = archive.read("repositories/alpha/verdict-entry.jsonl")
-    assert entry == [e.raw for e in ledger.entries(own)][1] + b"\n"
-    assert json.loads(entry)["hash"] == head["verdict_hash"] and head["verdict_seq"] == 2
+    assert entry == [e.raw for e in ledger.entries(own)][3] + b"\n"
+    assert json.loads(entry)["hash"] == head["verdict_hash"] and head["verdict_seq"] == 4
     status = json.loads(archive.read("org-status.json"))
     assert [r["repository"] for r in status["repositories"]] == ["alpha", "beta", "gamma"]
     html = archive.read("index.html").decode()
@@ -298,14 +300,20 @@ def test_ci_writes_straight_to_postgresql(
     url = pg_cluster.tcp_url(pg_db, appender, "a")
     config = git_repo / ".sdl-tracker.toml"
     config.write_text(config.read_text() + '\n[collect]\nenabled = ["releases"]\n')
-    git(git_repo, "add", ".sdl-tracker.toml")
+    keys = ssh_keys(tmp_path / "keys")
+    (git_repo / "sdl-roster.yaml").write_text(roster_text(keys))
+    policy = git_repo / "small.yaml"
+    policy.write_text(small_policy(tmp_path).read_text())
+    git(git_repo, "add", ".sdl-tracker.toml", "sdl-roster.yaml", "small.yaml")
     git(git_repo, "commit", "-q", "-m", "sdl-tracker configuration")
     git(git_repo, "tag", "v3.0")
     common = ("--ledger", url, "--repo-name", "widget", "-C", str(git_repo))
     record(git_repo, "training_record", *common)
+    grace = ("--key", str(keys["grace"]))
+    assert cli("approve", "--policy", str(policy), *grace, *common) == 0
     out = tmp_path / "reports"
     capsys.readouterr()
-    args = ("ci", "--release", "v3.0", "--policy", str(small_policy(tmp_path)), "--out", str(out))
+    args = ("ci", "--release", "v3.0", "--policy", str(policy), "--out", str(out))
     code, _, err = run(capsys, *args, "--remote", "origin", *common)
     assert code == 0, err
     assert "is not a git branch; --remote origin ignored" in err
@@ -314,8 +322,11 @@ def test_ci_writes_straight_to_postgresql(
     assert (out / "junit.xml").is_file() and "v3.0" in (out / "summary.md").read_text()
     assert list(out.glob("evidence-*.zip"))  # the release's package, read from PostgreSQL
     kinds = [e.statement().predicate.kind for e in ledger.entries(PgStore(url, "widget"))]
-    assert kinds == ["training_record", "release_notes", "release_gate_record"]
-    assert ledger.verify(PgStore(url, "widget")).entries == 3
+    assert kinds == [
+        *("training_record", "policy_approval", "signature"),
+        *("release_notes", "release_gate_record"),
+    ]
+    assert ledger.verify(PgStore(url, "widget")).entries == 5
     assert not GitStore(git_repo).exists()  # nothing local: the central ledger is the ledger
     reader_url = pg_cluster.tcp_url(pg_db, reader, "r")
     assert rows(capsys, reader_url)["widget"]["gate"] == "passed"
