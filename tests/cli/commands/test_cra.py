@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from evidence_factory import policy_file
 from helpers import git
-from identity import commit_roster, roster_text, ssh_keys
+from identity import approved_policy, commit_roster, roster_text, ssh_keys
 
 from sdl_tracker import ledger
 from sdl_tracker.cli.main import main
@@ -29,19 +29,24 @@ def repo(git_repo: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     return git_repo
 
 
-def cra_only(root: Path, *keep: str) -> Path:
-    """A CRA policy in which only `keep` apply, accepting unsigned attestations for them."""
+def cra_only(root: Path, *keep: str, committed: bool = False) -> Path:
+    """A CRA policy in which only `keep` apply, accepting unsigned attestations for them;
+    `committed`: committed to the repository and approved (what a recorded verdict needs)."""
     ids = [r.id for r in policy_mod.load("cra-2024-2847").requirements if r.id not in keep]
     lines = ["extends: cra-2024-2847", "not_applicable:"]
     lines += [f"  {i}: out of scope for this test" for i in ids]
     lines += ["provenance:", "  requirements:"] + [f"    {k}: [attested, signed]" for k in keep]
+    if committed:
+        return approved_policy(root, "\n".join(lines) + "\n", "cra.yaml")
     return policy_file(root.parent, "\n".join(lines) + "\n", "cra.yaml")
 
 
-def only_62443(root: Path, *keep: str) -> Path:
+def only_62443(root: Path, *keep: str, committed: bool = False) -> Path:
     ids = [r.id for r in policy_mod.load("iec62443-4-1").requirements if r.id not in keep]
     lines = ["extends: iec62443-4-1", "not_applicable:"]
     lines += [f"  {i}: out of scope for this test" for i in ids]
+    if committed:
+        return approved_policy(root, "\n".join(lines) + "\n", "small.yaml")
     return policy_file(root.parent, "\n".join(lines) + "\n", "small.yaml")
 
 
@@ -106,7 +111,8 @@ def test_a_62443_policy_is_refused_for_the_cra_framework(
 ) -> None:
     policy = only_62443(repo, "SM-4")
     code, _, err = run(
-        ["gate", "--framework", "cra", "--policy", str(policy), "-C", str(repo)], capsys
+        ["gate", "--what-if", "--framework", "cra", "--policy", str(policy), "-C", str(repo)],
+        capsys,
     )
     assert code == 2
     assert "a policy for iec62443-4-1:2018, but --framework cra" in err
@@ -116,7 +122,7 @@ def test_a_62443_policy_is_refused_for_the_cra_framework(
 def test_cra_gate_records_its_own_verdict_which_62443_never_counts(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    cra = cra_only(repo, "CRA-13-12")
+    cra = cra_only(repo, "CRA-13-12", committed=True)
     attest(repo, "CRA-13-12", capsys)
     git(repo, "tag", "v1.0")
     argv = ["gate", "--framework", "cra", "--release", "v1.0", "--policy", str(cra)]
@@ -130,7 +136,7 @@ def test_cra_gate_records_its_own_verdict_which_62443_never_counts(
         r.id for r in policy_mod.load("cra-2024-2847").requirements
     }
     # The 62443 view: the CRA verdict is neither SM-12 evidence nor a ratchet baseline.
-    small = only_62443(repo, "SM-12")
+    small = only_62443(repo, "SM-12", committed=True)
     code, out, _ = run(
         ["status", "--policy", str(small), "--format", "json", "-C", str(repo)], capsys
     )
