@@ -122,6 +122,10 @@ def test_ml4_from_improvement_metrics_across_release_windows() -> None:
             "retrospective_record",
         )
     ]
+    # SG-7: the user documentation changed in the range was reviewed by someone else.
+    docs.append(
+        stmt("review_record", metrics={"documentation_commits": 1, "documentation_reviewed": 1})
+    )
     metrics = stmt("metrics_report", requirements=("SG-7", "DM-6"))
     ledger = [*docs, gate("v1"), metrics, gate("v2"), gate("v3")]
     # SM-4 wants the training record signed: say its signature verified (entry 9).
@@ -175,6 +179,7 @@ def test_a_repository_walks_from_ml1_to_ml3_across_three_releases(
     config.write_text(
         before.replace('# policy = "sdl-policy.yaml"', 'policy = "sdl-policy.yaml"')
         + '\n[collectors.documents.user_manual]\npath = "docs/manual.md"\n'
+        + '\n[collectors.review]\ndocumentation_paths = ["docs/**"]\n'
     )
     # This walk records training unsigned: the project accepts that for SM-4 (the default
     # policy wants it signed).
@@ -187,6 +192,8 @@ def test_a_repository_walks_from_ml1_to_ml3_across_three_releases(
     )
     # The guides are committed documents: the documents collector reads them (verified).
     assert _run(["collect", "--only", "documents", "-C", str(root)], capsys)[0] == 0
+    # ... and their change was reviewed by someone other than its author (SG-7).
+    assert _run(["collect", "--only", "review", "-C", str(root)], capsys)[0] == 0
 
     levels = _gate(root, "v1.0", capsys)
     assert levels["SG"] == 1  # every SG requirement met, but no process, roles or training record

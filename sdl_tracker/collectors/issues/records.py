@@ -30,6 +30,13 @@ _FIELDS = {
     "disclosed",
     "notes",
     "severity",
+    "drill",
+}
+#: Each date field, and the dates it cannot come before.
+_ORDER = {
+    "triaged": ("received",),
+    "fixed": ("received",),
+    "disclosed": ("received",),
 }
 
 
@@ -50,6 +57,8 @@ class Issue:
     fixed_in: str | None
     advisory: str | None
     aliases: tuple[str, ...] = ()
+    drill: bool = False
+    """A test advisory taken through the process to show it works (no real vulnerability)."""
 
     @property
     def is_open(self) -> bool:
@@ -73,6 +82,7 @@ class Issue:
             "severity": self.severity,
             "fixed_in": self.fixed_in,
             "advisory": self.advisory,
+            "drill": self.drill,
         }
 
 
@@ -125,6 +135,9 @@ def from_record(path: Path, data: Any) -> Issue:
         raise InputError(f"{path}: assessment: expected a mapping with cvss (a CVSS vector)")
     vector = assessment.get("cvss")
     score, severity = _score(path, "assessment.cvss", str(vector)) if vector else (None, "none")
+    drill = data.get("drill", False)
+    if not isinstance(drill, bool):
+        raise InputError(f"{path}: drill: expected true or false, got {drill!r}")
     if status in ("fixed", "disclosed") and not data.get("fixed"):
         raise InputError(
             f"{path}: fixed: required when status is {status} (the date the fix shipped)"
@@ -143,7 +156,35 @@ def from_record(path: Path, data: Any) -> Issue:
         severity=severity,
         fixed_in=str(data["fixed_in"]) if data.get("fixed_in") else None,
         advisory=str(data["advisory"]) if data.get("advisory") else None,
+        drill=drill,
     )
+
+
+def check_dates(issue: Issue, today: date) -> None:
+    """InputError naming the file and field of an impossible date: one in the future, or one
+    before the date it must follow (fixed before received)."""
+    dates = {
+        "received": issue.received,
+        "triaged": issue.triaged,
+        "fixed": issue.fixed,
+        "disclosed": issue.disclosed,
+    }
+    for field, value in dates.items():
+        if value is not None and value > today:
+            raise InputError(
+                f"{issue.source}: {field}: {value.isoformat()} is in the future (today is "
+                f"{today.isoformat()}): correct the date"
+            )
+    for field, before in _ORDER.items():
+        value = dates[field]
+        for other in before:
+            earlier = dates[other]
+            if value is not None and earlier is not None and value < earlier:
+                raise InputError(
+                    f"{issue.source}: {field}: {value.isoformat()} is before {other} "
+                    f"({earlier.isoformat()}): an issue cannot be {field} before it was {other}; "
+                    "correct the record"
+                )
 
 
 def from_advisory(path: Path, data: Any) -> Issue:
