@@ -469,3 +469,10 @@ def test_evaluate_judges_every_requirement_over_thousands_of_entries(policy: Pol
     ]
     conf = evaluate(policy, statements, FACTS, NOW)
     assert len(conf.requirements) == 47
+
+
+def test_no_commit_to_review_is_not_demonstrated(tmp_path: Path) -> None:
+    policy = tailored(tmp_path, only("SI-1"))
+    found = result(policy, [review(0, 0), sast(covers=("src",))], "SI-1")
+    assert found.status is S.NOT_DEMONSTRATED, found.reason
+    assert "counts 0 commits" in found.reason
