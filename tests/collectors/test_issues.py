@@ -315,6 +315,8 @@ def test_no_issue_is_not_demonstrated_until_a_drill(
     _write(repo, {"security-issues/README.md": "Report issues to psirt@example.com\n"})
     _, (pred,) = _collect(repo, capsys)
     assert pred["result"]["metrics"]["issues"] == 0
+    assert pred["result"]["status"] == "info"
+    assert pred["result"]["summary"].startswith("no security issue recorded yet")
     main(["status", "--repo", str(repo), "--format", "json"])
     found = {r["id"]: r for r in json.loads(capsys.readouterr().out)["requirements"]}
     for rid in ("DM-2", "DM-3", "DM-4"):
