@@ -476,3 +476,22 @@ def test_no_commit_to_review_is_not_demonstrated(tmp_path: Path) -> None:
     found = result(policy, [review(0, 0), sast(covers=("src",))], "SI-1")
     assert found.status is S.NOT_DEMONSTRATED, found.reason
     assert "counts 0 commits" in found.reason
+
+
+@pytest.mark.parametrize(
+    ("entry", "status"),
+    [
+        (stmt("retrospective_record", requirements=("DM-6",), age_days=30), S.SATISFIED),
+        (stmt("retrospective_record", requirements=("DM-6",), age_days=400), S.STALE),
+        (stmt("retrospective_record", requirements=("SM-13",)), S.MISSING),
+        (stmt("review_record", requirements=("DM-6",)), S.MISSING),
+    ],
+)
+def test_dm6_needs_a_yearly_review_record_naming_it(
+    tmp_path: Path, entry: Statement, status: Status
+) -> None:
+    policy = tailored(tmp_path, only("DM-6"))
+    found = result(policy, [entry], "DM-6")
+    assert found.status is status, found.reason
+    if status is S.MISSING:
+        assert "sdl-tracker record retrospective_record FILE -r DM-6" in found.action
