@@ -118,6 +118,19 @@ DEFAULTS = (
     DocSpec(
         "document:support_policy", ("docs/support-policy.md",), (), ("SUM-2", "SUM-3", "SUM-4")
     ),
+    # The versioned pipeline and linter rules: the technical side of SM-7 and SI-2.
+    DocSpec(
+        "ci_config",
+        (".github/workflows/ci.yml", ".gitlab-ci.yml", ".ci/run", "Jenkinsfile"),
+        (),
+        ("SM-7",),
+    ),
+    DocSpec(
+        "linter_config",
+        (".pre-commit-config.yaml", "ruff.toml", ".ruff.toml", ".flake8", ".pylintrc", ".bandit"),
+        (),
+        ("SI-2",),
+    ),
 )
 
 

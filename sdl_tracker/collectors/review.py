@@ -19,12 +19,22 @@ from sdl_tracker.gitdata import forge as forge_mod
 from sdl_tracker.gitdata import git, history
 from sdl_tracker.gitdata.forge import ForgeReviews
 from sdl_tracker.gitdata.history import Range
-from sdl_tracker.gitdata.reviews import REVIEW_KEYS, CommitReview, PrLink, Settings, classify
+from sdl_tracker.gitdata.reviews import (
+    REVIEW_KEYS,
+    CommitReview,
+    PrLink,
+    Settings,
+    classify,
+    path_matcher,
+)
 from sdl_tracker.models import JSON, Result, ResultStatus, Tool
 
 NAME = "review"
-PROVIDES = ("SI-1", "SD-3", "SR-5", "SVV-5")
+PROVIDES = ("SI-1", "SD-3", "SR-5", "SVV-5", "SG-7")
+#: The user documentation whose changes SG-7 wants reviewed by someone other than their author.
+DOCUMENTATION = ("docs/**", "README.md", "README.rst")
 _KEYS = (
+    "documentation_paths",
     "pr_merge_counts_as_review",
     "security_critical_paths",
     "forge_reviews",
@@ -86,7 +96,9 @@ def collect(ctx: Context) -> Iterator[Evidence]:
         values.update(e for emails in forge.users.values() for e in emails)
     reviews = classify(commits, history.mailmap(ctx.root, values), config, forge)
     cut = history.shallow_cut(ctx.root, (c.id for c in commits))
-    yield _evidence(ctx, rng, reviews, config, forge, cut)
+    docs = path_matcher(_table(ctx).strings("documentation_paths", DOCUMENTATION))
+    touched = [r for r in reviews if docs and any(docs.match(p) for p in r.commit.paths)]
+    yield _evidence(ctx, rng, reviews, config, forge, cut, touched)
 
 
 def _evidence(
@@ -96,6 +108,7 @@ def _evidence(
     config: Settings,
     forge: ForgeReviews | None,
     cut: Sequence[str] = (),
+    documentation: Sequence[CommitReview] = (),
 ) -> Evidence:
     metrics = {
         "commits": len(reviews),
@@ -105,6 +118,8 @@ def _evidence(
         "forge_approved": sum(bool(r.forge_approvers) for r in reviews),
         "security_critical_commits": sum(r.security_critical for r in reviews),
         "security_critical_reviewed": sum(r.security_reviewed for r in reviews),
+        "documentation_commits": len(documentation),
+        "documentation_reviewed": sum(r.independent for r in documentation),
     }
     n, total = metrics["independently_reviewed"], metrics["commits"]
     summary = (

@@ -23,6 +23,9 @@ from sdl_tracker.models import JSON, Result, ResultStatus, Tool
 
 NAME = "signatures"
 PROVIDES = ("SM-6", "SM-7")
+#: Signed commits show the development environment is controlled (SM-7); file integrity (SM-6)
+#: is shown by the signed release tag.
+COMMIT_REQUIREMENTS = ("SM-7",)
 TAG_REQUIREMENTS = ("SM-6", "SUM-4")
 _KEYS = ("tag_pattern", "cache")
 _CATEGORIES = ("good", "bad", "unknown_key", "expired", "unverifiable")
@@ -156,7 +159,7 @@ def _commit_evidence(
     return Evidence(
         kind="signed_commit",
         tool=tool,
-        requirements=PROVIDES,
+        requirements=COMMIT_REQUIREMENTS,
         result=Result(status, summary, metrics),
         covers=(".",),
         artifacts=(

@@ -32,6 +32,7 @@ _ANY_OF = (
     Status.SATISFIED,
     Status.WAIVED,
     Status.PARTIAL,
+    Status.NOT_DEMONSTRATED,
     Status.STALE,
     Status.INCOMPLETE,
     Status.FAILING,
@@ -70,13 +71,14 @@ def evaluate(
         waivers=found_waivers,
         critical_paths=policy.critical_paths,
         gating=gating,
+        release=release,
         accepts=policy.accepts,
         signed=signed | frozenset(signers or {}),
         signers=signers or {},
         signer_rule=policy.provenance.signer,
         documents=policy.catalog.documents,
     )
-    results = tuple(_requirement(judge, rp) for rp in policy.requirements)
+    results = _judge_all(judge, policy)
     inputs = _maturity_inputs(policy, judge, results, release, gating, roster)
     return Conformance(
         commit=facts.commit,
@@ -109,7 +111,11 @@ def combine(judge: Judge, rule: Rule, rid: str, max_age_days: int) -> Outcome:
         return Outcome(Status.SATISFIED, "; ".join(p.reason for p in parts), "", refs)
     status = next((s for s in _ALL_OF if s in statuses), None)
     if status is None:
-        if statuses <= {Status.SATISFIED, Status.WAIVED}:
+        if statuses <= {Status.SATISFIED, Status.WAIVED, Status.NOT_DEMONSTRATED}:
+            status = (
+                Status.NOT_DEMONSTRATED if Status.NOT_DEMONSTRATED in statuses else Status.WAIVED
+            )
+        elif statuses <= {Status.SATISFIED, Status.WAIVED}:
             status = Status.WAIVED
         elif statuses & {Status.SATISFIED, Status.WAIVED, Status.PARTIAL}:
             status = Status.PARTIAL
@@ -122,7 +128,41 @@ def combine(judge: Judge, rule: Rule, rid: str, max_age_days: int) -> Outcome:
     return Outcome(status, reason, "; ".join(actions), refs, waived)
 
 
-def _requirement(judge: Judge, rp: RequirementPolicy) -> RequirementResult:
+def _judge_all(judge: Judge, policy: Policy) -> tuple[RequirementResult, ...]:
+    """Every requirement; those judged on gate verdicts last, knowing the others' verdicts."""
+    selfish = {rp.id for rp in policy.requirements if _on_verdicts(rp)}
+    found = {rp.id: _requirement(judge, rp) for rp in policy.requirements if rp.id not in selfish}
+    unmet = tuple(rid for rid, r in found.items() if not r.status.passes)
+    for rp in policy.requirements:
+        if rp.id in selfish:
+            found[rp.id] = _requirement(judge, rp, unmet)
+    return tuple(found[rp.id] for rp in policy.requirements)
+
+
+def _on_verdicts(rp: RequirementPolicy) -> bool:
+    return any(leaf.kind == verdicts.KIND for leaf in leaves(rp.rule))
+
+
+def _not_itself(out: Outcome, unmet: tuple[str, ...]) -> Outcome:
+    """A requirement judged on gate verdicts is not met while this verdict fails: the verdict
+    being made is never evidence for itself."""
+    if not unmet or out.status is not Status.SATISFIED:
+        return out
+    more = f" and {len(unmet) - 8} more" if len(unmet) > 8 else ""
+    return Outcome(
+        Status.FAILING,
+        f"this evaluation fails: {len(unmet)} other requirement(s) not met and not waived "
+        f"({', '.join(unmet[:8])}{more}) (met: {out.reason})",
+        "meet, tailor or waive the requirements named (each with an assessed issue record "
+        "or a waiver); this one follows",
+        out.refs,
+        out.waivers,
+    )
+
+
+def _requirement(
+    judge: Judge, rp: RequirementPolicy, unmet: tuple[str, ...] = ()
+) -> RequirementResult:
     base = RequirementResult(
         requirement_id=rp.id,
         title=rp.title,
@@ -135,6 +175,8 @@ def _requirement(judge: Judge, rp: RequirementPolicy) -> RequirementResult:
     if rp.not_applicable is not None:
         return base
     out = combine(judge, rp.rule, rp.id, rp.max_age_days)
+    if _on_verdicts(rp):
+        out = _not_itself(out, unmet)
     status, reason, action = out.status, out.reason, out.action
     waiver = out.waivers[0] if out.waivers else None
     if not status.passes:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from sdl_tracker.collectors.documents import DEFAULTS as _DOCUMENTS
 from sdl_tracker.conformance.model import Status
+from sdl_tracker.policy.catalog import load as _catalog
 
 #: kind -> (command that collects it, alternatives)
 _COLLECT = {
@@ -37,13 +39,63 @@ def produce(kind: str, requirement: str, *, force: bool = False) -> str:
         if force and kind != "release_gate_record":
             command += " --force"
         return f"run `{command}`" + (f" ({alternatives})" if alternatives else "")
-    if kind.startswith("document:"):
-        return (
-            f"write the {kind.removeprefix('document:').replace('_', ' ')} and run "
-            "`sdl-tracker collect --only documents` (or `sdl-tracker record "
-            f"{kind} FILE -r {requirement}`)"
+    recorded = f"`sdl-tracker record {kind} FILE -r {requirement}`"
+    attestable = kind in _catalog().attestable
+    paths = _PATHS.get(kind)
+    if paths is not None or kind.startswith("document:"):
+        name = kind.removeprefix("document:")
+        where = (
+            f"write {' or '.join(paths)}"
+            if paths
+            else f"write the {name.replace('_', ' ')}, name it in .sdl-tracker.toml "
+            f'([collectors.documents.{name}] path = "docs/….md"),'
         )
-    return f"record it: `sdl-tracker record {kind} FILE -r {requirement}`"
+        also = f" (or, kept outside the repository: {recorded})" if attestable else ""
+        return f"{where} and run `sdl-tracker collect --only documents`{also}"
+    if attestable:
+        return f"record it: {recorded}"
+    producer = _catalog().producer(kind)
+    if producer and producer.startswith("sdl-tracker "):
+        command, _, rest = producer.partition(" (")
+        return f"run `{command}`" + (f" ({rest}" if rest else "")
+    if producer:
+        made, _, command = producer.partition(" (")
+        return f"it comes from {made}: run `{command.rstrip(')')}`"
+    return (
+        f"no collector makes {kind} yet and a person's record is not accepted for it: meet "
+        f"{requirement} another way the rule allows, or tailor or waive it"
+    )
+
+
+#: Evidence kinds the documents collector reads, and where it looks by default.
+_PATHS = {spec.name: spec.paths for spec in _DOCUMENTS}
+
+
+#: kind -> how to demonstrate a process whose records cover nothing yet (an empty population)
+_DEMONSTRATE = {
+    "issue_tracker_record": (
+        "run a drill: a test advisory recorded as security-issues/DRILL-<date>.yaml with "
+        "`drill: true`, taken through received, triaged, assessed (CVSS), fixed and disclosed "
+        "(DM-1..DM-5), then `sdl-tracker collect --only issues`"
+    ),
+    "release_gate_record": (
+        "gate a first release (`sdl-tracker gate --release TAG`): the next release is judged "
+        "on its verdict"
+    ),
+    "review_record": (
+        "have a change in the release range reviewed by someone other than its author, then "
+        "`sdl-tracker collect --only review`"
+    ),
+}
+
+
+def demonstrate(kind: str, requirement: str) -> str:
+    """How to show a process that has not run yet, or to set it aside with a reason."""
+    how = _DEMONSTRATE.get(kind, produce(kind, requirement))
+    return (
+        f"{how}; or tailor {requirement} (not_applicable with a justification) or waive it: "
+        f"`sdl-tracker waive {requirement} --reason … --expires DATE --approver 'Name <email>'`"
+    )
 
 
 def action(status: Status, kind: str, requirement: str, seq: int | None = None) -> str:
@@ -63,4 +115,6 @@ def action(status: Status, kind: str, requirement: str, seq: int | None = None) 
         return f"extend the {kind} evidence to the paths named, then {produce(kind, requirement)}"
     if status is Status.MISSING:
         return produce(kind, requirement)
+    if status is Status.NOT_DEMONSTRATED:
+        return demonstrate(kind, requirement)
     return ""

@@ -26,6 +26,7 @@ from sdl_tracker.conformance.provenance import accepted_text, classify
 from sdl_tracker.conformance.selection import Index, short
 from sdl_tracker.conformance.signatures import Signer
 from sdl_tracker.conformance.verdicts import KIND as GATE_KIND
+from sdl_tracker.conformance.verdicts import read as read_verdict
 from sdl_tracker.models import Provenance, ResultStatus
 from sdl_tracker.policy.catalog import DocumentKind
 from sdl_tracker.policy.model import ANY_PROVENANCE, Leaf, SignerRule
@@ -60,6 +61,8 @@ class Judge:
     waivers: tuple[Waiver, ...]
     critical_paths: tuple[str, ...] = ()
     gating: bool = False
+    release: str | None = None
+    """The release being judged: its own verdicts are never evidence for it."""
     accepts: Callable[[str, str], frozenset[Provenance]] = _any
     """The provenance classes that count for (requirement, kind): the policy's `provenance`."""
     signed: frozenset[int] = frozenset()
@@ -73,8 +76,8 @@ class Judge:
 
     def leaf(self, leaf: Leaf, rid: str, max_age_days: int) -> Outcome:
         kind = leaf.kind
-        if kind == GATE_KIND and self.gating:
-            return Outcome(Status.SATISFIED, f"{kind}: this gate run records its verdict")
+        if kind == GATE_KIND:
+            return self._previous_verdict(leaf, rid, max_age_days)
         sel = self.index.selection(kind, rid if leaf.named else None)
         if not sel.candidates:
             naming = f" naming {rid}" if leaf.named else ""
@@ -150,6 +153,9 @@ class Judge:
         if changed:
             return Verdict(Status.STALE, f"{label}: {changed}")
         where = f"on {short(st.commit)}, " if st.commit else ""
+        empty = _empty(leaf, op.result.metrics)
+        if empty is not None:
+            return Verdict(empty[0], f"{label} {where}{empty[1]}")
         found = check(leaf, op, self.waivers) if doc is None else None
         if found is not None and found.status is not Status.WAIVED:
             return Verdict(found.status, f"{label} {where}{found.why}", found.waivers)
@@ -173,6 +179,38 @@ class Judge:
             return Verdict(found.status, f"{label} {where}{found.why}", found.waivers)
         aged = "since its last change" if doc is not None else "old"
         return Verdict(Status.SATISFIED, f"{label} {where}{_age(age)} {aged}: {op.result.summary}")
+
+    def _previous_verdict(self, leaf: Leaf, rid: str, max_age_days: int) -> Outcome:
+        """The newest gate verdict of an earlier release: never this release's or this commit's,
+        so the verdict being made (or made again) is never evidence for itself."""
+        kind = leaf.kind
+        found = None
+        for r in self.index.records:
+            v = read_verdict(r)
+            if v and v.release and v.release != self.release and v.commit != self.facts.commit:
+                found = (r, v)
+        if found is None:
+            return Outcome(
+                Status.NOT_DEMONSTRATED,
+                f"{kind}: no earlier release has a gate verdict (this release's own verdict "
+                "never counts for itself)",
+                hints.action(Status.NOT_DEMONSTRATED, kind, rid),
+            )
+        r, v = found
+        age = self.now - r.statement.predicate.recorded_at
+        limit = leaf.max_age_days or max_age_days
+        label = f"entry {r.seq}: the previous release {v.release} (on {short(v.commit)})"
+        if age > timedelta(days=limit):
+            status, why = Status.STALE, f"{label} was gated {_age(age)} ago (max {limit} days)"
+        elif v.passed:
+            status, why = Status.SATISFIED, f"{label} passed its gate"
+        else:
+            failed = sorted(rid for rid, s in v.statuses.items() if not s.passes)
+            status = Status.FAILING
+            why = f"{label} failed its gate ({len(failed)} requirement(s) not met)"
+        refs = self._refs((r,), {r.seq: why}, {r.seq: status is Status.SATISFIED})
+        action = "" if status is Status.SATISFIED else hints.action(status, kind, rid, r.seq)
+        return Outcome(status, f"{kind}: {why}", action, refs)
 
     def _changed(self, commit: str | None, covers: tuple[str, ...]) -> str:
         """Why path-bound evidence from an ancestor no longer holds for C, or ''."""
@@ -216,6 +254,22 @@ class Judge:
                 )
             )
         return tuple(refs)
+
+
+def _empty(leaf: Leaf, metrics: Mapping[str, float]) -> tuple[Status, str] | None:
+    """Why the entry shows nothing (its population metric is 0 or absent), or None."""
+    if leaf.population is None:
+        return None
+    count = metrics.get(leaf.population)
+    if count is None:
+        return Status.INCOMPLETE, f"has no {leaf.population} metric: collect it again"
+    if count > 0:
+        return None
+    return (
+        Status.NOT_DEMONSTRATED,
+        f"counts 0 {leaf.population.replace('_', ' ')}: a process that never ran is not "
+        "demonstrated",
+    )
 
 
 def _signers_fail(rule: SignerRule, signers: tuple[Signer, ...]) -> str:

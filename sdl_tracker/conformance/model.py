@@ -22,6 +22,8 @@ class Status(str, enum.Enum):
     MISSING = "missing"
     FAILING = "failing"
     STALE = "stale"
+    NOT_DEMONSTRATED = "not_demonstrated"
+    """The evidence is there, but it covers nothing: 0 issues, 0 releases, 0 reviews in range."""
     INCOMPLETE = "incomplete"
     WAIVED = "waived"
     NOT_APPLICABLE = "not_applicable"
@@ -37,6 +39,7 @@ SEVERITY = (
     Status.FAILING,
     Status.INCOMPLETE,
     Status.MISSING,
+    Status.NOT_DEMONSTRATED,
     Status.STALE,
     Status.PARTIAL,
     Status.WAIVED,

@@ -25,6 +25,7 @@ LABELS = {
     Status.MISSING: ("Missing", "red"),
     Status.FAILING: ("Failing", "red"),
     Status.STALE: ("Stale", "yellow"),
+    Status.NOT_DEMONSTRATED: ("Not demonstrated", "red"),
     Status.INCOMPLETE: ("Incomplete", "red"),
     Status.WAIVED: ("Waived", "magenta"),
     Status.NOT_APPLICABLE: ("Not applicable", "dim"),

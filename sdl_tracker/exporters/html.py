@@ -38,6 +38,7 @@ COLORS = {
     Status.NOT_APPLICABLE: "#9e9e9e",
     Status.PARTIAL: "#f9a825",
     Status.STALE: "#ef6c00",
+    Status.NOT_DEMONSTRATED: "#6d4c41",
     Status.MISSING: "#c62828",
     Status.INCOMPLETE: "#ad1457",
     Status.FAILING: "#b71c1c",

@@ -116,6 +116,7 @@ def html(status: OrgStatus) -> str:
 
 def _view(status: OrgStatus, row: Row) -> dict[str, object]:
     stale, incomplete = row.count(Status.STALE), row.count(Status.INCOMPLETE)
+    undemonstrated = row.count(Status.NOT_DEMONSTRATED)
     return {
         "repo": row.repo,
         "state": row.state,
@@ -128,6 +129,7 @@ def _view(status: OrgStatus, row: Row) -> dict[str, object]:
         "levels": [orgrender.ml(row, p) for p in status.practices],
         "stale": "-" if stale is None else stale,
         "incomplete": "-" if incomplete is None else incomplete,
+        "not_demonstrated": "-" if undemonstrated is None else undemonstrated,
         "expiring": len(row.expiring),
         "last_activity": format_time(row.last_activity) if row.last_activity else "-",
         "entries": row.entries,

@@ -35,6 +35,7 @@ def _cells(status: OrgStatus, row: Row) -> list[str]:
         *(ml(row, p) for p in status.practices),
         _count(row.count(Status.STALE)),
         _count(row.count(Status.INCOMPLETE)),
+        _count(row.count(Status.NOT_DEMONSTRATED)),
         str(len(row.expiring)),
         f"{row.last_activity:%Y-%m-%d}" if row.last_activity else "-",
     ]
@@ -48,6 +49,7 @@ def _headers(status: OrgStatus) -> list[str]:
         *status.practices,
         "stale",
         "incomplete",
+        "not demonstrated",
         f"waivers <={status.within_days}d",
         "last activity",
     ]

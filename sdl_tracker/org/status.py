@@ -131,6 +131,7 @@ class Row:
             "maturity_note": None if maturity is not None else (NOT_RECORDED if v else NO_VERDICT),
             "stale": self.count(Status.STALE),
             "incomplete": self.count(Status.INCOMPLETE),
+            "not_demonstrated": self.count(Status.NOT_DEMONSTRATED),
             "waivers_expiring": [w.to_json() for w in self.expiring],
             "refused_copies": list(self.refused),
             "cra_overdue": list(self.cra_overdue),

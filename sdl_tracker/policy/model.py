@@ -59,6 +59,8 @@ class Leaf:
     """Only entries that list the requirement in `predicate.requirements` count."""
     cover_critical: bool = False
     """The evidence must cover every security-critical path of the project."""
+    population: str | None = None
+    """The metric counting what the evidence is about (`issues`): 0 means not demonstrated."""
 
     def describe(self) -> str:
         notes = [b.describe() for b in self.thresholds]
@@ -68,6 +70,8 @@ class Leaf:
             notes.append("naming the requirement")
         if self.cover_critical:
             notes.append("covering the security-critical paths")
+        if self.population:
+            notes.append(f"{self.population} > 0")
         return f"{self.kind} ({', '.join(notes)})" if notes else self.kind
 
     def to_json(self) -> dict[str, JSON]:
@@ -77,6 +81,7 @@ class Leaf:
             "max_age_days": self.max_age_days,
             "named": self.named,
             "cover_critical": self.cover_critical,
+            **({"population": self.population} if self.population else {}),
         }
 
 

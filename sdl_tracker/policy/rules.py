@@ -11,7 +11,7 @@ from sdl_tracker.formats.yamlsource import Source
 from sdl_tracker.policy.catalog import Catalog
 from sdl_tracker.policy.model import AllOf, AnyOf, Bound, Leaf, Rule
 
-_LEAF_KEYS = ("kind", "thresholds", "max_age_days", "named", "cover_critical")
+_LEAF_KEYS = ("kind", "thresholds", "max_age_days", "named", "cover_critical", "population")
 _METRIC = re.compile(r"^[a-z_][a-z0-9_]*(/[a-z_][a-z0-9_]*)?$")
 
 
@@ -74,7 +74,18 @@ class RuleReader:
             cover_critical=self.src.boolean(found["cover_critical"], f"{what}.cover_critical")
             if "cover_critical" in found
             else False,
+            population=self.population(found["population"], f"{what}.population")
+            if "population" in found
+            else None,
         )
+
+    def population(self, node: yaml.Node, what: str) -> str:
+        metric = self.src.text(node, what)
+        if not _METRIC.match(metric) or "/" in metric:
+            raise self.src.error(
+                node, f"{what}: {metric!r} is not a metric name (lower_case, e.g. issues)"
+            )
+        return metric
 
     def bounds(self, node: yaml.Node, what: str) -> tuple[Bound, ...]:
         result = []

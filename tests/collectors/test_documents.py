@@ -171,7 +171,7 @@ def test_documents_not_found_are_named_with_their_paths(
     capsys.readouterr()
     assert main(["collect", "--only", "documents", "--repo", str(repo)]) == 0
     err = capsys.readouterr().err
-    assert "note: documents: 19 documents not found in " in err
+    assert "note: documents: 21 documents not found in " in err
     assert "SECURITY.md or .github/SECURITY.md or docs/SECURITY.md (DM-1, DM-5)" in err
     assert "docs/patch-policy.md (SUM-5)" in err
 

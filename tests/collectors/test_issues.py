@@ -46,9 +46,18 @@ OTHER_ADVISORY = {
 }
 
 
+PATCH_POLICY = """\
+---
+patch_sla_days: {critical: 30, high: 60, medium: 90, low: 180}
+---
+# Patch policy
+"""
+
+
 @pytest.fixture
 def repo(git_repo: Path) -> Path:
     assert main(["init", "--repo", str(git_repo)]) == 0
+    _write(git_repo, {"docs/patch-policy.md": PATCH_POLICY})
     return git_repo
 
 
@@ -122,16 +131,17 @@ def test_failures(
     assert expected in pred["result"]["summary"]
 
 
-def test_patch_sla_configurable(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    with open(repo / ".sdl-tracker.toml", "a") as f:
-        f.write("\n[collectors.issues]\npatch_sla_days = { critical = 90 }\n")
+def test_patch_sla_comes_from_the_patch_policy(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     _write(
         repo,
         {
+            "docs/patch-policy.md": PATCH_POLICY.replace("critical: 30", "critical: 90"),
             "security-issues/x.yaml": (
                 "id: S-5\ntitle: t\nreceived: 2026-01-01\nassessment:\n  cvss: "
                 '"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"\nstatus: fixed\nfixed: 2026-03-15\n'
-            )
+            ),
         },
     )
     _, (pred,) = _collect(repo, capsys)
@@ -210,3 +220,114 @@ def test_without_a_records_folder_it_says_what_to_create(
     _write(repo, {"security-issues/README.md": "Report issues to psirt@example.com\n"})
     assert main(["collect", "--only", "issues", "--repo", str(repo)]) == 0
     assert "note: issues:" not in capsys.readouterr().err
+
+
+def test_the_sla_is_never_a_built_in_default(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fixed = (
+        "id: S-5\ntitle: t\nreceived: 2026-01-01\nassessment:\n  cvss: "
+        '"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"\nstatus: fixed\nfixed: 2026-03-15\n'
+    )
+    _write(repo, {"security-issues/x.yaml": fixed, "docs/patch-policy.md": "# Patch policy\n"})
+    _, (pred,) = _collect(repo, capsys)
+    assert pred["result"]["status"] == "incomplete"
+    assert (
+        "docs/patch-policy.md states no patch SLA: add front matter" in (pred["result"]["summary"])
+    )
+    git(repo, "rm", "-q", "docs/patch-policy.md")
+    git(repo, "commit", "-q", "-m", "no policy")
+    _, (pred,) = _collect(repo, capsys)
+    assert "no patch-policy document at docs/patch-policy.md" in pred["result"]["summary"]
+    with open(repo / ".sdl-tracker.toml", "a") as f:
+        f.write("\n[collectors.issues]\npatch_sla_days = { critical = 90 }\n")
+    assert main(["collect", "--only", "issues", "--repo", str(repo)]) == 2
+    assert "move it to the front matter of docs/patch-policy.md" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("policy", "message"),
+    [
+        ("---\npatch_sla_days: {critical: 30}\n---\n", "high, medium, low missing"),
+        ("---\npatch_sla_days: {critical: 0, high: 1, medium: 1, low: 1}\n---\n", "got 0"),
+        ("---\npatch_sla_days: [30]\n---\n", "expected days by severity"),
+        ("---\npatch_sla_days: {critical: 30\n", "never closed"),
+        ("---\npatch_sla_days: {critical: [\n---\n", "front matter is not valid YAML"),
+    ],
+)
+def test_a_malformed_patch_sla_exits_2(
+    repo: Path, capsys: pytest.CaptureFixture[str], policy: str, message: str
+) -> None:
+    _write(repo, {"docs/patch-policy.md": policy, "security-issues/README.md": "x\n"})
+    capsys.readouterr()
+    assert main(["collect", "--only", "issues", "--repo", str(repo)]) == 2
+    err = capsys.readouterr().err
+    assert "patch-policy.md" in err and message in err
+    assert list(ledger.entries(ledger.GitStore(repo))) == []
+
+
+@pytest.mark.parametrize(
+    ("dates", "message"),
+    [
+        ("received: 2026-03-01\nstatus: fixed\nfixed: 2026-02-01\n", "fixed: 2026-02-01 is before"),
+        ("received: 2999-01-01\nstatus: received\n", "received: 2999-01-01 is in the future"),
+        (
+            "received: 2026-03-01\ntriaged: 2026-02-27\nstatus: triaged\n",
+            "triaged: 2026-02-27 is before received (2026-03-01)",
+        ),
+        (
+            "received: 2026-03-01\nstatus: fixed\nfixed: 2026-03-02\ndisclosed: 2999-01-01\n",
+            "disclosed: 2999-01-01 is in the future",
+        ),
+    ],
+)
+def test_impossible_dates_exit_2_naming_the_record(
+    repo: Path, capsys: pytest.CaptureFixture[str], dates: str, message: str
+) -> None:
+    _write(repo, {"security-issues/SEC-9.yaml": f"id: SEC-9\ntitle: t\n{dates}"})
+    capsys.readouterr()
+    assert main(["collect", "--only", "issues", "--repo", str(repo)]) == 2
+    err = capsys.readouterr().err
+    assert "security-issues/SEC-9.yaml: " + message in err, err
+    assert list(ledger.entries(ledger.GitStore(repo))) == []
+
+
+DRILL = """\
+id: DRILL-2026-001
+title: Drill - test advisory through DM-1..DM-5
+drill: true
+received: 2026-03-01
+triaged: 2026-03-02
+assessment:
+  cvss: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:L/I:N/A:N"
+status: disclosed
+fixed: 2026-03-10
+advisory: DRILL-2026-001
+disclosed: 2026-03-11
+"""
+
+
+def test_no_issue_is_not_demonstrated_until_a_drill(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Zero issues is a process that never ran: DM-2 is not demonstrated, and the gate fails,
+    until a drill (or a real issue) is taken through it."""
+    _write(repo, {"security-issues/README.md": "Report issues to psirt@example.com\n"})
+    _, (pred,) = _collect(repo, capsys)
+    assert pred["result"]["metrics"]["issues"] == 0
+    assert pred["result"]["status"] == "info"
+    assert pred["result"]["summary"].startswith("no security issue recorded yet")
+    main(["status", "--repo", str(repo), "--format", "json"])
+    found = {r["id"]: r for r in json.loads(capsys.readouterr().out)["requirements"]}
+    for rid in ("DM-2", "DM-3", "DM-4"):
+        assert found[rid]["status"] == "not_demonstrated", found[rid]
+        assert "counts 0 issues" in found[rid]["reason"]
+        assert "run a drill" in found[rid]["action"]
+    assert found["SUM-5"]["status"] != "satisfied"
+    _write(repo, {"security-issues/DRILL-2026-001.yaml": DRILL})
+    _, (pred,) = _collect(repo, capsys)
+    assert pred["result"]["metrics"]["drills"] == 1
+    main(["status", "--repo", str(repo), "--format", "json"])
+    found = {r["id"]: r for r in json.loads(capsys.readouterr().out)["requirements"]}
+    for rid in ("DM-2", "DM-3", "DM-4"):
+        assert found[rid]["status"] == "satisfied", found[rid]

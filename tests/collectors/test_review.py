@@ -610,3 +610,48 @@ def test_since_and_all_together_exit_2(repo: Path, capsys: pytest.CaptureFixture
     args = ["collect", "--only", "review", "--repo", str(repo), "--since", "HEAD", "--all"]
     assert main(args) == 2
     assert "--since and --all exclude each other" in capsys.readouterr().err
+
+
+def _sg7(repo: Path, capsys: pytest.CaptureFixture[str]) -> dict:  # type: ignore[type-arg]
+    from evidence_factory import only, policy_file
+
+    policy = policy_file(repo.parent, "extends: iec62443-4-1\n" + only("SG-7"), "sg7.yaml")
+    capsys.readouterr()
+    main(["status", "--repo", str(repo), "--policy", str(policy), "--format", "json"])
+    found = json.loads(capsys.readouterr().out)["requirements"]
+    return next(r for r in found if r["id"] == "SG-7")  # type: ignore[no-any-return]
+
+
+def test_documentation_review_by_someone_else(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SG-7: the user documentation changed in the range, each change reviewed by someone other
+    than its authors; a manual merely existing, or no documentation change, does not show it."""
+    git(repo, "tag", "v1.0")
+    commit(repo, "code\n\nReviewed-by: Bob <bob@example.com>", files={"src/app.py": "1"})
+    pred, _ = collect(repo, capsys)
+    assert pred["result"]["metrics"]["documentation_commits"] == 0
+    assert "SG-7" in pred["requirements"]
+    found = _sg7(repo, capsys)
+    assert (found["id"], found["status"]) == ("SG-7", "not_demonstrated"), found
+    commit(repo, "manual", files={"docs/manual.md": "how to use it\n"})
+    commit(
+        repo,
+        "self-reviewed\n\nReviewed-by: Ada <ada@example.com>",
+        files={"README.md": "read me\n"},
+    )
+    pred, _ = collect(repo, capsys)
+    m = pred["result"]["metrics"]
+    assert (m["documentation_commits"], m["documentation_reviewed"]) == (2, 0)
+    assert _sg7(repo, capsys)["status"] == "failing"
+    commit(
+        repo,
+        "reviewed\n\nReviewed-by: Bob <bob@example.com>",
+        files={"docs/manual.md": "how to use it well\n"},
+    )
+    git(repo, "tag", "-d", "v1.0")
+    git(repo, "tag", "v1.0", "HEAD~1")
+    pred, _ = collect(repo, capsys)
+    m = pred["result"]["metrics"]
+    assert (m["documentation_commits"], m["documentation_reviewed"]) == (1, 1)
+    assert _sg7(repo, capsys)["status"] == "satisfied"

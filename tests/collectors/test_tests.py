@@ -286,3 +286,35 @@ def test_bad_configuration_is_exit_2(repo: Path, capsys: pytest.CaptureFixture[s
     capsys.readouterr()
     assert main(["collect", "--only", "tests", "--repo", str(repo)]) == 2
     assert "[collectors.tests] junit: expected a list" in capsys.readouterr().err
+
+
+def _svv2(repo: Path, capsys: pytest.CaptureFixture[str]) -> dict:  # type: ignore[type-arg]
+    from evidence_factory import only, policy_file
+
+    policy = policy_file(repo.parent, "extends: iec62443-4-1\n" + only("SVV-2"), "svv2.yaml")
+    capsys.readouterr()
+    main(["status", "--repo", str(repo), "--policy", str(policy), "--format", "json"])
+    found = json.loads(capsys.readouterr().out)["requirements"]
+    return next(r for r in found if r["id"] == "SVV-2")  # type: ignore[no-any-return]
+
+
+def test_every_mitigated_threat_needs_a_passing_test(
+    repo: Path, junit: dict[str, bytes], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SVV-2: one passing test is not enough; each mitigated threat is verified by one, and the
+    reason names those that are not."""
+    capsys.readouterr()
+    assert main(["collect", "--only", "threat-model", "--repo", str(repo)]) == 0
+    _report(repo, junit["fail"])
+    matrix = _collect(repo, capsys)["traceability_matrix"]["predicate"]
+    m = matrix["result"]["metrics"]
+    assert (m["mitigated_threats"], m["mitigated_threats_unverified"]) == (2, 1)
+    assert "mitigated threats no passing test verifies: T-002" in matrix["result"]["summary"]
+    found = _svv2(repo, capsys)
+    assert found["status"] == "failing", found
+    assert "mitigated_threats_unverified = 1, expected" in found["reason"]
+    assert "not waived: T-002" in found["reason"]
+    _report(repo, junit["pass"])
+    _collect(repo, capsys)
+    found = _svv2(repo, capsys)
+    assert found["status"] == "satisfied", found

@@ -18,6 +18,11 @@ MODEL = (DATA / "threat-model.yaml").read_text()
 REQS = (DATA / "security-requirements.yaml").read_text()
 
 
+def counts(metrics: dict) -> dict:  # type: ignore[type-arg]
+    """The threat counts among the metrics."""
+    return {k: metrics[k] for k in ("threats", "mitigated", "accepted", "open")}
+
+
 def _when(days_ago: float) -> str:
     return (datetime.now(timezone.utc) - timedelta(days=days_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -70,10 +75,17 @@ def test_a_current_complete_model_passes(repo: Path, capsys: pytest.CaptureFixtu
     assert (p["kind"], p["collector"], p["requirements"]) == (
         "threat_model",
         "threat-model",
-        ["SR-2", "SD-1", "SD-2", "SVV-2"],
+        ["SR-2", "SR-4", "SD-1", "SD-2", "SVV-2"],
     )
     assert p["result"]["status"] == "pass", p["result"]["summary"]
-    assert p["result"]["metrics"] == {"threats": 3, "mitigated": 2, "accepted": 1, "open": 0}
+    assert p["result"]["metrics"] == {
+        "threats": 3,
+        "mitigated": 2,
+        "accepted": 1,
+        "open": 0,
+        "security_requirements": 2,
+        "layered": 0,
+    }
     assert p["result"]["summary"].startswith(
         "threat-model.yaml (native): 3 threats, 2 mitigated, 1 accepted, 0 open; every mitigation"
     )
@@ -158,7 +170,14 @@ def test_open_threats_and_untested_mitigations_fail(
     (st,) = _collect(repo, capsys)
     result = st["predicate"]["result"]
     assert result["status"] == "fail"
-    assert result["metrics"] == {"threats": 3, "mitigated": 1, "accepted": 1, "open": 1}
+    assert result["metrics"] == {
+        "threats": 3,
+        "mitigated": 1,
+        "accepted": 1,
+        "open": 1,
+        "security_requirements": 0,
+        "layered": 0,
+    }
     assert "1 open: T-001" in result["summary"]
     assert "1 mitigation(s) name no test: M-002" in result["summary"]
 
@@ -197,7 +216,12 @@ def test_real_threat_dragon_sample_from_report(
         pytest.skip(f"sample not available at {SAMPLES}")
     (st,) = _collect(repo, capsys, "--from-report", str(sample))
     p = st["predicate"]
-    assert p["result"]["metrics"] == {"threats": 14, "mitigated": 4, "accepted": 0, "open": 10}
+    assert counts(p["result"]["metrics"]) == {
+        "threats": 14,
+        "mitigated": 4,
+        "accepted": 0,
+        "open": 10,
+    }
     assert p["result"]["status"] == "fail"
     assert "4 mitigation(s) name no test" in p["result"]["summary"]
     assert "outside the repository" in p["result"]["summary"]
@@ -226,12 +250,22 @@ def test_imported_model_in_the_repository_with_owned_paths_from_config(
     )
     d = dragon["predicate"]
     assert d["details"]["format"] == "threat-dragon"
-    assert d["result"]["metrics"] == {"threats": 5, "mitigated": 2, "accepted": 2, "open": 1}
+    assert counts(d["result"]["metrics"]) == {
+        "threats": 5,
+        "mitigated": 2,
+        "accepted": 2,
+        "open": 1,
+    }
     assert "src/agent/install.py" in d["result"]["summary"]  # stale through the configured owns
     assert d["covers"] == ["models/app.threatdragon.json", "src/agent/**"]
     p = pytm["predicate"]
     assert p["details"]["format"] == "pytm"
-    assert p["result"]["metrics"] == {"threats": 4, "mitigated": 1, "accepted": 2, "open": 1}
+    assert counts(p["result"]["metrics"]) == {
+        "threats": 4,
+        "mitigated": 1,
+        "accepted": 2,
+        "open": 1,
+    }
     # pytm elements' sourceFiles are owned paths too.
     assert p["details"]["stale_files"] == ["src/agent/install.py"]
 
@@ -295,3 +329,23 @@ def test_a_split_threagile_model_is_stored_with_the_files_it_includes(
         "tm/main.yaml.normalised.json",
     ]
     assert st["predicate"]["covers"][:4] == ["tm/main.yaml", *included]
+
+
+def test_requirements_content_and_defence_in_depth(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SR-4 counts the security requirements (each states its target SL-C); SD-2 the threats
+    countered by more than one mitigation."""
+    second = MODEL.replace(
+        "accepted_risks:",
+        "  - id: M-003\n    title: Run the installer unprivileged\n    threats: [T-001]\n"
+        '    tests: ["tests/test_agent.py::test_unprivileged"]\naccepted_risks:',
+    )
+    _commit(repo, {"threat-model.yaml": second}, "model without requirements file")
+    (st,) = _collect(repo, capsys)
+    m = st["predicate"]["result"]["metrics"]
+    assert (m["security_requirements"], m["layered"]) == (0, 1)
+    _commit(repo, {"security-requirements.yaml": REQS}, "requirements")
+    (st,) = _collect(repo, capsys)
+    m = st["predicate"]["result"]["metrics"]
+    assert (m["security_requirements"], m["layered"]) == (2, 1)

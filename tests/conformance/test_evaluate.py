@@ -5,7 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from evidence_factory import NOW, A, B, C, X, approve_all, stmt, tailored
+from evidence_factory import NOW, A, B, C, X, approve_all, only, stmt, tailored
 
 from sdl_tracker.conformance import waivers
 from sdl_tracker.conformance.evaluate import combine, evaluate
@@ -296,29 +296,79 @@ def test_critical_paths_must_be_covered(tmp_path: Path) -> None:
     assert result(policy, [sast(covers=("src",))], "SI-2").status is S.SATISFIED
 
 
-def gate_record(passed: bool, release: str = "v1.0") -> Statement:
+def gate_record(passed: bool, release: str = "v1.0", commit: str = B) -> Statement:
     return stmt(
         "release_gate_record",
+        commit=commit,
         status=PASS if passed else FAIL,
         requirements=("SM-11", "SM-12"),
         details={"release": release, "passed": passed, "statuses": {}},
     )
 
 
+@pytest.fixture(scope="module")
+def sm12(tmp_path_factory: pytest.TempPathFactory) -> Policy:
+    return tailored(tmp_path_factory.mktemp("sm12"), only("SM-12"))
+
+
 @pytest.mark.parametrize(
-    ("entries", "gating", "status"),
+    ("entries", "release", "gating", "status"),
     [
-        ([], False, S.MISSING),
-        ([], True, S.SATISFIED),
-        ([gate_record(True)], False, S.SATISFIED),
-        ([gate_record(False)], False, S.FAILING),
-        ([gate_record(False)], True, S.SATISFIED),
+        ([], "v2.0", False, S.NOT_DEMONSTRATED),
+        ([], "v2.0", True, S.NOT_DEMONSTRATED),
+        ([gate_record(True)], "v2.0", False, S.SATISFIED),
+        ([gate_record(True)], None, False, S.SATISFIED),
+        ([gate_record(False)], "v2.0", False, S.FAILING),
+        ([gate_record(False)], "v2.0", True, S.FAILING),
+        # this release's own verdicts, or any verdict on this commit, never count for it
+        ([gate_record(True, "v2.0")], "v2.0", True, S.NOT_DEMONSTRATED),
+        ([gate_record(True, "v1.9", commit=C)], "v2.0", False, S.NOT_DEMONSTRATED),
+        # the newest earlier release decides
+        ([gate_record(True, "v1.0"), gate_record(False, "v1.1")], "v2.0", False, S.FAILING),
     ],
 )
-def test_process_verification_is_the_gate_itself(
-    policy: Policy, entries: list[Statement], gating: bool, status: Status
+def test_process_verification_is_the_previous_release(
+    sm12: Policy, entries: list[Statement], release: str | None, gating: bool, status: Status
 ) -> None:
-    assert result(policy, entries, "SM-12", gating=gating).status is status
+    found = result(sm12, entries, "SM-12", release=release, gating=gating)
+    assert found.status is status, found.reason
+    if status is S.NOT_DEMONSTRATED:
+        assert "gate a first release" in found.action and "tailor SM-12" in found.action
+
+
+def test_a_failing_evaluation_never_shows_its_own_verification_met(tmp_path: Path) -> None:
+    policy = tailored(tmp_path, only("SM-4,SM-11,SM-12"))
+    issues = stmt("issue_tracker_record", metrics={"issues": 1})
+    found = result(policy, [gate_record(True), issues], "SM-12", release="v2.0", gating=True)
+    assert found.status is S.FAILING
+    assert "1 other requirement(s) not met and not waived (SM-4)" in found.reason
+    assert "the previous release v1.0" in found.reason
+    assert result(policy, [gate_record(True), issues], "SM-11").status is S.FAILING
+    training = stmt("training_record", requirements=("SM-4",))
+    met = result(policy, [gate_record(True), issues, training], "SM-12", release="v2.0")
+    assert met.status is S.SATISFIED, met.reason
+
+
+@pytest.mark.parametrize(
+    ("metrics", "status"),
+    [({"issues": 0}, S.NOT_DEMONSTRATED), ({"issues": 2}, S.SATISFIED), ({}, S.INCOMPLETE)],
+)
+def test_an_empty_population_is_not_demonstrated(
+    policy: Policy, metrics: dict[str, int], status: Status
+) -> None:
+    found = result(policy, [stmt("issue_tracker_record", metrics=metrics)], "DM-3")
+    assert found.status is status, found.reason
+    assert not found.status.passes or status is S.SATISFIED
+    if status is S.NOT_DEMONSTRATED:
+        assert "counts 0 issues" in found.reason
+        assert "run a drill" in found.action and "tailor DM-3" in found.action
+
+
+def test_not_demonstrated_is_waivable(policy: Policy) -> None:
+    empty = stmt("issue_tracker_record", metrics={"issues": 0})
+    found = result(policy, [empty, waiver("DM-2", "2026-07-01")], "DM-2")
+    assert found.status is S.WAIVED
+    assert "Without the waiver: not_demonstrated" in found.reason
 
 
 class FakeJudge:
@@ -419,3 +469,29 @@ def test_evaluate_judges_every_requirement_over_thousands_of_entries(policy: Pol
     ]
     conf = evaluate(policy, statements, FACTS, NOW)
     assert len(conf.requirements) == 47
+
+
+def test_no_commit_to_review_is_not_demonstrated(tmp_path: Path) -> None:
+    policy = tailored(tmp_path, only("SI-1"))
+    found = result(policy, [review(0, 0), sast(covers=("src",))], "SI-1")
+    assert found.status is S.NOT_DEMONSTRATED, found.reason
+    assert "counts 0 commits" in found.reason
+
+
+@pytest.mark.parametrize(
+    ("entry", "status"),
+    [
+        (stmt("retrospective_record", requirements=("DM-6",), age_days=30), S.SATISFIED),
+        (stmt("retrospective_record", requirements=("DM-6",), age_days=400), S.STALE),
+        (stmt("retrospective_record", requirements=("SM-13",)), S.MISSING),
+        (stmt("review_record", requirements=("DM-6",)), S.MISSING),
+    ],
+)
+def test_dm6_needs_a_yearly_review_record_naming_it(
+    tmp_path: Path, entry: Statement, status: Status
+) -> None:
+    policy = tailored(tmp_path, only("DM-6"))
+    found = result(policy, [entry], "DM-6")
+    assert found.status is status, found.reason
+    if status is S.MISSING:
+        assert "sdl-tracker record retrospective_record FILE -r DM-6" in found.action

@@ -177,6 +177,10 @@ def test_a_metrics_report_alone_never_gives_ml4() -> None:
             "retrospective_record",
         )
     ]
+    # SG-7: the user documentation changed in the range was reviewed by someone else.
+    docs.append(
+        stmt("review_record", metrics={"documentation_commits": 1, "documentation_reviewed": 1})
+    )
     metrics = stmt("metrics_report", requirements=("SG-7", "DM-6"), summary="findings down")
     ledger = [*docs, gate("v1"), metrics, gate("v2"), metrics, gate("v3"), metrics]
     facts = CommitFacts("v3" * 20, dates=DATES)
@@ -289,6 +293,7 @@ def test_ml3_counts_distinct_release_commits_spread_over_time_with_passing_gates
     config.write_text(
         before.replace('# policy = "sdl-policy.yaml"', 'policy = "sdl-policy.yaml"')
         + '\n[collectors.documents.user_manual]\npath = "docs/manual.md"\n'
+        + '\n[collectors.review]\ndocumentation_paths = ["docs/**"]\n'
     )
     # Only the security guidelines are in scope here, so that the gate can pass; training is
     # recorded unsigned, which this project accepts for SM-4.
@@ -314,6 +319,8 @@ def test_ml3_counts_distinct_release_commits_spread_over_time_with_passing_gates
     approve = ["approve", "--policy", "--key", str(keys["grace"]), "-C", str(root)]
     assert _run(approve, capsys)[0] == 0
     assert _run(["collect", "--only", "documents", "-C", str(root)], capsys)[0] == 0
+    # ... and their change was reviewed by someone other than its author (SG-7).
+    assert _run(["collect", "--only", "review", "-C", str(root)], capsys)[0] == 0
     for kind, name in (  # a person's statements: attested through `record`
         ("document:roles_responsibilities", "roles.md"),
         ("training_record", "training-2026.csv"),

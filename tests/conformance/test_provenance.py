@@ -170,7 +170,7 @@ def test_the_lorem_walk_ends_in_a_failing_gate_naming_what_rests_on_unsigned_wor
         "document:user_manual",
         "release_gate_record",
         "artifact_checksum",
-        "advisory",
+        "ci_config",
     ):
         code, _, err = run(["record", kind, str(lorem), "-C", str(root)], capsys)
         assert code == 2 and "is evidence a tool makes, not a person's statement" in err, kind

@@ -64,7 +64,7 @@ def test_one_testcase_per_requirement_valid_against_the_schema(tmp_path: Path) -
     assert failure is not None and failure.get("type") == "failing"
     assert "high = 2, expected high ≤ 0" in failure.text  # type: ignore[operator]
     assert "fix what sast evidence found (`sdl-tracker ledger show 2`)" in failure.text  # type: ignore[operator]
-    assert "\nnext: write the coding standard" in failure.text  # type: ignore[operator]
+    assert "\nnext: write docs/coding-standard.md" in failure.text  # type: ignore[operator]
     assert cases["SVV-4"].find("failure").get("type") == "ratchet"  # type: ignore[union-attr]
     assert cases["SVV-3"].find("failure") is None  # waived passes
     props = {p.get("name"): p.get("value") for p in suite.iter("property")}

@@ -37,7 +37,8 @@ def test_summary_lists_unmet_requirements_maturity_and_waivers(tmp_path: Path) -
     assert text.startswith("## sdl-tracker gate: ❌ failed — release v3.1")
     assert (
         "| SI-2 Secure coding standards | failing | document:coding_standard: no evidence; "
-        "sast: entry 1 on cccccccccc, high = 1, expected high ≤ 0 |" in text
+        "sast: entry 1 on cccccccccc, high = 1, expected high ≤ 0; linter_config: no evidence |"
+        in text
     )
     assert "### Worse than at v3.0 (ratchet)" in text
     assert "- **SI-2**: satisfied at v3.0, now failing" in text

@@ -136,7 +136,7 @@ def _pre_push(base: Path, name: str, trained: bool, env: Env) -> Invocation:
     from identity import roster_text, ssh_keys
 
     repo = _repo(base, name, env)
-    policy = "extends: iec62443-4-1\n" + only("SM-4,SM-12", "not part of this test")
+    policy = "extends: iec62443-4-1\n" + only("SM-4", "not part of this test")
     (repo / "policy.yaml").write_text(policy)
     (repo / ".sdl-tracker.toml").write_text('policy = "policy.yaml"\n' + CONFIG)
     keys = ssh_keys(base / "keys")

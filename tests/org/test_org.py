@@ -135,7 +135,7 @@ def test_rows_from_entries() -> None:
     text = orgrender.table(found)
     assert "widget: the waiver for SVV-4 (entry 3) expires on 2026-06-14 (in 12 days)" in text
     assert "old-format: maturity levels not recorded in its verdict" in text
-    assert "| widget | failed | v1.0 | ML2 | - | - | ML1 | - | - | - | none | 2 | 1 | 1 |" in (
+    assert "| widget | failed | v1.0 | ML2 | - | - | ML1 | - | - | - | none | 2 | 1 | 0 | 1 |" in (
         orgrender.markdown(found)
     )
 

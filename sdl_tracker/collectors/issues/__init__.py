@@ -2,7 +2,9 @@
 
 Records are YAML files (one issue each) under `security-issues/`, plus OSV or GitHub Security
 Advisory JSON files under `advisories/`. Derived: every open issue assessed with a CVSS vector
-(DM-4), time to triage and to fix, and fixes shipped within the patch SLA by severity (SUM-5).
+(DM-4), time to triage and to fix, and fixes shipped within the patch SLA by severity (SUM-5),
+the SLA as the patch-policy document states it (`sla`). Drills (`drill: true`, a test advisory
+taken through the whole process) count as issues handled, and are counted apart as `drills`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from sdl_tracker.collectors.base import Context, Evidence
 from sdl_tracker.collectors.issues import published_csaf
 from sdl_tracker.collectors.issues.records import Issue, from_advisory, from_record
 from sdl_tracker.cra import clock
+from sdl_tracker.collectors.issues import sla as sla_mod
+from sdl_tracker.collectors.issues.records import Issue, check_dates, from_advisory, from_record
 from sdl_tracker.errors import InputError
 from sdl_tracker.formats import bounded
 from sdl_tracker.gitdata import git
@@ -29,7 +33,6 @@ from sdl_tracker.models import JSON, Result, ResultStatus, Tool
 NAME = "issues"
 PROVIDES = ("DM-2", "DM-3", "DM-4", "DM-5", "SUM-5")
 _TOOL = Tool(name="sdl-tracker issues", version=__version__)
-DEFAULT_SLA = {"critical": 30, "high": 60, "medium": 90, "low": 180, "none": 365}
 _DEFAULT_DIRS = ("security-issues", ".security-issues")
 _DEFAULT_ADVISORIES = ("advisories",)
 
@@ -43,18 +46,6 @@ def _dirs(ctx: Context, key: str, default: tuple[str, ...]) -> list[str]:
             f"[collectors.issues] {key}: expected a list of directories, got {value!r}"
         )
     return value
-
-
-def _sla(ctx: Context) -> dict[str, int]:
-    value = ctx.config.get("patch_sla_days", {})
-    if not isinstance(value, dict) or not all(
-        k in DEFAULT_SLA and isinstance(v, int) and v > 0 for k, v in value.items()
-    ):
-        raise InputError(
-            "[collectors.issues] patch_sla_days: expected a table of days by severity "
-            f"({', '.join(DEFAULT_SLA)}), got {value!r}"
-        )
-    return {**DEFAULT_SLA, **value}
 
 
 def _files(ctx: Context) -> tuple[list[Path], list[Path]]:
@@ -74,6 +65,7 @@ def _files(ctx: Context) -> tuple[list[Path], list[Path]]:
 
 def inputs(ctx: Context) -> Mapping[str, str]:
     dirs = _dirs(ctx, "paths", _DEFAULT_DIRS) + _dirs(ctx, "advisories", _DEFAULT_ADVISORIES)
+    dirs.append(sla_mod.document(ctx.config))
     ids = git.tree_ids(ctx.root, ctx.commit, dirs)
     # Open issues age every day: the SLA check depends on today's date.
     return {
@@ -112,7 +104,7 @@ def not_found(ctx: Context) -> tuple[str, ...]:
 
 
 def collect(ctx: Context) -> Iterator[Evidence]:
-    sla = _sla(ctx)
+    sla = sla_mod.read(ctx.root, sla_mod.document(ctx.config))
     if ctx.from_report is not None:
         records, advisories = (
             ([], [ctx.from_report])
@@ -145,6 +137,12 @@ def collect(ctx: Context) -> Iterator[Evidence]:
                 f"{issue.source}: issue id {issue.id} is also used by {seen[issue.id]}"
             )
         seen[issue.id] = issue.source
+    today = ctx.now.astimezone(timezone.utc).date()
+    for issue in issues:
+        check_dates(issue, today)
+    if isinstance(sla, str):
+        yield _incomplete(ctx, issues, sla, records + advisories)
+        return
     yield _evidence(ctx, issues, sla, records + advisories)
     for path, data in published:
         yield published_csaf.evidence(ctx, path, data, _TOOL)
@@ -176,9 +174,29 @@ def _days(start: date | None, end: date | None) -> int | None:
     return (end - start).days if start and end else None
 
 
+def _covers(ctx: Context, files: list[Path]) -> tuple[str, ...]:
+    dirs = {str(p.relative_to(ctx.root).parts[0]) for p in files if p.is_relative_to(ctx.root)}
+    return tuple(sorted({*dirs, sla_mod.document(ctx.config)}))
+
+
+def _incomplete(ctx: Context, issues: list[Issue], why: str, files: list[Path]) -> Evidence:
+    return Evidence(
+        kind="issue_tracker_record",
+        tool=_TOOL,
+        requirements=PROVIDES,
+        result=Result(
+            ResultStatus.INCOMPLETE,
+            f"{len(issues)} security issue(s) read, but {why}",
+            {"issues": len(issues)},
+        ),
+        covers=_covers(ctx, files),
+    )
+
+
 def _evidence(
-    ctx: Context, issues: list[Issue], sla: dict[str, int], files: list[Path]
+    ctx: Context, issues: list[Issue], sla_found: sla_mod.Sla, files: list[Path]
 ) -> Evidence:
+    sla = sla_found.days
     today = ctx.now.astimezone(timezone.utc).date()
     open_issues = [i for i in issues if i.is_open]
     unassessed = [i for i in open_issues if i.cvss is None]
@@ -186,7 +204,9 @@ def _evidence(
     fix = [d for i in issues if (d := _days(i.received, i.fixed)) is not None]
     breaches = []
     for i in issues:
-        limit = sla[i.severity]
+        limit = sla.get(i.severity)
+        if limit is None:  # unassessed: no target applies (an open one fails as unassessed)
+            continue
         taken = (
             _days(i.received, i.fixed)
             if i.fixed
@@ -210,6 +230,12 @@ def _evidence(
         if problems
         else (f"{len(issues)} security issue(s), {len(open_issues)} open, all assessed, within SLA")
     )
+    if not issues:  # nothing handled yet: no pass to claim (the policy says "not demonstrated")
+        status = ResultStatus.INFO
+        summary = (
+            "no security issue recorded yet: the handling process has not run (record a drill, "
+            "`drill: true`, to demonstrate it)"
+        )
     metrics: dict[str, int | float] = {
         "issues": len(issues),
         "open": len(open_issues),
@@ -217,6 +243,7 @@ def _evidence(
         "unassessed_open": len(unassessed),
         "fixed": sum(1 for i in issues if i.fixed),
         "disclosed": sum(1 for i in issues if i.advisory),
+        "drills": sum(1 for i in issues if i.drill),
         "sla_breaches": len(breaches),
         **_cra_metrics(cases),
     }
@@ -230,6 +257,7 @@ def _evidence(
         "generated_for": ctx.commit,
         "date": today.isoformat(),
         "patch_sla_days": dict(sla),
+        "patch_policy": sla_found.source,
         "issues": [i.to_json() for i in issues],
         "sla_breaches": list(breaches),
         **({"cra_cases": [c.to_json() for c in cases]} if cases else {}),
@@ -239,11 +267,7 @@ def _evidence(
         tool=_TOOL,
         requirements=PROVIDES,
         result=Result(status, summary, metrics),
-        covers=tuple(
-            sorted(
-                {str(p.relative_to(ctx.root).parts[0]) for p in files if p.is_relative_to(ctx.root)}
-            )
-        ),
+        covers=_covers(ctx, files),
         artifacts=(
             ("security-issues.json", json.dumps(report, indent=2, sort_keys=True).encode()),
         ),

@@ -33,6 +33,13 @@ _FIELDS = {
     "severity",
     "cra",
     "aliases",
+    "drill",
+}
+#: Each date field, and the dates it cannot come before.
+_ORDER = {
+    "triaged": ("received",),
+    "fixed": ("received",),
+    "disclosed": ("received",),
 }
 
 
@@ -55,6 +62,8 @@ class Issue:
     aliases: tuple[str, ...] = ()
     cra: clock.Reporting | None = None
     """The EU Cyber Resilience Act Article 14 reporting block (`cra:`), when the record has one."""
+    drill: bool = False
+    """A test advisory taken through the process to show it works (no real vulnerability)."""
 
     @property
     def is_open(self) -> bool:
@@ -79,6 +88,7 @@ class Issue:
             "fixed_in": self.fixed_in,
             "advisory": self.advisory,
             **({"cra_kind": self.cra.kind} if self.cra is not None else {}),
+            "drill": self.drill,
         }
 
 
@@ -131,6 +141,9 @@ def from_record(path: Path, data: Any) -> Issue:
         raise InputError(f"{path}: assessment: expected a mapping with cvss (a CVSS vector)")
     vector = assessment.get("cvss")
     score, severity = _score(path, "assessment.cvss", str(vector)) if vector else (None, "none")
+    drill = data.get("drill", False)
+    if not isinstance(drill, bool):
+        raise InputError(f"{path}: drill: expected true or false, got {drill!r}")
     if status in ("fixed", "disclosed") and not data.get("fixed"):
         raise InputError(
             f"{path}: fixed: required when status is {status} (the date the fix shipped)"
@@ -164,7 +177,35 @@ def from_record(path: Path, data: Any) -> Issue:
         advisory=str(data["advisory"]) if data.get("advisory") else None,
         aliases=_aliases(path, data.get("aliases")),
         cra=cra,
+        drill=drill,
     )
+
+
+def check_dates(issue: Issue, today: date) -> None:
+    """InputError naming the file and field of an impossible date: one in the future, or one
+    before the date it must follow (fixed before received)."""
+    dates = {
+        "received": issue.received,
+        "triaged": issue.triaged,
+        "fixed": issue.fixed,
+        "disclosed": issue.disclosed,
+    }
+    for field, value in dates.items():
+        if value is not None and value > today:
+            raise InputError(
+                f"{issue.source}: {field}: {value.isoformat()} is in the future (today is "
+                f"{today.isoformat()}): correct the date"
+            )
+    for field, before in _ORDER.items():
+        value = dates[field]
+        for other in before:
+            earlier = dates[other]
+            if value is not None and earlier is not None and value < earlier:
+                raise InputError(
+                    f"{issue.source}: {field}: {value.isoformat()} is before {other} "
+                    f"({earlier.isoformat()}): an issue cannot be {field} before it was {other}; "
+                    "correct the record"
+                )
 
 
 def _aliases(path: Path, value: Any) -> tuple[str, ...]:

@@ -111,6 +111,8 @@ def trace_evidence(
     counts.update(
         threats=len(threats),
         threats_verified=built.threats_verified(),
+        mitigated_threats=built.mitigated(),
+        mitigated_threats_unverified=len(built.unverified_mitigated()),
         unknown_threat_refs=len(built.unknown_threat_refs),
         missing_tests=len(built.missing_tests),
     )
@@ -142,6 +144,9 @@ def trace_evidence(
         f"tested; {counts['threats']} threats in {len(models)} model(s), "
         f"{counts['threats_verified']} verified by passing tests"
     )
+    unverified = built.unverified_mitigated()
+    if unverified:
+        head += f"; mitigated threats no passing test verifies: {_ids(unverified)}"
     details: dict[str, JSON] = {
         "requirements_file": requirements_file,
         "models": list(models),
@@ -149,6 +154,8 @@ def trace_evidence(
         "unknown_requirement_refs": [list(p) for p in built.unknown_requirement_refs[:_LIST_LIMIT]],
         "unknown_threat_refs": [list(p) for p in built.unknown_threat_refs[:_LIST_LIMIT]],
         "missing_tests": [list(p) for p in built.missing_tests[:_LIST_LIMIT]],
+        # Each one can be waived by its id (SVV-2's threshold counts them).
+        "findings": [{"id": t, "severity": "mitigated_threats_unverified"} for t in unverified],
     }
     return Evidence(
         kind="traceability_matrix",

@@ -69,6 +69,20 @@ class Matrix:
             verified[key] = verified.get(key, True) and ok
         return sum(verified.values())
 
+    def unverified_mitigated(self) -> tuple[str, ...]:
+        """Threats a model marks mitigated that no passing test verifies (ids, `model:T-1`
+        when several models are read)."""
+        passed: dict[tuple[str, str], bool] = {}
+        for c in self.chains:
+            if c.threat_status == "mitigated":
+                key = (c.model, c.threat)
+                passed[key] = passed.get(key, True) and c.result == Outcome.PASSED.value
+        several = len({m for m, _ in passed}) > 1
+        return tuple(f"{m}:{t}" if several else t for (m, t), ok in passed.items() if not ok)
+
+    def mitigated(self) -> int:
+        return len({(c.model, c.threat) for c in self.chains if c.threat_status == "mitigated"})
+
     def to_json(self) -> dict[str, JSON]:
         return {
             "requirements": [

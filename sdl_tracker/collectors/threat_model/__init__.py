@@ -28,7 +28,7 @@ from sdl_tracker.gitdata import git
 from sdl_tracker.models import JSON, Result, ResultStatus, Tool
 
 NAME = "threat-model"
-PROVIDES = ("SR-2", "SD-1", "SD-2", "SVV-2")
+PROVIDES = ("SR-2", "SR-4", "SD-1", "SD-2", "SVV-2")
 _TOOL = Tool(name="sdl-tracker threat-model", version=__version__)
 _KEYS = ("paths", "max_age_days", "requirements", "owns", "max_age_hours")
 

@@ -96,6 +96,10 @@ def assess(
         "mitigated": statuses.count(ThreatStatus.MITIGATED),
         "accepted": statuses.count(ThreatStatus.ACCEPTED),
         "open": statuses.count(ThreatStatus.OPEN),
+        # SR-4: requirements stating their target capability security level (the file's schema
+        # requires it of each); SD-2: mitigated threats countered by two or more mitigations.
+        "security_requirements": len(requirements) if requirements is not None else 0,
+        "layered": _layered(model, statuses),
     }
     status = (
         ResultStatus.FAIL if failures else ResultStatus.INCOMPLETE if gaps else ResultStatus.PASS
@@ -129,6 +133,12 @@ def assess(
         "requirements_file": requirements_file if known is not None else None,
     }
     return Assessment(status, "; ".join([head, *tail]), counts, details)
+
+
+def _layered(model: ThreatModel, statuses: Sequence[ThreatStatus]) -> int:
+    mitigated = {t.id for t, s in zip(model.threats, statuses) if s is ThreatStatus.MITIGATED}
+    layers = {tid: sum(tid in m.threats for m in model.mitigations) for tid in mitigated}
+    return sum(1 for n in layers.values() if n >= 2)
 
 
 def _ids(ids: Sequence[str], limit: int = 5) -> str:

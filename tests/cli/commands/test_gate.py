@@ -39,11 +39,11 @@ def record(root: Path, kind: str, capsys: pytest.CaptureFixture[str], *extra: st
     assert run(["record", kind, str(file), "-C", str(root), *extra], capsys)[0] == 0
 
 
-SMALL = "extends: iec62443-4-1\n" + only("SM-4,SM-12")
+SMALL = "extends: iec62443-4-1\n" + only("SM-4")
 
 
 def small_policy(root: Path) -> Path:
-    """Only SM-4 (training) and SM-12 (the gate itself) apply: committed and approved by the
+    """Only SM-4 (training) applies: committed and approved by the
     product-security-lead, so its tailoring counts for a release verdict."""
     return approved_policy(root, SMALL, "small.yaml")
 
@@ -61,7 +61,7 @@ def test_gate_fails_closed_and_says_what_to_do(
     assert "SVV-3  Vulnerability testing" in err and "Missing" in err
     assert "run `sdl-tracker collect --only deps --osv-db DIR`" in err
     assert "record it: `sdl-tracker record pentest_report FILE -r SVV-4`" in err
-    assert "FAILED (46 requirements not met)" in err
+    assert "FAILED (47 requirements not met)" in err
     (verdict,) = entries(repo)
     p = verdict["statement"]["predicate"]
     assert (p["kind"], p["collector"]) == ("release_gate_record", "gate")
@@ -69,7 +69,7 @@ def test_gate_fails_closed_and_says_what_to_do(
     assert p["details"]["release"] is None
     assert p["details"]["commit"] == git(repo, "rev-parse", "HEAD")
     assert len(p["details"]["statuses"]) == 47
-    assert p["details"]["statuses"]["SM-12"] == "satisfied"
+    assert p["details"]["statuses"]["SM-12"] == "not_demonstrated"
     assert len(p["details"]["policy_digest"]) == 64
     assert verdict["statement"]["subject"][1]["name"] == "conformance.json"
 
@@ -145,13 +145,18 @@ def test_junit_and_summary(repo: Path, capsys: pytest.CaptureFixture[str]) -> No
 
     suite = ET.fromstring(text)
     cases = suite.findall("testcase")
-    assert len(cases) == 47 and suite.get("failures") == "1" and suite.get("skipped") == "44"
+    assert len(cases) == 47 and suite.get("failures") == "2" and suite.get("skipped") == "44"
     failed = [c for c in cases if c.find("failure") is not None]
-    assert [c.get("name") for c in failed] == ["SVV-4 Penetration testing"]
-    assert "pentest_report: no evidence" in failed[0].find("failure").get("message")
+    assert [c.get("name") for c in failed] == [
+        "SM-12 Process verification",
+        "SVV-4 Penetration testing",
+    ]
+    assert failed[0].find("failure").get("type") == "not_demonstrated"
+    assert "pentest_report: no evidence" in failed[1].find("failure").get("message")
     md = summary.read_text()
     assert md.startswith("## sdl-tracker gate: ❌ failed")
     assert "| SVV-4 Penetration testing | missing |" in md
+    assert "| SM-12 Process verification | not_demonstrated |" in md
 
 
 def test_ratchet_fails_when_a_requirement_got_worse(
@@ -312,3 +317,38 @@ def test_gate_json_output(repo: Path, capsys: pytest.CaptureFixture[str]) -> Non
     data = json.loads(out)
     assert code == 1 and data["passed"] is False and data["entry"] == 1
     assert len(data["conformance"]["requirements"]) == 47
+
+
+def test_a_gate_never_counts_its_own_verdict(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SM-12 rests on the previous release's verdict: not this run, not an earlier run of the
+    same release, and never while the verdict being made fails."""
+    verify = policy_file(repo.parent, "extends: iec62443-4-1\n" + only("SM-4,SM-12"), "v.yaml")
+    strict = policy_file(
+        repo.parent, "extends: iec62443-4-1\n" + only("SM-4,SM-12,SVV-4"), "strict.yaml"
+    )
+    record(repo, "training_record", capsys)
+    git(repo, "tag", "v1.0")
+    gate_v1 = ["gate", "--release", "v1.0", "--policy", str(verify), "-C", str(repo)]
+    for _ in range(2):  # the second run has the first run's v1.0 verdict: it never counts
+        code, _, err = run(gate_v1, capsys)
+        assert code == 1, err
+        assert "SM-12  Process verification" in err and "Not demonstrated" in err
+        assert "no earlier release has a gate verdict" in err
+    assert run([*gate_v1[:3], "--policy", str(small_policy(repo)), "-C", str(repo)], capsys)[0] == 0
+    (repo / "next.txt").write_text("next\n")
+    git(repo, "add", "next.txt")
+    git(repo, "commit", "-q", "-m", "next")
+    git(repo, "tag", "v1.1")
+    code, _, err = run(
+        ["gate", "--release", "v1.1", "--policy", str(verify), "-C", str(repo)], capsys
+    )
+    assert code == 0, err
+    code, _, err = run(
+        ["gate", "--release", "v1.1", "--policy", str(strict), "-C", str(repo)], capsys
+    )
+    assert code == 1
+    details = entries(repo)[-1]["statement"]["predicate"]["details"]
+    assert details["statuses"]["SM-12"] == "failing"
+    assert "1 other requirement(s) not met and not waived (SVV-4)" in err

@@ -71,8 +71,8 @@ def record(root: Path, kind: str, *extra: str) -> None:
 
 
 def small_policy(base: Path) -> Path:
-    """Only SM-4 (training) and SM-12 (the gate itself) apply."""
-    return policy_file(base, "extends: iec62443-4-1\n" + only("SM-4,SM-12"), "small.yaml")
+    """Only SM-4 (training) applies."""
+    return policy_file(base, "extends: iec62443-4-1\n" + only("SM-4"), "small.yaml")
 
 
 def day(offset: int) -> str:
@@ -142,8 +142,8 @@ def test_org_status_rows(org: Org, capsys: pytest.CaptureFixture[str]) -> None:
     assert alpha["gate"] == "passed"  # the release's verdict, not the later commit's failure
     assert alpha["verdict"]["release"] == "v1.0" and alpha["verdict"]["seq"] == 4
     assert alpha["entries"] == 5 and alpha["stale"] == 0 and alpha["incomplete"] == 0
-    assert alpha["verdict"]["statuses"]["satisfied"] == 2
-    assert alpha["verdict"]["statuses"]["not_applicable"] == 45
+    assert alpha["verdict"]["statuses"]["satisfied"] == 1
+    assert alpha["verdict"]["statuses"]["not_applicable"] == 46
     assert set(alpha["maturity"]) == {"SM", "SR", "SD", "SI", "SVV", "DM", "SUM", "SG"}
     assert alpha["maturity"]["SM"] >= 1 and alpha["maturity_note"] is None
     head = GitStore(org.roots["alpha"]).head()

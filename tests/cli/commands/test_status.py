@@ -34,6 +34,7 @@ def repo(git_repo: Path, capsys: pytest.CaptureFixture[str]) -> Path:
         [
             stmt("sast", commit=head, covers=("src",), metrics={"high": 0}, now=now),
             stmt("document:coding_standard", commit=head, now=now),
+            stmt("linter_config", commit=head, now=now),
         ],
     )
     return git_repo
