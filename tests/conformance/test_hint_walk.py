@@ -33,7 +33,9 @@ UNPRODUCIBLE = {
     "build_provenance",
 }
 #: Kinds that are ledger mechanisms, not evidence a rule asks for.
-MECHANISMS = {"waiver", "signature"}
+# Ledger mechanisms (a waiver, a signature, the approval of a policy) and kinds another
+# framework's policy uses (the CRA's Article 14 submissions) need no 62443-4-1 rule.
+MECHANISMS = {"waiver", "signature", "policy_approval", "cra_submission"}
 
 
 @pytest.fixture(scope="module")
