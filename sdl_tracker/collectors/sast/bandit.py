@@ -66,6 +66,8 @@ class SastConfig:
     confidence: Level = Level.LOW
     bandit: str | None = None
     """A bandit executable to run instead of the one installed with sdl-tracker."""
+    paths_set: bool = False
+    """Whether `paths` was configured; if not, the collector scans the shipped packages."""
 
     @classmethod
     def load(cls, raw: Mapping[str, Any], root: Path) -> SastConfig:
@@ -90,6 +92,7 @@ class SastConfig:
             severity_threshold=_level(raw, "severity_threshold", Level.HIGH),
             confidence=_level(raw, "confidence", Level.LOW),
             bandit=_string(raw, "bandit"),
+            paths_set="paths" in raw,
         )
 
     def files(self) -> tuple[str, ...]:
