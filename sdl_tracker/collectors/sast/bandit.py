@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from sdl_tracker import config as config_mod
 from sdl_tracker.errors import ConfigError, InputError
 from sdl_tracker.formats import bounded
 from sdl_tracker.formats.findings import Level
@@ -73,7 +74,7 @@ class SastConfig:
     def load(cls, raw: Mapping[str, Any], root: Path) -> SastConfig:
         unknown = sorted(set(raw) - set(KEYS))
         if unknown:
-            raise ConfigError(f"{_WHERE} unknown key {unknown[0]!r} (known: {', '.join(KEYS)})")
+            raise config_mod.unknown_key(root, "collectors.sast", unknown[0], KEYS)
         config = _file(raw, "config", root)
         if config is None and _has_tool_bandit(root / "pyproject.toml"):
             config = "pyproject.toml"
