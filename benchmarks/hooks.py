@@ -11,6 +11,14 @@ median of wall-clock times of the real executables, as a git hook or pre-commit 
 - `sdl-commit-msg MSG` vs `git interpret-trailers --parse MSG`;
 - each hook given no file it checks vs `python -c pass` (the same interpreter).
 
+Then the ratios (targets, judged on CPU time):
+
+- a commit through our four pre-commit-stage hooks (`pre-commit run --hook-stage pre-commit
+  --files FILE`, our hooks as `repo: local`) <= 1.15x the same file through bandit's and
+  detect-secrets' own hooks (the same way);
+- `sdl-bandit` on 20 files <= 1.10x `bandit -q` on them;
+- `sdl-commit-msg MSG` <= 3x `python -c pass`.
+
 Both wall-clock and CPU time (user + system of the child process) are reported; the targets
 are judged on CPU time, which the load of a shared machine does not inflate (on an idle machine
 the two agree for these single-threaded processes). The commands of a comparison run
@@ -29,12 +37,44 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 OVERHEAD_TARGET = 0.150
 NOOP_TARGET = 2.0
+PRE_COMMIT_TARGET = 1.15
+BANDIT_TARGET = 1.10
+COMMIT_MSG_TARGET = 3.0
+_OURS = """repos:
+- repo: local
+  hooks:
+  - {id: sdl-secrets, name: sdl-secrets, entry: sdl-secrets, language: system, types: [text]}
+  - {id: sdl-bandit, name: sdl-bandit, entry: sdl-bandit, language: system, types: [python]}
+  - id: sdl-threat-model
+    name: sdl-threat-model
+    entry: sdl-threat-model
+    language: system
+    types_or: [yaml, json]
+  - id: sdl-sbom
+    name: sdl-sbom
+    entry: sdl-sbom
+    language: system
+    files: '\\.(txt|toml|lock)$'
+    require_serial: true
+"""
+# The hooks of PyCQA/bandit and Yelp/detect-secrets, as their .pre-commit-hooks.yaml declare them.
+_THEIRS = """repos:
+- repo: local
+  hooks:
+  - {id: detect-secrets, name: detect-secrets, entry: detect-secrets-hook, language: system}
+  - id: bandit
+    name: bandit
+    entry: bandit
+    language: system
+    types: [python]
+    require_serial: true
+"""
 BIN = Path(sys.executable).parent
 SOURCE = Path(__file__).resolve().parents[1] / "sdl_tracker"
 IDENTITY = {
@@ -117,6 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--files", type=int, default=20)
+    parser.add_argument("--ratios-only", action="store_true", help="only the three ratio targets")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="sdl-bench-hooks-") as tmp:
         root = Path(tmp) / "repo"
@@ -127,6 +168,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         def t(*commands: Sequence[str], ok: Sequence[int] = (0, 1)) -> list[Timing]:
             return _compare(commands, root, args.runs, args.warmup, ok)
 
+        if args.ratios_only:
+            return 1 if _ratios(root, files, msg, t) else 0
         pairs = [
             ("sdl-secrets", [_tool("sdl-secrets"), *files], [_tool("detect-secrets-hook"), *files]),
             ("sdl-bandit", [_tool("sdl-bandit"), *files], [_tool("bandit"), "-q", *files]),
@@ -169,7 +212,51 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{name:28} {_ms(mine)} {_ms(python)} {mine.wall / python.wall:6.2f} "
                 f"({ratio:5.2f})  <= {NOOP_TARGET:.1f}x {'ok' if ok else 'MISSED'}"
             )
+        missed += _ratios(root, files, msg, t)
     return 1 if missed else 0
+
+
+def _ratios(root: Path, files: Sequence[str], msg: str, t: Callable[..., list[Timing]]) -> int:
+    """The three ratio targets; returns how many were missed."""
+    env = {**os.environ, **IDENTITY, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    (root / "ours.yaml").write_text(_OURS)
+    (root / "theirs.yaml").write_text(_THEIRS)
+    subprocess.run(["git", "add", "ours.yaml", "theirs.yaml"], cwd=root, check=True, env=env)
+    one = files[0]
+    pre_commit = [_tool("pre-commit"), "run", "--hook-stage", "pre-commit", "--files", one, "-c"]
+    os.environ["PATH"] = env["PATH"]  # pre-commit's `language: system` finds our scripts
+    os.environ.setdefault("PRE_COMMIT_HOME", str(root.parent / "pre-commit-home"))
+    rows = [
+        (
+            f"pre-commit stage, 1 file ({Path(one).name})",
+            t([*pre_commit, "ours.yaml"], [*pre_commit, "theirs.yaml"]),
+            "bandit + detect-secrets hooks",
+            PRE_COMMIT_TARGET,
+        ),
+        (
+            f"sdl-bandit, {len(files)} files",
+            t([_tool("sdl-bandit"), *files], [_tool("bandit"), "-q", *files]),
+            "bandit -q",
+            BANDIT_TARGET,
+        ),
+        (
+            "sdl-commit-msg",
+            t([_tool("sdl-commit-msg"), msg], [sys.executable, "-c", "pass"], ok=(0,)),
+            "python -c pass",
+            COMMIT_MSG_TARGET,
+        ),
+    ]
+    print(f"\n{'ratio':34} {'ours':>15} {'theirs':>15} {'ratio':>15}  target   (against)")
+    missed = 0
+    for name, (mine, theirs), against, target in rows:
+        ratio = mine.cpu / theirs.cpu
+        ok = ratio <= target
+        missed += not ok
+        print(
+            f"{name:34} {_ms(mine)} {_ms(theirs)} {mine.wall / theirs.wall:6.2f} ({ratio:5.2f})"
+            f"  <= {target:.2f}x {'ok' if ok else 'MISSED'}   ({against})"
+        )
+    return missed
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,15 +121,11 @@ def parse(root: Path, path: Path, table: Mapping[str, Any]) -> Config:
     where = str(path) if path.name == CONFIG_FILE else f"{path} [tool.sdl-tracker]"
     unknown = sorted(set(table) - _KNOWN)
     if unknown:
-        raise ConfigError(
-            f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(_KNOWN))})"
-        )
+        raise unknown_key(root, "", unknown[0], _KNOWN, source=path)
     ledger = _table(table, "ledger", where)
     bad = sorted(set(ledger) - _LEDGER_KEYS)
     if bad:
-        raise ConfigError(
-            f"{where}: unknown key ledger.{bad[0]} (known: {', '.join(sorted(_LEDGER_KEYS))})"
-        )
+        raise unknown_key(root, "ledger", bad[0], _LEDGER_KEYS, source=path)
     collectors = _table(table, "collectors", where)
     for name, section in collectors.items():
         if not isinstance(section, dict):
@@ -148,18 +144,75 @@ def parse(root: Path, path: Path, table: Mapping[str, Any]) -> Config:
         remote=_str(ledger, "remote", where, "ledger.") or None,
         collectors=collectors,
         sections={k: _table(table, k, where) for k in _SECTIONS},
-        limits=_limits(_table(table, "limits", where), where),
+        limits=_limits(_table(table, "limits", where), where, path),
     )
 
 
-def _limits(table: Mapping[str, Any], where: str) -> Limits:
+def unknown_key(
+    root: Path | None, section: str, key: str, known: Iterable[str], *, source: Path | None = None
+) -> ConfigError:
+    """`file:line: [section] unknown key 'x': did you mean 'y'? (known: …)`: the file is `source`,
+    else the configuration found under `root`; the line is found by a small scan of the file
+    (tomllib keeps no positions); either is left out when unknown."""
+    import difflib
+
+    names = sorted(known)
+    close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+    hint = f": did you mean {close[0]!r}?" if close else ""
+    if source is None and root is not None:
+        source = _source(root)
+    place = ""
+    if source is not None:
+        table = section if source.name == CONFIG_FILE else ".".join(["tool.sdl-tracker", section])
+        line = key_line(source, table.strip("."), key)
+        place = f"{source}:{line}: " if line else f"{source}: "
+    where = f"[{section}] " if section else ""
+    return ConfigError(f"{place}{where}unknown key {key!r}{hint} (known: {', '.join(names)})")
+
+
+def _source(root: Path) -> Path | None:
+    dedicated = root / CONFIG_FILE
+    if dedicated.is_file():
+        return dedicated
+    pyproject = root / "pyproject.toml"
+    return pyproject if pyproject.is_file() else None
+
+
+def key_line(path: Path, table: str, key: str) -> int | None:
+    """The 1-based line where `key` is set in `[table]` (or as a dotted key reaching it)."""
+    import re
+
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    current = ""
+    for number, line in enumerate(lines, 1):
+        text = line.strip()
+        header = re.fullmatch(r"\[\[?\s*([^\]]+?)\s*\]\]?(\s*#.*)?", text)
+        if header:
+            current = _dotted(header.group(1))
+            continue
+        found = re.match(r"([A-Za-z0-9_.\-\"' ]+?)\s*=", text)
+        if found:
+            full = ".".join(p for p in (current, _dotted(found.group(1))) if p)
+            if full == ".".join(p for p in (table, key) if p):
+                return number
+    return None
+
+
+def _dotted(name: str) -> str:
+    return ".".join(part.strip().strip("\"'") for part in name.split("."))
+
+
+def _limits(table: Mapping[str, Any], where: str, source: Path) -> Limits:
     """`[limits]`: `<kind> = "200 MiB"` (or a byte count), `depth`, `yaml_nodes`."""
     known = sorted({*bounded.SIZES, "depth", "yaml_nodes"})
     sizes = dict(bounded.SIZES)
     depth, nodes = bounded.DEPTH, bounded.YAML_NODES
     for key, value in table.items():
         if key not in known:
-            raise ConfigError(f"{where}: unknown key limits.{key} (known: {', '.join(known)})")
+            raise unknown_key(None, "limits", key, known, source=source)
         if key in ("depth", "yaml_nodes"):
             top = _MAX_DEPTH if key == "depth" else None
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:

@@ -14,9 +14,14 @@ import select
 import shutil
 import subprocess
 import time
+import zlib
+from collections import Counter
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 FLAGS = (
     "--headless",
@@ -180,3 +185,73 @@ def _classify(events: list[dict[str, Any]], page: Page) -> None:
             page.requests.append(params["request"]["url"])
         elif method == "Page.javascriptDialogOpening":
             page.dialogs.append(str(params.get("message")))
+
+
+def required() -> str:
+    """The Chromium executable; skips the test when it is absent, but fails it under CI=true
+    (`.ci/run` installs it)."""
+    executable = binary()
+    if executable is None:
+        message = "chromium is not installed (Debian: apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return executable
+
+
+def screenshot(executable: str, profile: Path, url: str, out: Path, size: str) -> None:
+    """`chromium --headless --screenshot`: the page as a PNG of `size` (`WIDTHxHEIGHT`)."""
+    width, height = size.split("x")
+    subprocess.run(
+        [executable, *FLAGS[:-1], f"--user-data-dir={profile}", f"--screenshot={out}"]
+        + [f"--window-size={width},{height}", "--hide-scrollbars", url],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=120,
+        check=True,
+    )
+
+
+def png_colours(data: bytes) -> tuple[int, int, Counter[tuple[int, int, int]]]:
+    """Width, height and how many pixels have each RGB colour, in an 8-bit RGB or RGBA PNG
+    (stdlib only: zlib and the PNG line filters)."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("not a PNG")
+    pos, idat, header = 8, b"", b""
+    while pos < len(data):
+        length = int.from_bytes(data[pos : pos + 4], "big")
+        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
+        pos += 12 + length
+        if kind == b"IHDR":
+            header = body
+        elif kind == b"IDAT":
+            idat += body
+    width, height = int.from_bytes(header[0:4], "big"), int.from_bytes(header[4:8], "big")
+    depth, colour, interlace = header[8], header[9], header[12]
+    if depth != 8 or colour not in (2, 6) or interlace:
+        raise ValueError(f"unsupported PNG: depth {depth}, colour type {colour}")
+    bpp = 3 if colour == 2 else 4
+    raw, stride = zlib.decompress(idat), width * bpp
+    previous, colours = bytearray(stride), Counter[tuple[int, int, int]]()
+    for y in range(height):
+        start = y * (stride + 1)
+        kind, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
+        if kind == 1:  # Sub: a running sum per channel (fast: accumulate runs in C)
+            for ch in range(bpp):
+                line[ch::bpp] = bytes(v & 0xFF for v in accumulate(line[ch::bpp]))
+        elif kind == 2:  # Up
+            line = bytearray((x + y) & 0xFF for x, y in zip(line, previous))
+        elif kind in (3, 4):  # Average, Paeth: byte by byte
+            for i in range(stride):
+                a = line[i - bpp] if i >= bpp else 0
+                b, c = previous[i], previous[i - bpp] if i >= bpp else 0
+                if kind == 3:
+                    line[i] = (line[i] + (a + b) // 2) & 0xFF
+                    continue
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                pred = a if pa <= pb and pa <= pc else b if pb <= pc else c
+                line[i] = (line[i] + pred) & 0xFF
+        colours.update(zip(line[0::bpp], line[1::bpp], line[2::bpp]))
+        previous = line
+    return width, height, colours

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from sdl_tracker.collectors.sast import scope as sast_scope
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
@@ -31,8 +33,6 @@ _DEVELOPMENT = re.compile(r"dev|test|doc|lint|typ|build|ci\b|style|mypy|check|be
 LOCK_FILES = ("pylock.toml", "uv.lock", "poetry.lock", "pdm.lock", "Pipfile.lock")
 _JUNIT_OPTION = re.compile(r"--junit-?xml[= ]+[\"']?(?P<path>[^\s\"'${}]+\.xml)\b")
 _JUNIT_SOURCES = ("pyproject.toml", "setup.cfg", "tox.ini", "pytest.ini", "noxfile.py", "Makefile")
-_NOT_SHIPPED = {"tests", "test", "testing", "docs", "doc", "examples", "example", "benchmarks"}
-_NOT_SHIPPED |= {"scripts", "tools", "build", "dist", "site", "venv", ".venv", "node_modules"}
 
 
 @dataclass(frozen=True)
@@ -200,20 +200,17 @@ def dependencies(
 
 
 def shipped(root: Path, files: Sequence[str]) -> Survey:
-    """The packages the build includes (pyproject/setup.cfg), else the package directories."""
-    paths, how = _declared_packages(root, files)
-    if not paths:
-        paths, how = _package_dirs(files), "package directories (with __init__.py)"
-    if not paths:
+    """The packages the build includes (pyproject/setup.cfg), else the package directories:
+    the same scope the sast collector takes when `paths` is not set, written down."""
+    scope = sast_scope.shipped(files, lambda name: _text(root / name))
+    if scope.paths == (".",):
         return Survey(
             (),
             ("sast scope: no package found: bandit scans every tracked Python file",),
         )
-    left = sorted(
-        {f.split("/")[0] for f in files if f.endswith(".py")} - {p.split("/")[0] for p in paths}
-    )
+    left = scope.left_out
     note = (f"sast leaves out (not shipped): {', '.join(left)}",) if left else ()
-    return Survey((Setting("collectors.sast", "paths", tuple(paths), how),), note)
+    return Survey((Setting("collectors.sast", "paths", scope.paths, scope.how),), note)
 
 
 def render(settings: Sequence[Setting]) -> str:
@@ -288,58 +285,3 @@ def _virtualenv(
         except ValueError:
             return str(python)
     return None
-
-
-def _declared_packages(root: Path, files: Sequence[str]) -> tuple[list[str], str]:
-    data = _toml_file(root / "pyproject.toml") if "pyproject.toml" in files else {}
-    tool = data.get("tool", {}) if isinstance(data.get("tool"), dict) else {}
-    setuptools = tool.get("setuptools", {})
-    if isinstance(setuptools, dict) and isinstance(setuptools.get("packages"), list):
-        names = [p for p in setuptools["packages"] if isinstance(p, str)]
-        where = (
-            setuptools.get("package-dir", {}).get("", "")
-            if isinstance(setuptools.get("package-dir"), dict)
-            else ""
-        )
-        tops = sorted({n.split(".")[0] for n in names})
-        return [
-            f"{where}/{t}".lstrip("/") for t in tops
-        ], "pyproject.toml [tool.setuptools] packages"
-    wheel = tool.get("hatch", {}).get("build", {}).get("targets", {}).get("wheel", {})
-    if isinstance(wheel, dict) and isinstance(wheel.get("packages"), list):
-        return [
-            p for p in wheel["packages"] if isinstance(p, str)
-        ], "pyproject.toml hatch wheel packages"
-    poetry = tool.get("poetry", {})
-    if isinstance(poetry, dict) and isinstance(poetry.get("packages"), list):
-        found = [
-            f"{p.get('from', '')}/{p['include']}".lstrip("/")
-            for p in poetry["packages"]
-            if isinstance(p, dict) and isinstance(p.get("include"), str)
-        ]
-        return found, "pyproject.toml [tool.poetry] packages"
-    flit = tool.get("flit", {}).get("module", {})
-    if isinstance(flit, dict) and isinstance(flit.get("name"), str):
-        return [_locate(flit["name"], files)], "pyproject.toml [tool.flit.module]"
-    return [], ""
-
-
-def _locate(name: str, files: Sequence[str]) -> str:
-    for base in (name, f"src/{name}"):
-        if any(f.startswith(f"{base}/") for f in files):
-            return base
-    return f"{name}.py" if f"{name}.py" in files else name
-
-
-def _package_dirs(files: Sequence[str]) -> list[str]:
-    """Top-level (or src/) directories holding an __init__.py, not tests, docs or examples."""
-    found = set()
-    for f in files:
-        parts = PurePosixPath(f).parts
-        if parts[-1] != "__init__.py":
-            continue
-        if len(parts) >= 3 and parts[0] == "src":
-            found.add(f"src/{parts[1]}")
-        elif len(parts) >= 2 and parts[0] != "src":
-            found.add(parts[0])
-    return sorted(p for p in found if p.split("/")[-1].lower() not in _NOT_SHIPPED)

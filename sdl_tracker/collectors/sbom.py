@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from sdl_tracker import config as config_mod
 from sdl_tracker.collectors.base import Context, Evidence
 from sdl_tracker.errors import ConfigError, InputError
 from sdl_tracker.formats import bounded
@@ -51,9 +52,7 @@ def settings(ctx: Context) -> Settings:
     cfg = ctx.config
     unknown = sorted(set(cfg) - _KEYS)
     if unknown:
-        raise ConfigError(
-            f"[collectors.sbom] {unknown[0]}: unknown key (known: {', '.join(sorted(_KEYS))})"
-        )
+        raise config_mod.unknown_key(ctx.root, "collectors.sbom", unknown[0], _KEYS)
     source = cfg.get("source", "environment")
     if source not in SOURCES:
         raise ConfigError(

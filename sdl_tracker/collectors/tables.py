@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sdl_tracker import config
 from sdl_tracker.errors import ConfigError
 
 #: Keys every collector section may carry (read by `cli/commands/collect.py`).
@@ -23,9 +24,8 @@ class Table:
     def __post_init__(self) -> None:
         unknown = sorted(set(self.raw) - set(self.known) - set(COMMON))
         if unknown:
-            raise ConfigError(
-                f"[collectors.{self.name}]: unknown key {unknown[0]!r} "
-                f"(known: {', '.join(sorted({*self.known, *COMMON}))})"
+            raise config.unknown_key(
+                None, f"collectors.{self.name}", unknown[0], {*self.known, *COMMON}
             )
 
     def _fail(self, key: str, expected: str) -> ConfigError:

@@ -67,12 +67,16 @@ def unmodelled(root: Path, staged: Sequence[str]) -> list[Unmodelled]:
     if not staged:
         return []
     from sdl_tracker import config
+
+    table = config.load(root).collector("threat-model")  # the collector's NAME, not imported
+    if _no_model(root, table):
+        return []  # the usual case without a model: no YAML parser or importer imported
     from sdl_tracker.collectors import threat_model as collector
     from sdl_tracker.formats import threatmodel
     from sdl_tracker.gitdata import git
     from sdl_tracker.hooks._records import Unmodelled
 
-    s = collector.settings(config.load(root).collector(collector.NAME))
+    s = collector.settings(table)
     owns = s.owns or {}
     models = sorted(set(threatmodel.discover(root, s.paths)[0]) | set(owns))
     changed = set(staged)
@@ -97,6 +101,19 @@ def unmodelled(root: Path, staged: Sequence[str]) -> list[Unmodelled]:
         if files:
             found.append(Unmodelled(model, tuple(files)))
     return found
+
+
+def _no_model(root: Path, table: Mapping[str, Any]) -> bool:
+    """No model file and no `owns` (with a well-formed section: otherwise the full path runs,
+    and its validation names the mistake)."""
+    from sdl_tracker.formats.threatmodel_paths import DEFAULT_PATHS, discover
+
+    paths = table.get("paths", DEFAULT_PATHS)
+    if table.get("owns") or not isinstance(paths, (list, tuple)):
+        return False
+    if not all(isinstance(p, str) and p and not p.startswith("/") for p in paths):
+        return False
+    return not discover(root, paths)[0]
 
 
 def _owned(root: Path, model: str) -> tuple[str, ...]:

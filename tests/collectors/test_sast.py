@@ -103,7 +103,10 @@ def test_clean_repository_passes_with_both_reports(repo: Path) -> None:
     st = _last(repo)
     p = st.predicate
     assert p.result.status.value == "pass"
-    assert p.result.summary == "bandit: 0 findings in 2 files"
+    assert p.result.summary == (
+        "bandit: 0 findings in 2 files; scanned every tracked Python file "
+        "(no shipped package found)"
+    )
     assert dict(p.result.metrics) == {
         "findings": 0,
         "high": 0,
@@ -614,3 +617,73 @@ def test_high_finding_waived_by_rule_id_end_to_end(
     capsys.readouterr()
     after = json.dumps(json.loads(sast_part()))
     assert "waived findings: B602" in after
+
+
+_PYPROJECT_FIND = """[project]
+name = "widget"
+version = "1.0"
+
+[tool.setuptools.packages.find]
+where = ["src"]
+"""
+
+
+def test_by_default_only_the_shipped_packages_count(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A HIGH finding in tests/ (or examples/) is left out and said to be; one in the package
+    the build ships fails the evidence; `explain` shows what was covered."""
+    _commit(
+        repo,
+        {
+            "pyproject.toml": _PYPROJECT_FIND,
+            "src/widget/__init__.py": CLEAN,
+            "tests/test_widget.py": SHELL,
+            "examples/demo.py": SHELL,
+            "docs/conf.py": "project = 'widget'\n",
+        },
+    )
+    assert _collect(repo) == 0
+    p = _last(repo).predicate
+    assert p.result.status.value == "pass"
+    assert p.result.metrics["files_scanned"] == 1 and p.result.metrics["high"] == 0
+    how = "the shipped packages, from pyproject.toml [tool.setuptools.packages.find]"
+    assert p.result.summary == (
+        f"bandit: 0 findings in 1 files; scanned src/widget ({how}); "
+        "left out: docs, examples, tests"
+    )
+    assert p.details["scope"] == {
+        "paths": ["src/widget"],
+        "how": how,
+        "left_out": ["docs", "examples", "tests"],
+    }
+    assert p.covers == ("src/widget",)
+    capsys.readouterr()
+    assert main(["explain", "SI-2", "--repo", str(repo)]) in (0, 1)
+    shown = capsys.readouterr()
+    assert f"scanned src/widget ({how}); left out: docs, examples, tests" in shown.out + shown.err
+
+    _commit(repo, {"src/widget/run.py": SHELL})
+    assert _collect(repo) == 0
+    p = _last(repo).predicate
+    assert p.result.status.value == "fail"
+    assert p.result.metrics["high"] == 1 and p.result.metrics["files_scanned"] == 2
+    assert "first src/widget/run.py:5 B602" in p.result.summary
+    assert [f["path"] for f in p.details["findings"] if f["severity"] == "high"] == [
+        "src/widget/run.py"
+    ]
+
+
+def test_configured_paths_win_and_what_they_leave_out_is_said(repo: Path) -> None:
+    _commit(repo, {"widget/__init__.py": CLEAN, "tests/test_widget.py": SHELL})
+    _configure(repo, 'paths = ["widget", "tests"]')
+    git(repo, "add", ".sdl-tracker.toml")
+    git(repo, "commit", "-q", "-m", "scan the tests too")
+    assert _collect(repo) == 0
+    assert _last(repo).predicate.result.status.value == "fail"  # tests/ asked for: it counts
+    p = _last(repo).predicate
+    assert p.details["scope"] == {
+        "paths": ["widget", "tests"],
+        "how": "[collectors.sast] paths",
+        "left_out": [],
+    }

@@ -251,7 +251,10 @@ def test_unknown_config_key_exits_2(repo: Path, capsys: pytest.CaptureFixture[st
     with (repo / ".sdl-tracker.toml").open("a") as f:
         f.write('\n[collectors.secrets]\nbaselines = "x"\n')
     assert main(["collect", "--only", "secrets", "--repo", str(repo)]) == 2
-    assert "[collectors.secrets] baselines: unknown key" in capsys.readouterr().err
+    assert (
+        "[collectors.secrets] unknown key 'baselines': did you mean 'baseline'?"
+        in capsys.readouterr().err
+    )
 
 
 def test_hash_used_by_detect_secrets_is_sha1_of_the_value() -> None:

@@ -295,7 +295,7 @@ def test_unchanged_inputs_are_reaffirmed(repo: Path, capsys: pytest.CaptureFixtu
 @pytest.mark.parametrize(
     ("table", "expected"),
     [
-        ("colour = 1", "[collectors.threat-model]: unknown key 'colour'"),
+        ("colour = 1", "[collectors.threat-model] unknown key 'colour'"),
         ('paths = "threat-model.yaml"', "[collectors.threat-model] paths: expected a list"),
         ('paths = ["../elsewhere.yaml"]', "[collectors.threat-model] paths: expected a list"),
         ("max_age_days = 0", "max_age_days: expected a positive number of days"),

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -109,3 +111,22 @@ def test_owns_from_the_configuration(repo: Path) -> None:
 def test_no_files_is_a_no_op(repo: Path) -> None:
     assert threat_model.main([]) == 0
     assert threat_model.unmodelled(repo, []) == []
+
+
+def test_without_a_model_the_commit_msg_check_imports_no_parser(git_repo: Path) -> None:
+    """The usual repository has no threat model: learning that must not import YAML and the
+    importers (sdl-commit-msg's start-up, benchmarks/hooks.py)."""
+    from sdl_tracker.collectors import threat_model as collector
+
+    assert collector.NAME == "threat-model"  # the section the hook reads without importing it
+    (git_repo / "lib.py").write_text("x = 1\n")
+    git(git_repo, "add", "lib.py")
+    code = (
+        "import sys; from pathlib import Path; from sdl_tracker.hooks import threat_model as t; "
+        "assert t.unmodelled(Path('.'), ['lib.py']) == []; "
+        "print(sorted(m for m in sys.modules if 'threatmodel' in m or m == 'yaml'))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=git_repo, capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "['sdl_tracker.formats.threatmodel_paths']"

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from sdl_tracker import config as config_mod
 from sdl_tracker.collectors.base import Context
 from sdl_tracker.collectors.deps import pins
 from sdl_tracker.errors import InputError
@@ -57,9 +58,7 @@ def settings(ctx: Context) -> Settings:
     cfg = ctx.config
     unknown = sorted(set(cfg) - set(_KEYS))
     if unknown:
-        raise InputError(
-            f"[collectors.deps]: unknown key {unknown[0]!r} (known: {', '.join(_KEYS)})"
-        )
+        raise config_mod.unknown_key(ctx.root, "collectors.deps", unknown[0], _KEYS)
     source = cfg.get("source", "auto")
     if source not in _SOURCES:
         raise InputError(

@@ -21,10 +21,9 @@ import yaml
 from sdl_tracker import __version__
 from sdl_tracker.collectors.base import Context, Evidence
 from sdl_tracker.collectors.issues import published_csaf
-from sdl_tracker.collectors.issues.records import Issue, from_advisory, from_record
-from sdl_tracker.cra import clock
 from sdl_tracker.collectors.issues import sla as sla_mod
 from sdl_tracker.collectors.issues.records import Issue, check_dates, from_advisory, from_record
+from sdl_tracker.cra import clock
 from sdl_tracker.errors import InputError
 from sdl_tracker.formats import bounded
 from sdl_tracker.gitdata import git

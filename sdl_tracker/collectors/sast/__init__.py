@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from sdl_tracker.collectors.base import Context, Evidence
 from sdl_tracker.collectors.sast import bandit as sast_bandit
+from sdl_tracker.collectors.sast import scope as sast_scope
 from sdl_tracker.collectors.sast.bandit import Failed, SastConfig
+from sdl_tracker.collectors.sast.scope import Scope
 from sdl_tracker.errors import InputError
 from sdl_tracker.formats import bounded, scanreport
 from sdl_tracker.formats import sarif as sarif_format
@@ -33,7 +36,7 @@ _SHOWN = 3
 
 def inputs(ctx: Context) -> Mapping[str, str]:
     """Tree ids of the covered paths, digests of bandit's config files, bandit's version."""
-    cfg = SastConfig.load(ctx.config, ctx.root)
+    cfg, _ = _scoped(ctx, SastConfig.load(ctx.config, ctx.root))
     found = {f"tree:{p}": oid for p, oid in git.tree_ids(ctx.root, ctx.commit, cfg.paths).items()}
     for name in cfg.files():
         found[f"file:{name}"] = _sha256((ctx.root / name).read_bytes())
@@ -48,7 +51,35 @@ def collect(ctx: Context) -> Iterator[Evidence]:
     if ctx.from_report is not None:
         yield _ingest(ctx.from_report, cfg)
     else:
-        yield _scan(ctx, cfg)
+        cfg, scope = _scoped(ctx, cfg)
+        yield _scan(ctx, cfg, scope)
+
+
+def _scoped(ctx: Context, cfg: SastConfig) -> tuple[SastConfig, Scope]:
+    """The configured paths, else the packages the build ships (tests, docs, examples left out),
+    and the Python files the scan leaves out either way."""
+    files = _tracked(ctx.root, ctx.commit)
+    if cfg.paths_set:
+        how = "[collectors.sast] paths"
+        if cfg.paths == (".",):
+            return cfg, Scope((".",), how)
+        return cfg, Scope(cfg.paths, how, sast_scope.left_out(files, cfg.paths))
+
+    def read(name: str) -> str:
+        shown = git.run(ctx.root, "show", f"{ctx.commit}:{name}", check=False)
+        return shown.stdout.decode("utf-8", "replace") if shown.returncode == 0 else ""
+
+    scope = sast_scope.shipped(files, read)
+    if scope.paths != (".",):
+        scope = replace(scope, how=f"the shipped packages, from {scope.how}")
+    else:
+        scope = replace(scope, how="no shipped package found")
+    return replace(cfg, paths=scope.paths), scope
+
+
+def _tracked(root: Path, commit: str) -> list[str]:
+    listing = git.run(root, "ls-tree", "-r", "-z", "--name-only", commit).stdout
+    return [os.fsdecode(name) for name in listing.split(b"\0") if name]
 
 
 def _ingest(path: Path, cfg: SastConfig) -> Evidence:
@@ -64,7 +95,7 @@ def _ingest(path: Path, cfg: SastConfig) -> Evidence:
     )
 
 
-def _scan(ctx: Context, cfg: SastConfig) -> Evidence:
+def _scan(ctx: Context, cfg: SastConfig, scope: Scope) -> Evidence:
     bandit = sast_bandit.locate(cfg)
     if bandit is None:
         hint = f"`{sast_bandit.INSTALL_HINT}`"
@@ -110,7 +141,7 @@ def _scan(ctx: Context, cfg: SastConfig) -> Evidence:
         return _incomplete(cfg, tool, f"bandit wrote a report that cannot be read: {e}")
     report = replace(report, tool=tool)
     artifacts = [("bandit.json", outcome.report), ("bandit.sarif", _sarif(report))]
-    return _evidence(report, cfg, artifacts, source="bandit", excluded=len(dropped))
+    return _evidence(report, cfg, artifacts, source="bandit", excluded=len(dropped), scope=scope)
 
 
 def _missing_paths(ctx: Context, cfg: SastConfig) -> list[str]:
@@ -131,6 +162,7 @@ def _evidence(
     source: str,
     inputs: Mapping[str, str] | None = None,
     excluded: int = 0,
+    scope: Scope | None = None,
 ) -> Evidence:
     failing = [
         f
@@ -147,6 +179,8 @@ def _evidence(
         "errors": len(report.errors),
     }
     status, summary = _verdict(report, cfg, failing)
+    if scope is not None:
+        summary = f"{summary}; {scope.describe()}"
     listed = [f for f in report.findings if f.severity.rank >= Level.MEDIUM.rank]
     details: dict[str, JSON] = {
         "source": source,
@@ -163,6 +197,12 @@ def _evidence(
         ],
         "findings_not_listed": max(len(listed) - _MAX_LISTED, 0),
     }
+    if scope is not None:
+        details["scope"] = {
+            "paths": list(scope.paths),
+            "how": scope.how,
+            "left_out": list(scope.left_out),
+        }
     return Evidence(
         kind=KIND,
         tool=report.tool,

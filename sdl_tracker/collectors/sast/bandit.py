@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from sdl_tracker import config as config_mod
 from sdl_tracker.errors import ConfigError, InputError
 from sdl_tracker.formats import bounded
 from sdl_tracker.formats.findings import Level
@@ -66,12 +67,14 @@ class SastConfig:
     confidence: Level = Level.LOW
     bandit: str | None = None
     """A bandit executable to run instead of the one installed with sdl-tracker."""
+    paths_set: bool = False
+    """Whether `paths` was configured; if not, the collector scans the shipped packages."""
 
     @classmethod
     def load(cls, raw: Mapping[str, Any], root: Path) -> SastConfig:
         unknown = sorted(set(raw) - set(KEYS))
         if unknown:
-            raise ConfigError(f"{_WHERE} unknown key {unknown[0]!r} (known: {', '.join(KEYS)})")
+            raise config_mod.unknown_key(root, "collectors.sast", unknown[0], KEYS)
         config = _file(raw, "config", root)
         if config is None and _has_tool_bandit(root / "pyproject.toml"):
             config = "pyproject.toml"
@@ -90,6 +93,7 @@ class SastConfig:
             severity_threshold=_level(raw, "severity_threshold", Level.HIGH),
             confidence=_level(raw, "confidence", Level.LOW),
             bandit=_string(raw, "bandit"),
+            paths_set="paths" in raw,
         )
 
     def files(self) -> tuple[str, ...]:

@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from sdl_tracker import config as config_mod
 from sdl_tracker.collectors.base import Context, Evidence
 
 # Re-exported: hooks load the baseline and scan through this module.
@@ -174,9 +175,7 @@ def settings(ctx: Context) -> str:
     """The baseline path from `[collectors.secrets]`; ConfigError when it is wrong."""
     unknown = sorted(set(ctx.config) - _KEYS)
     if unknown:
-        raise ConfigError(
-            f"[collectors.secrets] {unknown[0]}: unknown key (known: {', '.join(sorted(_KEYS))})"
-        )
+        raise config_mod.unknown_key(ctx.root, "collectors.secrets", unknown[0], _KEYS)
     value = ctx.config.get("baseline", DEFAULT_BASELINE)
     if not isinstance(value, str) or not value:
         raise ConfigError(f"[collectors.secrets] baseline: expected a file path, got {value!r}")

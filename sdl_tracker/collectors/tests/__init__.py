@@ -51,7 +51,7 @@ def settings(ctx: Context) -> Settings:
     conf = ctx.config
     unknown = sorted(set(conf) - set(_KEYS))
     if unknown:
-        raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(_KEYS)})")
+        raise config_mod.unknown_key(ctx.root, f"collectors.{NAME}", unknown[0], _KEYS)
     for key in ("junit", "threat_models"):
         if key in conf and not _paths(conf[key]):
             raise ConfigError(

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sdl_tracker import __version__
+from sdl_tracker import config as config_mod
 from sdl_tracker.collectors.base import Context, Evidence
 from sdl_tracker.collectors.threat_model.assess import DEFAULT_MAX_AGE_DAYS, assess
 from sdl_tracker.collectors.threat_model.history import history
@@ -48,7 +49,7 @@ def settings(config: Mapping[str, Any]) -> Settings:
     where = f"[collectors.{NAME}]"
     unknown = sorted(set(config) - set(_KEYS))
     if unknown:
-        raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(_KEYS)})")
+        raise config_mod.unknown_key(None, f"collectors.{NAME}", unknown[0], _KEYS)
     paths = config.get("paths")
     if paths is not None and not _relative_list(paths):
         raise ConfigError(

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 from sdl_tracker.errors import InputError
@@ -13,37 +13,9 @@ from sdl_tracker.formats import bounded
 from sdl_tracker.formats.threatmodel.detect import load
 from sdl_tracker.formats.threatmodel.model import ThreatModel
 from sdl_tracker.formats.threatmodel.source import Source, parse
-
-DEFAULT_PATHS = (
-    "threat-model.yaml",
-    "threat-model.yml",
-    "threat-model.json",
-    "docs/threat-model.yaml",
-    "docs/threat-model.yml",
-    "docs/threat-model.json",
-    "threagile.yaml",
-    "*.threagile.yaml",
-    "*.threagile.yml",
-    "docs/*.threagile.yaml",
-    "*.threatdragon.json",
-    "docs/*.threatdragon.json",
-    "*.pytm.json",
-    "docs/*.pytm.json",
-)
+from sdl_tracker.formats.threatmodel_paths import DEFAULT_PATHS, discover
 
 __all__ = ["DEFAULT_PATHS", "ThreatModel", "discover", "load", "read"]
-
-
-def discover(root: Path, patterns: Sequence[str]) -> tuple[list[str], list[str]]:
-    """(model paths found, patterns that matched no file), paths relative to `root`, sorted."""
-    found: dict[str, None] = {}
-    unmatched = []
-    for pattern in patterns:
-        matches = sorted(p.relative_to(root).as_posix() for p in root.glob(pattern) if p.is_file())
-        if not matches:
-            unmatched.append(pattern)
-        found.update(dict.fromkeys(matches))
-    return list(found), unmatched
 
 
 def read(path: Path, name: str) -> tuple[ThreatModel, bytes]:
