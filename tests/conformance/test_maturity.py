@@ -206,7 +206,7 @@ def test_a_metrics_report_alone_never_gives_ml4() -> None:
     )
     assert sg.maturity == 4, sg.levels
     assert "findings 3; v2: findings 2; v3: findings 1" in sg.levels[3]
-    assert "improvement action entry 19 names findings" in sg.levels[3]
+    assert "improvement action entry 20 names findings" in sg.levels[3]
 
 
 def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -266,6 +266,8 @@ def _review_guides(
         env=_dated(when),
     )
     assert _run(["collect", "--only", "documents", "-C", str(root)], capsys)[0] == 0
+    # ... and the review of that change (SG-7) is collected again
+    assert _run(["collect", "--only", "review", "-C", str(root)], capsys)[0] == 0
 
 
 def test_ml3_counts_distinct_release_commits_spread_over_time_with_passing_gates(

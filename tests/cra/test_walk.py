@@ -99,7 +99,12 @@ def test_article_14_walk(
     with open(repo / ".sdl-tracker.toml", "a") as f:
         f.write('\n[advisory]\npublisher = "Widget Corp"\nnamespace = "https://widget.example"\n')
     project = '[project]\nname = "widget"\nversion = "{}"\ndependencies = []\n'
-    _commit(repo, {"pyproject.toml": project.format("1.0.0")}, "v1.0.0")
+    policy = "---\npatch_sla_days: {critical: 30, high: 60, medium: 90, low: 180}\n---\n# Patch\n"
+    _commit(
+        repo,
+        {"pyproject.toml": project.format("1.0.0"), "docs/patch-policy.md": policy},
+        "v1.0.0",
+    )
 
     # T: the actively exploited vulnerability is recorded
     _commit(repo, {"security-issues/SEC-2026-007.yaml": RECORD.format(status="assessed")})

@@ -141,8 +141,8 @@ def collect(ctx: Context) -> Iterator[Evidence]:
         check_dates(issue, today)
     if isinstance(sla, str):
         yield _incomplete(ctx, issues, sla, records + advisories)
-        return
-    yield _evidence(ctx, issues, sla, records + advisories)
+    else:
+        yield _evidence(ctx, issues, sla, records + advisories)
     for path, data in published:
         yield published_csaf.evidence(ctx, path, data, _TOOL)
 
@@ -179,16 +179,21 @@ def _covers(ctx: Context, files: list[Path]) -> tuple[str, ...]:
 
 
 def _incomplete(ctx: Context, issues: list[Issue], why: str, files: list[Path]) -> Evidence:
+    # The Article 14 clock does not depend on the patch targets: its cases are kept, so that
+    # status and the CRA view still see (and re-judge) every deadline.
+    cases = clock.cases(issues, ctx.now)
+    problems = "".join(f"; {p}" for p in _cra_problems(cases))
     return Evidence(
         kind="issue_tracker_record",
         tool=_TOOL,
         requirements=PROVIDES,
         result=Result(
             ResultStatus.INCOMPLETE,
-            f"{len(issues)} security issue(s) read, but {why}",
-            {"issues": len(issues)},
+            f"{len(issues)} security issue(s) read, but {why}{problems}",
+            {"issues": len(issues), **_cra_metrics(cases)},
         ),
         covers=_covers(ctx, files),
+        details={"cra_cases": [c.to_json() for c in cases]} if cases else {},
     )
 
 

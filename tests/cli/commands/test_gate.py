@@ -324,10 +324,12 @@ def test_a_gate_never_counts_its_own_verdict(
 ) -> None:
     """SM-12 rests on the previous release's verdict: not this run, not an earlier run of the
     same release, and never while the verdict being made fails."""
-    verify = policy_file(repo.parent, "extends: iec62443-4-1\n" + only("SM-4,SM-12"), "v.yaml")
-    strict = policy_file(
-        repo.parent, "extends: iec62443-4-1\n" + only("SM-4,SM-12,SVV-4"), "strict.yaml"
+    # Release verdicts: each policy is committed and approved (its tailoring then counts).
+    verify = approved_policy(repo, "extends: iec62443-4-1\n" + only("SM-4,SM-12"), "v.yaml")
+    strict = approved_policy(
+        repo, "extends: iec62443-4-1\n" + only("SM-4,SM-12,SVV-4"), "strict.yaml"
     )
+    small = small_policy(repo)
     record(repo, "training_record", capsys)
     git(repo, "tag", "v1.0")
     gate_v1 = ["gate", "--release", "v1.0", "--policy", str(verify), "-C", str(repo)]
@@ -336,7 +338,7 @@ def test_a_gate_never_counts_its_own_verdict(
         assert code == 1, err
         assert "SM-12  Process verification" in err and "Not demonstrated" in err
         assert "no earlier release has a gate verdict" in err
-    assert run([*gate_v1[:3], "--policy", str(small_policy(repo)), "-C", str(repo)], capsys)[0] == 0
+    assert run([*gate_v1[:3], "--policy", str(small), "-C", str(repo)], capsys)[0] == 0
     (repo / "next.txt").write_text("next\n")
     git(repo, "add", "next.txt")
     git(repo, "commit", "-q", "-m", "next")

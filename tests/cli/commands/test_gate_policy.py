@@ -18,7 +18,7 @@ from sdl_tracker.ledger.chain import canonical
 from sdl_tracker.models import JSON
 from sdl_tracker.workspace import Workspace, open_workspace
 
-POLICY = "extends: iec62443-4-1\n" + only("SM-4,SM-12")
+POLICY = "extends: iec62443-4-1\n" + only("SM-4")
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
