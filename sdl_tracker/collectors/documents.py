@@ -456,15 +456,18 @@ def _last_change(root: Path, path: str) -> _Change | None:
     )
     (c,) = [c for c in history.read(root, rng) if c.id == commit]
     values = {v for k, v in c.trailers if k in reviews.REVIEW_KEYS or k == "co-authored-by"}
-    (judged,) = reviews.classify([c], history.mailmap(root, values), reviews.Settings())
+    # A merge commit (the change arrived with it, or its conflict resolution made it) is not
+    # judged as a commit of its own: only a pull/merge request behind it counts as a review.
+    judged = reviews.classify([c], history.mailmap(root, values), reviews.Settings())
     when = git.out(root, "log", "-1", "--format=%cI", commit)
     reviewers = tuple(v for k, v in c.trailers if k in reviews.REVIEW_KEYS)
+    own = bool(judged) and (judged[0].independent or judged[0].pr_merged)
     return _Change(
         commit=commit,
         author=c.author_email,
         when=datetime.fromisoformat(when),
         reviewers=reviewers,
-        reviewed=judged.independent or judged.pr_merged or _merged_by_pr(root, c),
+        reviewed=own or _merged_by_pr(root, c),
     )
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,25 @@ def test_pull_request_merge_counts_as_review(
     (pred,) = _collect(repo, capsys)
     assert pred["kind"] == "document:hardening_guide"
     assert pred["result"]["status"] == "pass"
+
+
+def test_a_merge_that_resolved_a_conflict_in_the_document_is_judged_not_crashed_on(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _commit(repo, {"docs/hardening.md": HARDENING_MD}, "hardening guide")
+    git(repo, "checkout", "-q", "-b", "topic")
+    _commit(repo, {"docs/hardening.md": HARDENING_MD + "topic\n"}, "topic edit")
+    git(repo, "checkout", "-q", "main")
+    _commit(repo, {"docs/hardening.md": HARDENING_MD + "main\n"}, "main edit")
+    subprocess.run(["git", "-C", str(repo), "merge", "-q", "topic"], capture_output=True)
+    (repo / "docs/hardening.md").write_text(HARDENING_MD + "both\n")
+    git(repo, "add", "docs/hardening.md")
+    git(repo, "commit", "-q", "--no-edit")
+    (pred,) = _collect(repo, capsys)
+    # The merge made the last change; no pull request is behind it: not an independent review.
+    assert pred["kind"] == "document:hardening_guide"
+    assert pred["result"]["status"] == "fail"
+    assert "no independent review record" in pred["result"]["summary"]
 
 
 def test_absent_defaults_give_no_evidence_configured_absent_fails(
