@@ -33,6 +33,11 @@ cra:
 @pytest.fixture
 def repo(git_repo: Path) -> Path:
     assert main(["init", "--repo", str(git_repo)]) == 0
+    # the patch targets the issues collector measures against (else its evidence is incomplete)
+    (git_repo / "docs").mkdir(exist_ok=True)
+    (git_repo / "docs" / "patch-policy.md").write_text(
+        "---\npatch_sla_days: {critical: 30, high: 60, medium: 90, low: 180}\n---\n# Patch\n"
+    )
     return git_repo
 
 

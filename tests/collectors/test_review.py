@@ -210,7 +210,7 @@ def test_linear_trailer_table(repo: Path, capsys: pytest.CaptureFixture[str]) ->
     expected["caf\xe9 latin-1"] = (True, True, False)
     assert _flags(report) == expected
     assert pred["kind"] == "review_record"
-    assert pred["requirements"] == ["SI-1", "SD-3", "SR-5", "SVV-5"]
+    assert pred["requirements"] == ["SI-1", "SD-3", "SR-5", "SVV-5", "SG-7"]
     n = len(LINEAR) + 1
     reviewed = sum(f[3] for f in LINEAR) + 1
     independent = sum(f[4] for f in LINEAR) + 1
@@ -222,6 +222,8 @@ def test_linear_trailer_table(repo: Path, capsys: pytest.CaptureFixture[str]) ->
         "forge_approved": 0,
         "security_critical_commits": 0,
         "security_critical_reviewed": 0,
+        "documentation_commits": 0,
+        "documentation_reviewed": 0,
     }
     assert pred["result"]["status"] == "fail"
     assert pred["result"]["summary"].startswith(

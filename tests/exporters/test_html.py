@@ -177,10 +177,10 @@ def test_statuses_carry_an_icon_reasons_come_first_and_levels_are_explained_once
     for status, style in html.STYLES.items():
         badge = f'<span class="icon" aria-hidden="true">{style.icon}</span>{status.value}</span>'
         assert badge in text, status
-    assert text.count("ML2: ML1, and a current process document") == 1
+    assert text.count("ML2: ML1, and a procedure for every applicable requirement") == 1
     assert '<ul class="levels-rule" id="shared-levels">' in text
-    assert "roles not attested" in text.split('id="shared-levels"')[1].split("</ul>")[0]
-    assert text.count("roles not attested") == 1  # said once, not once per practice
+    assert "roles not current" in text.split('id="shared-levels"')[1].split("</ul>")[0]
+    assert text.count("roles not current") == 1  # said once, not once per practice
     row = re.search(r'data-requirement="SM-4">.*?</tr>', text, re.S)
     assert row is not None
     why = row.group(0).split("</span></td>")[-1]

@@ -10,7 +10,10 @@ from sdl_tracker.conformance import render
 from sdl_tracker.conformance.model import SEVERITY, Status
 from sdl_tracker.exporters import html
 
-CSS = (resources.files("sdl_tracker.exporters") / "templates" / "report.css").read_text()
+# The status styles are generated from html.STYLES beside the hand-written stylesheet.
+CSS = (
+    resources.files("sdl_tracker.exporters") / "templates" / "report.css"
+).read_text() + html.status_css()
 
 
 @pytest.mark.parametrize("status", list(Status))
@@ -18,6 +21,7 @@ def test_every_status_is_shown_everywhere(status: Status) -> None:
     assert status in SEVERITY  # the ratchet's order
     assert status in render.LABELS  # status / explain / gate lines
     assert status in html.COLORS  # the report's chart
+    assert status in html.STYLES  # its hue and icon
     assert f".st-{status.value} " in CSS and f"tr.row-{status.value} " in CSS
 
 

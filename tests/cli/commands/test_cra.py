@@ -145,13 +145,14 @@ def test_cra_gate_records_its_own_verdict_which_62443_never_counts(
         ["status", "--policy", str(small), "--format", "json", "-C", str(repo)], capsys
     )
     sm12 = next(r for r in json.loads(out)["requirements"] if r["id"] == "SM-12")
-    assert sm12["status"] == "missing" and sm12["evidence"] == []
+    # no earlier 62443-4-1 release verdict: the CRA's does not count
+    assert sm12["status"] == "not_demonstrated" and sm12["evidence"] == []
     git(repo, "tag", "v1.1")
     code, _, err = run(
         ["gate", "--release", "v1.1", "--ratchet", "--policy", str(small), "-C", str(repo)],
         capsys,
     )
-    assert code == 0, err
+    assert code == 1, err  # SM-12: no earlier 62443-4-1 release verdict, not demonstrated
     assert "ratchet: no earlier release verdict in the ledger" in err
     # ...and the CRA view does not count the 62443 verdict either.
     code, _, err = run(
