@@ -15,6 +15,7 @@ and `requirements`, or adds a document. A default document that is absent yields
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -265,8 +266,26 @@ def _absent(spec: DocSpec) -> Evidence:
     )
 
 
+def _read(root: Path, path: str) -> bytes:
+    """The document's bytes; never a file outside the repository (a committed symlink would
+    otherwise carry, say, ~/.ssh/id_rsa into the ledger's artifacts) and never a non-file."""
+    real = Path(os.path.realpath(root / path))
+    if not real.is_relative_to(Path(os.path.realpath(root))):
+        raise InputError(
+            f"{path}: a symlink to {real}, outside the repository: documents are read only "
+            "from the repository; commit the document itself, or point "
+            "[collectors.documents.<name>] path at a file in the repository"
+        )
+    if not real.is_file():
+        raise InputError(f"{path}: not a regular file ({real}); a document is a text file")
+    try:
+        return real.read_bytes()
+    except OSError as e:
+        raise InputError(f"{path}: cannot read: {e.strerror or e}") from e
+
+
 def _check(ctx: Context, spec: DocSpec, path: str) -> Evidence:
-    data = (ctx.root / path).read_bytes()
+    data = _read(ctx.root, path)
     text = data.decode("utf-8", "replace")
     headings, unreadable = _headings(text, path)
     sections = spec.required()

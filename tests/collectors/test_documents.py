@@ -9,6 +9,7 @@ from helpers import git
 
 from sdl_tracker import ledger
 from sdl_tracker.cli.main import main
+from sdl_tracker.workspace import open_workspace
 
 SECURITY_MD = (
     "# Security\n\n## Reporting a vulnerability\nmail psirt@example.com\n\n"
@@ -111,6 +112,23 @@ def test_a_merge_that_resolved_a_conflict_in_the_document_is_judged_not_crashed_
     assert pred["kind"] == "document:hardening_guide"
     assert pred["result"]["status"] == "fail"
     assert "no independent review record" in pred["result"]["summary"]
+
+
+def test_a_symlink_out_of_the_repository_is_refused_and_nothing_appended(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = repo.parent / "id_rsa"
+    secret.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n")
+    (repo / "docs").mkdir()
+    (repo / "docs" / "hardening.md").symlink_to(secret)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "hardening guide (a symlink)")
+    before = len(list(ledger.entries(open_workspace(repo).store())))
+    capsys.readouterr()
+    assert main(["collect", "--only", "documents", "--repo", str(repo)]) == 2
+    err = capsys.readouterr().err
+    assert "docs/hardening.md: a symlink to" in err and "outside the repository" in err
+    assert len(list(ledger.entries(open_workspace(repo).store()))) == before
 
 
 def test_absent_defaults_give_no_evidence_configured_absent_fails(
