@@ -179,19 +179,29 @@ def _verify_ssh(envelope: Envelope, roster: Roster) -> tuple[Person | None, str]
     return person, ""
 
 
-def _ssh_keygen() -> str:
-    exe = shutil.which("ssh-keygen")
+def _program(name: str, needed: str) -> str:
+    """The path of the signing program `name`, or InputError saying what `needed` it."""
+    exe = shutil.which(name)
     if exe is None:
-        raise InputError("ssh-keygen is not installed: SSH signatures need OpenSSH's ssh-keygen")
+        raise InputError(f"{name} is not installed: {needed}")
     return exe
 
 
-def _run(argv: list[str], stdin: bytes, what: str) -> bytes:
+def _call(argv: list[str], stdin: bytes, what: str, fix: str) -> bytes:
+    """stdout of a signing program, or InputError with its reason and `fix`."""
     done = subprocess.run(argv, input=stdin, capture_output=True, check=False)
     if done.returncode != 0:
         why = done.stderr.decode(errors="replace").strip()
-        raise InputError(f"{what}: ssh-keygen failed ({why}); give an unencrypted SSH key")
+        raise InputError(f"{what}: {Path(argv[0]).name} failed ({why}); {fix}")
     return done.stdout
+
+
+def _ssh_keygen() -> str:
+    return _program("ssh-keygen", "SSH signatures need OpenSSH's ssh-keygen")
+
+
+def _run(argv: list[str], stdin: bytes, what: str) -> bytes:
+    return _call(argv, stdin, what, "give an unencrypted SSH key")
 
 
 def _sign_openpgp(user: str, payload: bytes) -> Envelope:
@@ -249,15 +259,8 @@ def _verify_openpgp(envelope: Envelope, roster: Roster) -> tuple[Person | None, 
 
 
 def _gpg() -> str:
-    exe = shutil.which("gpg")
-    if exe is None:
-        raise InputError("gpg is not installed: OpenPGP signatures need GnuPG's gpg")
-    return exe
+    return _program("gpg", "OpenPGP signatures need GnuPG's gpg")
 
 
 def _run_gpg(argv: list[str], stdin: bytes, what: str) -> bytes:
-    done = subprocess.run(argv, input=stdin, capture_output=True, check=False)
-    if done.returncode != 0:
-        why = done.stderr.decode(errors="replace").strip()
-        raise InputError(f"{what}: gpg failed ({why}); give a key in gpg's keyring, unlocked")
-    return done.stdout
+    return _call(argv, stdin, what, "give a key in gpg's keyring, unlocked")
