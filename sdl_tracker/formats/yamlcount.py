@@ -23,10 +23,39 @@ def document(
     loader = _loader(text, name, kind, base or yaml.SafeLoader)
     try:
         node = _guarded(loader.get_single_node, name)
-        value = loader.construct_document(node) if construct and node is not None else None
+        try:
+            value = loader.construct_document(node) if construct and node is not None else None
+        except ValueError as e:  # an impossible value in a valid shape, e.g. 2024-13-01
+            bad = _bad_scalar(node)
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"{bad.value!r} is not a valid {bad.tag.rsplit(':', 1)[-1]} ({e})",
+                bad.start_mark,
+            ) from e
         return node, value
     finally:
         loader.dispose()
+
+
+def _bad_scalar(node: Any) -> Any:
+    """The scalar whose value could not be constructed (the document's root if none is found)."""
+    fresh = yaml.constructor.SafeConstructor()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, yaml.ScalarNode):
+            try:
+                fresh.construct_object(n, deep=True)
+            except ValueError:
+                return n
+            except yaml.YAMLError:
+                continue
+        elif isinstance(n, yaml.SequenceNode):
+            stack.extend(n.value)
+        elif isinstance(n, yaml.MappingNode):
+            stack.extend(item for pair in n.value for item in pair)
+    return node
 
 
 def _guarded(compose: Any, name: str) -> Any:

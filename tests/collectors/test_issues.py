@@ -279,6 +279,10 @@ def test_a_malformed_patch_sla_exits_2(
             "received: 2026-03-01\nstatus: fixed\nfixed: 2026-03-02\ndisclosed: 2999-01-01\n",
             "disclosed: 2999-01-01 is in the future",
         ),
+        (  # no such day: PyYAML's own error, at its line, not a crash
+            "received: 2024-13-01\nstatus: received\n",
+            "line 3: not valid YAML ('2024-13-01' is not a valid timestamp",
+        ),
     ],
 )
 def test_impossible_dates_exit_2_naming_the_record(

@@ -243,3 +243,14 @@ def test_a_json_file_that_is_no_report_is_never_quoted(body: str) -> None:
         lambda: scanreport.parse(body.encode(), "creds.json"), "creds.json", limit=False
     )
     assert "hunter2" not in message and "content not shown" in message
+
+
+def test_an_impossible_date_is_a_yaml_error_at_its_line_not_a_crash() -> None:
+    import yaml
+
+    text = "id: SEC-1\nreceived: 2024-13-01\n"
+    with pytest.raises(yaml.YAMLError) as caught:
+        bounded.yaml_load(text, "SEC-1.yaml", "issues")
+    mark = getattr(caught.value, "problem_mark", None)
+    assert mark is not None and mark.line + 1 == 2
+    assert "'2024-13-01' is not a valid timestamp (month must be in 1..12)" in str(caught.value)
