@@ -134,7 +134,7 @@ def test_no_front_matter_is_incomplete_and_no_document_records_nothing(git_repo:
         ("---\nrelease_lines: []\n---\n", "release_lines: expected a list"),
         (
             "---\nrelease_lines:\n  - {versions: '>=1', first_release: 2024-13-01}\n---\n",
-            "front matter: a value is not what it looks like (month must be in 1..12)",
+            "line 3: not valid YAML ('2024-13-01' is not a valid timestamp (month must be in 1..",
         ),
         (
             "---\nrelease_lines:\n  - {versions: '>=1', first_release: soon}\n---\n",
