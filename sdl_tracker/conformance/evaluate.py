@@ -7,6 +7,7 @@ docs/concepts/statuses.md and docs/concepts/when-evidence-counts.md.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -130,17 +131,24 @@ def combine(judge: Judge, rule: Rule, rid: str, max_age_days: int) -> Outcome:
 
 def _judge_all(judge: Judge, policy: Policy) -> tuple[RequirementResult, ...]:
     """Every requirement; those judged on gate verdicts last, knowing the others' verdicts."""
-    selfish = {rp.id for rp in policy.requirements if _on_verdicts(rp)}
+    selfish = {rp.id for rp in policy.requirements if _on_verdicts(rp) or _tracks(rp)}
     found = {rp.id: _requirement(judge, rp) for rp in policy.requirements if rp.id not in selfish}
     unmet = tuple(rid for rid, r in found.items() if not r.status.passes)
+    knowing = dataclasses.replace(
+        judge, unmet={rid: r.status for rid, r in found.items() if not r.status.passes}
+    )
     for rp in policy.requirements:
         if rp.id in selfish:
-            found[rp.id] = _requirement(judge, rp, unmet)
+            found[rp.id] = _requirement(knowing, rp, unmet)
     return tuple(found[rp.id] for rp in policy.requirements)
 
 
 def _on_verdicts(rp: RequirementPolicy) -> bool:
     return any(leaf.kind == verdicts.KIND for leaf in leaves(rp.rule))
+
+
+def _tracks(rp: RequirementPolicy) -> bool:
+    return any(leaf.tracks_findings for leaf in leaves(rp.rule))
 
 
 def _not_itself(out: Outcome, unmet: tuple[str, ...]) -> Outcome:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sdl_tracker.conformance import documents, hints
+from sdl_tracker.conformance import documents, hints, tracking
 from sdl_tracker.conformance.evidence import Record, covered
 from sdl_tracker.conformance.facts import CommitFacts
 from sdl_tracker.conformance.findings import Verdict, check
@@ -73,6 +73,9 @@ class Judge:
     """Who must have signed attestations for a requirement: the policy's `signers`."""
     documents: Mapping[str, DocumentKind] = field(default_factory=dict)
     """Per document kind: its sections and review cadence (the catalogue's `documents`)."""
+    unmet: Mapping[str, Status] = field(default_factory=dict)
+    """The other requirements this evaluation does not meet, for `tracks_findings` leaves
+    (judged after the others)."""
 
     def leaf(self, leaf: Leaf, rid: str, max_age_days: int) -> Outcome:
         kind = leaf.kind
@@ -110,10 +113,16 @@ class Judge:
         notes = {seq: v.why for seq, v in verdicts.items()}
         counted = {seq: v.status is Status.SATISFIED for seq, v in verdicts.items()}
         waived = tuple(w for v in verdicts.values() for w in v.waivers)
+        if status is Status.SATISFIED and leaf.tracks_findings:
+            used = [self.index.origin(r) for r in sel.winners if counted[r.seq]]
+            status, reason = self._tracked([r for r in used if isinstance(r, Record)], reason)
+        action = hints.action(status, kind, rid, worst_seq)
+        if status is Status.PARTIAL and leaf.tracks_findings:
+            action = _TRACK
         return Outcome(
             status=status,
             reason=reason,
-            action=hints.action(status, kind, rid, worst_seq),
+            action=action,
             refs=self._refs(sel.candidates, {**sel.notes, **notes}, counted),
             waivers=waived,
         )
@@ -179,6 +188,32 @@ class Judge:
             return Verdict(found.status, f"{label} {where}{found.why}", found.waivers)
         aged = "since its last change" if doc is not None else "old"
         return Verdict(Status.SATISFIED, f"{label} {where}{_age(age)} {aged}: {op.result.summary}")
+
+    def _tracked(self, used: list[Record], reason: str) -> tuple[Status, str]:
+        """Satisfied only when every unmet requirement and open finding has an assessed issue
+        record in the counted entries, or a waiver; partial names the others."""
+        records: list[tracking.Tracker] = []
+        for r in used:
+            listed = tracking.trackers(r.statement.predicate)
+            if listed is None:
+                return Status.INCOMPLETE, (
+                    f"{reason}; entry {r.seq} does not list what its records track (made by an "
+                    "older version): collect it again"
+                )
+            records.extend(listed)
+        found = tracking.problems(self.index, self.unmet)
+        missing, addressed = tracking.untracked(found, records, self.waivers)
+        if missing:
+            return Status.PARTIAL, (
+                f"{len(missing)} of {len(found)} unmet requirement(s) and open finding(s) have no "
+                f"assessed issue record or waiver: {tracking.shown(missing)}"
+            )
+        if not found:
+            return Status.SATISFIED, f"{reason}; no unmet requirement and no open finding"
+        return Status.SATISFIED, (
+            f"{reason}; all {len(found)} unmet requirement(s) and open finding(s) tracked: "
+            f"{tracking.shown(addressed)}"
+        )
 
     def _previous_verdict(self, leaf: Leaf, rid: str, max_age_days: int) -> Outcome:
         """The newest gate verdict of an earlier release: never this release's or this commit's,
@@ -254,6 +289,14 @@ class Judge:
                 )
             )
         return tuple(refs)
+
+
+_TRACK = (
+    "for each one named, commit an assessed security-issue record naming it "
+    "(security-issues/<ID>.yaml with `tracks: [<id>]` and an `assessment: {cvss: …}` or a status "
+    "past triaged) and run `sdl-tracker collect --only issues`, or waive the finding "
+    "(`sdl-tracker waive <id> --reason … --expires …`)"
+)
 
 
 def _empty(leaf: Leaf, metrics: Mapping[str, float]) -> tuple[Status, str] | None:

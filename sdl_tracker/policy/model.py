@@ -61,6 +61,9 @@ class Leaf:
     """The evidence must cover every security-critical path of the project."""
     population: str | None = None
     """The metric counting what the evidence is about (`issues`): 0 means not demonstrated."""
+    tracks_findings: bool = False
+    """Every unmet requirement and open finding of the evaluation must have an assessed issue
+    record in this evidence, or a waiver (`conformance.tracking`)."""
 
     def describe(self) -> str:
         notes = [b.describe() for b in self.thresholds]
@@ -72,6 +75,8 @@ class Leaf:
             notes.append("covering the security-critical paths")
         if self.population:
             notes.append(f"{self.population} > 0")
+        if self.tracks_findings:
+            notes.append("an assessed issue record or waiver per unmet requirement and finding")
         return f"{self.kind} ({', '.join(notes)})" if notes else self.kind
 
     def to_json(self) -> dict[str, JSON]:
@@ -82,6 +87,7 @@ class Leaf:
             "named": self.named,
             "cover_critical": self.cover_critical,
             **({"population": self.population} if self.population else {}),
+            **({"tracks_findings": True} if self.tracks_findings else {}),
         }
 
 

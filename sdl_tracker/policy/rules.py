@@ -11,7 +11,15 @@ from sdl_tracker.formats.yamlsource import Source
 from sdl_tracker.policy.catalog import Catalog
 from sdl_tracker.policy.model import AllOf, AnyOf, Bound, Leaf, Rule
 
-_LEAF_KEYS = ("kind", "thresholds", "max_age_days", "named", "cover_critical", "population")
+_LEAF_KEYS = (
+    "kind",
+    "thresholds",
+    "max_age_days",
+    "named",
+    "cover_critical",
+    "population",
+    "tracks_findings",
+)
 _METRIC = re.compile(r"^[a-z_][a-z0-9_]*(/[a-z_][a-z0-9_]*)?$")
 
 
@@ -77,6 +85,9 @@ class RuleReader:
             population=self.population(found["population"], f"{what}.population")
             if "population" in found
             else None,
+            tracks_findings=self.src.boolean(found["tracks_findings"], f"{what}.tracks_findings")
+            if "tracks_findings" in found
+            else False,
         )
 
     def population(self, node: yaml.Node, what: str) -> str:

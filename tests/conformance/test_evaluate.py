@@ -343,7 +343,7 @@ def test_a_failing_evaluation_never_shows_its_own_verification_met(tmp_path: Pat
     assert found.status is S.FAILING
     assert "1 other requirement(s) not met and not waived (SM-4)" in found.reason
     assert "the previous release v1.0" in found.reason
-    assert result(policy, [gate_record(True), issues], "SM-11").status is S.FAILING
+    # SM-11 is judged from this evaluation's own problems (tests/conformance/test_tracking.py)
     training = stmt("training_record", requirements=("SM-4",))
     met = result(policy, [gate_record(True), issues, training], "SM-12", release="v2.0")
     assert met.status is S.SATISFIED, met.reason

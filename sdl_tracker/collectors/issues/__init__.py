@@ -277,6 +277,8 @@ def _evidence(
         ),
         details={
             "evaluated_on": today.isoformat(),
+            # What each record answers to, for "every open finding has an issue record" (SM-11).
+            "tracking": [i.tracking() for i in issues],
             **({"cra_cases": [c.to_json() for c in cases]} if cases else {}),
         },
     )

@@ -34,6 +34,7 @@ _FIELDS = {
     "cra",
     "aliases",
     "drill",
+    "tracks",
 }
 #: Each date field, and the dates it cannot come before.
 _ORDER = {
@@ -64,6 +65,19 @@ class Issue:
     """The EU Cyber Resilience Act Article 14 reporting block (`cra:`), when the record has one."""
     drill: bool = False
     """A test advisory taken through the process to show it works (no real vulnerability)."""
+    tracks: tuple[str, ...] = ()
+    """What the issue was raised for: finding ids (`B602`, `B602:src/app.py`, an advisory id),
+    threat ids or requirement ids of an evaluation (`SI-2`)."""
+
+    @property
+    def assessed(self) -> bool:
+        """Assessed: a CVSS vector, or a decision past triage (assessed, fixed, rejected …)."""
+        return self.cvss is not None or self.status not in ("received", "triaged")
+
+    def names(self) -> tuple[str, ...]:
+        """Every id the record answers to: its own, its aliases, its advisory, what it tracks."""
+        extra = (self.advisory,) if self.advisory else ()
+        return tuple(dict.fromkeys((self.id, *self.aliases, *extra, *self.tracks)))
 
     @property
     def is_open(self) -> bool:
@@ -89,6 +103,16 @@ class Issue:
             "advisory": self.advisory,
             **({"cra_kind": self.cra.kind} if self.cra is not None else {}),
             "drill": self.drill,
+            **({"tracks": list[JSON](self.tracks)} if self.tracks else {}),
+        }
+
+    def tracking(self) -> dict[str, JSON]:
+        """What the evaluation matches findings and requirements against (SM-11)."""
+        return {
+            "id": self.id,
+            "names": list[JSON](self.names()),
+            "status": self.status,
+            "assessed": self.assessed,
         }
 
 
@@ -178,6 +202,7 @@ def from_record(path: Path, data: Any) -> Issue:
         aliases=_aliases(path, data.get("aliases")),
         cra=cra,
         drill=drill,
+        tracks=_ids(path, "tracks", data.get("tracks")),
     )
 
 
@@ -209,12 +234,20 @@ def check_dates(issue: Issue, today: date) -> None:
 
 
 def _aliases(path: Path, value: Any) -> tuple[str, ...]:
+    return _ids(path, "aliases", value)
+
+
+_EXAMPLES = {
+    "aliases": "[CVE-2026-1234, GHSA-xxxx-xxxx-xxxx]",
+    "tracks": "[B602:src/app/run.py, PYSEC-2023-221, T3, SVV-4]",
+}
+
+
+def _ids(path: Path, field: str, value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise InputError(
-            f"{path}: aliases: expected a list of ids such as [CVE-2026-1234, GHSA-xxxx-xxxx-xxxx]"
-        )
+        raise InputError(f"{path}: {field}: expected a list of ids such as {_EXAMPLES[field]}")
     return tuple(v.strip() for v in value)
 
 
