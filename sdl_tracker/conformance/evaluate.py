@@ -251,6 +251,7 @@ def _maturity_inputs(
                 passed=all(r.status.passes for r in results),
                 statuses={r.requirement_id: r.status for r in results},
                 at=judge.now,
+                practices=verdicts.practice_outcomes(results),
             )
         )
     return maturity.Inputs(

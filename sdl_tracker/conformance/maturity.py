@@ -26,11 +26,13 @@ RULES = (
     "(document:roles_responsibilities); and training current for every role holder of the "
     "roster (sdl-roster.yaml) when there is one, else a training_record attestation",
     "ML3: ML2, and the practice performed at each of the last N distinct releases (default 3): "
-    "distinct commits (a second tag on a commit is no new release), each with a passing gate "
-    "verdict in which every applicable requirement of the practice was satisfied or not "
-    "applicable (waivers do not count), their commits dated at least `release_spacing_days` "
-    "(default 30) apart; a release whose gate failed, or whose commit is dated after its gate "
-    "ran, ends the count",
+    "distinct commits (a second tag on a commit is no new release), each with a gate verdict "
+    "that passed for the practice (its recorded per-practice result; the other practices may "
+    "have failed) and in which every applicable requirement of the practice was satisfied or "
+    "not applicable (waivers do not count), their commits dated at least "
+    "`release_spacing_days` (default 30) apart; a release whose gate failed for the practice, "
+    "whose verdict records no per-practice result (an older version's), or whose commit is "
+    "dated after its gate ran, ends the count",
     "ML4: ML3, and improvement managed by measurement: the requirements for improvement and "
     "periodic review (SM-13, DM-6) satisfied now; metrics the tool derives from the ledger at "
     "each of those N releases (findings, review_ratio, median_days_to_triage, "
@@ -84,7 +86,9 @@ def _practice(
     checks = (
         _ml1(inputs.touched.get(pid, 0)),
         _ml2(applicable, inputs),
-        _ml3(applicable, inputs, policy.maturity.releases, policy.maturity.release_spacing_days),
+        _ml3(
+            pid, applicable, inputs, policy.maturity.releases, policy.maturity.release_spacing_days
+        ),
         _ml4(policy, pid, results, inputs),
     )
     level = 0
@@ -103,17 +107,17 @@ def _practice(
         levels=levels,
         counts={s.value: counts.get(s.value, 0) for s in Status},
         target=policy.maturity.target(pid),
-        per_requirement=_per_requirement(policy, own, inputs),
+        per_requirement=_per_requirement(policy, pid, own, inputs),
     )
 
 
 def _per_requirement(
-    policy: Policy, own: list[RequirementResult], inputs: Inputs
+    policy: Policy, pid: str, own: list[RequirementResult], inputs: Inputs
 ) -> dict[str, tuple[str, ...]]:
     """For each requirement: its procedure (ML2) and its status at the counted releases (ML3)."""
     m = policy.maturity
     counted = distinct_releases(
-        inputs.releases, inputs.release_dates, m.releases, m.release_spacing_days
+        inputs.releases, inputs.release_dates, m.releases, m.release_spacing_days, pid
     )
     found: dict[str, tuple[str, ...]] = {}
     for r in own:
@@ -164,8 +168,10 @@ def _ml2(applicable: list[str], inputs: Inputs) -> tuple[bool, str]:
     )
 
 
-def _ml3(applicable: list[str], inputs: Inputs, wanted: int, spacing: int) -> tuple[bool, str]:
-    counted = distinct_releases(inputs.releases, inputs.release_dates, wanted, spacing)
+def _ml3(
+    pid: str, applicable: list[str], inputs: Inputs, wanted: int, spacing: int
+) -> tuple[bool, str]:
+    counted = distinct_releases(inputs.releases, inputs.release_dates, wanted, spacing, pid)
     if isinstance(counted, str):
         return False, counted
     for v in counted:
@@ -176,24 +182,31 @@ def _ml3(applicable: list[str], inputs: Inputs, wanted: int, spacing: int) -> tu
                 return False, f"{rid} was {found} at release {v.release}"
     if len(counted) < wanted:
         return False, (
-            f"{len(counted)} distinct releases at least {spacing} days apart with a passing "
-            f"gate (need {wanted})"
+            f"{len(counted)} distinct releases at least {spacing} days apart whose gate passed "
+            f"for {pid} (need {wanted})"
         )
     names = ", ".join(str(v.release) for v in reversed(counted))
     return True, (
-        f"every applicable requirement met at releases {names} (distinct commits, passing "
-        f"gates, at least {spacing} days apart)"
+        f"every applicable requirement met at releases {names} (distinct commits, gates "
+        f"passed for {pid}, at least {spacing} days apart)"
     )
 
 
 def distinct_releases(
-    history: Sequence[ReleaseVerdict], dates: Mapping[str, datetime], wanted: int, spacing: int
+    history: Sequence[ReleaseVerdict],
+    dates: Mapping[str, datetime],
+    wanted: int,
+    spacing: int,
+    practice: str,
 ) -> list[ReleaseVerdict] | str:
-    """The newest `wanted` releases that count for ML3, newest first, or why the count ends.
+    """The newest `wanted` releases that count for ML3 of `practice`, newest first, or why the
+    count ends.
 
     Newest first: a verdict on a commit already counted is skipped (a second tag is no new
     release), as is one dated less than `spacing` days before the last counted release (a
-    hotfix); a failing gate, an unknown commit or a commit dated after its gate ran ends it.
+    hotfix); a gate that failed for the practice (whatever the other practices did), a verdict
+    without per-practice results (recorded by an older version: it cannot show the practice
+    passed), an unknown commit or a commit dated after its gate ran ends it.
     """
     counted: list[ReleaseVerdict] = []
     seen: set[str] = set()
@@ -204,8 +217,20 @@ def distinct_releases(
             continue
         seen.add(v.commit)
         when = dates.get(v.commit)
-        if not v.passed:
-            return f"the gate failed at release {v.release}"
+        if v.practices is None:
+            return (
+                f"release {v.release}: its gate verdict (entry {v.seq}) records no per-practice "
+                "result (made by an older version), so neither it nor any earlier release is "
+                "counted; releases gated from now on count"
+            )
+        outcome = v.practices.get(practice)
+        if outcome is None:
+            return (
+                f"release {v.release}: its gate verdict (entry {v.seq}) has no result for "
+                f"{practice}"
+            )
+        if not outcome:
+            return f"the gate failed for {practice} at release {v.release}"
         if when is None:
             return f"release {v.release}: its commit {v.commit[:10]} is not in this repository"
         if v.at is not None and when > v.at + timedelta(minutes=5):
@@ -232,7 +257,7 @@ def _ml4(
             return False, f"{rid} is {found}"
     wanted = policy.maturity.releases
     counted = distinct_releases(
-        inputs.releases, inputs.release_dates, wanted, policy.maturity.release_spacing_days
+        inputs.releases, inputs.release_dates, wanted, policy.maturity.release_spacing_days, pid
     )
     if isinstance(counted, str) or len(counted) < wanted:
         return False, "no trend without the releases of ML3"

@@ -2,9 +2,11 @@
 
 Every gate run appends one `release_gate_record` entry (collector `gate`) whose
 `predicate.details` holds `release`, `commit`, `passed`, `catalog`, `policy`, `policy_digest`,
-`statuses` (requirement id → status), `ratchet` (regressions found) and `waivers` (entry numbers
-of the waivers in force); the full `conformance.json` is stored as its artifact. These entries are
-the baseline of `gate --ratchet` and the release history maturity level 3 is computed from.
+`statuses` (requirement id → status), `practices` (practice id → whether every requirement of
+the practice passed: maturity level 3 counts a release per practice), `ratchet` (regressions
+found) and `waivers` (entry numbers of the waivers in force); the full `conformance.json` is
+stored as its artifact. These entries are the baseline of `gate --ratchet` and the release
+history maturity level 3 is computed from.
 
 Each framework (`gate --framework cra`) keeps its own verdicts: `catalog` names the catalogue the
 verdict was judged against (absent in entries older than that key: IEC 62443-4-1), and a verdict
@@ -21,7 +23,7 @@ from datetime import datetime
 
 from sdl_tracker import __version__
 from sdl_tracker.conformance.evidence import Record
-from sdl_tracker.conformance.model import SEVERITY, Conformance, Status
+from sdl_tracker.conformance.model import SEVERITY, Conformance, RequirementResult, Status
 from sdl_tracker.models import (
     JSON,
     Artifact,
@@ -52,6 +54,9 @@ class ReleaseVerdict:
     """The catalogue the verdict was judged against."""
     at: datetime | None = None
     """When the gate ran (the entry's `recorded_at`)."""
+    practices: Mapping[str, bool] | None = None
+    """Per practice: whether every requirement of it passed this gate; None in verdicts
+    recorded before the gate wrote per-practice results."""
 
 
 def read(r: Record) -> ReleaseVerdict | None:
@@ -72,6 +77,7 @@ def read(r: Record) -> ReleaseVerdict | None:
             parsed[rid] = Status(value)
         except ValueError:
             return None
+    practices = p.details.get("practices")
     return ReleaseVerdict(
         release=release,
         commit=r.statement.commit,
@@ -80,7 +86,18 @@ def read(r: Record) -> ReleaseVerdict | None:
         statuses=parsed,
         catalog=catalog,
         at=p.recorded_at,
+        practices={str(k): v for k, v in practices.items() if isinstance(v, bool)}
+        if isinstance(practices, dict)
+        else None,
     )
+
+
+def practice_outcomes(requirements: Iterable[RequirementResult]) -> dict[str, bool]:
+    """Per practice: whether every one of its requirements passes (the gate's sense)."""
+    found: dict[str, bool] = {}
+    for r in requirements:
+        found[r.practice] = found.get(r.practice, True) and r.status.passes
+    return found
 
 
 def foreign(r: Record, catalog: str) -> bool:
@@ -160,6 +177,7 @@ def statement(
         "policy": conf.policy,
         "policy_digest": conf.policy_digest,
         "statuses": statuses,
+        "practices": dict[str, JSON](practice_outcomes(conf.requirements)),
         "ratchet": [f"{rid}: {what}" for rid, what in ratchet],
         "waivers": [w.seq for w in conf.waivers if w.counts],
         "maturity": {p.practice: p.maturity for p in conf.practices},

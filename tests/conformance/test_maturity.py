@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -34,7 +35,8 @@ def release(
     name: str, status: Status = Status.SATISFIED, seq: int = 0, passed: bool = True
 ) -> ReleaseVerdict:
     seq = seq or 10 * int(name[1:])
-    return ReleaseVerdict(name, name * 20, seq, passed, dict.fromkeys(SG, status), at=NOW)
+    statuses = dict.fromkeys(SG, status)
+    return ReleaseVerdict(name, name * 20, seq, passed, statuses, at=NOW, practices={"SG": passed})
 
 
 def sast_on(name: str, high: int = 0) -> Record:
@@ -84,9 +86,7 @@ def inputs(**kw: object) -> maturity.Inputs:
                 "releases": (
                     release("v2"),
                     release("v3"),
-                    ReleaseVerdict(
-                        "v3b", "v3" * 20, 9, True, dict.fromkeys(SG, Status.SATISFIED), at=NOW
-                    ),
+                    replace(release("v3"), release="v3b", seq=9),
                 )
             },
             2,
@@ -103,7 +103,17 @@ def inputs(**kw: object) -> maturity.Inputs:
         (
             {"releases": (release("v1"), release("v2", passed=False), release("v3"))},
             2,
-            "the gate failed at release v2",
+            "the gate failed for SG at release v2",
+        ),
+        (  # the whole gate failed at v2, but not for this practice: v2 counts for SG
+            {"releases": (release("v1"), replace(release("v2"), passed=False), release("v3"))},
+            4,
+            "ML3: yes - every applicable requirement met at releases v1, v2, v3",
+        ),
+        (  # an older verdict without per-practice results cannot show SG passed
+            {"releases": (release("v1"), replace(release("v2"), practices=None), release("v3"))},
+            2,
+            "release v2: its gate verdict (entry 20) records no per-practice result",
         ),
         ({"release_dates": {}}, 2, "its commit v3v3v3v3v3 is not in this repository"),
         (
@@ -156,6 +166,7 @@ def gate(release: str, passed: bool = True) -> Statement:
             "release": release,
             "passed": passed,
             "statuses": dict.fromkeys(SG, "satisfied"),
+            "practices": {"SG": passed},
         },
     )
 
@@ -392,3 +403,28 @@ def test_ml2_needs_a_procedure_naming_each_requirement_and_trained_role_holders(
     assert "  ML3 releases: none counted yet" in err
     code, _, err = _run(["explain", "SG-1", "-C", str(root)], capsys)
     assert "  ML2 procedure: no - " in err and "no section naming SG-1" in err
+
+
+def test_the_gate_verdict_records_each_practice_and_reads_back() -> None:
+    from sdl_tracker.conformance import verdicts
+    from sdl_tracker.ledger import chain
+
+    facts = CommitFacts(commit="c" * 40, ancestors=frozenset(), changed={})
+    conf = evaluate(POLICY, [], facts, NOW, release="v1")
+    sg_met = tuple(
+        replace(r, status=Status.SATISFIED) if r.practice == "SG" else r for r in conf.requirements
+    )
+    st, _ = verdicts.statement(
+        replace(conf, requirements=sg_met), passed=False, ratchet=(), who="ci", now=NOW
+    )
+    assert st.predicate.details["practices"] == {
+        p.id: p.id == "SG" for p in POLICY.catalog.practices
+    }
+    (entry,) = chain.seal(None, [st])  # through the ledger's bytes and back
+    read = verdicts.read(Record(seq=entry.seq, hash=entry.hash, statement=entry.statement()))
+    assert read is not None and read.practices is not None
+    assert read.practices["SG"] is True and read.practices["SM"] is False and not read.passed
+    # an older verdict, without the key, reads as "no per-practice result"
+    old = replace(st, predicate=replace(st.predicate, details={**st.predicate.details}))
+    del old.predicate.details["practices"]  # type: ignore[attr-defined]
+    assert verdicts.read(Record(seq=1, hash="", statement=old)).practices is None  # type: ignore[union-attr]
