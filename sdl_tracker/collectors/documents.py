@@ -172,6 +172,19 @@ def template_path(spec: DocSpec) -> str | None:
     return next((p for p in spec.paths if p.endswith(".md")), None)
 
 
+#: Machine-readable front matter a kind's skeleton starts with (read by a collector).
+_FRONT = {
+    "document:security_requirements": (
+        "---",
+        "# SR-4: the capability security level of each zone (trust boundary id) and external",
+        "# interface (data flow id) of the threat model: a level 1-4 (SL-C) or {sl_c: N, sl_t: N},",
+        "# e.g. TB-1: {sl_c: 2, sl_t: 2}. Read by `sdl-tracker collect --only threat-model`.",
+        "security_levels: {}",
+        "---",
+    ),
+}
+
+
 def skeleton(spec: DocSpec) -> str:
     """A Markdown skeleton with the headings the kind requires and one line of guidance each."""
     cat = catalog.load()
@@ -185,6 +198,7 @@ def skeleton(spec: DocSpec) -> str:
         "on_change": "Have every change reviewed",
     }[kind.cadence if kind else "annual"]
     lines = [
+        *_FRONT.get(spec.name, ()),
         f"# {title}",
         "",
         f"<!-- {spec.name} for {', '.join(spec.requirements)}: {TEMPLATE_MARK}. {cadence}, "

@@ -118,3 +118,19 @@ def action(status: Status, kind: str, requirement: str, seq: int | None = None) 
     if status is Status.NOT_DEMONSTRATED:
         return demonstrate(kind, requirement)
     return ""
+
+
+#: `none_listed` key -> what fills the gap it names
+_LISTED = {
+    "without_level": (
+        "state a capability security level for each zone and interface named: `security_levels:` "
+        "in security-requirements.yaml or in the front matter of docs/security-requirements.md "
+        "(`sdl-tracker init --templates` writes it), e.g. `TB-1: {sl_c: 2, sl_t: 2}`"
+    ),
+}
+
+
+def listed(key: str, kind: str, requirement: str) -> str:
+    """What to do when a `none_listed` list of `kind` evidence is not empty."""
+    how = _LISTED.get(key, f"resolve each {key.replace('_', ' ')} named")
+    return f"{how}, then {produce(kind, requirement)}"

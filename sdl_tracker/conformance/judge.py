@@ -119,6 +119,12 @@ class Judge:
         action = hints.action(status, kind, rid, worst_seq)
         if status is Status.PARTIAL and leaf.tracks_findings:
             action = _TRACK
+        elif (
+            status is Status.PARTIAL
+            and leaf.none_listed
+            and f"{leaf.none_listed}" in reason.replace(" ", "_")
+        ):
+            action = hints.listed(leaf.none_listed, kind, rid)
         return Outcome(
             status=status,
             reason=reason,
@@ -168,6 +174,10 @@ class Judge:
         found = check(leaf, op, self.waivers) if doc is None else None
         if found is not None and found.status is not Status.WAIVED:
             return Verdict(found.status, f"{label} {where}{found.why}", found.waivers)
+        if leaf.none_listed:
+            gap = _listed(leaf.none_listed, op.details.get(leaf.none_listed))
+            if gap is not None:
+                return Verdict(gap[0], f"{label} {where}{gap[1]}")
         accepted, rule = want
         got = classify(origin, self.signed)
         rule = rule if got is Provenance.SIGNED else None
@@ -297,6 +307,22 @@ _TRACK = (
     "past triaged) and run `sdl-tracker collect --only issues`, or waive the finding "
     "(`sdl-tracker waive <id> --reason … --expires …`)"
 )
+
+
+def _listed(key: str, items: object) -> tuple[Status, str] | None:
+    """Why a `none_listed` list makes the entry fall short (partial, naming them), or None."""
+    words = key.replace("_", " ")
+    if not isinstance(items, list):
+        return (
+            Status.INCOMPLETE,
+            f"lists nothing {words} (made by an older version): collect it again",
+        )
+    if not items:
+        return None
+    shown = "; ".join(str(i) for i in items[:8]) + (
+        f" and {len(items) - 8} more" if len(items) > 8 else ""
+    )
+    return Status.PARTIAL, f"{len(items)} {words}: {shown}"
 
 
 def _empty(leaf: Leaf, metrics: Mapping[str, float]) -> tuple[Status, str] | None:

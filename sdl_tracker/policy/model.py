@@ -61,6 +61,9 @@ class Leaf:
     """The evidence must cover every security-critical path of the project."""
     population: str | None = None
     """The metric counting what the evidence is about (`issues`): 0 means not demonstrated."""
+    none_listed: str | None = None
+    """A list in the entry's details (`without_level`) that must be empty: otherwise partial,
+    naming what it lists."""
     tracks_findings: bool = False
     """Every unmet requirement and open finding of the evaluation must have an assessed issue
     record in this evidence, or a waiver (`conformance.tracking`)."""
@@ -75,6 +78,8 @@ class Leaf:
             notes.append("covering the security-critical paths")
         if self.population:
             notes.append(f"{self.population} > 0")
+        if self.none_listed:
+            notes.append(f"nothing {self.none_listed.replace('_', ' ')}")
         if self.tracks_findings:
             notes.append("an assessed issue record or waiver per unmet requirement and finding")
         return f"{self.kind} ({', '.join(notes)})" if notes else self.kind
@@ -88,6 +93,7 @@ class Leaf:
             "cover_critical": self.cover_critical,
             **({"population": self.population} if self.population else {}),
             **({"tracks_findings": True} if self.tracks_findings else {}),
+            **({"none_listed": self.none_listed} if self.none_listed else {}),
         }
 
 

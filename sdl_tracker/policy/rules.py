@@ -19,6 +19,7 @@ _LEAF_KEYS = (
     "cover_critical",
     "population",
     "tracks_findings",
+    "none_listed",
 )
 _METRIC = re.compile(r"^[a-z_][a-z0-9_]*(/[a-z_][a-z0-9_]*)?$")
 
@@ -84,6 +85,9 @@ class RuleReader:
             else False,
             population=self.population(found["population"], f"{what}.population")
             if "population" in found
+            else None,
+            none_listed=self.population(found["none_listed"], f"{what}.none_listed")
+            if "none_listed" in found
             else None,
             tracks_findings=self.src.boolean(found["tracks_findings"], f"{what}.tracks_findings")
             if "tracks_findings" in found

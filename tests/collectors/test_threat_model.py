@@ -85,6 +85,9 @@ def test_a_current_complete_model_passes(repo: Path, capsys: pytest.CaptureFixtu
         "open": 0,
         "security_requirements": 2,
         "layered": 0,
+        # SR-4: the zone TB-1 and the flow DF-1 crossing it, no level stated for either
+        "zones_and_interfaces": 2,
+        "without_level": 2,
     }
     assert p["result"]["summary"].startswith(
         "threat-model.yaml (native): 3 threats, 2 mitigated, 1 accepted, 0 open; every mitigation"
@@ -177,6 +180,8 @@ def test_open_threats_and_untested_mitigations_fail(
         "open": 1,
         "security_requirements": 0,
         "layered": 0,
+        "zones_and_interfaces": 2,
+        "without_level": 2,
     }
     assert "1 open: T-001" in result["summary"]
     assert "1 mitigation(s) name no test: M-002" in result["summary"]

@@ -23,6 +23,7 @@ from sdl_tracker.collectors.threat_model.assess import DEFAULT_MAX_AGE_DAYS, ass
 from sdl_tracker.collectors.threat_model.history import history
 from sdl_tracker.errors import ConfigError
 from sdl_tracker.formats import threatmodel
+from sdl_tracker.formats.threatmodel import levels
 from sdl_tracker.formats.threatmodel import requirements as secreqs
 from sdl_tracker.formats.threatmodel.model import Component, ThreatModel
 from sdl_tracker.gitdata import git
@@ -113,6 +114,7 @@ def collect(ctx: Context) -> Iterator[Evidence]:
         targets = [(ctx.root / p, p) for p in found]
     # Read every model before yielding: a malformed one fails the run with nothing appended.
     models = [(threatmodel.read(path, name), path, name) for path, name in targets]
+    stated = levels.read(ctx.root, (s.requirements, levels.DOCUMENT))
     for (model, raw), path, name in models:
         model = _with_owned(model, (s.owns or {}).get(name, ()))
         inside = _inside(ctx.root, path)
@@ -126,18 +128,32 @@ def collect(ctx: Context) -> Iterator[Evidence]:
             requirements_file=s.requirements,
         )
         normalised = json.dumps(model.to_json(), indent=2, sort_keys=True, ensure_ascii=False)
+        # SR-4: a capability security level stated for each zone and external interface.
+        without = levels.missing(model, stated[0] if stated else {})
+        metrics = {
+            **result.metrics,
+            "zones_and_interfaces": len(levels.needing(model)),
+            "without_level": len(without),
+        }
+        details: dict[str, JSON] = {
+            **result.details,
+            "without_level": list[JSON](without),
+            "security_levels_file": stated[1] if stated else None,
+        }
         yield Evidence(
             kind="threat_model",
             tool=_TOOL,
             requirements=PROVIDES,
-            result=Result(result.status, result.summary, result.metrics),
-            covers=(name, *model.includes, *model.owned_paths()) if inside else (),
+            result=Result(result.status, result.summary, metrics),
+            covers=(name, *model.includes, *model.owned_paths(), *([stated[1]] if stated else []))
+            if inside
+            else (),
             artifacts=(
                 (name, raw),
                 *((inc, (ctx.root / inc).read_bytes()) for inc in model.includes),
                 (f"{name}.normalised.json", normalised.encode() + b"\n"),
             ),
-            details=result.details,
+            details=details,
         )
 
 
