@@ -127,6 +127,11 @@ _LISTED = {
         "in security-requirements.yaml or in the front matter of docs/security-requirements.md "
         "(`sdl-tracker init --templates` writes it), e.g. `TB-1: {sl_c: 2, sl_t: 2}`"
     ),
+    "not_in_attack_surface": (
+        "list each interface named, by its threat-model id, as an entry point in "
+        "docs/attack-surface.md (or the file `[collectors.threat-model] attack_surface` names), "
+        "commit it with a reviewer"
+    ),
 }
 
 

@@ -88,6 +88,7 @@ def test_a_current_complete_model_passes(repo: Path, capsys: pytest.CaptureFixtu
         # SR-4: the zone TB-1 and the flow DF-1 crossing it, no level stated for either
         "zones_and_interfaces": 2,
         "without_level": 2,
+        "interfaces": 1,
     }
     assert p["result"]["summary"].startswith(
         "threat-model.yaml (native): 3 threats, 2 mitigated, 1 accepted, 0 open; every mitigation"
@@ -182,6 +183,7 @@ def test_open_threats_and_untested_mitigations_fail(
         "layered": 0,
         "zones_and_interfaces": 2,
         "without_level": 2,
+        "interfaces": 1,
     }
     assert "1 open: T-001" in result["summary"]
     assert "1 mitigation(s) name no test: M-002" in result["summary"]

@@ -22,7 +22,7 @@ from sdl_tracker.collectors.base import Context, Evidence
 from sdl_tracker.collectors.threat_model.assess import DEFAULT_MAX_AGE_DAYS, assess
 from sdl_tracker.collectors.threat_model.history import history
 from sdl_tracker.errors import ConfigError
-from sdl_tracker.formats import threatmodel
+from sdl_tracker.formats import bounded, threatmodel
 from sdl_tracker.formats.threatmodel import levels
 from sdl_tracker.formats.threatmodel import requirements as secreqs
 from sdl_tracker.formats.threatmodel.model import Component, ThreatModel
@@ -32,7 +32,7 @@ from sdl_tracker.models import JSON, Result, ResultStatus, Tool
 NAME = "threat-model"
 PROVIDES = ("SR-2", "SR-4", "SD-1", "SD-2", "SVV-2")
 _TOOL = Tool(name="sdl-tracker threat-model", version=__version__)
-_KEYS = ("paths", "max_age_days", "requirements", "owns", "max_age_hours")
+_KEYS = ("paths", "max_age_days", "requirements", "owns", "max_age_hours", "attack_surface")
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,8 @@ class Settings:
     max_age_days: int = DEFAULT_MAX_AGE_DAYS
     requirements: str = secreqs.DEFAULT_PATH
     owns: Mapping[str, tuple[str, ...]] | None = None
+    attack_surface: str = levels.ATTACK_SURFACE
+    """The document listing the product's entry points (SVV-3), by their threat-model ids."""
 
 
 def settings(config: Mapping[str, Any]) -> Settings:
@@ -65,6 +67,11 @@ def settings(config: Mapping[str, Any]) -> Settings:
         raise ConfigError(
             f"{where} requirements: expected a repository-relative file path, got {requirements!r}"
         )
+    surface = config.get("attack_surface", levels.ATTACK_SURFACE)
+    if not isinstance(surface, str) or not _relative_list([surface]):
+        raise ConfigError(
+            f"{where} attack_surface: expected a repository-relative file path, got {surface!r}"
+        )
     owns = config.get("owns", {})
     if not isinstance(owns, dict) or not all(_relative_list(v) for v in owns.values()):
         raise ConfigError(
@@ -77,6 +84,7 @@ def settings(config: Mapping[str, Any]) -> Settings:
         max_age_days=age,
         requirements=requirements,
         owns={str(k): tuple(v) for k, v in owns.items()},
+        attack_surface=surface,
     )
 
 
@@ -115,6 +123,12 @@ def collect(ctx: Context) -> Iterator[Evidence]:
     # Read every model before yielding: a malformed one fails the run with nothing appended.
     models = [(threatmodel.read(path, name), path, name) for path, name in targets]
     stated = levels.read(ctx.root, (s.requirements, levels.DOCUMENT))
+    surface = ctx.root / s.attack_surface
+    surface_text = (
+        bounded.read(surface, "requirements", s.attack_surface).decode("utf-8", errors="replace")
+        if surface.is_file()
+        else None
+    )
     for (model, raw), path, name in models:
         model = _with_owned(model, (s.owns or {}).get(name, ()))
         inside = _inside(ctx.root, path)
@@ -134,18 +148,28 @@ def collect(ctx: Context) -> Iterator[Evidence]:
             **result.metrics,
             "zones_and_interfaces": len(levels.needing(model)),
             "without_level": len(without),
+            "interfaces": len(levels.interfaces(model)),
         }
         details: dict[str, JSON] = {
             **result.details,
             "without_level": list[JSON](without),
             "security_levels_file": stated[1] if stated else None,
+            # SVV-3: every interface crossing a trust boundary listed in the attack surface.
+            "not_in_attack_surface": list[JSON](levels.not_listed(model, surface_text)),
+            "attack_surface_file": s.attack_surface if surface_text is not None else None,
         }
         yield Evidence(
             kind="threat_model",
             tool=_TOOL,
             requirements=PROVIDES,
             result=Result(result.status, result.summary, metrics),
-            covers=(name, *model.includes, *model.owned_paths(), *([stated[1]] if stated else []))
+            covers=(
+                name,
+                *model.includes,
+                *model.owned_paths(),
+                *([stated[1]] if stated else []),
+                *([s.attack_surface] if surface_text is not None else []),
+            )
             if inside
             else (),
             artifacts=(

@@ -15,6 +15,7 @@ security requirements document (`docs/security-requirements.md`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,3 +114,24 @@ def _level(where: str, key: str, value: Any) -> int:
 def missing(model: ThreatModel, stated: Mapping[str, Level]) -> list[str]:
     """What needs a level and has none stated."""
     return [what for ident, what in needing(model) if ident not in stated]
+
+
+ATTACK_SURFACE = "docs/attack-surface.md"
+
+
+def interfaces(model: ThreatModel) -> list[tuple[str, str]]:
+    """(id, what it is) of every external interface: the flows that cross a trust boundary."""
+    zones = {b.id for b in model.trust_boundaries}
+    return [(ident, what) for ident, what in needing(model) if ident not in zones]
+
+
+def not_listed(model: ThreatModel, text: str | None) -> list[str]:
+    """The external interfaces whose id does not appear, as a word, in the attack-surface
+    document's text (all of them when there is no document)."""
+    if text is None:
+        return [what for _, what in interfaces(model)]
+    return [
+        what
+        for ident, what in interfaces(model)
+        if not re.search(rf"(?<![\w-]){re.escape(ident)}(?![\w-])", text)
+    ]

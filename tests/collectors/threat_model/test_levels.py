@@ -110,3 +110,28 @@ def test_a_malformed_level_exits_2_naming_the_file_and_id(
     assert main(["collect", "--only", "threat-model", "--repo", str(git_repo)]) == 2
     err = capsys.readouterr().err
     assert f"{levels.DOCUMENT}: {words}" in err
+
+
+def _svv3(root: Path, capsys: pytest.CaptureFixture[str]) -> dict:
+    capsys.readouterr()
+    assert main(["collect", "--only", "threat-model", "--repo", str(root)]) == 0
+    assert main(["status", "--repo", str(root), "--format", "json"]) == 0
+    found = json.loads(capsys.readouterr().out)["requirements"]
+    return next(r for r in found if r["id"] == "SVV-3")
+
+
+def test_the_attack_surface_lists_every_interface_crossing_a_boundary(
+    git_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["init", "--repo", str(git_repo)]) == 0
+    _repo(git_repo, {})
+    svv3 = _svv3(git_repo, capsys)
+    assert "1 not in attack surface: interface DF-1 (C-2 -> C-1)" in svv3["reason"]
+    assert "docs/attack-surface.md" in svv3["action"]
+    # an id is matched as a word: DF-10 is not DF-1
+    _repo(git_repo, {levels.ATTACK_SURFACE: "# Attack surface\n\n- DF-10: the update server\n"})
+    assert "not in attack surface: interface DF-1" in _svv3(git_repo, capsys)["reason"]
+    _repo(git_repo, {levels.ATTACK_SURFACE: "# Attack surface\n\n| DF-1 | firmware upload |\n"})
+    svv3 = _svv3(git_repo, capsys)
+    assert "not in attack surface" not in svv3["reason"]
+    assert "threat_model: entry" in svv3["reason"]  # the part is met by the threat model entry
