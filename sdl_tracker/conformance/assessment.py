@@ -22,6 +22,7 @@ from sdl_tracker.errors import InputError, PolicyError
 from sdl_tracker.formats import limits
 from sdl_tracker.gitdata import git
 from sdl_tracker.ledger.store import Store
+from sdl_tracker.models import JSON
 from sdl_tracker.policy import load as policy_mod
 from sdl_tracker.policy.model import Policy
 from sdl_tracker.workspace import Workspace
@@ -201,9 +202,11 @@ def judge(
     if tailored is not None and not tailored.counts:
         effective, reverted = tailoring_mod.untailored(policy, shipped_for(policy))
         tailored = dataclasses.replace(tailored, reverted=reverted)
-    # Article 14 deadlines run in hours: the stored counts are judged again at `now`.
+    # Article 14 deadlines run in hours: the stored counts are judged again at `now`, each stage
+    # closed only by a submission a product-security-lead signed (the rule `status` shows).
+    closing, _ = cra_view.signed_submissions(recs, checked.signers)
     judged = tuple(
-        dataclasses.replace(r, statement=cra_view.rejudged(r.statement, now)) for r in recs
+        dataclasses.replace(r, statement=cra_view.rejudged(r.statement, now, closing)) for r in recs
     )
     conf = evaluate(
         effective,
@@ -220,6 +223,18 @@ def judge(
     if tailored is not None and tailored.reverted:
         conf = tailoring_mod.annotate(conf, tailored, policy)
     return conf, checked, tailored
+
+
+def cra_closing(
+    root: Path, commit: str, recs: tuple[Record, ...]
+) -> dict[tuple[str, str], dict[str, JSON]]:
+    """The Article 14 stages closed by `record cra_submission` entries that a
+    product-security-lead of the roster at `commit` signed: what `collect` and `cra report` use,
+    by the same rule `judge` applies (nothing to check without a submission entry)."""
+    if not any(r.statement.predicate.kind == cra_view.SUBMISSION for r in recs):
+        return {}
+    closing, _ = cra_view.signed_submissions(recs, trust.gather(root, commit, recs).signers)
+    return closing
 
 
 def shipped_for(policy: Policy) -> Policy:
