@@ -16,7 +16,7 @@ from sdl_tracker.conformance import tailoring as tailoring_mod
 from sdl_tracker.conformance import trust
 from sdl_tracker.conformance.evaluate import evaluate
 from sdl_tracker.conformance.evidence import Record, records
-from sdl_tracker.conformance.model import Conformance
+from sdl_tracker.conformance.model import Conformance, Waiver
 from sdl_tracker.cra import view as cra_view
 from sdl_tracker.errors import InputError, PolicyError
 from sdl_tracker.formats import limits
@@ -235,6 +235,22 @@ def cra_closing(
         return {}
     closing, _ = cra_view.signed_submissions(recs, trust.gather(root, commit, recs).signers)
     return closing
+
+
+def not_affected_waivers(
+    root: Path, commit: str, recs: tuple[Record, ...], now: datetime, max_days: int | None
+) -> tuple[tuple[Waiver, ...], tuple[Waiver, ...]]:
+    """Finding waivers that state the product is not affected (a justification), split into the
+    ones that count at `now` (approved by a roster approver, unexpired, within `max_days`) and
+    the ones that do not (pending or expired), for `advisory --profile vex`."""
+    from sdl_tracker.conformance import waivers as waivers_mod
+
+    if not any(r.statement.predicate.kind == waivers_mod.KIND for r in recs):
+        return (), ()
+    checked = trust.gather(root, commit, recs)
+    found = waivers_mod.collect(recs, now, trust.approvals(checked, recs), max_days)
+    justified = [w for w in found if w.justification]
+    return tuple(w for w in justified if w.counts), tuple(w for w in justified if not w.counts)
 
 
 def shipped_for(policy: Policy) -> Policy:
