@@ -16,12 +16,13 @@ from sdl_tracker.conformance import tailoring as tailoring_mod
 from sdl_tracker.conformance import trust
 from sdl_tracker.conformance.evaluate import evaluate
 from sdl_tracker.conformance.evidence import Record, records
-from sdl_tracker.conformance.model import Conformance
+from sdl_tracker.conformance.model import Conformance, Waiver
 from sdl_tracker.cra import view as cra_view
 from sdl_tracker.errors import InputError, PolicyError
 from sdl_tracker.formats import limits
 from sdl_tracker.gitdata import git
 from sdl_tracker.ledger.store import Store
+from sdl_tracker.models import JSON
 from sdl_tracker.policy import load as policy_mod
 from sdl_tracker.policy.model import Policy
 from sdl_tracker.workspace import Workspace
@@ -201,9 +202,11 @@ def judge(
     if tailored is not None and not tailored.counts:
         effective, reverted = tailoring_mod.untailored(policy, shipped_for(policy))
         tailored = dataclasses.replace(tailored, reverted=reverted)
-    # Article 14 deadlines run in hours: the stored counts are judged again at `now`.
+    # Article 14 deadlines run in hours: the stored counts are judged again at `now`, each stage
+    # closed only by a submission a product-security-lead signed (the rule `status` shows).
+    closing, _ = cra_view.signed_submissions(recs, checked.signers)
     judged = tuple(
-        dataclasses.replace(r, statement=cra_view.rejudged(r.statement, now)) for r in recs
+        dataclasses.replace(r, statement=cra_view.rejudged(r.statement, now, closing)) for r in recs
     )
     conf = evaluate(
         effective,
@@ -220,6 +223,34 @@ def judge(
     if tailored is not None and tailored.reverted:
         conf = tailoring_mod.annotate(conf, tailored, policy)
     return conf, checked, tailored
+
+
+def cra_closing(
+    root: Path, commit: str, recs: tuple[Record, ...]
+) -> dict[tuple[str, str], dict[str, JSON]]:
+    """The Article 14 stages closed by `record cra_submission` entries that a
+    product-security-lead of the roster at `commit` signed: what `collect` and `cra report` use,
+    by the same rule `judge` applies (nothing to check without a submission entry)."""
+    if not any(r.statement.predicate.kind == cra_view.SUBMISSION for r in recs):
+        return {}
+    closing, _ = cra_view.signed_submissions(recs, trust.gather(root, commit, recs).signers)
+    return closing
+
+
+def not_affected_waivers(
+    root: Path, commit: str, recs: tuple[Record, ...], now: datetime, max_days: int | None
+) -> tuple[tuple[Waiver, ...], tuple[Waiver, ...]]:
+    """Finding waivers that state the product is not affected (a justification), split into the
+    ones that count at `now` (approved by a roster approver, unexpired, within `max_days`) and
+    the ones that do not (pending or expired), for `advisory --profile vex`."""
+    from sdl_tracker.conformance import waivers as waivers_mod
+
+    if not any(r.statement.predicate.kind == waivers_mod.KIND for r in recs):
+        return (), ()
+    checked = trust.gather(root, commit, recs)
+    found = waivers_mod.collect(recs, now, trust.approvals(checked, recs), max_days)
+    justified = [w for w in found if w.justification]
+    return tuple(w for w in justified if w.counts), tuple(w for w in justified if not w.counts)
 
 
 def shipped_for(policy: Policy) -> Policy:

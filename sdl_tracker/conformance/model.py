@@ -97,6 +97,9 @@ class Waiver:
     """Why it does not count yet (no valid approval signature, too long); empty when it counts."""
     approved_by: str = ""
     """The roster identity whose signature approved it."""
+    justification: str = ""
+    """For a finding waiver: why the product is not affected (a VEX justification label such as
+    `vulnerable_code_not_in_execute_path`); empty for a plain risk acceptance."""
 
     @property
     def counts(self) -> bool:
@@ -121,6 +124,7 @@ class Waiver:
             "state": self.state,
             "pending": self.pending or None,
             "approved_by": self.approved_by or None,
+            **({"justification": self.justification} if self.justification else {}),
         }
 
 

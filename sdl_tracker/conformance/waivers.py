@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timezone
 from sdl_tracker import __version__
 from sdl_tracker.conformance.evidence import Record
 from sdl_tracker.conformance.model import Waiver
+from sdl_tracker.cra.csaf import FLAG_LABELS
 from sdl_tracker.errors import InputError
 from sdl_tracker.models import (
     Predicate,
@@ -30,6 +31,9 @@ KIND = "waiver"
 COLLECTOR = "waive"
 REQUIREMENT_ID = re.compile(r"^((SM|SR|SD|SI|SVV|DM|SUM|SG)-\d+|CRA-(I|II|\d+)(-[0-9a-m]+)?)$")
 """A requirement of IEC 62443-4-1 (SVV-3) or an item of the CRA catalogue (CRA-I-2a, CRA-14)."""
+JUSTIFICATIONS = FLAG_LABELS
+"""Why a product is not affected by a finding: the VEX justification labels (CSAF 2.0 flags,
+OpenVEX), which make a finding waiver a `not_affected` statement."""
 FINDING_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/+-]*$")
 _EMAIL = re.compile(r"<([^<>@\s]+@[^<>\s]+)>\s*$")
 
@@ -71,8 +75,10 @@ def statement(
     expires: datetime,
     commit: str | None,
     now: datetime,
+    justification: str | None = None,
 ) -> Statement:
-    """The ledger statement recording one waiver."""
+    """The ledger statement recording one waiver (`justification`: a finding waiver that says
+    the product is not affected, and why)."""
     is_requirement = bool(REQUIREMENT_ID.match(target))
     return Statement(
         commit=commit,
@@ -94,6 +100,7 @@ def statement(
                 "approver": approver,
                 "requested_by": requested_by,
                 "expires": format_time(expires),
+                **({"justification": justification} if justification else {}),
             },
             recorded_by=requested_by,
             recorded_at=now,
@@ -158,9 +165,18 @@ def collect(
                 expired=expires <= now,
                 pending=pending,
                 approved_by=approval.approver or "",
+                justification=_justification(d.get("justification"), target),
             )
         )
     return tuple(found)
+
+
+def _justification(value: object, target: str) -> str:
+    """A known label on a finding waiver; anything else is no justification (the waiver stays a
+    plain risk acceptance, never a `not_affected` statement)."""
+    if isinstance(value, str) and value in JUSTIFICATIONS and not REQUIREMENT_ID.match(target):
+        return value
+    return ""
 
 
 def _pending(seq: int, why: str) -> str:

@@ -78,6 +78,11 @@ class Submission:
     """What was sent, kept in the repository (path relative to its root)."""
     sensitivity: str | None = None
     malicious_act_suspected: bool | None = None
+    signed_by: str | None = None
+    """The product-security-lead whose signature over a `record cra_submission` entry makes this
+    submission count (None: declared in the issue record only, which closes nothing)."""
+    entry: int | None = None
+    """That ledger entry."""
 
     def to_json(self) -> dict[str, JSON]:
         return {
@@ -122,16 +127,24 @@ class Stage:
     due: datetime | None
     """None while the final report's clock has not started (no measure available yet)."""
     submission: Submission | None
+    """The signed submission that closes the stage (see `case`)."""
     state: str
     """on_time, late, overdue, open or not_started, as of the `now` the case was computed at."""
+    declared: Submission | None = None
+    """What the issue record's `cra.submissions` says was sent: shown, never closing."""
 
     def to_json(self) -> dict[str, JSON]:
+        sent = self.submission
         return {
             "stage": self.name,
             "due": utc_text(self.due) if self.due else None,
-            "submitted_at": utc_text(self.submission.submitted_at) if self.submission else None,
-            "reference": self.submission.reference if self.submission else None,
-            "file": self.submission.file if self.submission else None,
+            "submitted_at": utc_text(sent.submitted_at) if sent else None,
+            "reference": sent.reference if sent else None,
+            "file": sent.file if sent else None,
+            "signed_by": sent.signed_by if sent else None,
+            "entry": sent.entry if sent else None,
+            "declared_at": utc_text(self.declared.submitted_at) if self.declared else None,
+            "declared_reference": self.declared.reference if self.declared else None,
             "state": self.state,
         }
 
@@ -351,12 +364,25 @@ def state(due: datetime | None, submitted: datetime | None, now: datetime) -> st
     return OVERDUE if now > due else OPEN
 
 
-def case(ident: str, report: Reporting, now: datetime) -> Case | None:
-    """The case of one record at `now`, or None when it is not reportable."""
+def case(
+    ident: str,
+    report: Reporting,
+    now: datetime,
+    closing: Mapping[str, Submission] | None = None,
+) -> Case | None:
+    """The case of one record at `now`, or None when it is not reportable.
+
+    Only `closing` (stage → a submission signed by a product-security-lead, see
+    `cra.view.signed_submissions`) closes a stage; the record's own `cra.submissions` are
+    declarations anyone could commit: kept as `declared`, they close nothing. The incident's
+    final report is due one month after the notification as submitted (signed), else after the
+    notification's deadline; the vulnerability's depends on the measure only, never on the
+    earlier stages.
+    """
     if not report.reportable or report.aware_at is None:
         return None
     aware = report.aware_at
-    subs = report.submissions
+    subs = closing or {}
     due: dict[str, datetime | None] = {
         "early_warning": aware + EARLY_WARNING,
         "notification": aware + NOTIFICATION,
@@ -366,8 +392,7 @@ def case(ident: str, report: Reporting, now: datetime) -> Case | None:
         due["final_report"] = measure + VULNERABILITY_FINAL if measure else None
     else:
         sent = subs.get("notification")
-        anchor = sent.submitted_at if sent else aware + NOTIFICATION
-        due["final_report"] = add_month(anchor)
+        due["final_report"] = final_due_of_incident(aware, sent.submitted_at if sent else None)
     applicable = aware >= APPLIES_FROM
     stages = tuple(
         Stage(
@@ -377,6 +402,7 @@ def case(ident: str, report: Reporting, now: datetime) -> Case | None:
             state=state(due[name], s.submitted_at if (s := subs.get(name)) else None, now)
             if applicable
             else NOT_STARTED,
+            declared=report.submissions.get(name),
         )
         for name in STAGES
     )
@@ -391,13 +417,48 @@ def case(ident: str, report: Reporting, now: datetime) -> Case | None:
     )
 
 
-def cases(records: Iterable[HasReporting], now: datetime) -> list[Case]:
-    """Every reportable case among `records`, judged at `now` (timezone-aware)."""
+def signed(
+    closing: Mapping[tuple[str, str], Mapping[str, JSON]],
+) -> dict[tuple[str, str], Submission]:
+    """Signed closings ((issue, stage) → submitted_at, reference, signed_by, entry, as
+    `cra.view.signed_submissions` finds them) as submissions for `cases`."""
+    found = {}
+    for (ident, stage), sent in closing.items():
+        at = when("ledger", f"{ident} {stage}", sent.get("submitted_at"))
+        entry = sent.get("entry")
+        if at is None or not sent.get("signed_by"):
+            continue
+        found[(ident, stage)] = Submission(
+            submitted_at=at,
+            reference=str(sent.get("reference")),
+            signed_by=str(sent.get("signed_by")),
+            entry=entry if isinstance(entry, int) else None,
+        )
+    return found
+
+
+def final_due_of_incident(aware: datetime, notified: datetime | None) -> datetime:
+    """One calendar month after the incident notification; while it has not been submitted,
+    after its deadline."""
+    return add_month(notified if notified is not None else aware + NOTIFICATION)
+
+
+def cases(
+    records: Iterable[HasReporting],
+    now: datetime,
+    closing: Mapping[tuple[str, str], Submission] | None = None,
+) -> list[Case]:
+    """Every reportable case among `records`, judged at `now` (timezone-aware); `closing`
+    ((issue, stage) → signed submission) closes stages."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
+    signed = closing or {}
     found = []
     for r in records:
-        if r.cra is not None and (c := case(r.id, r.cra, now)) is not None:
+        if r.cra is None:
+            continue
+        mine = {stage: sub for (ident, stage), sub in signed.items() if ident == r.id}
+        if (c := case(r.id, r.cra, now, mine)) is not None:
             found.append(c)
     return found
 

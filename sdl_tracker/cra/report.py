@@ -3,6 +3,7 @@ records hold, naming every field that is still empty and where to fill it (pure)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -149,8 +150,14 @@ def _fields(facts: Facts, stage: str) -> list[Field]:
     ]
 
 
-def draft(facts: Facts, stage_option: str, now: datetime) -> dict[str, JSON]:
-    """The draft of one stage as JSON: its deadline, its fields, and the empty ones."""
+def draft(
+    facts: Facts,
+    stage_option: str,
+    now: datetime,
+    closing: Mapping[tuple[str, str], clock.Submission] | None = None,
+) -> dict[str, JSON]:
+    """The draft of one stage as JSON: its deadline (its stages closed only by `closing`, the
+    signed submissions), its fields, and the empty ones."""
     issue = facts.record.issue
     if issue.cra is None or not issue.cra.reportable:
         raise InputError(
@@ -158,7 +165,8 @@ def draft(facts: Facts, stage_option: str, now: datetime) -> dict[str, JSON]:
             "aware_at): there is nothing to report under Article 14 for this issue"
         )
     stage = STAGES[stage_option]
-    case = clock.case(issue.id, issue.cra, now)
+    mine = {st: sub for (ident, st), sub in (closing or {}).items() if ident == issue.id}
+    case = clock.case(issue.id, issue.cra, now, mine)
     assert case is not None
     due = case.stage(stage)
     fields = _fields(facts, stage)

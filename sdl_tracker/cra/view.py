@@ -49,14 +49,19 @@ def _names(value: JSON) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else []
 
 
+Closing = Mapping[tuple[str, str], dict[str, JSON]]
+"""(issue, stage) → the signed submission that closes it (`signed_submissions`)."""
+
+
 def newest(
     statements: Iterable[Statement],
     commit: str | None,
     now: datetime,
-    signed: tuple[Mapping[tuple[str, str], dict[str, JSON]], list[str]] | None = None,
+    signed: tuple[Closing, list[str]] | None = None,
 ) -> Found | None:
-    """The cases of the newest issues evidence for `commit` (else the newest of any commit);
-    `signed` (from `signed_submissions`) closes the stages the record does not show as sent."""
+    """The cases of the newest issues evidence for `commit` (else the newest of any commit),
+    judged by `judge` with `signed` (from `signed_submissions`; None where the roster cannot be
+    read, e.g. `org status`: then the closings the collector verified count)."""
     mine: Statement | None = None
     any_commit: Statement | None = None
     for st in statements:
@@ -73,8 +78,8 @@ def newest(
     stored = chosen.predicate.details.get("cra_cases")
     if not isinstance(stored, list) or not stored:
         return None
-    closing, not_counted = signed or ({}, [])
-    cases = clock.rejudge([_close(c, closing) for c in stored if isinstance(c, Mapping)], now)
+    closing, not_counted = signed if signed is not None else (None, [])
+    cases = judge([c for c in stored if isinstance(c, Mapping)], now, closing)
     return Found(
         cases=cases,
         commit=chosen.commit,
@@ -83,14 +88,60 @@ def newest(
     )
 
 
-def _close(
-    case: Mapping[str, JSON], closing: Mapping[tuple[str, str], dict[str, JSON]]
-) -> dict[str, JSON]:
-    stages: list[JSON] = []
-    for s in clock.stages_of(case):
-        sent = closing.get((str(case.get("id")), str(s.get("stage"))))
-        stages.append({**s, **sent} if sent and not s.get("submitted_at") else s)
-    return {**case, "stages": stages}
+def judge(
+    stored: Iterable[Mapping[str, JSON]], now: datetime, closing: Closing | None
+) -> list[dict[str, JSON]]:
+    """The one rule every view applies to the stored cases: a stage is closed only by a
+    `record cra_submission` entry signed by a product-security-lead of the roster.
+
+    With `closing` (the signed submissions now in the ledger), exactly those close stages; with
+    None (a view without the roster), only the closings the issues collector verified when it
+    ran. A submission declared in the issue record (`cra.submissions`, or an older collection
+    that counted it) is kept as `declared_at`, and closes nothing. The incident's final report is
+    due one month after the closing notification; each stage's state is judged at `now`.
+    """
+    result = []
+    for c in stored:
+        ident = str(c.get("id"))
+        stages: list[dict[str, JSON]] = []
+        for s in clock.stages_of(c):
+            name = str(s.get("stage"))
+            stage = _declared_only(s)
+            if closing is not None:
+                if (sent := closing.get((ident, name))) is not None:
+                    stage.update(sent)
+            elif s.get("submitted_at") and s.get("signed_by"):
+                stage.update({k: s.get(k) for k in _CLOSING})
+            stages.append(stage)
+        if c.get("kind") == "incident" and isinstance(c.get("aware_at"), str):
+            notified = next(
+                (x.get("submitted_at") for x in stages if x.get("stage") == "notification"), None
+            )
+            aware = datetime.fromisoformat(str(c["aware_at"]).replace("Z", "+00:00"))
+            sent_at = (
+                datetime.fromisoformat(notified.replace("Z", "+00:00"))
+                if isinstance(notified, str)
+                else None
+            )
+            due = clock.utc_text(clock.final_due_of_incident(aware, sent_at))
+            stages = [{**x, "due": due} if x.get("stage") == "final_report" else x for x in stages]
+        informed = bool(c.get("users_informed_at")) or not c.get("applicable")
+        result.append({**c, "stages": list[JSON](stages), "users_informed": informed})
+    return clock.rejudge(result, now)
+
+
+_CLOSING = ("submitted_at", "reference", "signed_by", "entry")
+
+
+def _declared_only(s: Mapping[str, JSON]) -> dict[str, JSON]:
+    """A stored stage with no closing submission: what an unsigned one said is kept as
+    declared."""
+    stage = dict(s)
+    if stage.get("submitted_at") and not stage.get("signed_by") and not stage.get("declared_at"):
+        stage["declared_at"] = stage.get("submitted_at")
+        stage["declared_reference"] = stage.get("reference")
+    stage.update(dict.fromkeys(_CLOSING))
+    return stage
 
 
 def signed_submissions(
@@ -114,7 +165,7 @@ def signed_submissions(
                 f"{ROLE} of the roster (sign it: record --sign with a {ROLE}'s key)"
             )
             continue
-        sent = {
+        sent: dict[str, JSON] = {
             "submitted_at": d.get("submitted_at"),
             "reference": d.get("reference"),
             "signed_by": leads[0],
@@ -136,37 +187,93 @@ def lines(found: Found, now: datetime) -> list[str]:
             out.append(f"  {c['id']} ({c['kind']}): aware before 2026-09-11, not yet applicable")
             continue
         done = all(s.get("submitted_at") for s in stages)
-        if done and not c.get("late"):
+        if done and not c.get("late") and c.get("users_informed"):
             continue
         shown += 1
         flag = " OVERDUE" if c.get("overdue") else (" late" if c.get("late") else "")
         out.append(f"  {c['id']} ({c['kind']}, aware {c['aware_at']}){flag}")
         out.extend(f"    {clock.describe(s, now)}" for s in stages)
+        out.extend(
+            f"    {s['stage']}: declared in the record as sent {s['declared_at']} "
+            f"({s.get('declared_reference')}), not counted: {UNSIGNED}"
+            for s in stages
+            if s.get("declared_at") and not s.get("submitted_at")
+        )
+        if not c.get("users_informed"):
+            out.append(f"    users: {NOT_INFORMED}")
     if shown == 0:
         out.append("  no open case: every stage of every reportable case was submitted on time")
     out.extend(f"  {n}" for n in found.not_counted)
     return out
 
 
-def rejudged(statement: Statement, now: datetime) -> Statement:
-    """The issues collector's evidence with its Article 14 counts as they stand at `now`.
+UNSIGNED = (
+    f"only a `record cra_submission` entry signed by a {ROLE} closes a stage "
+    "(sdl-tracker record cra_submission FILE --issue ID --stage STAGE --submitted-at TIME "
+    "--reference REF --sign)"
+)
+NOT_INFORMED = (
+    "no cra.users_informed_at: Article 14(8), in our reading, asks the manufacturer to inform "
+    "the impacted users (and the mitigations they can apply); record when you did"
+)
 
-    A stage whose deadline passed after the collection is overdue now: the gate and status must
-    not believe the count taken when the evidence was collected. Anything else is returned as is.
+
+def rejudged(statement: Statement, now: datetime, closing: Closing | None = None) -> Statement:
+    """The issues collector's evidence with its Article 14 counts as they stand at `now`, its
+    stages closed by `judge` (the signed submissions `closing`).
+
+    A stage whose deadline passed after the collection is overdue now, and a stage closed since
+    by a signed submission is closed: the gate and status must not believe the count taken when
+    the evidence was collected. Anything else is returned as is.
     """
     p = statement.predicate
     stored = p.details.get("cra_cases")
     if p.kind != KIND or p.collector != COLLECTOR or not isinstance(stored, list) or not stored:
         return statement
-    cases = clock.rejudge([c for c in stored if isinstance(c, Mapping)], now)
+    cases = judge([c for c in stored if isinstance(c, Mapping)], now, closing)
     overdue = sum(len(_names(c.get("overdue"))) for c in cases)
     late = sum(len(_names(c.get("late"))) for c in cases)
-    metrics = {**p.result.metrics, "cra_overdue": overdue, "cra_late": late}
+    uninformed = sum(1 for c in cases if not c.get("users_informed"))
+    metrics = {
+        **p.result.metrics,
+        "cra_overdue": overdue,
+        "cra_late": late,
+        "cra_users_not_informed": uninformed,
+    }
     if metrics == dict(p.result.metrics):
         return statement
-    status = ResultStatus.FAIL if overdue or late else p.result.status
-    summary = p.result.summary
-    if overdue and "overdue" not in summary:
-        summary += f"; {overdue} Article 14 stage(s) overdue as of {clock.utc_text(now)}"
+    base = p.details.get("without_cra")
+    if isinstance(base, Mapping) and isinstance(base.get("status"), str):
+        # The collector's verdict on everything but the clock, and the clock judged now.
+        status = ResultStatus(str(base["status"]))
+        summary = str(base.get("summary", p.result.summary))
+        problems = cra_problems(cases, now)
+        if problems and status in (ResultStatus.PASS, ResultStatus.INFO):
+            status, summary = ResultStatus.FAIL, "; ".join(problems)
+        elif problems:
+            status = ResultStatus.FAIL if status != ResultStatus.INCOMPLETE else status
+            summary = "; ".join([summary, *problems])
+    else:  # evidence collected before the collector kept its verdict without the clock
+        status = ResultStatus.FAIL if overdue or late else p.result.status
+        summary = p.result.summary
+        if overdue and "overdue" not in summary:
+            summary += f"; {overdue} Article 14 stage(s) overdue as of {clock.utc_text(now)}"
     result = replace(p.result, status=status, summary=summary, metrics=metrics)
     return replace(statement, predicate=replace(p, result=result))
+
+
+def cra_problems(cases: Iterable[Mapping[str, JSON]], now: datetime) -> list[str]:
+    """The judged cases' overdue and late stages, in words."""
+    listed = list(cases)
+    overdue = [f"{c['id']} {s}" for c in listed for s in _names(c.get("overdue"))]
+    late = [f"{c['id']} {s}" for c in listed for s in _names(c.get("late"))]
+    problems = []
+    if overdue:
+        problems.append(
+            f"{len(overdue)} CRA Article 14 report(s) overdue as of {clock.utc_text(now)}: "
+            f"{', '.join(overdue[:5])} (submit them, then `sdl-tracker record cra_submission "
+            f"… --sign` as a {ROLE})"
+        )
+    if late:
+        problems.append(f"{len(late)} CRA Article 14 report(s) sent late: {', '.join(late[:5])}")
+    return problems

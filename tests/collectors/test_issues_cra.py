@@ -93,19 +93,26 @@ def test_clock_in_evidence_and_status(repo: Path, capsys: pytest.CaptureFixture[
     assert stored["cra_cases"][0]["overdue"] == ["early_warning"]
 
 
-def test_late_submission_fails_even_when_everything_is_sent(
+def test_submissions_declared_in_the_record_close_nothing(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Anybody who can commit can write `cra.submissions`: only a signed `record
+    cra_submission` closes a stage (tests/cra/test_walk.py signs them)."""
     _write(
         repo,
         RECORD + "  submissions:\n"
-        "    early_warning: {submitted_at: 2026-11-03T10:00:00Z, reference: SRP-1}\n"
+        "    early_warning: {submitted_at: 2026-11-03T08:00:00Z, reference: SRP-1}\n"
         "    notification: {submitted_at: 2026-11-04T10:00:00Z, reference: SRP-1}\n",
     )
     pred = _collect(repo, T + timedelta(hours=30), capsys)
     assert pred["result"]["status"] == "fail"
-    assert pred["result"]["metrics"]["cra_late"] == 1
-    assert "sent late: SEC-2026-007 early_warning" in pred["result"]["summary"]
+    metrics = pred["result"]["metrics"]
+    assert (metrics["cra_overdue"], metrics["cra_late"]) == (1, 0)
+    assert metrics["cra_users_not_informed"] == 1
+    assert "overdue: SEC-2026-007 early_warning" in pred["result"]["summary"]
+    (case,) = pred["details"]["cra_cases"]
+    early = case["stages"][0]
+    assert (early["submitted_at"], early["declared_at"]) == (None, "2026-11-03T08:00:00Z")
 
 
 @pytest.mark.parametrize(

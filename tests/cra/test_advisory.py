@@ -4,14 +4,15 @@ and by BSI's csaf-validator-lib mandatory tests, then collected as `advisory` ev
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from helpers import git
+from identity import commit_roster, roster_text, ssh_keys
 from node_tools import csaf_mandatory, csaf_schema_errors
 
-from sdl_tracker.cli.commands import advisory
+from sdl_tracker.cli.commands import advisory, waive
 from sdl_tracker.cli.main import main
 from sdl_tracker.workspace import open_workspace
 
@@ -180,4 +181,79 @@ def test_what_cannot_make_an_advisory_exits_2(
     ident = "SEC-2026-999" if change == "id" else "SEC-2026-007"
     capsys.readouterr()
     assert main(["advisory", ident, "--repo", str(repo)]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_vex_states_an_approved_not_affected_waiver(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A finding waiver with a justification is a not_affected statement: once a roster approver
+    signed it, the VEX document marks the releases with no fix and no VEX decision of their own
+    not affected, naming the waiver; pending, it changes nothing."""
+    keys = ssh_keys(tmp_path / "keys")
+    commit_roster(repo, roster_text(keys))
+    ws = open_workspace(repo)
+    asked = waive.run(
+        ws=ws,
+        target="CVE-2026-99001",
+        reason="the verify path is not reachable in the shipped configuration",
+        expires=(NOW + timedelta(days=30)).date().isoformat(),
+        approver="Grace Hopper <grace@example.com>",
+        fmt="text",
+        now=NOW - timedelta(days=1),
+        justification="vulnerable_code_not_in_execute_path",
+    )
+    assert asked == 0
+    capsys.readouterr()
+    vex = _write(repo, "vex", RECORD, tmp_path / "pending" / "sec-2026-007.json")
+    assert vex["vulnerabilities"][0]["product_status"]["known_affected"] == [
+        "WIDGET-1.0.0",
+        "WIDGET-1.1.0",
+    ]
+    assert "waiver entry 1 (CVE-2026-99001, vulnerable_code_not_in_execute_path) is pending" in (
+        capsys.readouterr().err
+    )
+
+    assert main(["approve", "1", "--key", str(keys["grace"]), "--repo", str(repo)]) == 0
+    out = tmp_path / "vex" / "sec-2026-007.json"
+    vex = _write(repo, "vex", RECORD, out)
+    (vuln,) = vex["vulnerabilities"]
+    assert vuln["product_status"] == {
+        "known_not_affected": ["WIDGET-0.9.0", "WIDGET-1.0.0", "WIDGET-1.1.0"]
+    }
+    assert {"label": "vulnerable_code_not_in_execute_path",
+            "product_ids": ["WIDGET-1.0.0", "WIDGET-1.1.0"]} in vuln["flags"]  # fmt: skip
+    waived = [t for t in vuln["threats"] if t["product_ids"] == ["WIDGET-1.0.0"]]
+    assert "waiver entry 1: the verify path is not reachable" in waived[0]["details"]
+    assert "approved by Grace Hopper <grace@example.com>, until 2026-12-20" in waived[0]["details"]
+    assert "remediations" not in vuln
+    assert csaf_schema_errors(vex) == []
+    (result,) = csaf_mandatory([out])
+    assert result["isValid"], result["failed"]
+    # the security advisory profile keeps stating what is affected
+    sa = _write(repo, "advisory", RECORD, tmp_path / "sa" / "sec-2026-007.json")
+    assert sa["vulnerabilities"][0]["product_status"]["known_affected"] == [
+        "WIDGET-1.0.0",
+        "WIDGET-1.1.0",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("target", "label", "message"),
+    [
+        ("SVV-4", "component_not_present", "--justification belongs to a finding waiver"),
+        ("CVE-2026-99001", "not_reachable", "--justification 'not_reachable': expected one of"),
+    ],
+)
+def test_a_justification_only_on_a_finding_waiver_with_a_known_label(
+    repo: Path, capsys: pytest.CaptureFixture[str], target: str, label: str, message: str
+) -> None:
+    argv = [
+        "waive", target, "--reason", "r", "--expires",
+        (datetime.now(timezone.utc) + timedelta(days=10)).date().isoformat(),
+        "--approver", "Grace Hopper <grace@example.com>", "--justification", label,
+        "--repo", str(repo),
+    ]  # fmt: skip
+    capsys.readouterr()
+    assert main(argv) == 2
     assert message in capsys.readouterr().err

@@ -43,21 +43,48 @@ def test_early_warning_overdue_after_24_hours() -> None:
     assert _one(EXPLOITED, T + timedelta(hours=73)).overdue == ("early_warning", "notification")
 
 
-def test_submissions_close_stages_on_time_or_late() -> None:
+def _signed(**stages: tuple[datetime, str]) -> dict[tuple[str, str], clock.Submission]:
+    """Closings as `view.signed_submissions` finds them, for SEC-1."""
+    return {
+        ("SEC-1", name): clock.Submission(at, "SRP-1", signed_by=who, entry=9)
+        for name, (at, who) in stages.items()
+    }
+
+
+def _closed(data: dict[str, Any], now: datetime, closing: Any) -> clock.Case:
+    (case,) = clock.cases([Rec("SEC-1", data)], now, closing)
+    return case
+
+
+def test_signed_submissions_close_stages_on_time_or_late() -> None:
+    data = {**EXPLOITED, "measure_available_at": "2026-11-06T18:00:00+02:00"}
+    lead = "Grace Hopper <grace@example.com>"
+    closing = _signed(
+        early_warning=(T + timedelta(hours=20), lead),
+        notification=(T + timedelta(hours=75), lead),
+    )
+    case = _closed(data, datetime(2026, 11, 30, tzinfo=UTC), closing)
+    assert case.stage("early_warning").state == "on_time"
+    assert case.stage("early_warning").to_json()["signed_by"] == lead
+    assert case.late == ("notification",)
+    # 14 days after the measure (16:00 UTC), not after awareness, and not moved by the signed
+    # early warning or notification
+    assert case.stage("final_report").due == datetime(2026, 11, 20, 16, 0, tzinfo=UTC)
+    assert _one(data, T).stage("final_report").due == case.stage("final_report").due
+    assert case.overdue == ("final_report",)
+
+
+def test_submissions_the_record_declares_close_nothing() -> None:
     data = {
         **EXPLOITED,
-        "measure_available_at": "2026-11-06T18:00:00+02:00",
         "submissions": {
             "early_warning": {"submitted_at": T + timedelta(hours=20), "reference": "SRP-1"},
-            "notification": {"submitted_at": T + timedelta(hours=75), "reference": "SRP-1"},
         },
     }
-    case = _one(data, datetime(2026, 11, 30, tzinfo=UTC))
-    assert case.stage("early_warning").state == "on_time"
-    assert case.late == ("notification",)
-    # 14 days after the measure (16:00 UTC), not after awareness
-    assert case.stage("final_report").due == datetime(2026, 11, 20, 16, 0, tzinfo=UTC)
-    assert case.overdue == ("final_report",)
+    case = _one(data, T + timedelta(hours=25))
+    assert case.overdue == ("early_warning",)
+    shown = case.stage("early_warning").to_json()
+    assert shown["submitted_at"] is None and shown["declared_at"] == "2026-11-03T05:15:00Z"
 
 
 def test_incident_final_report_one_calendar_month_after_the_notification() -> None:
@@ -66,11 +93,18 @@ def test_incident_final_report_one_calendar_month_after_the_notification() -> No
     # not sent yet: from the notification's deadline (31 Jan) -> 28 Feb (clamped)
     case = _one(data, aware)
     assert case.stage("final_report").due == datetime(2027, 2, 28, 10, 0, tzinfo=UTC)
+    # declared in the record only: the deadline does not move
     data["submissions"] = {
         "notification": {"submitted_at": "2027-01-29T08:00:00Z", "reference": "R"}
     }
-    case = _one(data, aware)
+    assert _one(data, aware).stage("final_report").due == datetime(2027, 2, 28, 10, 0, tzinfo=UTC)
+    # signed by the lead: one month after the notification as submitted
+    sent = datetime(2027, 1, 29, 8, 0, tzinfo=UTC)
+    case = _closed(data, aware, _signed(notification=(sent, "Grace")))
     assert case.stage("final_report").due == datetime(2027, 2, 28, 8, 0, tzinfo=UTC)
+    # a signed early warning does not move it
+    case = _closed(data, aware, _signed(early_warning=(aware + timedelta(hours=2), "Grace")))
+    assert case.stage("final_report").due == datetime(2027, 2, 28, 10, 0, tzinfo=UTC)
     assert clock.add_month(datetime(2027, 12, 31, tzinfo=UTC)) == datetime(2028, 1, 31, tzinfo=UTC)
 
 

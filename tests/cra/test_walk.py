@@ -1,6 +1,10 @@
 """The Article 14 walk on a real repository: an actively exploited vulnerability recorded at T,
 `status` at T+23 h and T+25 h, the submissions recorded, the fix released, the CSAF advisory
-produced and validated, the final report drafted. Every command gets its `now` passed in."""
+produced and validated, the final report drafted. Every command gets its `now` passed in.
+
+A stage closes only by a `record cra_submission` entry a product-security-lead signed: what the
+issue record declares as sent, or an unsigned or wrongly signed entry, leaves it overdue in
+`status`, in the collected evidence and in the CRA gate alike."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from helpers import git
+from identity import commit_roster, roster_text, ssh_keys
 from node_tools import csaf_mandatory, csaf_schema_errors
 
 from sdl_tracker.cli.commands import advisory, collect, cra, status
@@ -95,6 +100,8 @@ def test_article_14_walk(
     git_repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     repo = git_repo
+    keys = ssh_keys(tmp_path / "keys")
+    commit_roster(repo, roster_text(keys))
     assert main(["init", "--repo", str(repo)]) == 0
     with open(repo / ".sdl-tracker.toml", "a") as f:
         f.write('\n[advisory]\npublisher = "Widget Corp"\nnamespace = "https://widget.example"\n')
@@ -133,16 +140,48 @@ def test_article_14_walk(
     assert values["member_states"] == ["DE", "NL"]
     assert early["deadline"]["state"] == "overdue" and early["empty"] == []
 
-    # the submissions are recorded: the early warning went out 45 minutes late
+    # the record declares the submissions: that alone closes nothing, anywhere
     _commit(
         repo,
         {"security-issues/SEC-2026-007.yaml": RECORD.format(status="assessed") + SUBMITTED},
     )
     (pred,) = _collect(repo, T + timedelta(days=3), capsys)
     metrics = pred["result"]["metrics"]
+    assert (metrics["cra_overdue"], metrics["cra_late"]) == (1, 0)
+    assert "overdue: SEC-2026-007 early_warning" in pred["result"]["summary"]
+    text = _status(repo, T + timedelta(days=3), capsys)
+    assert "early_warning: declared in the record as sent 2026-11-03T10:00:00Z" in text
+    assert "not counted: only a `record cra_submission` entry signed by a" in text
+    assert _cra14(repo, T + timedelta(days=3), capsys)["status"] == "failing"
+
+    # recorded unsigned, then signed by a tester: still overdue in the gate's view
+    sent = tmp_path / "early-warning.json"
+    sent.write_text('{"what": "early warning as sent"}\n')
+    argv = [
+        "record", "cra_submission", str(sent), "--issue", "SEC-2026-007",
+        "--stage", "early-warning", "--submitted-at", "2026-11-03T10:00:00Z",
+        "--reference", "SRP-2026-000123", "--repo", str(repo),
+    ]  # fmt: skip
+    assert main(argv) == 0
+    assert main([*argv, "--sign", "--key", str(keys["tess"])]) == 0
+    item = _cra14(repo, T + timedelta(days=3), capsys)
+    assert item["status"] == "failing", item
+    assert "cra_overdue" in item["reason"], item
+
+    # the product-security-lead signs both: the early warning went out 45 minutes late
+    assert main([*argv, "--sign", "--key", str(keys["grace"])]) == 0
+    notification = [
+        *argv[:5], "--stage", "notification", "--submitted-at", "2026-11-05T08:00:00Z",
+        *argv[9:], "--sign", "--key", str(keys["grace"]),
+    ]  # fmt: skip
+    assert main(notification) == 0
+    (pred,) = _collect(repo, T + timedelta(days=3), capsys)
+    metrics = pred["result"]["metrics"]
     assert (metrics["cra_overdue"], metrics["cra_late"]) == (0, 1)
     assert pred["result"]["status"] == "fail"
     assert "sent late: SEC-2026-007 early_warning" in pred["result"]["summary"]
+    item = _cra14(repo, T + timedelta(days=3), capsys)
+    assert item["status"] == "failing" and "cra_late" in item["reason"], item
 
     # the fix is released: the measure is available, the 14-day final-report clock starts
     fixed = (
@@ -197,10 +236,12 @@ def test_article_14_walk(
     assert "| Security update or other corrective measures | **(empty)** |" in captured.out
     assert "4 field(s) still empty" in captured.err
 
-    # status at T+10 d: the final report is the open stage, the late early warning is shown
+    # status at T+10 d: the final report is the open stage, the late early warning is shown;
+    # the signed early warning and notification did not move the final report's deadline
     text = _status(repo, T + timedelta(days=10), capsys)
     assert "final_report due 2026-11-20T16:00:00Z: open, 8 d 6 h 45 min left" in text
     assert "early_warning due 2026-11-03T09:15:00Z: submitted 2026-11-03T10:00:00Z, LATE" in text
+    assert "users: no cra.users_informed_at" in text
 
 
 def test_report_of_an_issue_without_a_reportable_block_exits_2(

@@ -15,7 +15,7 @@ from sdl_tracker.cli import options
 from sdl_tracker.errors import InputError
 
 if TYPE_CHECKING:
-    from sdl_tracker.cra.csaf import Advisory
+    from sdl_tracker.cra.csaf import Advisory, Version
     from sdl_tracker.workspace import Workspace
 
 NAME = "advisory"
@@ -136,6 +136,9 @@ def gather(
         raise InputError(f"--namespace {namespace!r}: expected a URL such as https://example.com")
     known = sources.facts(ws, ident)
     issue, ids, cve = known.record.issue, known.ids, known.cve
+    versions = known.versions
+    if category == csaf.VEX:
+        versions = _waived(ws, known.ids, versions, now)
     texts = issue.cra.texts if issue.cra else {}
     description = texts.get("description") or str(known.record.data.get("notes") or issue.title)
     return csaf.Advisory(
@@ -148,7 +151,7 @@ def gather(
         purl=known.product.purl,
         issue_id=issue.id,
         description=description.strip(),
-        versions=known.versions,
+        versions=versions,
         released_at=now,
         cve=cve,
         ids=tuple(
@@ -159,6 +162,52 @@ def gather(
         fixed_in=known.fixed.version if known.fixed else None,
         mitigation=texts.get("mitigations"),
         engine_version=__version__,
+    )
+
+
+def _waived(
+    ws: Workspace, ids: frozenset[str], versions: tuple[Version, ...], now: datetime
+) -> tuple[Version, ...]:
+    """The releases with no fix and no VEX decision of their own, not affected where an approved,
+    unexpired finding waiver of this issue (any of its ids) states why; the waivers that do not
+    count are named on stderr and change nothing."""
+    import dataclasses
+
+    from sdl_tracker import ledger
+    from sdl_tracker.conformance.assessment import not_affected_waivers
+    from sdl_tracker.conformance.evidence import records
+    from sdl_tracker.cra import csaf
+    from sdl_tracker.gitdata import git
+    from sdl_tracker.policy import load as policy_mod
+
+    store = ws.store()
+    root = ws.repo()
+    commit = git.resolve(root, "HEAD")
+    if not store.exists() or commit is None:
+        return versions
+    limit = policy_mod.resolve(None, ws.config.policy).approvals.waiver_max_days
+    counting, other = not_affected_waivers(root, commit, records(ledger.entries(store)), now, limit)
+    for w in other:
+        if w.target in ids:
+            output.err(
+                f"note: waiver entry {w.seq} ({w.target}, {w.justification}) is {w.state}: "
+                "not stated in the VEX"
+            )
+    mine = [w for w in counting if w.target in ids]
+    if not mine:
+        return versions
+    w = max(mine, key=lambda x: (x.expires, x.seq))
+    source = (
+        f"waiver entry {w.seq}: {w.reason}; approved by {w.approved_by}, until {w.expires:%Y-%m-%d}"
+    )
+    output.err(f"note: {w.target} not affected per {source}")
+    return tuple(
+        dataclasses.replace(
+            v, status=csaf.NOT_AFFECTED, justification=w.justification, source=source
+        )
+        if v.status in (csaf.AFFECTED, csaf.UNDER_INVESTIGATION)
+        else v
+        for v in versions
     )
 
 

@@ -7,6 +7,7 @@ ledger untouched. Unchanged inputs are not re-run but *reaffirmed* (see `_reaffi
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -22,6 +23,7 @@ from sdl_tracker.errors import InputError
 if TYPE_CHECKING:
     from sdl_tracker.collectors.base import Collector, Context, Evidence
     from sdl_tracker.ledger.chain import Entry
+    from sdl_tracker.ledger.store import Store
     from sdl_tracker.models import Statement
     from sdl_tracker.workspace import Workspace
 
@@ -136,6 +138,8 @@ def run(
     if ws.ledger_url is not None:  # likewise for a central ledger
         options = {**options, "ledger_url": ws.ledger_url, "repo_name": ws.chain_name()}
     previous = _latest_runs(ledger.entries(store), names)
+    if "issues" in names:  # the Article 14 stages closed by signed submissions
+        options = {**options, "cra_signed": _cra_signed(root, commit, store)}
     report = _report_digest(from_report) if from_report is not None else None
     who = git.recorder(root)
     statements: list[Statement] = []
@@ -164,6 +168,19 @@ def run(
     entries = ledger.append(store, statements, objects) if statements else []
     _report(entries, statements, store.location, fmt)
     return 0
+
+
+def _cra_signed(root: Path, commit: str, store: Store) -> str:
+    """The Article 14 stages closed by signed submissions, as the issues collector's option."""
+    from sdl_tracker import ledger
+    from sdl_tracker.conformance.assessment import cra_closing
+    from sdl_tracker.conformance.evidence import records
+
+    closing = cra_closing(root, commit, records(ledger.entries(store)))
+    return json.dumps(
+        [{"issue": i, "stage": s, **sent} for (i, s), sent in sorted(closing.items())],
+        sort_keys=True,
+    )
 
 
 def _collect_one(

@@ -13,6 +13,7 @@ from sdl_tracker import output
 from sdl_tracker.cli import options
 
 if TYPE_CHECKING:
+    from sdl_tracker.cra.clock import Submission
     from sdl_tracker.workspace import Workspace
 
 NAME = "cra"
@@ -59,7 +60,7 @@ def run(
     from sdl_tracker.cra import report, sources
 
     now = now or datetime.now(timezone.utc)
-    d = report.draft(sources.facts(ws, issue), stage, now)
+    d = report.draft(sources.facts(ws, issue), stage, now, _signed(ws))
     text = (
         json.dumps(d, indent=2, ensure_ascii=False) + "\n"
         if fmt == "json"
@@ -76,3 +77,20 @@ def run(
     if empty:
         output.err(f"{len(empty)} field(s) still empty: " + "; ".join(map(str, empty)))
     return 0
+
+
+def _signed(ws: Workspace) -> dict[tuple[str, str], Submission]:
+    """The stages closed by submissions a product-security-lead signed (the rule of `status`
+    and the gate)."""
+    from sdl_tracker import ledger
+    from sdl_tracker.conformance.assessment import cra_closing
+    from sdl_tracker.conformance.evidence import records
+    from sdl_tracker.cra import clock
+    from sdl_tracker.gitdata import git
+
+    store = ws.store()
+    root = ws.repo()
+    commit = git.resolve(root, "HEAD")
+    if not store.exists() or commit is None:
+        return {}
+    return clock.signed(cra_closing(root, commit, records(ledger.entries(store))))

@@ -33,6 +33,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="who is to approve it: someone other than you, with the approver role in "
         "sdl-roster.yaml, who then runs `sdl-tracker approve SEQ`",
     )
+    parser.add_argument(
+        "--justification",
+        metavar="LABEL",
+        help="a finding waiver that says the product is NOT AFFECTED, and why: "
+        "component_not_present, vulnerable_code_not_present, vulnerable_code_not_in_execute_path, "
+        "vulnerable_code_cannot_be_controlled_by_adversary or inline_mitigations_already_exist "
+        "(`advisory --profile vex` then states it)",
+    )
     options.output_format(parser)
     options.common(parser)
 
@@ -45,6 +53,7 @@ def main(args: argparse.Namespace) -> int:
         expires=args.expires,
         approver=args.approver,
         fmt=args.format,
+        justification=args.justification,
     )
 
 
@@ -57,6 +66,7 @@ def run(
     approver: str,
     fmt: str,
     now: datetime | None = None,
+    justification: str | None = None,
 ) -> int:
     from sdl_tracker import ledger
     from sdl_tracker.conformance import waivers as waivers_mod
@@ -69,6 +79,17 @@ def run(
     _check_target(target, ws.config.catalog)
     if not reason.strip():
         raise InputError("--reason is empty: say why the exception is acceptable")
+    if justification is not None:
+        if waivers_mod.REQUIREMENT_ID.match(target):
+            raise InputError(
+                f"--justification belongs to a finding waiver (a vulnerability id), not to "
+                f"requirement {target}"
+            )
+        if justification not in waivers_mod.JUSTIFICATIONS:
+            raise InputError(
+                f"--justification {justification!r}: expected one of "
+                f"{', '.join(waivers_mod.JUSTIFICATIONS)}"
+            )
     if waivers_mod.email(approver) is None:
         raise InputError(
             f"--approver {approver!r}: give the approver as 'Name <email>' "
@@ -99,6 +120,7 @@ def run(
         expires=expiry,
         commit=git.resolve(root, "HEAD"),
         now=now,
+        justification=justification,
     )
     (entry,) = ledger.append(store, [statement])
     if fmt == "json":

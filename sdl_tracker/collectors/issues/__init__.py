@@ -79,12 +79,25 @@ def _cra_inputs(ctx: Context) -> dict[str, str]:
     input, so that run is not reaffirmed."""
     try:
         records, _ = _files(ctx)
-        found = clock.cases((from_record(p, _load_yaml(p)) for p in records), ctx.now)
+        found = clock.cases((from_record(p, _load_yaml(p)) for p in records), ctx.now, closing(ctx))
     except InputError:
         return {"cra_clock": "unreadable"}  # collect() reports the error
     if not found:
         return {}
     return {"cra_clock": ";".join(f"{c.id}:" + ",".join(s.state for s in c.stages) for c in found)}
+
+
+def closing(ctx: Context) -> dict[tuple[str, str], clock.Submission]:
+    """The stages closed by `record cra_submission` entries signed by a product-security-lead,
+    as `collect` found them in the ledger and the roster (option `cra_signed`, JSON); a record's
+    own `cra.submissions` close nothing."""
+    text = ctx.options.get("cra_signed")
+    if not text:
+        return {}
+    listed = json.loads(text)
+    return clock.signed(
+        {(str(d["issue"]), str(d["stage"])): d for d in listed if isinstance(d, dict)}
+    )
 
 
 def not_found(ctx: Context) -> tuple[str, ...]:
@@ -181,7 +194,7 @@ def _covers(ctx: Context, files: list[Path]) -> tuple[str, ...]:
 def _incomplete(ctx: Context, issues: list[Issue], why: str, files: list[Path]) -> Evidence:
     # The Article 14 clock does not depend on the patch targets: its cases are kept, so that
     # status and the CRA view still see (and re-judge) every deadline.
-    cases = clock.cases(issues, ctx.now)
+    cases = clock.cases(issues, ctx.now, closing(ctx))
     problems = "".join(f"; {p}" for p in _cra_problems(cases))
     return Evidence(
         kind="issue_tracker_record",
@@ -193,7 +206,15 @@ def _incomplete(ctx: Context, issues: list[Issue], why: str, files: list[Path]) 
             {"issues": len(issues), **_cra_metrics(cases)},
         ),
         covers=_covers(ctx, files),
-        details={"cra_cases": [c.to_json() for c in cases]} if cases else {},
+        details={
+            "cra_cases": [c.to_json() for c in cases],
+            "without_cra": {
+                "status": ResultStatus.INCOMPLETE.value,
+                "summary": f"{len(issues)} security issue(s) read, but {why}",
+            },
+        }
+        if cases
+        else {},
     )
 
 
@@ -226,14 +247,16 @@ def _evidence(
         problems.append(f"{len(unassessed)} open issue(s) not assessed: {names}")
     if breaches:
         problems.append(f"{len(breaches)} patch SLA breach(es): {', '.join(breaches[:5])}")
-    cases = clock.cases(issues, ctx.now)
-    problems.extend(_cra_problems(cases))
-    status = ResultStatus.FAIL if problems else ResultStatus.PASS
-    summary = (
+    cases = clock.cases(issues, ctx.now, closing(ctx))
+    base_status = ResultStatus.FAIL if problems else ResultStatus.PASS
+    base_summary = (
         "; ".join(problems)
         if problems
         else (f"{len(issues)} security issue(s), {len(open_issues)} open, all assessed, within SLA")
     )
+    problems.extend(_cra_problems(cases))
+    status = ResultStatus.FAIL if problems else ResultStatus.PASS
+    summary = "; ".join(problems) if problems else base_summary
     if not issues:  # nothing handled yet: no pass to claim (the policy says "not demonstrated")
         status = ResultStatus.INFO
         summary = (
@@ -279,7 +302,15 @@ def _evidence(
             "evaluated_on": today.isoformat(),
             # What each record answers to, for "every open finding has an issue record" (SM-11).
             "tracking": [i.tracking() for i in issues],
-            **({"cra_cases": [c.to_json() for c in cases]} if cases else {}),
+            **(
+                {
+                    "cra_cases": [c.to_json() for c in cases],
+                    # what the gate re-judges the clock against, at its own time
+                    "without_cra": {"status": base_status.value, "summary": base_summary},
+                }
+                if cases
+                else {}
+            ),
         },
     )
 
@@ -292,6 +323,7 @@ def _cra_metrics(cases: list[clock.Case]) -> dict[str, int | float]:
         "cra_reportable": len(live),
         "cra_overdue": sum(len(c.overdue) for c in live),
         "cra_late": sum(len(c.late) for c in live),
+        "cra_users_not_informed": sum(1 for c in live if c.users_informed_at is None),
     }
 
 
@@ -302,7 +334,8 @@ def _cra_problems(cases: list[clock.Case]) -> list[str]:
     if overdue:
         problems.append(
             f"{len(overdue)} CRA Article 14 report(s) overdue: {', '.join(overdue[:5])} "
-            "(submit them and record the submission in the issue's cra.submissions)"
+            "(submit them, then `sdl-tracker record cra_submission … --sign` as a "
+            "product-security-lead: a record's own cra.submissions close nothing)"
         )
     if late:
         problems.append(f"{len(late)} CRA Article 14 report(s) sent late: {', '.join(late[:5])}")
