@@ -249,13 +249,13 @@ def _dir_since(
     not re-hashed one by one), the lines after them are verified as usual. A prefix that
     changed is a full check naming the first bad entry, raised after the last entry."""
     head, segments = store.snapshot()
-    whole, before, offset = hashlib.sha256(), hashlib.sha256(), 0
+    # One pass of SHA-256: the whole file's hash continues from a copy of the prefix's.
+    before, whole, offset = hashlib.sha256(), None, 0
     try:
         with _reader(store) as read_object:
             verifier = Verifier(read_object, start=prefix.head, known=memo.head)
             for segment in segments:
                 data = segment.data
-                whole.update(data)
                 cut = min(max(prefix.size - offset, 0), len(data))
                 offset += len(data)
                 if cut:
@@ -263,6 +263,8 @@ def _dir_since(
                     for number, raw in enumerate(data[:cut].splitlines(), segment.first_line):
                         yield parse(raw, f"{segment.where} line {number}")
                 if cut < len(data):
+                    whole = whole or before.copy()
+                    whole.update(memoryview(data)[cut:])
                     first = segment.first_line + data.count(b"\n", 0, cut)
                     rest = Segment(where=segment.where, data=data[cut:], first_line=first)
                     yield from verifier.entries(rest)
@@ -271,7 +273,8 @@ def _dir_since(
             verifier.finish(head)
     except ChainError as e:
         raise UnverifiedLedger(store.location, e) from e
-    write_memo(path, Memo(head=head, mark=at, prefix=Prefix(offset, whole.hexdigest(), head)))
+    digest = (whole or before).hexdigest()
+    write_memo(path, Memo(head=head, mark=at, prefix=Prefix(offset, digest, head)))
 
 
 def _full_check(store: DirStore, known: Head | None) -> NoReturn:
