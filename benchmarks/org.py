@@ -14,6 +14,10 @@ release, and now and then a waiver). In one run it reports
 * `org status` over every repository: in process (read + roll-up + table) and as the real CLI
   (`python -m sdl_tracker org status --format json`, interpreter start-up included), right after
   loading (no planner statistics yet) and after ANALYZE — target under 2 s;
+* the query for each chain's newest issues evidence alone, with the partial index of schema
+  version 4 and without it (dropped inside a transaction that is rolled back), best of 5,
+  interleaved; these chains hold no issues evidence, the case where a scan without the index
+  reads every entry;
 * `ledger verify` on PostgreSQL against the git store on the same entries (the first
   --verify-chains chains copied onto git branches), and on every chain of the organisation.
 """
@@ -218,6 +222,29 @@ def _org_status(url: str, repos: int, label: str) -> None:
     )
 
 
+def _issues_query(url: str, repos: int) -> None:
+    """The newest-issues-evidence query with its index and without (dropped, rolled back)."""
+    import psycopg
+
+    params = {"all": True, "names": []}
+    runs: dict[str, list[float]] = {"index": [], "no index": []}
+    with psycopg.connect(url) as conn:
+        for _ in range(5):
+            for label in runs:
+                with conn.transaction(force_rollback=True):
+                    if label == "no index":
+                        conn.execute("DROP INDEX sdl_tracker.entries_issue_records")
+                    start = time.perf_counter()
+                    conn.execute(pgorg._ISSUES.encode(), params).fetchall()
+                    runs[label].append(time.perf_counter() - start)
+    with_index, without = min(runs["index"]), min(runs["no index"])
+    print(
+        f"  newest issues evidence, {repos} chains: {with_index * 1000:.1f} ms with the index, "
+        f"{without * 1000:.1f} ms without ({without / with_index:.0f}x)",
+        flush=True,
+    )
+
+
 def _verify(url: str, repos: int, sample: int, workdir: Path) -> None:
     chains = [f"repo-{r:04d}" for r in range(repos)]
     gits = []
@@ -277,6 +304,7 @@ def _run(url: str, args: argparse.Namespace, workdir: Path) -> None:
         conn.execute("ANALYZE sdl_tracker.entries")
         conn.execute("ANALYZE sdl_tracker.heads")
     _org_status(url, args.repos, "after ANALYZE")
+    _issues_query(url, args.repos)
     _verify(url, args.repos, min(args.verify_chains, args.repos), workdir)
 
 

@@ -4,6 +4,16 @@
     python benchmarks/trust.py --entries 20000 --store dir
     python benchmarks/trust.py --read --repeat 15   # the directory store's check alone
 
+One `status` per process, for a tool that times whole processes side by side (`hyperfine`, or
+`/usr/bin/time -v` in a loop), on a repository and directory ledger built once:
+
+    python benchmarks/trust.py --keep /tmp/trust-bench           # build it (if not there yet)
+    python benchmarks/trust.py --once checked --at /tmp/trust-bench --append
+    python benchmarks/trust.py --once unchecked --at /tmp/trust-bench --append
+
+`--append` first appends one entry as another process would (this machine's memo left at the
+previous head), on both sides alike; without it, the steady state.
+
 For each store it appends N realistic statements (one SAST result each, every tenth with an
 artifact) to a fresh ledger of a fresh repository, then runs `sdl-tracker status` in process:
 
@@ -108,13 +118,12 @@ def bench(kind: str, entries: int, repeat: int) -> dict[str, float]:
         report = Path(tmp) / "r.txt"
         report.write_text("x\n")
 
-        def appended() -> None:
+        def another_process_appends() -> None:
             memo = path.read_bytes()
             with contextlib.redirect_stderr(io.StringIO()):
                 main(["record", "training_record", str(report), "-C", str(root), *extra])
             # As another process's append leaves it: the memo still at the previous head.
             path.write_bytes(memo)
-            status(root, extra)
 
         real = ledger_mod.entries
 
@@ -129,7 +138,8 @@ def bench(kind: str, entries: int, repeat: int) -> dict[str, float]:
         runs: dict[str, list[float]] = {"checked": [], "appended": [], "unchecked": []}
         for _ in range(repeat):
             runs["checked"].append(timed(lambda: status(root, extra), 1)[0])
-            runs["appended"].append(timed(appended, 1)[0])
+            another_process_appends()  # not timed: only the `status` after it is
+            runs["appended"].append(timed(lambda: status(root, extra), 1)[0])
             runs["unchecked"].append(timed(unchecked, 1)[0])
         figures.update((name, min(values)) for name, values in runs.items())
         return figures
@@ -166,6 +176,36 @@ def read_bench(entries: int, repeat: int) -> None:
         print(f"dir read after an append: checked {a:.3f} s, unchecked {u:.3f} s, {a / u:.3f}x")
 
 
+def keep(at: Path, entries: int) -> None:
+    """`--keep`: a repository and a directory ledger of `entries` entries at `at`, built once."""
+    if (at / "ledger" / "HEAD").exists():
+        print(f"{at}: already built")
+        return
+    at.mkdir(parents=True, exist_ok=True)
+    build(at / "repo", ["--ledger-dir", str(at / "ledger")], entries)
+    status(at / "repo", ["--ledger-dir", str(at / "ledger")])  # the first check: the memo
+    print(f"{at}: built, {entries} entries")
+
+
+def once(variant: str, at: Path, append: bool) -> None:
+    """`--once`: one `status` of this process, checked or unchecked; with `append`, after one
+    entry appended as another process would (neither checking nor moving this machine's memo)."""
+    from helpers import make_statement
+
+    from sdl_tracker.ledger import chain
+    from sdl_tracker.ledger.dirstore import DirStore
+
+    extra = ["--ledger-dir", str(at / "ledger")]
+    if append:
+        store = DirStore(at / "ledger")
+        head = store.head()
+        sealed = chain.seal(head, [make_statement(head.seq if head else 0)])
+        store.append(sealed, {}, expected=head)
+    if variant == "unchecked":
+        ledger_mod.entries = ledger_mod.unverified_entries  # type: ignore[assignment]
+    status(at / "repo", extra)
+
+
 def main_() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=100_000)
@@ -174,7 +214,17 @@ def main_() -> None:
     parser.add_argument(
         "--read", action="store_true", help="only the directory store's check after an append"
     )
+    parser.add_argument("--keep", type=Path, metavar="DIR", help="build a ledger to time once")
+    parser.add_argument("--once", choices=("checked", "unchecked"), help="one status, then exit")
+    parser.add_argument("--at", type=Path, metavar="DIR", help="with --once: what --keep built")
+    parser.add_argument("--append", action="store_true", help="with --once: append one first")
     args = parser.parse_args()
+    if args.keep:
+        keep(args.keep, args.entries)
+        return
+    if args.once:
+        once(args.once, args.at, args.append)
+        return
     if args.read:
         read_bench(args.entries, args.repeat)
         return

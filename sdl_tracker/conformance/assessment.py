@@ -16,7 +16,7 @@ from sdl_tracker.conformance import tailoring as tailoring_mod
 from sdl_tracker.conformance import trust
 from sdl_tracker.conformance.evaluate import evaluate
 from sdl_tracker.conformance.evidence import Record, records
-from sdl_tracker.conformance.model import Conformance, Waiver
+from sdl_tracker.conformance.model import Conformance, TailoringNote, Waiver
 from sdl_tracker.cra import view as cra_view
 from sdl_tracker.errors import InputError, PolicyError
 from sdl_tracker.formats import limits
@@ -103,6 +103,11 @@ def assess(
     conf, checked, tailored = judge(
         policy, root, commit, recs, now, release, gating=gating, files=files
     )
+    if not committed and (framework == policy_mod.DEFAULT or policy_file is not None):
+        configured = ws.config.policy if framework == policy_mod.DEFAULT else None
+        path = policy_file or configured
+        pending = uncounted(root, commit, policy, path, recs, checked) if path else None
+        conf = dataclasses.replace(conf, tailoring_note=pending)
     return Assessment(
         conformance=conf,
         policy=policy,
@@ -130,7 +135,8 @@ def committed_policy(
         raise WhatIfNeeded(
             f"the policy {path} is outside the repository {root}: a release verdict uses only "
             "the policy committed at the evaluated commit; commit it into the repository, or "
-            "try it with `sdl-tracker gate --what-if` (not recorded as a verdict)"
+            "try it with `sdl-tracker gate --what-if` (not recorded as a verdict)",
+            f"the policy {path} is outside the repository",
         )
     read: dict[Path, bytes] = {}
 
@@ -143,7 +149,8 @@ def committed_policy(
             raise WhatIfNeeded(
                 f"{name} is not committed at {commit[:10]}: a release verdict uses only the "
                 f"policy committed at the evaluated commit; commit it (`git add {name}`), or try "
-                "it with `sdl-tracker gate --what-if` (not recorded as a verdict)"
+                "it with `sdl-tracker gate --what-if` (not recorded as a verdict)",
+                f"{name} is not committed at {commit[:10]}",
             )
         if len(done.stdout) > limits.SIZES["policy"]:
             raise PolicyError(f"{name} at {commit[:10]}: larger than the policy size limit")
@@ -165,7 +172,8 @@ def committed_policy(
                     f"{rel.as_posix()} has uncommitted changes: a release verdict uses only the "
                     f"policy committed at the evaluated commit ({commit[:10]}); commit them (and "
                     "have them approved: `sdl-tracker approve --policy`), or try them with "
-                    "`sdl-tracker gate --what-if` (not recorded as a verdict)"
+                    "`sdl-tracker gate --what-if` (not recorded as a verdict)",
+                    f"{rel.as_posix()} has uncommitted changes",
                 )
     files = tuple(
         tailoring_mod.PolicyFile(rel.as_posix(), git.out(root, "rev-parse", f"{commit}:{rel}"))
@@ -176,6 +184,67 @@ def committed_policy(
 
 class WhatIfNeeded(InputError):
     """The gate was asked for a verdict on a policy the evaluated commit does not hold."""
+
+    def __init__(self, message: str, problem: str) -> None:
+        super().__init__(message)
+        self.problem = problem
+        """The problem alone, without the advice (`sdl-policy.yaml has uncommitted changes`)."""
+
+
+def uncounted(
+    root: Path,
+    commit: str,
+    policy: Policy,
+    path: Path,
+    recs: tuple[Record, ...],
+    checked: trust.Trust,
+) -> TailoringNote | None:
+    """The tailoring `policy` (read as it is now, for `status` and `explain`) counts that a
+    release verdict on `commit` would not: uncommitted, or not approved by a
+    product-security-lead; None when there is no tailoring or the gate counts it as well."""
+    _, tailors = tailoring_mod.untailored(policy, shipped_for(policy))
+    if not tailors:
+        return None
+    try:
+        held, files = committed_policy(root, commit, path)
+    except WhatIfNeeded as e:
+        return TailoringNote(
+            tailors,
+            why=e.problem,
+            gate="the gate refuses to judge by it (exit 2) until it is committed; committed and "
+            "not approved, the gate judges these requirements by the shipped policy",
+            action=f"commit it, then {tailoring_mod.ACTION}",
+        )
+    except PolicyError as e:
+        return TailoringNote(
+            tailors,
+            why=f"the policy committed at {commit[:10]} does not load ({e})",
+            gate="the gate refuses to judge by it (exit 2)",
+            action=f"commit a valid policy, then {tailoring_mod.ACTION}",
+        )
+    approved = tailoring_mod.approval(files, recs, checked.signers)
+    if not approved.counts:
+        return TailoringNote(
+            tailors, why=approved.why, gate=tailoring_mod.SHIPPED, action=tailoring_mod.ACTION
+        )
+    differ = tuple(
+        now.id
+        for now, then in zip(policy.requirements, held.requirements)
+        if now != then or now.id in tailors and _settings(policy) != _settings(held)
+    )
+    if not differ:
+        return None
+    return TailoringNote(
+        differ,
+        why=f"the policy differs from the one committed at {commit[:10]} "
+        f"(approved by {approved.approved_by}, entry {approved.entry})",
+        gate=f"the gate judges these requirements by the policy committed at {commit[:10]}",
+        action=f"commit the change, then {tailoring_mod.ACTION}",
+    )
+
+
+def _settings(policy: Policy) -> tuple[object, ...]:
+    return (policy.provenance, policy.approvals)
 
 
 def judge(
@@ -221,7 +290,7 @@ def judge(
         roster=checked.roster,
     )
     if tailored is not None and tailored.reverted:
-        conf = tailoring_mod.annotate(conf, tailored, policy)
+        conf = tailoring_mod.annotate(conf, tailored, policy)  # and its note
     return conf, checked, tailored
 
 

@@ -213,6 +213,35 @@ class PracticeResult:
 
 
 @dataclass(frozen=True)
+class TailoringNote:
+    """Tailoring in the project policy that these verdicts count but a release verdict would not
+    (uncommitted, or not approved by a product-security-lead), or that the gate undid."""
+
+    requirements: tuple[str, ...]
+    """The requirements the tailoring changes from the shipped policy."""
+    why: str
+    """Why it does not count in the gate (uncommitted, no signed approval, ...)."""
+    gate: str
+    """What the gate does with those requirements."""
+    action: str
+    """What to do so that it counts."""
+
+    def text(self) -> str:
+        return (
+            f"tailoring not counted by the gate: {self.why}; {self.gate}: "
+            f"{', '.join(self.requirements)}"
+        )
+
+    def to_json(self) -> dict[str, JSON]:
+        return {
+            "requirements": list(self.requirements),
+            "why": self.why,
+            "gate": self.gate,
+            "action": self.action,
+        }
+
+
+@dataclass(frozen=True)
 class Conformance:
     """Every requirement's verdict for one commit at one moment, under one policy."""
 
@@ -226,6 +255,8 @@ class Conformance:
     release: str | None = None
     catalog: str = "iec62443-4-1:2018"
     """The catalogue the requirements come from (`--framework`)."""
+    tailoring_note: TailoringNote | None = None
+    """The project policy's tailoring that a release verdict does not count, when there is."""
 
     @property
     def passed(self) -> bool:
@@ -269,4 +300,5 @@ class Conformance:
             ],
             "requirements": [r.to_json() for r in self.requirements],
             "waivers": [w.to_json() for w in self.waivers],
+            **({"tailoring_note": self.tailoring_note.to_json()} if self.tailoring_note else {}),
         }

@@ -139,6 +139,17 @@ def waiver_lines(waivers: Iterable[Waiver]) -> list[str]:
     return lines
 
 
+def tailoring_lines(conf: Conformance) -> list[str]:
+    """The project policy's tailoring that a release verdict would not count, and what to do."""
+    note = conf.tailoring_note
+    if note is None:
+        return []
+    return [
+        output.paint(output.field(f"note: {note.text()}"), "yellow"),
+        f"  next: {output.field(note.action)}",
+    ]
+
+
 def counts_line(conf: Conformance) -> str:
     counts: dict[str, int] = {}
     for r in conf.requirements:

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from sdl_tracker.conformance.evidence import Record
-from sdl_tracker.conformance.model import Conformance
+from sdl_tracker.conformance.model import Conformance, TailoringNote
 from sdl_tracker.conformance.signatures import Signer
 from sdl_tracker.models import JSON
 from sdl_tracker.policy.model import Policy, RequirementPolicy
@@ -25,6 +25,8 @@ from sdl_tracker.policy.model import Policy, RequirementPolicy
 KIND = "policy_approval"
 ROLE = "product-security-lead"
 ACTION = "a product-security-lead approves the committed policy: `sdl-tracker approve --policy`"
+#: What the gate does with the requirements whose tailoring does not count.
+SHIPPED = "the gate judges these requirements by the shipped policy instead"
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,13 @@ def approval(
     return Tailoring(files, why=why)
 
 
+def note(tailoring: Tailoring) -> TailoringNote | None:
+    """The note a report carries when the gate undid the tailoring of some requirements."""
+    if not tailoring.reverted:
+        return None
+    return TailoringNote(tailoring.reverted, why=tailoring.why, gate=SHIPPED, action=ACTION)
+
+
 def untailored(policy: Policy, shipped: Policy) -> tuple[Policy, tuple[str, ...]]:
     """`policy` with its tailoring undone: each requirement it changes from `shipped` takes the
     shipped entry back, and so do provenance and approval settings; with the ids reverted."""
@@ -135,13 +144,13 @@ def annotate(conf: Conformance, tailoring: Tailoring, policy: Policy) -> Conform
             continue
         rp = tailored[r.requirement_id]
         what = f"not applicable ({rp.not_applicable})" if rp.not_applicable else "tailored"
-        note = (
+        said = (
             f"the project policy declares {r.requirement_id} {what}, which does not count: "
             f"{tailoring.why}; evaluated by the shipped policy"
         )
         action = f"{r.action}; {ACTION}" if r.action else ACTION
-        results.append(dataclasses.replace(r, reason=f"{r.reason}; {note}", action=action))
-    return dataclasses.replace(conf, requirements=tuple(results))
+        results.append(dataclasses.replace(r, reason=f"{r.reason}; {said}", action=action))
+    return dataclasses.replace(conf, requirements=tuple(results), tailoring_note=note(tailoring))
 
 
 def _changed(

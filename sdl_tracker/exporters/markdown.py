@@ -25,6 +25,13 @@ def render(report: Report) -> str:
         f"evaluated {format_time(conf.evaluated_at)}.",
         "",
     ]
+    note = conf.tailoring_note
+    if note is not None:
+        lines += [
+            f"> **Tailoring not counted by the gate:** {_cell(note.why)}; {_cell(note.gate)}: "
+            f"{', '.join(note.requirements)}. Next: {_cell(note.action)}.",
+            "",
+        ]
     unmet = [r for r in conf.requirements if not r.status.passes]
     if unmet:
         lines += ["### Requirements not met", "", "| Requirement | Status | Why | Next step |"]

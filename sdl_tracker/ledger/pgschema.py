@@ -18,6 +18,10 @@ diverge leaves a row there (append-only too), and `org status` flags the chain. 
 repository ledger that was appended to again diverges from the central copy, so it is caught
 and remembered here even when the repository's own branch has been rewritten since.
 
+Version 4 adds a partial index on `entries` for the issues collector's evidence
+(`issue_tracker_record`, its Article 14 cases), so that `org status` finds each chain's newest by
+an index probe instead of walking the chain backwards from its head.
+
 Triggers make `entries` and `objects` append-only and let a head only move forward onto a stored
 entry, so a mistaken `UPDATE`/`DELETE` is refused; one made behind the triggers' back (a superuser
 disabling them) is still caught by `ledger verify`, which hashes the stored bytes.
@@ -36,7 +40,7 @@ if TYPE_CHECKING:
     import psycopg
 
 SCHEMA = "sdl_tracker"
-VERSION = 3
+VERSION = 4
 _LOCK_KEY = 0x5D1_7AC4E2  # pg_advisory_xact_lock key serialising migrations
 
 _V1 = """
@@ -112,6 +116,7 @@ GATE_RECORD = (
     'AND position(\'"collector":"gate"\'::bytea in raw) > 0'
 )
 WAIVER = 'position(\'"kind":"waiver"\'::bytea in raw) > 0'
+ISSUE_RECORD = 'position(\'"kind":"issue_tracker_record"\'::bytea in raw) > 0'
 
 _V2 = f"""
 CREATE INDEX entries_gate_records ON sdl_tracker.entries (repo, seq) WHERE {GATE_RECORD};
@@ -137,8 +142,14 @@ CREATE TRIGGER refusals_no_truncate BEFORE TRUNCATE ON sdl_tracker.refusals
     FOR EACH STATEMENT EXECUTE FUNCTION sdl_tracker.refuse_change();
 """
 
+# IF NOT EXISTS: an administrator may have created it by hand from the documentation.
+_V4 = f"""
+CREATE INDEX IF NOT EXISTS entries_issue_records ON sdl_tracker.entries (repo, seq)
+    WHERE {ISSUE_RECORD};
+"""
+
 #: (version, SQL) in order; a new schema version appends one migration, never edits one.
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2), (3, _V3))
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2), (3, _V3), (4, _V4))
 
 
 def grants(appender: str = "sdl_appender", reader: str = "sdl_reader") -> str:

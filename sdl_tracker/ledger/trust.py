@@ -12,10 +12,13 @@ marker and entry file identity). The next check:
   remembered entry is still there with the same hash (a rewind or rewrite is refused), and reads
   the artifacts only of the entries that came after it.
 
-The memo is a cache, not an anchor: deleting it costs one full check, and forging it can only
-spare artifact reads, never an entry's own hash. Where it lives:
-`.git/sdl-tracker/verified-<branch>` for the git store, `verified` inside a directory store, and
-a per-chain file under `~/.cache/sdl-tracker/` for PostgreSQL.
+The memo is a cache, not an anchor, and it is only as trustworthy as the place it lives in:
+deleting it costs one full check, but a memo rewritten to name the store's current mark skips
+the check altogether (and a rewritten prefix hash lets edited bytes inside the prefix through).
+`ledger verify` never trusts it. Where it lives: `.git/sdl-tracker/verified-<branch>` for the git
+store (as trustworthy as the repository's `.git`, which also holds its hooks and config), and a
+file under the user's `~/.cache/sdl-tracker/` for a directory store (keyed by its path, so that
+whoever can only edit the directory cannot rewrite it) and for each PostgreSQL chain.
 """
 
 from __future__ import annotations
@@ -68,9 +71,22 @@ def memo_path(store: Store) -> Path | None:
         name = store.branch.replace("/", "%2F")
         return store.root / common / "sdl-tracker" / f"verified-{name}"
     if isinstance(store, DirStore):
-        return store.path / "verified"
+        # Outside the directory: whoever can edit the directory could otherwise rewrite the
+        # memo to match their edit, and a restore of the whole directory would bring an older
+        # memo back with it.
+        where = str(store.path.resolve())
+        return _cache(f"verified-dir-{hashlib.sha256(where.encode()).hexdigest()[:24]}")
     key = hashlib.sha256(store.location.encode()).hexdigest()[:24]
-    return Path.home() / ".cache" / "sdl-tracker" / f"verified-{key}"
+    return _cache(f"verified-{key}")
+
+
+def _cache(name: str) -> Path | None:
+    """`~/.cache/sdl-tracker/NAME`; None when there is no home directory (then every check is a
+    full one)."""
+    try:
+        return Path.home() / ".cache" / "sdl-tracker" / name
+    except RuntimeError:
+        return None
 
 
 def read_memo(path: Path | None) -> Memo | None:
@@ -233,13 +249,13 @@ def _dir_since(
     not re-hashed one by one), the lines after them are verified as usual. A prefix that
     changed is a full check naming the first bad entry, raised after the last entry."""
     head, segments = store.snapshot()
-    whole, before, offset = hashlib.sha256(), hashlib.sha256(), 0
+    # One pass of SHA-256: the whole file's hash continues from a copy of the prefix's.
+    before, whole, offset = hashlib.sha256(), None, 0
     try:
         with _reader(store) as read_object:
             verifier = Verifier(read_object, start=prefix.head, known=memo.head)
             for segment in segments:
                 data = segment.data
-                whole.update(data)
                 cut = min(max(prefix.size - offset, 0), len(data))
                 offset += len(data)
                 if cut:
@@ -247,6 +263,8 @@ def _dir_since(
                     for number, raw in enumerate(data[:cut].splitlines(), segment.first_line):
                         yield parse(raw, f"{segment.where} line {number}")
                 if cut < len(data):
+                    whole = whole or before.copy()
+                    whole.update(memoryview(data)[cut:])
                     first = segment.first_line + data.count(b"\n", 0, cut)
                     rest = Segment(where=segment.where, data=data[cut:], first_line=first)
                     yield from verifier.entries(rest)
@@ -255,7 +273,8 @@ def _dir_since(
             verifier.finish(head)
     except ChainError as e:
         raise UnverifiedLedger(store.location, e) from e
-    write_memo(path, Memo(head=head, mark=at, prefix=Prefix(offset, whole.hexdigest(), head)))
+    digest = (whole or before).hexdigest()
+    write_memo(path, Memo(head=head, mark=at, prefix=Prefix(offset, digest, head)))
 
 
 def _full_check(store: DirStore, known: Head | None) -> NoReturn:

@@ -1,9 +1,10 @@
 """The organisation roll-up's reads from a PostgreSQL ledger: a few entries per chain, not all.
 
 For every repository chain: its head, the head entry (last activity), its newest gate verdict of
-a release (else its newest gate verdict of any commit), and its waivers. Two queries in one
-REPEATABLE READ snapshot, served by the partial indexes of schema version 2 (`pgschema`): the
-verdict is an index probe per chain, the waivers one index scan — whatever the chains' length.
+a release (else its newest gate verdict of any commit), its waivers and its newest issues
+evidence. Queries in one REPEATABLE READ snapshot, served by the partial indexes of schema
+versions 2 and 4 (`pgschema`): the verdict and the issues evidence are an index probe per chain,
+the waivers one index scan — whatever the chains' length.
 The entries come back as their stored bytes and are parsed here; the byte patterns only narrow
 the search, so a candidate that is not really a gate verdict is skipped for an older one.
 """
@@ -50,14 +51,13 @@ SELECT e.repo, e.raw FROM sdl_tracker.entries e
 WHERE {pgschema.WAIVER} AND (%(all)s OR e.repo = ANY(%(names)s))
 ORDER BY e.repo, e.seq
 """
-# The newest issues evidence of each chain (the Article 14 cases it stores). No partial index:
-# the scan walks each chain backwards from its head and stops at the first candidates found.
-_ISSUE_RECORD = 'position(\'"kind":"issue_tracker_record"\'::bytea in raw) > 0'
+# The newest issues evidence of each chain (the Article 14 cases it stores): an index probe per
+# chain on the partial index of schema version 4 (a schema before it: a backward scan).
 _ISSUES = f"""
 SELECT h.repo, iss.raw FROM sdl_tracker.heads h
 JOIN LATERAL (
     SELECT e.seq, e.raw FROM sdl_tracker.entries e
-    WHERE e.repo = h.repo AND {_ISSUE_RECORD}
+    WHERE e.repo = h.repo AND {pgschema.ISSUE_RECORD}
     ORDER BY e.seq DESC LIMIT 20
 ) iss ON true
 WHERE %(all)s OR h.repo = ANY(%(names)s)

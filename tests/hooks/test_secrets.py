@@ -150,3 +150,40 @@ def test_the_same_strings_elsewhere_still_fail(
     _stage(repo, name, text)
     assert secrets.main([name]) == 1
     assert capsys.readouterr().out.startswith(f"{name}:1: ")
+
+
+PLACEHOLDERS = {
+    "settings.py": 'secret_key = "secret_key"\nself.api_key = "API-KEY"\n',
+    "app.yaml": "password: password\ndb_password: db_password\n",
+    "config.json": '{"password": "password", "client_secret": "CLIENT_SECRET"}\n',
+    ".env": "PASSWORD=PASSWORD\n",
+}
+
+
+def test_a_keyword_assigned_its_own_name_is_not_a_secret(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, text in PLACEHOLDERS.items():
+        _stage(repo, name, text)
+    assert secrets.main(list(PLACEHOLDERS)) == 0, capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "line"),
+    [
+        ("settings.py", 'secret_key = "secret_key"\nsecret_key = "secret_key-prod-7Qz"\n', 2),
+        ("app.yaml", 'password: password\napi_key: "wJalrXUtnFEMIK7MDENGbPxRfiCY"\n', 2),
+        ("config.json", '{"password": "password", "db_password": "hunter2-is-real"}\n', 1),
+        ("deploy.env", "PASSWORD=PASSWORD\nAPI_KEY=password1\n", 2),
+        ("app.py", 'password = "password"; token = "token"; api_key = "sk-live-9Qz"\n', 1),
+        ("x.ini", "[db]\npassword = secret_key\n", 2),
+    ],
+)
+def test_the_real_secret_next_to_a_placeholder_still_fails(
+    repo: Path, capsys: pytest.CaptureFixture[str], name: str, text: str, line: int
+) -> None:
+    _stage(repo, name, text)
+    assert secrets.main([name]) == 1
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines and all(x.startswith(f"{name}:{line}: ") for x in lines), out

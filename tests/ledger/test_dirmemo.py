@@ -4,6 +4,9 @@ prefix is still named entry by entry."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,13 @@ from sdl_tracker.ledger import chain, trust
 from sdl_tracker.ledger.dirstore import DirStore
 
 FAIL, PASS = b'"status":"fail"', b'"status":"pass"'
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """This machine's memos live in the user's cache: a home of the test's own."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
 
 
 @pytest.fixture
@@ -92,4 +102,46 @@ def test_the_artifact_of_an_appended_entry_is_read(store: DirStore) -> None:
     _other_writer(store, 3, {art.sha256: data})
     (store.path / "objects" / art.sha256[:2] / art.sha256[2:]).write_bytes(b"{}")
     with pytest.raises(UnverifiedLedger, match="entry 3"):
+        list(ledger.entries(store))
+
+
+def test_the_memo_lives_outside_the_directory(store: DirStore, home: Path) -> None:
+    path = trust.memo_path(store)
+    assert path is not None and path.is_file() and path.is_relative_to(home)
+    assert not path.is_relative_to(store.path)
+    assert not (store.path / "verified").exists()
+
+
+def test_a_memo_forged_inside_the_directory_skips_nothing(store: DirStore) -> None:
+    """Whoever can edit the directory edits entry 1 (hash left) and writes, where the memo used
+    to live, one that names the current mark and the new prefix: the check still runs."""
+    data = _file(store).read_bytes().replace(PASS, FAIL, 1)
+    _file(store).write_bytes(data)
+    head = store.head()
+    assert head is not None
+    forged = {
+        "seq": head.seq,
+        "hash": head.hash,
+        "mark": store.mark(),
+        "prefix": {
+            "bytes": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "seq": head.seq,
+            "hash": head.hash,
+        },
+    }
+    (store.path / "verified").write_text(json.dumps(forged))
+    with pytest.raises(UnverifiedLedger, match=r"entry 1 \(.*hash does not match its content"):
+        list(ledger.entries(store))
+
+
+def test_a_restore_of_the_whole_directory_is_a_rewind(store: DirStore, tmp_path: Path) -> None:
+    """A backup of the whole directory taken at entry 2, restored after entry 3 was verified
+    here: nothing in the directory can carry this machine's memo back with it."""
+    backup = tmp_path / "backup"
+    shutil.copytree(store.path, backup)
+    ledger.append(store, [make_statement(3)])
+    shutil.rmtree(store.path)
+    shutil.copytree(backup, store.path)
+    with pytest.raises(UnverifiedLedger, match="entry 3 .*verified here earlier.*rewound"):
         list(ledger.entries(store))

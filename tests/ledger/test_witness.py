@@ -108,5 +108,29 @@ def test_a_version_2_schema_is_upgraded_with_the_witness_table(pg_url: str) -> N
     store.create()  # the owner's session migrates
     with psycopg.connect(pg_url, autocommit=True) as conn:
         versions = [r[0] for r in conn.execute("SELECT version FROM sdl_tracker.schema_version")]
-        assert versions == [1, 2, 3]
+        assert versions == [1, 2, 3, 4]
         assert conn.execute("SELECT count(*) FROM sdl_tracker.refusals").fetchone() == (0,)
+
+
+def test_a_version_3_schema_gets_the_issues_index_once(pg_url: str) -> None:
+    """Version 4 on a version 3 schema whose administrator already made the index by hand (as
+    the documentation shows): the migration succeeds, and running it again changes nothing."""
+    with psycopg.connect(pg_url, autocommit=True) as conn, conn.transaction():
+        for version, sql in pgschema.MIGRATIONS[:3]:
+            conn.execute(sql.encode())
+            conn.execute(
+                "INSERT INTO sdl_tracker.schema_version (version, tool_version) VALUES (%s, 'x')",
+                (version,),
+            )
+        conn.execute(
+            "CREATE INDEX entries_issue_records ON sdl_tracker.entries (repo, seq) "
+            f"WHERE {pgschema.ISSUE_RECORD}".encode()
+        )
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        assert pgschema.migrate(conn, "test") == 3
+        assert pgschema.migrate(conn, "test") == 4  # already there: nothing more
+        versions = [r[0] for r in conn.execute("SELECT version FROM sdl_tracker.schema_version")]
+        indexes = conn.execute(
+            "SELECT count(*) FROM pg_indexes WHERE indexname = 'entries_issue_records'"
+        ).fetchone()
+    assert versions == [1, 2, 3, 4] and indexes == (1,)

@@ -199,7 +199,11 @@ def test_a_newer_cra_verdict_is_not_the_62443_roll_ups(pg_url: str) -> None:
 
 @pytest.mark.parametrize(
     ("query", "index"),
-    [(pgorg._CHAINS, "entries_gate_records"), (pgorg._WAIVERS, "entries_waivers")],
+    [
+        (pgorg._CHAINS, "entries_gate_records"),
+        (pgorg._WAIVERS, "entries_waivers"),
+        (pgorg._ISSUES, "entries_issue_records"),
+    ],
 )
 def test_queries_use_the_partial_indexes(pg_url: str, query: str, index: str) -> None:
     _chain(pg_url, "a", [verdict("v1"), waiver("SI-1", 5), make_statement(1)])
@@ -230,9 +234,9 @@ def test_reading_and_migrating_a_version_1_schema(pg_url: str) -> None:
     assert ledger.verify(PgStore(pg_url, "a")).entries == 2  # the owner's session migrates
     with psycopg.connect(pg_url) as conn:
         versions = conn.execute("SELECT version FROM sdl_tracker.schema_version ORDER BY 1")
-        assert [v for (v,) in versions] == [1, 2, 3]
+        assert [v for (v,) in versions] == [1, 2, 3, 4]
         names = {n for (n,) in conn.execute("SELECT indexname FROM pg_indexes")}
-    assert {"entries_gate_records", "entries_waivers"} <= names
+    assert {"entries_gate_records", "entries_waivers", "entries_issue_records"} <= names
 
 
 def test_export_escapes_and_encodes_names() -> None:

@@ -89,6 +89,11 @@ def run(
                 "practice": practice.to_json(),
                 "maturity_rules": list(maturity.RULES),
                 "maturity_note": maturity.NOTE,
+                **(
+                    {"tailoring_note": found.conformance.tailoring_note.to_json()}
+                    if found.conformance.tailoring_note
+                    else {}
+                ),
             }
         )
         return 0
@@ -177,6 +182,20 @@ def _text(
         f"{', '.join(found.policy.sources)}",
         f"commit:    {conf.commit}, evaluated {format_time(conf.evaluated_at)}",
     ]
+    note = conf.tailoring_note
+    if note is not None and result.requirement_id in note.requirements:
+        lines.append(
+            output.paint(
+                output.field(
+                    f"tailoring: {result.requirement_id}'s tailoring is not counted by the "
+                    f"gate: {note.why}; {note.gate}"
+                ),
+                "yellow",
+            )
+        )
+        lines.append(f"  next: {output.field(note.action)}")
+    elif note is not None:
+        lines += render.tailoring_lines(conf)
     if result.justification:
         lines.append(f"justification (not applicable): {output.field(result.justification)}")
     if result.waiver is not None:

@@ -67,6 +67,8 @@ def run(
     else:
         output.err(render.status_text(conf))
         output.err("")
+        for line in render.tailoring_lines(conf):
+            output.err(line)
         output.err(f"{render.counts_line(conf)} (maturity levels are indicative)")
         if cra:
             output.err("")
