@@ -15,12 +15,12 @@ from .scenarios import SCENARIOS
 
 @pytest.fixture(scope="session")
 def framework_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, framework.Run]]:
-    """Every scenario of scenarios.py run through `pre-commit try-repo`, once per test run.
+    """Every scenario of scenarios.py run through the pre-commit framework, once per test run.
 
-    One PRE_COMMIT_HOME and one wheelhouse are shared by all runs (see framework.py for why
-    try-repo still builds an environment per run). Under pytest-xdist the first worker that
-    needs the runs makes them and the others read its results (a file lock in the run's
-    shared temporary directory), instead of every worker building eight environments.
+    One PRE_COMMIT_HOME (so one environment for our hooks) and one wheelhouse are shared by all
+    runs (see framework.py). Under pytest-xdist the first worker that needs the runs makes them
+    and the others read its results (a file lock in the run's shared temporary directory),
+    instead of every worker making them again.
     """
     shared = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):

@@ -1,17 +1,20 @@
-"""Run our hooks through the real pre-commit framework: `pre-commit try-repo`.
+"""Run our hooks through the real pre-commit framework, as a user's repository does.
 
-try-repo installs the hook repository into a fresh environment *every time* — it uses its own
-temporary store and ignores PRE_COMMIT_HOME for that (pre_commit/commands/try_repo.py:
-`Store(tempdir)`) — so each run builds a virtualenv and `pip install .`s sdl-tracker with its
-dependencies. To keep that affordable and offline, the dependencies are made into wheels once
-per session (the only step that uses the package index) and every try-repo run installs from
-them (`PIP_NO_INDEX`, `PIP_FIND_LINKS`), building on a memory file system when there is one;
-and all the runs a test session needs are started together, two at a time.
+Each run is `pre-commit run -c CONFIG ...` in a scenario repository, where CONFIG is what
+`pre-commit try-repo` would generate (every hook of our .pre-commit-hooks.yaml, sorted by id,
+from a repository `repo:` at its `rev:`) and what a user's .pre-commit-config.yaml says. Unlike
+try-repo, which installs the hook repository into a fresh temporary store on every run
+(pre_commit/commands/try_repo.py: `Store(tempdir)`), `run` uses PRE_COMMIT_HOME, so all the runs
+of a test session share one store: the framework clones the hook repository and builds its
+environment (a virtualenv, `pip install .` of sdl-tracker with its dependencies) once, under the
+store's lock, and every run uses it. To keep that affordable and offline, the dependencies are
+made into wheels once per session (the only step that uses the package index) and the install
+uses them (`PIP_NO_INDEX`, `PIP_FIND_LINKS`), building on a memory file system when there is
+one; the runs are started together, two at a time.
 
-The repository given to try-repo is a committed snapshot of this work tree (tracked and
-untracked-but-not-ignored files): try-repo itself copies only committed, staged and modified
-tracked files (its shadow repository), so new files would otherwise be missed before they are
-committed; on a fresh clone the snapshot equals HEAD.
+The hook repository is a committed snapshot of this work tree (tracked and
+untracked-but-not-ignored files), so that files not yet committed are included; on a fresh
+clone the snapshot equals HEAD.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 REPO = Path(__file__).resolve().parents[2]
 _SKIP = ("tests/", "benchmarks/", "docs/")
 IDENTITY = {
@@ -37,7 +42,7 @@ IDENTITY = {
 
 @dataclass(frozen=True)
 class Run:
-    """One `pre-commit try-repo` run: where, how it ended, what it printed."""
+    """One `pre-commit run`: where, how it ended, what it printed."""
 
     repo: Path
     returncode: int
@@ -115,7 +120,7 @@ def wheelhouse(source: Path, target: Path) -> Path:
 
 
 def framework_env(home: Path, wheels: Path) -> dict[str, str]:
-    """What every try-repo run gets: PRE_COMMIT_HOME, an offline pip, a fast temp dir."""
+    """What every run gets: PRE_COMMIT_HOME, an offline pip, a fast temp dir."""
     shm = Path("/dev/shm")
     tmp = shm / f"sdl-tracker-try-repo-{os.getpid()}" if os.access(shm, os.W_OK) else home / "tmp"
     tmp.mkdir(parents=True, exist_ok=True)
@@ -134,15 +139,28 @@ def framework_env(home: Path, wheels: Path) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Invocation:
-    """A try-repo run to make: in `repo`, these arguments after `try-repo <hooks repo>`."""
+    """A `pre-commit run` to make: in `repo`, with these arguments."""
 
     repo: Path
     args: tuple[str, ...]
 
 
-def try_repo(hooks_repo: Path, call: Invocation, env: Mapping[str, str]) -> Run:
+def config(hooks_repo: Path, env: Mapping[str, str], target: Path) -> Path:
+    """The configuration `pre-commit try-repo hooks_repo` would generate, written to `target`
+    (outside the scenario repositories, as try-repo's is)."""
+    rev = git(hooks_repo, "rev-parse", "HEAD", env=env)
+    manifest = yaml.safe_load((hooks_repo / ".pre-commit-hooks.yaml").read_text())
+    hooks = sorted(hook["id"] for hook in manifest)
+    target.write_text(
+        yaml.safe_dump({"repos": [{"repo": str(hooks_repo), "rev": rev,
+                                   "hooks": [{"id": h} for h in hooks]}]})
+    )  # fmt: skip
+    return target
+
+
+def run(config_file: Path, call: Invocation, env: Mapping[str, str]) -> Run:
     proc = subprocess.run(
-        [sys.executable, "-m", "pre_commit", "try-repo", str(hooks_repo), *call.args,
+        [sys.executable, "-m", "pre_commit", "run", "-c", str(config_file), *call.args,
          "--verbose", "--color", "never"],
         cwd=call.repo,
         env=dict(env),
@@ -156,9 +174,10 @@ def try_repo(hooks_repo: Path, call: Invocation, env: Mapping[str, str]) -> Run:
 def run_all(
     hooks_repo: Path, calls: Mapping[str, Invocation], env: Mapping[str, str], workers: int = 2
 ) -> dict[str, Run]:
-    """Every invocation, `workers` at a time (each mostly installs wheels)."""
+    """Every invocation, `workers` at a time, with one configuration and one shared store."""
+    config_file = config(hooks_repo, env, Path(env["PRE_COMMIT_HOME"]).parent / "config.yaml")
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {name: pool.submit(try_repo, hooks_repo, c, env) for name, c in calls.items()}
+        futures = {name: pool.submit(run, config_file, c, env) for name, c in calls.items()}
         return {name: f.result() for name, f in futures.items()}
 
 

@@ -1,7 +1,7 @@
 """The repositories the pre-commit framework runs our hooks in, once passing, once failing.
 
-Each builder makes a real git repository under `base` and returns the try-repo invocation.
-Secrets are assembled at run time so that no scanner flags this file.
+Each builder makes a real git repository under `base` and returns the `pre-commit run`
+invocation. Secrets are assembled at run time so that no scanner flags this file.
 """
 
 from __future__ import annotations
