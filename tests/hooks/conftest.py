@@ -12,6 +12,8 @@ import pytest
 from . import framework
 from .scenarios import SCENARIOS
 
+TRY_REPO = "pre-commit-fail"
+
 
 @pytest.fixture(scope="session")
 def framework_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, framework.Run]]:
@@ -46,7 +48,12 @@ def _make_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, framework.
     wheels = framework.wheelhouse(hooks_repo, home / "wheels")
     run_env = framework.framework_env(home, wheels)
     calls = {name: build(home / "scenarios", env) for name, build in SCENARIOS.items()}
+    # One scenario again, in a repository of its own, through `pre-commit try-repo` itself:
+    # test_manifest.py checks that it gives every hook the verdict the shared-store runs give.
+    tried = SCENARIOS[TRY_REPO](home / "try-repo", env)
     try:
-        return framework.run_all(hooks_repo, calls, run_env)
+        runs = framework.run_all(hooks_repo, calls, run_env)
+        runs[f"try-repo:{TRY_REPO}"] = framework.try_repo(hooks_repo, tried, run_env)
+        return runs
     finally:
         framework.cleanup(run_env)

@@ -171,6 +171,21 @@ def run(config_file: Path, call: Invocation, env: Mapping[str, str]) -> Run:
     return Run(call.repo, proc.returncode, proc.stdout + proc.stderr)
 
 
+def try_repo(hooks_repo: Path, call: Invocation, env: Mapping[str, str]) -> Run:
+    """The same invocation through `pre-commit try-repo hooks_repo`: its own fresh store and its
+    own generated configuration, as a user trying our hooks before adopting them runs it."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "try-repo", str(hooks_repo), *call.args,
+         "--verbose", "--color", "never"],
+        cwd=call.repo,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )  # fmt: skip
+    return Run(call.repo, proc.returncode, proc.stdout + proc.stderr)
+
+
 def run_all(
     hooks_repo: Path, calls: Mapping[str, Invocation], env: Mapping[str, str], workers: int = 2
 ) -> dict[str, Run]:

@@ -10,6 +10,9 @@ import pytest
 import yaml
 from pre_commit.clientlib import load_manifest
 
+from .conftest import TRY_REPO
+from .framework import Run
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10 only
@@ -52,3 +55,17 @@ def test_every_hook_is_documented_and_installed(hook: dict[str, object]) -> None
     assert callable(importlib.import_module(module).main)
     if hook["stages"] in (["post-commit"], ["pre-push"]):
         assert hook["always_run"] is True and hook["pass_filenames"] is False
+
+
+def test_try_repo_gives_every_hook_the_verdict_of_the_shared_store_runs(
+    framework_runs: dict[str, Run],
+) -> None:
+    """The scenarios run with `pre-commit run -c` and one shared store (framework.py); a user
+    trying our hooks runs `pre-commit try-repo`. On the same (failing) scenario both must give
+    every hook the same verdict, and the failing hooks must really fail."""
+    shared, tried = framework_runs[TRY_REPO], framework_runs[f"try-repo:{TRY_REPO}"]
+    ran = [h["id"] for h in HOOKS if f"- hook id: {h['id']}" in shared.output.splitlines()]
+    assert {"sdl-secrets", "sdl-bandit", "sdl-threat-model", "sdl-sbom"} <= set(ran)
+    assert {h: tried.status(h) for h in ran} == {h: shared.status(h) for h in ran}, tried.output
+    assert "Failed" in {shared.status(h) for h in ran}
+    assert (tried.returncode, shared.returncode) == (1, 1)
