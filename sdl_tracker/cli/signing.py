@@ -72,8 +72,12 @@ def prepare(ws: Workspace, store: Store, key: Path | None) -> Key | None:
         if checkpoints.is_checkpoint(entry):
             found.append(entry)
     checked = checkpoints.report(found, count, roster)
-    if checked.bad:
-        first = checked.bad[0]
+    retired = [c for c in checked.bad if c.retired and not c.contradicts]
+    blocking = [c for c in checked.bad if c not in retired]
+    for c in retired:  # a revoked or rotated key: this run's checkpoint covers what it signed
+        output.err(f"note: checkpoint entry {c.seq}: {c.why}; the checkpoint made now covers it")
+    if blocking:
+        first = blocking[0]
         raise InputError(
             f"{store.location}: checkpoint entry {first.seq} is bad ({first.why}); refusing to "
             "sign a ledger that contradicts its checkpoints. Run `sdl-tracker ledger verify` "

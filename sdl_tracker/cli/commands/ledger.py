@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from sdl_tracker.conformance import checkpoints
     from sdl_tracker.formats.roster import Roster
     from sdl_tracker.ledger import replicate
-    from sdl_tracker.ledger.chain import Entry, Head
+    from sdl_tracker.ledger.chain import Entry, Head, VerifyReport
+    from sdl_tracker.ledger.store import Store
     from sdl_tracker.workspace import Workspace
 
 _SHA256 = re.compile(r"^(sha256:)?([0-9a-f]{64})$")
@@ -220,20 +221,11 @@ def verify(*, ws: Workspace, fmt: str, anchors: Sequence[Head] = (), every: bool
     (people's), against the roster committed at HEAD. Exit 1 on a broken chain, a bad
     checkpoint, a bad signature, or no good checkpoint when the roster names a ci key."""
     from sdl_tracker import ledger
-    from sdl_tracker.conformance import checkpoints
 
     store = ws.store()
-    found: list[Entry] = []
-    people: list[Entry] = []
-
-    def visit(entry: Entry) -> None:
-        if checkpoints.is_checkpoint(entry):
-            found.append(entry)
-        elif any(m in entry.raw for m in _PERSON_MARKS):
-            people.append(entry)
-
+    roster = _head_roster(ws)
     try:
-        report = ledger.verify(store, visit=visit)
+        report, marks, sigs = check_all(store, roster, every=every)
         if anchors:
             ledger.holds(store, anchors)
     except ChainError as e:
@@ -245,9 +237,6 @@ def verify(*, ws: Workspace, fmt: str, anchors: Sequence[Head] = (), every: bool
         else:
             output.err(f"- entry {e.seq} ({e.where}): {e.reason}")
         return 1
-    roster = _head_roster(ws)
-    marks = checkpoints.report(found, report.entries, roster, every=every)
-    sigs = _attestations(people, roster)
     problems = [f"checkpoint entry {c.seq} is bad: {c.why}" for c in marks.bad]
     problems += [f"signature entry {seq} is bad: {why}" for seq, why in sigs.bad]
     if marks.missing:
@@ -291,6 +280,28 @@ def verify(*, ws: Workspace, fmt: str, anchors: Sequence[Head] = (), every: bool
     for problem in problems:
         output.err(output.paint(f"- {problem}", "red"))
     return 0 if ok else 1
+
+
+def check_all(
+    store: Store, roster: Roster | None, *, every: bool = False
+) -> tuple[VerifyReport, checkpoints.Report, Attestations]:
+    """`ledger verify`'s work: the chain (ChainError naming the first bad entry), then, from
+    the entries it picked out on the way, the checkpoints and the attestation signatures."""
+    from sdl_tracker import ledger
+    from sdl_tracker.conformance import checkpoints
+
+    found: list[Entry] = []
+    people: list[Entry] = []
+
+    def visit(entry: Entry) -> None:
+        if checkpoints.is_checkpoint(entry):
+            found.append(entry)
+        elif any(m in entry.raw for m in _PERSON_MARKS):
+            people.append(entry)
+
+    report = ledger.verify(store, visit=visit)
+    marks = checkpoints.report(found, report.entries, roster, every=every)
+    return report, marks, _attestations(people, roster)
 
 
 #: Bytes of entries a person made (`record`, `waive`, `approve`): attestations and signatures.
@@ -343,14 +354,14 @@ def _checkpoints_json(marks: checkpoints.Report) -> dict[str, object]:
 
 
 @dataclass(frozen=True)
-class _Attestations:
+class Attestations:
     verified: int
     unsigned: int
     bad: tuple[tuple[int, str], ...]
     unknown: tuple[int, ...]
 
 
-def _attestations(found: Sequence[Entry], roster: Roster | None) -> _Attestations:
+def _attestations(found: Sequence[Entry], roster: Roster | None) -> Attestations:
     """People's statements and their signatures, checked as the judge checks them (a signature
     by a key the roster does not name is counted apart: a person may have left the roster)."""
     from sdl_tracker.conformance import signatures, trust
@@ -366,7 +377,7 @@ def _attestations(found: Sequence[Entry], roster: Roster | None) -> _Attestation
             unknown.append(c.seq)
         else:
             bad.append((c.seq, c.why))
-    return _Attestations(
+    return Attestations(
         verified=sum(1 for r in statements if r.seq in signed),
         unsigned=sum(1 for r in statements if r.seq not in signed),
         bad=tuple(bad),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -264,13 +265,11 @@ def test_a_checkpoint_signed_by_a_key_without_the_ci_role_is_bad(
     assert store.head() is None
     assert main(["collect", "-C", str(repo), "--ledger-dir", str(ledger_dir)]) == 0
     # A forger appends a checkpoint made with Tess's key by hand: verify calls it bad.
-    from sdl_tracker.conformance.checkpoints import Key
-    from sdl_tracker.workspace import open_workspace as _open
-
-    assert _open(repo, ledger_dir=ledger_dir)
     (entry,) = list(ledger.entries(store))
-    forger = Key(path=project["rogue"], signer="Tess Tester <tess@example.com>")
-    make = forger.maker(collector="collect", who="Tess", commit=None, now=_now())
+    forger = checkpoints.Key(path=project["rogue"], signer="Tess Tester <tess@example.com>")
+    make = forger.maker(
+        collector="collect", who="Tess", commit=None, now=datetime.now(timezone.utc)
+    )
     ledger.append(store, [make(Head(entry.seq, entry.hash))])
     report = _verify(repo, ledger_dir, capsys)
     assert report["code"] == 1
@@ -295,7 +294,7 @@ def test_a_copied_checkpoint_is_misplaced_and_bad(
 
 
 def test_signing_failures_exit_2_with_nothing_appended(
-    project: dict[str, Path], capsys: pytest.CaptureFixture[str]
+    project: dict[str, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     repo = project["repo"]
     store, ledger_dir = _store(repo, "dir")
@@ -316,13 +315,8 @@ def test_signing_failures_exit_2_with_nothing_appended(
     ):
         capsys.readouterr()
         args = ["collect", "-C", str(repo), "--ledger-dir", str(ledger_dir)]
-        import os
-
-        os.environ["SDL_TRACKER_SIGNING_KEY"] = str(key)
-        try:
-            assert main(args) == 2
-        finally:
-            del os.environ["SDL_TRACKER_SIGNING_KEY"]
+        monkeypatch.setenv("SDL_TRACKER_SIGNING_KEY", str(key))
+        assert main(args) == 2
         assert words in capsys.readouterr().err
         assert store.head() is None
 
@@ -372,17 +366,93 @@ def test_verify_counts_attestation_signatures(
     assert any("no good checkpoint" in p for p in report["problems"])
 
 
-def _now():  # type: ignore[no-untyped-def]
-    from datetime import datetime, timezone
-
-    return datetime.now(timezone.utc)
-
-
 def test_checkpoint_payload_is_an_in_toto_statement_naming_the_head() -> None:
-    from datetime import datetime, timezone
-
     data = json.loads(
         checkpoints.payload(Head(7, "ab" * 32), "c" * 40, datetime(2026, 1, 2, tzinfo=timezone.utc))
     )
     assert data["subject"] == [{"name": checkpoints.SUBJECT, "digest": {"sha256": "ab" * 32}}]
     assert data["predicate"]["seq"] == 7
+
+
+def test_a_rotated_ci_key_fails_verify_until_the_new_key_signs(
+    project: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = project["repo"]
+    store, ledger_dir = _store(repo, "dir")
+    store.create()
+    assert _collect(repo, ledger_dir, project["ci"]) == 0
+    new_key = repo.parent / "keys" / "ci-key-2"
+    keygen.run(out=new_key)
+    keys = {k: project[k] for k in ("ada", "grace", "tess")}
+    text = roster_text(
+        keys,
+        roles={"grace": ["approver", "product-security-lead", "ci"]},
+        extra_keys={"grace": [_raw_public(new_key)]},
+    )
+    commit_roster(repo, text, "rotate the CI key")
+    report = _verify(repo, ledger_dir, capsys)
+    assert report["code"] == 1  # the newest checkpoint's key is no longer in the roster
+    assert "is not in the roster" in report["checkpoints"]["bad"][0]["reason"]
+    # The old key is refused for new checkpoints; the new one signs, and covers the old.
+    with pytest.raises(InputError, match="is not in the roster"):
+        _collect(repo, ledger_dir, project["ci"])
+    assert _collect(repo, ledger_dir, new_key) == 0
+    assert "the checkpoint made now covers it" in capsys.readouterr().err
+    report = _verify(repo, ledger_dir, capsys)
+    assert report["code"] == 0, report
+    assert report["checkpoints"]["covered_up_to"] == 3
+    args = ["ledger", "verify", "--all-signatures", "--format", "json", "-C", str(repo)]
+    assert main([*args, "--ledger-dir", str(ledger_dir)]) == 0
+    assert json.loads(capsys.readouterr().out)["checkpoints"]["superseded"] == [2]
+
+
+def test_checkpoints_on_a_central_postgresql_ledger(
+    project: dict[str, Path], pg_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sdl_tracker.ledger.pgstore import PgStore
+
+    repo = project["repo"]
+    PgStore(pg_url, "product").create()
+    ws = open_workspace(repo, ledger_url=pg_url, repo_name="product")
+    run = collect.run(
+        ws=ws,
+        only=(),
+        from_report=None,
+        options={},
+        force=True,
+        fmt="text",
+        signing_key=project["ci"],
+    )
+    assert run == 0
+    kinds = [e.statement().predicate.kind for e in ledger.entries(ws.store())]
+    assert kinds == ["document:vulnerability_disclosure_policy", "checkpoint"]
+    capsys.readouterr()
+    args = ["ledger", "verify", "--format", "json", "--ledger", pg_url, "--repo-name", "product"]
+    assert main([*args, "-C", str(repo)]) == 0
+    assert json.loads(capsys.readouterr().out)["checkpoints"]["verified"] == 1
+
+
+def test_sync_drops_the_local_checkpoints_it_replays(
+    project: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sdl_tracker.ledger import sync
+
+    repo = project["repo"]
+    bare = repo.parent / "origin.git"
+    git(repo.parent, "init", "-q", "--bare", "-b", "main", str(bare))
+    git(repo, "remote", "add", "origin", str(bare))
+    git(repo, "push", "-q", "origin", "main")
+    other = repo.parent / "other"
+    git(repo.parent, "clone", "-q", str(bare), str(other))
+    for root in (repo, other):
+        GitStore(root).create()
+        assert _collect(root, None, project["ci"]) == 0
+    sync.push(GitStore(repo), "origin")
+    result = sync.push(GitStore(other), "origin")
+    assert result.replayed == 1  # the evidence; its checkpoint named the old local head
+    kinds = [e.statement().predicate.kind for e in ledger.entries(GitStore(other))]
+    doc = "document:vulnerability_disclosure_policy"
+    assert kinds == [doc, "checkpoint", doc]
+    report = _verify(other, None, capsys)
+    assert report["code"] == 0, report
+    assert report["checkpoints"]["uncovered"] == 1
