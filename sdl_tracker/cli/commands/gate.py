@@ -78,7 +78,7 @@ def run(
     verdict (with a CI key, `signing_key` else `[ledger] signing_key`, followed by a checkpoint
     signing it). A what-if is printed as such and never appended."""
     from sdl_tracker import ledger
-    from sdl_tracker.conformance import render, verdicts
+    from sdl_tracker.conformance import checkpoints, render, verdicts
     from sdl_tracker.conformance.assessment import assess
     from sdl_tracker.exporters import junit as junit_mod
     from sdl_tracker.exporters import markdown
@@ -122,6 +122,11 @@ def run(
         entry, *signed = ledger.append(found.store, [statement], objects, checkpoint=sign)
         if signed:
             output.err(f"checkpoint: entry {signed[0].seq} signs the ledger head {entry.seq}")
+        elif found.trust is not None and checkpoints.ci_keys(found.trust.roster):
+            output.err(
+                "note: the roster names a ci key but no signing key was given: this verdict is "
+                "not covered by a signed checkpoint (set SDL_TRACKER_SIGNING_KEY in CI)"
+            )
     if fmt == "json":
         output.write_json(
             {

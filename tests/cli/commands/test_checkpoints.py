@@ -456,3 +456,15 @@ def test_sync_drops_the_local_checkpoints_it_replays(
     report = _verify(other, None, capsys)
     assert report["code"] == 0, report
     assert report["checkpoints"]["uncovered"] == 1
+
+
+def test_a_gate_without_the_key_says_its_verdict_is_not_covered(
+    project: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = project["repo"]
+    store, ledger_dir = _store(repo, "dir")
+    store.create()
+    ws = open_workspace(repo, ledger_dir=ledger_dir)
+    gate.run(ws=ws, release=None, policy_file=None, ratchet=False, junit=None, summary=None)
+    assert "not covered by a signed checkpoint" in capsys.readouterr().err
+    assert [e.statement().predicate.kind for e in ledger.entries(store)] == ["release_gate_record"]
