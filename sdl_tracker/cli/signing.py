@@ -43,7 +43,7 @@ def prepare(ws: Workspace, store: Store, key: Path | None) -> Key | None:
     from sdl_tracker.conformance.trust import read_roster
     from sdl_tracker.gitdata import git
 
-    source = f"{ENV}=" if key is not None else "[ledger] signing_key"
+    source = ENV if key is not None else "[ledger] signing_key"
     key = key if key is not None else ws.config.ledger_signing_key
     if key is None:
         return None
@@ -51,7 +51,7 @@ def prepare(ws: Workspace, store: Store, key: Path | None) -> Key | None:
     tracked = git.run(root, "ls-files", "--error-unmatch", "--", str(key), check=False)
     if tracked.returncode == 0:
         raise InputError(
-            f"{source}{key}: this private key is committed to the repository; anyone who can "
+            f"{source} {key}: this private key is committed to the repository; anyone who can "
             "read it can sign checkpoints. Remove it from git (and its history), make a new "
             "one with `sdl-tracker keygen`, and give it to CI as a secret"
         )
@@ -59,11 +59,11 @@ def prepare(ws: Workspace, store: Store, key: Path | None) -> Key | None:
     roster = read_roster(root, commit) if commit else None
     if roster is None:
         output.err(
-            f"note: {source}{key} given but no sdl-roster.yaml is committed: checkpoints are "
+            f"note: {source} {key} given but no sdl-roster.yaml is committed: checkpoints are "
             "not signed (the roster must name the key with role ci)"
         )
         return None
-    signer = checkpoints.resolve(key, roster, source.rstrip("="))
+    signer = checkpoints.resolve(key, roster, source)
     if not store.exists():
         return signer
     found, count = [], 0

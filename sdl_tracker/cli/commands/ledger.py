@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from sdl_tracker.conformance import checkpoints
     from sdl_tracker.formats.roster import Roster
     from sdl_tracker.ledger import replicate
-    from sdl_tracker.ledger.chain import Entry, Head, VerifyReport
+    from sdl_tracker.ledger.chain import Entry, Head, Segment, VerifyReport
     from sdl_tracker.ledger.store import Store
     from sdl_tracker.workspace import Workspace
 
@@ -293,11 +293,9 @@ def check_all(
     found: list[Entry] = []
     people: list[Entry] = []
 
-    def visit(entry: Entry) -> None:
-        if checkpoints.is_checkpoint(entry):
-            found.append(entry)
-        elif any(m in entry.raw for m in _PERSON_MARKS):
-            people.append(entry)
+    def visit(segment: Segment) -> None:
+        for entry in ledger.find_lines(segment, (checkpoints.MARK, *_PERSON_MARKS)):
+            (found if checkpoints.is_checkpoint(entry) else people).append(entry)
 
     report = ledger.verify(store, visit=visit)
     marks = checkpoints.report(found, report.entries, roster, every=every)
