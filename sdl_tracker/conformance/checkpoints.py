@@ -49,6 +49,8 @@ PREDICATE_TYPE = "https://sdl-tracker.dev/ledger-checkpoint/v1"
 SUBJECT = "sdl-tracker ledger head"
 #: Bytes every checkpoint entry holds (canonical JSON): entries without them are skipped unparsed.
 MARK = b'"kind":"checkpoint"'
+#: Why a checkpoint's signature could not be judged: no roster names keys.
+NO_ROSTER = f"no {roster_mod.FILE} is committed at HEAD to name the signer's key"
 #: The signer of a checkpoint whose own signature was not checked: a later good one vouches.
 VOUCHED = "(vouched for by a later checkpoint)"
 _PROBE_TIME = datetime(2000, 1, 1, tzinfo=timezone.utc)
@@ -266,8 +268,7 @@ def check(entry: Entry, roster: Roster | None, *, signature: bool = True) -> Che
     if envelope is None:
         return Checked(entry.seq, covers, VOUCHED)
     if roster is None:
-        why = f"no {roster_mod.FILE} is committed at HEAD to name the signer's key"
-        return Checked(entry.seq, covers, None, why=why)
+        return Checked(entry.seq, covers, None, why=NO_ROSTER)
     person, why = attest.signer(envelope, roster)
     if person is None:
         retired = "is not in the roster" in why

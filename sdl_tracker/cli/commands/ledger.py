@@ -221,6 +221,7 @@ def verify(*, ws: Workspace, fmt: str, anchors: Sequence[Head] = (), every: bool
     (people's), against the roster committed at HEAD. Exit 1 on a broken chain, a bad
     checkpoint, a bad signature, or no good checkpoint when the roster names a ci key."""
     from sdl_tracker import ledger
+    from sdl_tracker.conformance import checkpoints
 
     store = ws.store()
     roster = _head_roster(ws)
@@ -237,7 +238,11 @@ def verify(*, ws: Workspace, fmt: str, anchors: Sequence[Head] = (), every: bool
         else:
             output.err(f"- entry {e.seq} ({e.where}): {e.reason}")
         return 1
-    problems = [f"checkpoint entry {c.seq} is bad: {c.why}" for c in marks.bad]
+    # Outside a repository (a directory ledger checked alone) there is no roster to judge the
+    # signers by: said, not failed. Inside one, checkpoints without a roster are bad.
+    bad = [c for c in marks.bad if ws.root is not None or c.why != checkpoints.NO_ROSTER]
+    unjudged = len(marks.bad) - len(bad)
+    problems = [f"checkpoint entry {c.seq} is bad: {c.why}" for c in bad]
     problems += [f"signature entry {seq} is bad: {why}" for seq, why in sigs.bad]
     if marks.missing:
         problems.append(
@@ -252,7 +257,7 @@ def verify(*, ws: Workspace, fmt: str, anchors: Sequence[Head] = (), every: bool
                 "ok": ok,
                 "entries": report.entries,
                 "artifacts": report.objects,
-                "checkpoints": _checkpoints_json(marks),
+                "checkpoints": _checkpoints_json(marks, bad),
                 "attestations": {
                     "verified": sigs.verified,
                     "unsigned": sigs.unsigned,
@@ -270,6 +275,11 @@ def verify(*, ws: Workspace, fmt: str, anchors: Sequence[Head] = (), every: bool
     )
     for line in _checkpoint_lines(marks, roster is not None):
         output.err(line)
+    if unjudged:
+        output.err(
+            f"- {unjudged} checkpoint signatures not judged: no repository here, so no roster; "
+            "run `sdl-tracker ledger verify` in the repository (-C PATH) to check them"
+        )
     output.err(
         f"- attestations: {sigs.verified} signed (signature verified), {sigs.unsigned} "
         f"unsigned, {len(sigs.bad)} bad signatures"
@@ -317,10 +327,17 @@ def _head_roster(ws: Workspace) -> Roster | None:
 
 
 def _checkpoint_lines(marks: checkpoints.Report, have_roster: bool) -> list[str]:
+    from sdl_tracker.conformance import checkpoints
+
     last = marks.last_good
     lines = [
         f"- checkpoints: {len(marks.good)} verified, {len(marks.bad)} bad"
         + (f", {len(marks.superseded)} by retired keys" if marks.superseded else "")
+        + (
+            f" (each one's place; signatures: {vouched} vouched for by the newest good one)"
+            if (vouched := sum(1 for c in marks.good if c.signer == checkpoints.VOUCHED))
+            else ""
+        )
     ]
     if not marks.checked:
         lines[0] = "- checkpoints: none (unsigned ledger: no CI key signed its head)"
@@ -339,11 +356,14 @@ def _checkpoint_lines(marks: checkpoints.Report, have_roster: bool) -> list[str]
     return lines
 
 
-def _checkpoints_json(marks: checkpoints.Report) -> dict[str, object]:
+def _checkpoints_json(
+    marks: checkpoints.Report, bad: Sequence[checkpoints.Checked]
+) -> dict[str, object]:
     last = marks.last_good
     return {
         "verified": len(marks.good),
-        "bad": [{"entry": c.seq, "reason": c.why} for c in marks.bad],
+        "bad": [{"entry": c.seq, "reason": c.why} for c in bad],
+        "unjudged": [c.seq for c in marks.bad if c not in bad],
         "superseded": [c.seq for c in marks.superseded],
         "covered_up_to": last.seq - 1 if last is not None else 0,
         "uncovered": marks.uncovered,

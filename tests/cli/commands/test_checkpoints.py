@@ -468,3 +468,17 @@ def test_a_gate_without_the_key_says_its_verdict_is_not_covered(
     gate.run(ws=ws, release=None, policy_file=None, ratchet=False, junit=None, summary=None)
     assert "not covered by a signed checkpoint" in capsys.readouterr().err
     assert [e.statement().predicate.kind for e in ledger.entries(store)] == ["release_gate_record"]
+
+
+def test_a_directory_ledger_checked_outside_any_repository_says_signers_are_not_judged(
+    project: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = project["repo"]
+    store, ledger_dir = _store(repo, "dir")
+    store.create()
+    assert _collect(repo, ledger_dir, project["ci"]) == 0
+    alone = tmp_path / "elsewhere"
+    alone.mkdir()
+    capsys.readouterr()
+    assert main(["ledger", "verify", "-C", str(alone), "--ledger-dir", str(ledger_dir)]) == 0
+    assert "1 checkpoint signatures not judged: no repository here" in capsys.readouterr().err
