@@ -169,10 +169,9 @@ def find_lines(segment: Segment, marks: Sequence[bytes]) -> Iterator[Entry]:
             pos = data.find(mark, end)
     for start in sorted(starts):
         end = data.find(b"\n", start)
-        line = segment.first_line + data.count(b"\n", 0, start)
-        yield chain.parse(
-            data[start : end if end >= 0 else len(data)], f"{segment.where} line {line}"
-        )
+        # Verified lines: `where` names the segment only (counting the newlines before each
+        # hit would read the segment again per hit).
+        yield chain.parse(data[start : end if end >= 0 else len(data)], segment.where)
 
 
 def open_store(root: Path | None, *, branch: str, directory: Path | None) -> Store:
