@@ -17,11 +17,21 @@ measures, on the same stored bytes:
 
 Times are CPU seconds (this process plus the git processes it waited for) unless marked wall:
 on a shared machine the wall clock mostly measures the neighbours.
+
+    python benchmarks/ledger.py --checkpoints        # signed checkpoints: their cost
+
+With `--checkpoints` it measures instead what signed checkpoints cost, on both stores and at
+several batch sizes: the same statements appended to two fresh ledgers, one unsigned and one
+where each batch ends with a checkpoint signed by a `keygen` Ed25519 key (the CI key), then
+`ledger verify`'s work on each (the chain, and on the signed one every checkpoint checked
+against a roster naming that key). Targets: signed appends >= 80 % of the unsigned rate
+(evidence entries per second), verify with checkpoints <= 1.2x without.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import gc
 import hashlib
 import os
@@ -36,6 +46,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
 
 from sdl_tracker import ledger
 from sdl_tracker.ledger import DirStore, GitStore, Store, chain
@@ -216,16 +228,167 @@ def _git_repo(path: Path) -> Path:
     return path
 
 
+CHECKPOINT_APPEND_TARGET = 0.80  # signed rate / unsigned rate
+CHECKPOINT_VERIFY_TARGET = 1.20  # verify with checkpoints / without
+
+
+@dataclass(frozen=True)
+class Signed:
+    store: str
+    batch: int
+    entries: int
+    """Evidence entries in each ledger (the signed one also holds one checkpoint per batch)."""
+    plain_s: float
+    signed_s: float
+    chain_only_s: float
+    """`ledger.verify` alone on the unsigned ledger (what `ledger verify` did before)."""
+    plain_verify_s: float
+    signed_verify_s: float
+    every_verify_s: float
+    checkpoints: int
+
+
+def _verify_command(store: Store, roster: object, every: bool = False) -> int:
+    """What `ledger verify` does: the chain, then the checkpoints and attestation signatures
+    against the roster (every checkpoint's placement, the newest one's signature; `every`: each
+    one's signature). Returns the number of checkpoints."""
+    from sdl_tracker.cli.commands.ledger import check_all
+    from sdl_tracker.formats.roster import Roster
+
+    assert isinstance(roster, Roster)
+    _, checked, _ = check_all(store, roster, every=every)
+    assert not checked.bad, checked.bad[:1]
+    return len(checked.checked)
+
+
+def signed_run(
+    name: str, make: Callable[[str], Store], entries: int, batch: int, key: Path
+) -> Signed:
+    from sdl_tracker.conformance import checkpoints
+    from sdl_tracker.exporters import dsse
+    from sdl_tracker.formats.roster import Person, Roster
+
+    signer = dsse.load_signer(key)
+    raw = signer.key.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+    ci = Person(
+        "CI", ("ci@example.com",), ed25519_keys=(base64.b64encode(raw).decode(),), roles=("ci",)
+    )
+    roster = Roster(people=(ci,))
+    sign = checkpoints.Key(key, ci.identity).maker(
+        collector="collect", who=ci.identity, commit=None, now=_BASE
+    )
+    plain, signed = make("plain"), make("signed")
+    times = []
+    for store, hook in ((plain, None), (signed, sign)):
+        store.create()
+        total = 0.0
+        for start in range(0, entries, batch):
+            todo = [statement(i) for i in range(start, min(entries, start + batch))]
+            cpu, _, _ = _timed(lambda t=todo, h=hook, s=store: ledger.append(s, t, checkpoint=h))
+            total += cpu
+        times.append(total)
+    # Best of three, interleaved, so that the neighbours' load falls on every variant alike.
+    best: dict[str, float] = {}
+    count = 0
+    for _ in range(3):
+        for variant, fn in (
+            ("chain", lambda: ledger.verify(plain)),
+            ("plain", lambda: _verify_command(plain, roster)),
+            ("signed", lambda: _verify_command(signed, roster)),
+            ("every", lambda: _verify_command(signed, roster, every=True)),
+        ):
+            cpu, _, result = _timed(fn)
+            best[variant] = min(best.get(variant, cpu), cpu)
+            if variant == "signed":
+                assert isinstance(result, int)
+                count = result
+    chain_only, plain_verify = best["chain"], best["plain"]
+    signed_verify, every_verify = best["signed"], best["every"]
+    return Signed(
+        name,
+        batch,
+        entries,
+        times[0],
+        times[1],
+        chain_only,
+        plain_verify,
+        signed_verify,
+        every_verify,
+        count,
+    )
+
+
+def signed_report(runs: Sequence[Signed]) -> str:
+    out = [
+        "signed checkpoints (CPU seconds; rates in evidence entries per second; verify s: the "
+        "`ledger verify` work on the unsigned ledger, +ckpt s: on the signed one; all sigs: "
+        "--all-signatures; scan: the unsigned ledger's `ledger verify` over the chain check "
+        "alone, i.e. the cost of looking for checkpoints and signatures)",
+        f"{'store':<6} {'batch':>6} {'entries':>8} {'unsigned/s':>11} {'signed/s':>10} "
+        f"{'ratio':>6} {'target':>7}   {'verify s':>8} {'+ckpt s':>8} {'ratio':>6} {'target':>7}"
+        f"   {'all sigs':>8} {'scan':>6}",
+    ]
+    for r in runs:
+        rate = r.plain_s / r.signed_s
+        cost = r.signed_verify_s / r.plain_verify_s
+        out.append(
+            f"{r.store:<6} {r.batch:>6} {r.entries:>8,} {r.entries / r.plain_s:>11,.0f} "
+            f"{r.entries / r.signed_s:>10,.0f} {rate:>6.0%} "
+            f"{'ok' if rate >= CHECKPOINT_APPEND_TARGET else 'MISSED':>7}   "
+            f"{r.plain_verify_s:>8.3f} {r.signed_verify_s:>8.3f} {cost:>5.2f}x "
+            f"{'ok' if cost <= CHECKPOINT_VERIFY_TARGET else 'MISSED':>7}"
+            f"   {r.every_verify_s / r.plain_verify_s:>7.2f}x"
+            f" {r.plain_verify_s / r.chain_only_s:>5.2f}x"
+        )
+    return "\n".join(out)
+
+
+def checkpoints_main(args: argparse.Namespace, tmp: Path) -> None:
+    from sdl_tracker.cli.commands import ledger as _warm  # imported once, before any timing
+    from sdl_tracker.exporters import dsse
+
+    assert _warm.check_all
+
+    key = tmp / "ci-key"
+    key.write_bytes(dsse.generate()[0])
+    runs = []
+    for batch, entries in ((1, 100), (20, 4000), (1000, args.entries)):
+        if args.store in ("git", "both"):
+            repo = _git_repo(tmp / f"repo-{batch}")
+            runs.append(
+                signed_run("git", lambda b, r=repo: GitStore(r, f"ledger-{b}"), entries, batch, key)
+            )
+        if args.store in ("dir", "both"):
+            where = tmp / f"dir-{batch}"
+            runs.append(signed_run("dir", lambda b, w=where: DirStore(w / b), entries, batch, key))
+        print(f"batch {batch}: done", file=sys.stderr, flush=True)
+    print(
+        f"command: python benchmarks/ledger.py --checkpoints --entries {args.entries} "
+        f"--store {args.store}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
+    print(signed_report(runs))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=10_000)
     parser.add_argument("--store", choices=("git", "dir", "both"), default="both")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument(
+        "--checkpoints",
+        action="store_true",
+        help="measure signed checkpoints instead (--entries is the largest run's size)",
+    )
     args = parser.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="sdl-ledger-bench-"))
     runs = []
     try:
+        if args.checkpoints:
+            checkpoints_main(args, tmp)
+            return 0
         if args.store in ("git", "both"):
             store = GitStore(_git_repo(tmp / "repo"))
             runs.append(run("git", store, args.entries, args.batch))

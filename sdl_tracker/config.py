@@ -32,7 +32,7 @@ _SECTIONS = ("collect", "hooks", "gate", "ci", "export", "advisory")
 _CONFIG_SIZE = bounded.MiB
 _MAX_DEPTH = 1000
 _UNITS = {"": 1, "B": 1, "KIB": 1024, "MIB": bounded.MiB, "GIB": 1024 * bounded.MiB}
-_LEDGER_KEYS = {"branch", "dir", "url", "remote", "repo_name"}
+_LEDGER_KEYS = {"branch", "dir", "url", "remote", "repo_name", "signing_key"}
 
 TEMPLATE = """\
 # sdl-tracker configuration (IEC 62443-4-1 evidence). Every key: docs/configuration.md.
@@ -45,6 +45,7 @@ branch = "{branch}"                 # orphan branch holding the hash-chained led
 # remote = "origin"                 # `sdl-tracker ci` fetches and pushes the branch here
 # url = "postgresql://sdl@db.internal/sdl"   # a central ledger on PostgreSQL instead
 # repo_name = "my-product"          # this repository's chain there (default: origin's name)
+# signing_key = "/run/secrets/sdl-ci-key"   # CI key signing checkpoints (never commit it)
 
 [collectors]
 # Each collector has a section (docs/collectors/). For example:
@@ -69,6 +70,8 @@ class Config:
     ledger_repo_name: str | None = None
     """This repository's chain in a central (PostgreSQL) ledger (`ledger.repo_name`)."""
     remote: str | None = None
+    ledger_signing_key: Path | None = None
+    """`ledger.signing_key`: the CI key that signs checkpoints (else SDL_TRACKER_SIGNING_KEY)."""
     collectors: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """Raw `collect`, `hooks`, `gate`, `ci`, `export` tables, validated by their readers."""
@@ -132,6 +135,7 @@ def parse(root: Path, path: Path, table: Mapping[str, Any]) -> Config:
             raise ConfigError(f"{where}: collectors.{name} must be a table, got {section!r}")
     policy = _str(table, "policy", where)
     ledger_dir = _str(ledger, "dir", where, "ledger.")
+    signing_key = _str(ledger, "signing_key", where, "ledger.")
     return Config(
         root=root,
         source=path,
@@ -142,6 +146,7 @@ def parse(root: Path, path: Path, table: Mapping[str, Any]) -> Config:
         ledger_url=_str(ledger, "url", where, "ledger.") or None,
         ledger_repo_name=_str(ledger, "repo_name", where, "ledger.") or None,
         remote=_str(ledger, "remote", where, "ledger.") or None,
+        ledger_signing_key=(root / Path(signing_key).expanduser()) if signing_key else None,
         collectors=collectors,
         sections={k: _table(table, k, where) for k in _SECTIONS},
         limits=_limits(_table(table, "limits", where), where, path),

@@ -17,6 +17,8 @@ from sdl_tracker.errors import LedgerError
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://sdl-tracker.dev/evidence/v1"
+#: The kind of a signed checkpoint entry (a CI key's signature over the ledger head).
+CHECKPOINT = "checkpoint"
 
 #: JSON values as they appear in statement details (kind-specific extra data).
 JSON = Union[None, bool, int, float, str, list["JSON"], dict[str, "JSON"]]

@@ -23,6 +23,7 @@ import hashlib
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,6 +98,27 @@ def sign(key: Path, payload: bytes) -> Envelope:
     if b"BEGIN PRIVATE KEY" in head:
         return _sign_ed25519(key, payload)
     return _sign_ssh(key, payload)
+
+
+def signer_of(key: Path) -> Callable[[bytes], Envelope]:
+    """`sign` with `key` bound: a `keygen` Ed25519 key is read and parsed once (many signatures
+    from one process, e.g. a checkpoint per batch); SSH and OpenPGP keys sign per call."""
+    if not str(key).startswith(_OPENPGP_PREFIX):
+        try:
+            head = key.read_bytes()[:64]
+        except OSError as e:
+            raise InputError(f"--key {key}: cannot read ({e.strerror})") from e
+        if b"BEGIN PRIVATE KEY" in head:
+            from sdl_tracker.exporters import dsse
+
+            loaded = dsse.load_signer(key)
+
+            def sign_ed25519(payload: bytes) -> Envelope:
+                sig = loaded.key.sign(pae(PAYLOAD_TYPE, payload))
+                return Envelope(payload, loaded.keyid, base64.b64encode(sig).decode(), ED25519)
+
+            return sign_ed25519
+    return lambda payload: sign(key, payload)
 
 
 def _sign_ed25519(key: Path, payload: bytes) -> Envelope:

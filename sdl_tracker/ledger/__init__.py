@@ -8,12 +8,12 @@ from __future__ import annotations
 import hashlib
 import random
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from sdl_tracker.errors import ChainError, HeadMoved, LedgerError
 from sdl_tracker.ledger import chain, history, trust
-from sdl_tracker.ledger.chain import Entry, Head, VerifyReport
+from sdl_tracker.ledger.chain import Entry, Head, Segment, VerifyReport
 from sdl_tracker.ledger.dirstore import DirStore
 from sdl_tracker.ledger.gitstore import GitStore
 from sdl_tracker.ledger.store import CHUNK, FileObject, Object, Store, open_regular
@@ -59,13 +59,22 @@ def artifact_file(name: str, path: Path, size: int) -> tuple[Artifact, FileObjec
 
 
 def append(
-    store: Store, statements: Sequence[Statement], objects: Mapping[str, Object] = {}
+    store: Store,
+    statements: Sequence[Statement],
+    objects: Mapping[str, Object] = {},
+    *,
+    checkpoint: Callable[[Head], Statement] | None = None,
 ) -> list[Entry]:
     """Chain `statements` onto the head and store them with `objects` as one batch.
 
     Retries on a concurrent append (compare-and-swap), re-chaining on the new head, so no
     entry is lost or forked. Every artifact a statement names must be in `objects` or already
     stored. A FileObject is checked against its SHA-256 by the store, while it is copied.
+
+    `checkpoint` makes the batch's last entry: given the head the batch's own entries end at
+    (verified chain, sealed here), it returns the statement that signs it (a signed
+    checkpoint). It is called again when a concurrent append re-chains the batch, and the
+    checkpoint is stored in the same atomic append as the entries it covers.
     """
     for statement in statements:
         for a in statement.artifacts:
@@ -81,6 +90,9 @@ def append(
         # Verified first, on every attempt: nothing is ever appended to a broken chain.
         head = trust.check(store)
         sealed = chain.seal(head, statements)
+        if checkpoint is not None and sealed:
+            last = Head(seq=sealed[-1].seq, hash=sealed[-1].hash)
+            sealed += chain.seal(last, [checkpoint(last)])
         try:
             store.append(sealed, objects, expected=head)
             if sealed:
@@ -112,9 +124,13 @@ def unverified_entries(store: Store) -> Iterator[Entry]:
             yield chain.parse(raw, f"{segment.where} line {segment.first_line + offset}")
 
 
-def verify(store: Store) -> VerifyReport:
+def verify(store: Store, visit: Callable[[Segment], object] | None = None) -> VerifyReport:
     """Verify the whole ledger offline, every artifact included; raises ChainError naming the
-    first bad entry, or a remembered entry that is gone or changed (a rewind)."""
+    first bad entry, or a remembered entry that is gone or changed (a rewind).
+
+    `visit` sees each segment of stored lines once its entries' hashes, links and artifacts are
+    verified (in order), so a caller can look for entries of interest (`find_lines`) without
+    reading the ledger twice."""
     path = trust.memo_path(store)
     memo = trust.read_memo(path)
     at = trust.mark(store)
@@ -123,14 +139,39 @@ def verify(store: Store) -> VerifyReport:
     known = memo.head if memo is not None else None
     if isinstance(view, GitStore):
         with view.object_reader() as reader:
-            report = chain.verify(segments, reader.read_object, head, known=known, reread=True)
+            report = chain.verify(
+                segments, reader.read_object, head, known=known, reread=True, visit=visit
+            )
     else:
-        report = chain.verify(segments, view.read_object, head, known=known, reread=True)
+        report = chain.verify(
+            segments, view.read_object, head, known=known, reread=True, visit=visit
+        )
     if isinstance(view, GitStore) and at:
         # A plain commit deleting entries/ leaves a valid empty chain: the history tells.
         history.check(view)
     trust.write_memo(path, trust.Memo(head=head, mark=at))
     return report
+
+
+def find_lines(segment: Segment, marks: Sequence[bytes]) -> Iterator[Entry]:
+    """The entries of `segment` whose stored line holds any of `marks`, in order: a search of
+    the segment's bytes (C speed), not a loop over its lines."""
+    data = segment.data
+    starts: set[int] = set()
+    for mark in marks:
+        pos = data.find(mark)
+        while pos >= 0:
+            start = data.rfind(b"\n", 0, pos) + 1
+            end = data.find(b"\n", pos)
+            starts.add(start)
+            if end < 0:
+                break
+            pos = data.find(mark, end)
+    for start in sorted(starts):
+        end = data.find(b"\n", start)
+        # Verified lines: `where` names the segment only (counting the newlines before each
+        # hit would read the segment again per hit).
+        yield chain.parse(data[start : end if end >= 0 else len(data)], segment.where)
 
 
 def open_store(root: Path | None, *, branch: str, directory: Path | None) -> Store:

@@ -192,17 +192,21 @@ def verify(
     *,
     known: Head | None = None,
     reread: bool = False,
+    visit: Callable[[Segment], object] | None = None,
 ) -> VerifyReport:
     """Recompute every hash and link, check every artifact, and compare with the head marker.
 
     Raises ChainError naming the first bad entry: hash mismatch, broken link, sequence gap,
     missing or altered artifact, or a head marker that does not match the last entry. `known`
-    is an entry verified earlier (see `Verifier`).
+    is an entry verified earlier (see `Verifier`); `visit` sees each segment once its entries
+    are verified.
     """
     verifier = Verifier(read_object, known=known, reread=reread)
     for segment in segments:
         for _ in verifier.entries(segment):
             pass
+        if visit is not None:
+            visit(segment)
     return verifier.finish(head)
 
 

@@ -16,6 +16,7 @@ from sdl_tracker.gitdata import git
 from sdl_tracker.ledger import append, entries, trust
 from sdl_tracker.ledger.chain import Entry
 from sdl_tracker.ledger.gitstore import GitStore
+from sdl_tracker.models import CHECKPOINT
 
 _PUSH_ATTEMPTS = 10
 
@@ -100,12 +101,16 @@ def _reconcile(store: GitStore, remote_commit: str, local_commit: str | None) ->
     shared = _common_prefix(local_entries, remote_entries)
     local_only = local_entries[shared:]
     objects = _objects(store, local_only)
+    # A local checkpoint signs the local head, which the replay re-chains: replayed, it would
+    # contradict the chain. It is dropped; the next signing run covers the replayed entries.
+    statements = [e.statement() for e in local_only]
+    statements = [s for s in statements if s.predicate.kind != CHECKPOINT]
     # Re-chain on the remote head: move our branch to the remote commit, then append. Our
     # local-only entries get new hashes, so the entry remembered as verified may go.
     git.run(store.root, "update-ref", store.ref, remote_commit, local_commit)
     trust.forget(store)
-    append(store, [e.statement() for e in local_only], objects)
-    return len(remote_entries) - shared, len(local_only)
+    append(store, statements, objects)
+    return len(remote_entries) - shared, len(statements)
 
 
 def push(store: GitStore, remote: str) -> SyncResult:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sdl_tracker import output
-from sdl_tracker.cli import options
+from sdl_tracker.cli import options, signing
 from sdl_tracker.cli.commands import collect, export, gate
 from sdl_tracker.errors import InputError
 
@@ -71,6 +71,7 @@ def main(args: argparse.Namespace) -> int:
         ratchet=args.ratchet,
         sign=args.sign,
         what_if=args.what_if,
+        signing_key=signing.key_from_env(),
     )
 
 
@@ -86,6 +87,7 @@ def run(
     sign: Path | None = None,
     environ: Mapping[str, str] | None = None,
     what_if: bool = False,
+    signing_key: Path | None = None,
 ) -> int:
     from sdl_tracker.conformance import assessment
     from sdl_tracker.ledger import sync
@@ -120,7 +122,15 @@ def run(
     if not isinstance(store, GitStore):
         output.err(f"ledger: appending straight to {store.location}")
     options = {"release": release} if release else {}
-    collect.run(ws=ws, only=(), from_report=None, options=options, force=False, fmt="text")
+    collect.run(
+        ws=ws,
+        only=(),
+        from_report=None,
+        options=options,
+        force=False,
+        fmt="text",
+        signing_key=signing_key,
+    )
     bypassed = _bypassed(store, ws.repo())
     for line in bypassed:
         output.err(output.paint(line, "yellow"))
@@ -133,6 +143,7 @@ def run(
         junit=out / "junit.xml",
         summary=summary,
         what_if=what_if,
+        signing_key=signing_key,
     )
     step_summary = environ.get("GITHUB_STEP_SUMMARY")
     if step_summary:

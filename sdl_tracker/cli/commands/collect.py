@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sdl_tracker import output
-from sdl_tracker.cli import options
+from sdl_tracker.cli import options, signing
 from sdl_tracker.errors import InputError
 
 if TYPE_CHECKING:
@@ -88,6 +88,7 @@ def main(args: argparse.Namespace) -> int:
         options=settings,
         force=args.force,
         fmt=args.format,
+        signing_key=signing.key_from_env(),
     )
 
 
@@ -116,7 +117,10 @@ def run(
     force: bool,
     fmt: str,
     now: datetime | None = None,
+    signing_key: Path | None = None,
 ) -> int:
+    """Run the collectors and append their evidence as one batch; with a CI key (`signing_key`,
+    else `[ledger] signing_key`) the batch ends with a checkpoint signing its head."""
     from sdl_tracker import ledger
     from sdl_tracker.collectors import COLLECTORS
     from sdl_tracker.collectors.base import Context
@@ -133,6 +137,7 @@ def run(
     store = ws.store()
     if not store.exists():
         raise ws.no_ledger(store.location)
+    key = signing.prepare(ws, store, signing_key)  # a bad key: exit 2 before any tool runs
     if ws.ledger_dir is not None:  # `releases` reads the SBOMs recorded in this same ledger
         options = {**options, "ledger_dir": str(ws.ledger_dir)}
     if ws.ledger_url is not None:  # likewise for a central ledger
@@ -165,7 +170,8 @@ def run(
                 _statement(made_one, name, commit, who, now, run_id, objects, report)
                 for made_one in made
             )
-    entries = ledger.append(store, statements, objects) if statements else []
+    sign = signing.maker(key, collector="collect", who=who, commit=commit, now=now)
+    entries = ledger.append(store, statements, objects, checkpoint=sign) if statements else []
     _report(entries, statements, store.location, fmt)
     return 0
 
@@ -336,4 +342,6 @@ def _report(
         label = output.field(f"{p.collector}: {p.kind} ({p.tool.name} {p.tool.version})")
         output.err(output.status_line(label, status.capitalize(), _STATUS_COLOR[status]))
         output.err(f"- {output.field(p.result.summary)}")
-    output.err(f"appended {len(entries)} entries to {location}")
+    signed = len(entries) - len(statements)
+    note = f" (the last a checkpoint signing entry {entries[-2].seq})" if signed else ""
+    output.err(f"appended {len(entries)} entries to {location}{note}")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sdl_tracker import output
-from sdl_tracker.cli import options
+from sdl_tracker.cli import options, signing
 from sdl_tracker.errors import InputError
 
 if TYPE_CHECKING:
@@ -56,6 +56,7 @@ def main(args: argparse.Namespace) -> int:
         summary=args.summary,
         fmt=args.format,
         what_if=args.what_if,
+        signing_key=signing.key_from_env(),
     )
 
 
@@ -71,11 +72,13 @@ def run(
     now: datetime | None = None,
     framework: str = "iec62443-4-1",
     what_if: bool = False,
+    signing_key: Path | None = None,
 ) -> int:
     """Judge the commit or release; without `what_if`, by the policy it holds, and append the
-    verdict. A what-if is printed as such and never appended."""
+    verdict (with a CI key, `signing_key` else `[ledger] signing_key`, followed by a checkpoint
+    signing it). A what-if is printed as such and never appended."""
     from sdl_tracker import ledger
-    from sdl_tracker.conformance import render, verdicts
+    from sdl_tracker.conformance import checkpoints, render, verdicts
     from sdl_tracker.conformance.assessment import assess
     from sdl_tracker.exporters import junit as junit_mod
     from sdl_tracker.exporters import markdown
@@ -92,6 +95,7 @@ def run(
         framework=framework,
         committed=not what_if,
     )
+    key = None if what_if else signing.prepare(ws, found.store, signing_key)
     conf = found.conformance
     baseline = verdicts.previous(found.records, release, conf.catalog) if ratchet else None
     regressions = verdicts.regressions(conf, baseline) if baseline else ()
@@ -112,7 +116,17 @@ def run(
         statement, objects = verdicts.statement(
             conf, passed=passed, ratchet=regressions, who=git.recorder(ws.repo()), now=now
         )
-        (entry,) = ledger.append(found.store, [statement], objects)
+        sign = signing.maker(
+            key, collector="gate", who=statement.predicate.recorded_by, commit=conf.commit, now=now
+        )
+        entry, *signed = ledger.append(found.store, [statement], objects, checkpoint=sign)
+        if signed:
+            output.err(f"checkpoint: entry {signed[0].seq} signs the ledger head {entry.seq}")
+        elif found.trust is not None and checkpoints.ci_keys(found.trust.roster):
+            output.err(
+                "note: the roster names a ci key but no signing key was given: this verdict is "
+                "not covered by a signed checkpoint (set SDL_TRACKER_SIGNING_KEY in CI)"
+            )
     if fmt == "json":
         output.write_json(
             {

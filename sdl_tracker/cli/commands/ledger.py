@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,8 +16,11 @@ from sdl_tracker.errors import ChainError, HistoryError, InputError
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from sdl_tracker.conformance import checkpoints
+    from sdl_tracker.formats.roster import Roster
     from sdl_tracker.ledger import replicate
-    from sdl_tracker.ledger.chain import Entry, Head
+    from sdl_tracker.ledger.chain import Entry, Head, Segment, VerifyReport
+    from sdl_tracker.ledger.store import Store
     from sdl_tracker.workspace import Workspace
 
 _SHA256 = re.compile(r"^(sha256:)?([0-9a-f]{64})$")
@@ -54,6 +58,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="PACKAGE.zip",
         help="the last entry of an exported evidence package must still be held (repeatable)",
+    )
+    p.add_argument(
+        "--all-signatures",
+        action="store_true",
+        help="check every checkpoint's signature, not only the newest good one's (which "
+        "vouches for every byte before it)",
     )
     options.output_format(p)
     options.common(p)
@@ -95,7 +105,7 @@ def main(args: argparse.Namespace) -> int:
         return sync(ws=ws, remote=args.remote)
     anchors = [_anchor(text) for text in args.expect]
     anchors += [_package_anchor(path) for path in args.expect_from]
-    return verify(ws=ws, fmt=args.format, anchors=anchors)
+    return verify(ws=ws, fmt=args.format, anchors=anchors, every=args.all_signatures)
 
 
 def _anchor(text: str) -> Head:
@@ -206,12 +216,17 @@ def cat(*, ws: Workspace, digest: str) -> int:
     return 0
 
 
-def verify(*, ws: Workspace, fmt: str, anchors: Sequence[Head] = ()) -> int:
+def verify(*, ws: Workspace, fmt: str, anchors: Sequence[Head] = (), every: bool = False) -> int:
+    """The chain, then the signatures: checkpoints (a CI key's over the head) and attestations
+    (people's), against the roster committed at HEAD. Exit 1 on a broken chain, a bad
+    checkpoint, a bad signature, or no good checkpoint when the roster names a ci key."""
     from sdl_tracker import ledger
+    from sdl_tracker.conformance import checkpoints
 
     store = ws.store()
+    roster = _head_roster(ws)
     try:
-        report = ledger.verify(store)
+        report, marks, sigs = check_all(store, roster, every=every)
         if anchors:
             ledger.holds(store, anchors)
     except ChainError as e:
@@ -223,15 +238,173 @@ def verify(*, ws: Workspace, fmt: str, anchors: Sequence[Head] = ()) -> int:
         else:
             output.err(f"- entry {e.seq} ({e.where}): {e.reason}")
         return 1
+    # Outside a repository (a directory ledger checked alone) there is no roster to judge the
+    # signers by: said, not failed. Inside one, checkpoints without a roster are bad.
+    bad = [c for c in marks.bad if ws.root is not None or c.why != checkpoints.NO_ROSTER]
+    unjudged = len(marks.bad) - len(bad)
+    problems = [f"checkpoint entry {c.seq} is bad: {c.why}" for c in bad]
+    problems += [f"signature entry {seq} is bad: {why}" for seq, why in sigs.bad]
+    if marks.missing:
+        problems.append(
+            f"no good checkpoint although {roster.source if roster else ''} names a ci key: "
+            f"none of the {report.entries} entries is covered (checkpoints removed by a "
+            "re-chaining, or CI never signed); run `sdl-tracker ci` with the CI key"
+        )
+    ok = not problems
     if fmt == "json":
-        output.write_json({"ok": True, "entries": report.entries, "artifacts": report.objects})
-    output.err(output.status_line(f"ledger {store.location}", "Passed", "green"))
+        output.write_json(
+            {
+                "ok": ok,
+                "entries": report.entries,
+                "artifacts": report.objects,
+                "checkpoints": _checkpoints_json(marks, bad),
+                "attestations": {
+                    "verified": sigs.verified,
+                    "unsigned": sigs.unsigned,
+                    "unknown_signer": len(sigs.unknown),
+                    "bad": [{"entry": seq, "reason": why} for seq, why in sigs.bad],
+                },
+                "problems": problems,
+            }
+        )
+    colour = ("Passed", "green") if ok else ("Failed", "red")
+    output.err(output.status_line(f"ledger {store.location}", *colour))
     output.err(
-        f"- {report.entries} entries, {report.objects} artifacts, chain and digests verified"
+        f"- chain ok: {report.entries} entries, {report.objects} artifacts, hashes, links and "
+        "digests verified"
+    )
+    for line in _checkpoint_lines(marks, roster is not None):
+        output.err(line)
+    if unjudged:
+        output.err(
+            f"- {unjudged} checkpoint signatures not judged: no repository here, so no roster; "
+            "run `sdl-tracker ledger verify` in the repository (-C PATH) to check them"
+        )
+    output.err(
+        f"- attestations: {sigs.verified} signed (signature verified), {sigs.unsigned} "
+        f"unsigned, {len(sigs.bad)} bad signatures"
+        + (f", {len(sigs.unknown)} signatures by keys not in the roster" if sigs.unknown else "")
     )
     for anchor in anchors:
         output.err(f"- holds entry {anchor.seq} ({anchor.hash[:12]}…) as expected")
-    return 0
+    for problem in problems:
+        output.err(output.paint(f"- {problem}", "red"))
+    return 0 if ok else 1
+
+
+def check_all(
+    store: Store, roster: Roster | None, *, every: bool = False
+) -> tuple[VerifyReport, checkpoints.Report, Attestations]:
+    """`ledger verify`'s work: the chain (ChainError naming the first bad entry), then, from
+    the entries it picked out on the way, the checkpoints and the attestation signatures."""
+    from sdl_tracker import ledger
+    from sdl_tracker.conformance import checkpoints
+
+    found: list[Entry] = []
+    people: list[Entry] = []
+
+    def visit(segment: Segment) -> None:
+        for entry in ledger.find_lines(segment, (checkpoints.MARK, *_PERSON_MARKS)):
+            (found if checkpoints.is_checkpoint(entry) else people).append(entry)
+
+    report = ledger.verify(store, visit=visit)
+    marks = checkpoints.report(found, report.entries, roster, every=every)
+    return report, marks, _attestations(people, roster)
+
+
+#: Bytes of entries a person made (`record`, `waive`, `approve`): attestations and signatures.
+_PERSON_MARKS = (b'"collector":"record"', b'"collector":"waive"', b'"collector":"approve"')
+
+
+def _head_roster(ws: Workspace) -> Roster | None:
+    from sdl_tracker.conformance.trust import read_roster
+    from sdl_tracker.gitdata import git
+
+    if ws.root is None:
+        return None
+    commit = git.resolve(ws.root, "HEAD")
+    return read_roster(ws.root, commit) if commit else None
+
+
+def _checkpoint_lines(marks: checkpoints.Report, have_roster: bool) -> list[str]:
+    from sdl_tracker.conformance import checkpoints
+
+    last = marks.last_good
+    lines = [
+        f"- checkpoints: {len(marks.good)} verified, {len(marks.bad)} bad"
+        + (f", {len(marks.superseded)} by retired keys" if marks.superseded else "")
+        + (
+            f" (each one's place; signatures: {vouched} vouched for by the newest good one)"
+            if (vouched := sum(1 for c in marks.good if c.signer == checkpoints.VOUCHED))
+            else ""
+        )
+    ]
+    if not marks.checked:
+        lines[0] = "- checkpoints: none (unsigned ledger: no CI key signed its head)"
+    elif not have_roster:
+        lines.append("  (no sdl-roster.yaml committed at HEAD: no signer can be checked)")
+    if last is not None:
+        lines.append(
+            f"- entries 1..{last.seq - 1} covered by checkpoint entry {last.seq} ({last.signer})"
+        )
+    if marks.uncovered and marks.checked:
+        lines.append(
+            f"- {marks.uncovered} entries after the last good checkpoint are not covered "
+            "(appended without the CI key, e.g. by hooks or `record`; the next signed "
+            "`sdl-tracker ci` covers them)"
+        )
+    return lines
+
+
+def _checkpoints_json(
+    marks: checkpoints.Report, bad: Sequence[checkpoints.Checked]
+) -> dict[str, object]:
+    last = marks.last_good
+    return {
+        "verified": len(marks.good),
+        "bad": [{"entry": c.seq, "reason": c.why} for c in bad],
+        "unjudged": [c.seq for c in marks.bad if c not in bad],
+        "superseded": [c.seq for c in marks.superseded],
+        "covered_up_to": last.seq - 1 if last is not None else 0,
+        "uncovered": marks.uncovered,
+        "ci_keys": marks.ci_keys,
+    }
+
+
+@dataclass(frozen=True)
+class Attestations:
+    verified: int
+    unsigned: int
+    bad: tuple[tuple[int, str], ...]
+    unknown: tuple[int, ...]
+
+
+def _attestations(found: Sequence[Entry], roster: Roster | None) -> Attestations:
+    """People's statements and their signatures, checked as the judge checks them (a signature
+    by a key the roster does not name is counted apart: a person may have left the roster)."""
+    from sdl_tracker.conformance import signatures, trust
+    from sdl_tracker.conformance.evidence import records
+
+    recs = records(found)
+    report = trust.check(recs, roster)
+    statements = [r for r in recs if r.statement.predicate.kind != signatures.KIND]
+    signed = report.signed
+    bad, unknown = [], []
+    for c in report.bad:
+        if c.target is not None and any(m in c.why for m in _UNKNOWN):
+            unknown.append(c.seq)
+        else:
+            bad.append((c.seq, c.why))
+    return Attestations(
+        verified=sum(1 for r in statements if r.seq in signed),
+        unsigned=sum(1 for r in statements if r.seq not in signed),
+        bad=tuple(bad),
+        unknown=tuple(unknown),
+    )
+
+
+#: Reasons that say who signed is unknown here, not that the signature is wrong.
+_UNKNOWN = ("is not in the roster", "not in gpg's keyring", "names the signer's key")
 
 
 def push(*, ws: Workspace, url: str | None, fmt: str) -> int:
