@@ -21,6 +21,7 @@ from sdl_tracker.cli.main import main
 from sdl_tracker.conformance import checkpoints
 from sdl_tracker.errors import InputError
 from sdl_tracker.ledger import DirStore, GitStore
+from sdl_tracker.ledger import trust as ledger_trust
 from sdl_tracker.ledger.chain import Entry, Head
 from sdl_tracker.ledger.store import Store
 from sdl_tracker.workspace import open_workspace
@@ -176,9 +177,11 @@ def _rewrite(store: Store, repo: Path, forged: list[Entry]) -> None:
         objects = {o: store.read_object(o) for e in forged for o in e.objects}
         (store.path / "entries.jsonl").write_bytes(b"")
         (store.path / "HEAD").write_text('{"bytes":0,"hash":"","seq":0}')
-        (store.path / "verified").unlink(missing_ok=True)
+        memo = ledger_trust.memo_path(store)
+        assert memo is not None
+        memo.unlink(missing_ok=True)
         store.append(forged, objects, expected=None)  # type: ignore[arg-type]
-        (store.path / "verified").unlink(missing_ok=True)
+        memo.unlink(missing_ok=True)
         return
     assert isinstance(store, GitStore)
     objects = {o: store.read_object(o) for e in forged for o in e.objects}
