@@ -158,6 +158,12 @@ def signed_submissions(
         d = p.details
         key = (str(d.get("issue")), str(d.get("stage")))
         leads = [x.identity for x in signers.get(r.seq, ()) if ROLE in x.roles]
+        if not _is_time(d.get("submitted_at")) or key[1] not in clock.STAGES:
+            ignored.append(
+                f"entry {r.seq} ({key[0]} {key[1]}) is not counted: its stage or submitted_at is "
+                "not what `record cra_submission` writes"
+            )
+            continue
         if not leads:
             who = ", ".join(x.identity for x in signers.get(r.seq, ())) or "nobody"
             ignored.append(
@@ -175,6 +181,15 @@ def signed_submissions(
         if earlier is None or str(sent["submitted_at"]) < str(earlier["submitted_at"]):
             closing[key] = sent
     return closing, ignored
+
+
+def _is_time(value: JSON) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).tzinfo is not None
+    except ValueError:
+        return False
 
 
 def lines(found: Found, now: datetime) -> list[str]:
@@ -243,7 +258,8 @@ def rejudged(statement: Statement, now: datetime, closing: Closing | None = None
     if metrics == dict(p.result.metrics):
         return statement
     base = p.details.get("without_cra")
-    if isinstance(base, Mapping) and isinstance(base.get("status"), str):
+    known = {s.value for s in ResultStatus}
+    if isinstance(base, Mapping) and base.get("status") in known:
         # The collector's verdict on everything but the clock, and the clock judged now.
         status = ResultStatus(str(base["status"]))
         summary = str(base.get("summary", p.result.summary))

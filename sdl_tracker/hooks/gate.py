@@ -5,7 +5,8 @@ as a plain git hook (`sdl-gate --remote NAME`, what hooks/pre-push runs), git's 
 `<local ref> <local sha> <remote ref> <remote sha>`; or `--ref` by hand. Every tag among them
 whose name matches `[hooks] release_tags` (default `v*`) is gated exactly as
 `sdl-tracker gate --release TAG` does (the verdict is appended to the ledger); one failure
-refuses the push.
+refuses the push. `--framework cra` gates under the EU Cyber Resilience Act view instead;
+`--framework iec62443-4-1 --framework cra` under both (each verdict appended).
 
 pre-commit runs pre-push hooks only when the push carries commits the remote does not have,
 and shows them only the first such ref: a tag pushed for a commit that is already there does not
@@ -81,18 +82,37 @@ def skipped(refs: Sequence[str], pattern: str | None, *, under_pre_commit: bool)
     return f"skipped: no release tag in this push ({', '.join(dict.fromkeys(refs))}){note}"
 
 
-def check(root: Path, tags: Sequence[str], *, policy: Path | None) -> list[str]:
-    """Gate each tag (output as `sdl-tracker gate` prints it); the tags that failed."""
+FRAMEWORKS = ("iec62443-4-1", "cra")
+
+
+def check(
+    root: Path,
+    tags: Sequence[str],
+    *,
+    policy: Path | None,
+    frameworks: Sequence[str] = FRAMEWORKS[:1],
+) -> list[str]:
+    """Gate each tag under each framework (output as `sdl-tracker gate` prints it); the tags
+    that failed, as `TAG` (one framework) or `TAG (framework)`."""
     from sdl_tracker.cli.commands import gate
     from sdl_tracker.workspace import open_workspace
 
     ws = open_workspace(root)
-    return [
-        tag
-        for tag in tags
-        if gate.run(ws=ws, release=tag, policy_file=policy, ratchet=False, junit=None, summary=None)
-        != 0
-    ]
+    failed = []
+    for tag in tags:
+        for framework in frameworks:
+            code = gate.run(
+                ws=ws,
+                release=tag,
+                policy_file=policy,
+                ratchet=False,
+                junit=None,
+                summary=None,
+                framework=framework,
+            )
+            if code != 0:
+                failed.append(tag if len(frameworks) == 1 else f"{tag} ({framework})")
+    return failed
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -106,7 +126,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--pattern", help="release tag glob (default: [hooks] release_tags, v*)")
     parser.add_argument("--policy", metavar="FILE", help="policy file for the gate")
+    parser.add_argument(
+        "--framework",
+        action="append",
+        choices=FRAMEWORKS,
+        help="gate under IEC 62443-4-1 (the default) or the EU Cyber Resilience Act (cra); "
+        "repeat it to gate under both",
+    )
     args = parser.parse_args(argv)
+    frameworks = tuple(dict.fromkeys(args.framework or FRAMEWORKS[:1]))
+    if args.policy and len(frameworks) > 1:
+        parser.error("--policy judges one framework: give one --framework with it")
     stdin = sys.stdin if args.remote is not None and not args.ref else ()
     refs = pushed_refs(refs=args.ref, remote=args.remote, environ=os.environ, stdin=stdin)
     if not any(r.startswith(_TAGS) for r in refs):
@@ -124,7 +154,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not tags:
             output.err(f"{PROG}: {skipped(refs, pattern, under_pre_commit=False)}")
             return 0
-        failed = check(root, tags, policy=root / args.policy if args.policy else None)
+        failed = check(
+            root,
+            tags,
+            policy=root / args.policy if args.policy else None,
+            frameworks=frameworks,
+        )
         if failed:
             output.err(
                 f"{PROG}: the release gate failed for {', '.join(failed)}: push refused. "

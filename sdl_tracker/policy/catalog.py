@@ -136,6 +136,11 @@ class Catalog:
 
 
 @cache
+def shipped() -> tuple[str, ...]:
+    """The ids of the shipped catalogues, the default first."""
+    return tuple(_FILES)
+
+
 def load(catalog_id: str = DEFAULT) -> Catalog:
     """Load a shipped catalogue by id, e.g. `iec62443-4-1:2018`."""
     if catalog_id not in _FILES:
@@ -215,15 +220,18 @@ def _from_dict(data: Any, base: Catalog | None = None) -> Catalog:
                     f"documentation item {d.id}: unknown evidence kinds or requirement "
                     f"({', '.join(unknown) or d.named})"
                 )
-        documents = {str(k): _document(str(k), v) for k, v in data.get("documents", {}).items()}
-        unknown = sorted(set(documents) - set(kinds))
+        own = {str(k): _document(str(k), v) for k, v in data.get("documents", {}).items()}
+        unknown = sorted(set(own) - set(kinds))
         if unknown:
             raise CatalogError(f"catalogue describes unknown document kinds: {', '.join(unknown)}")
         ids = {r.id for r in requirements}
-        for kind, doc in documents.items():
+        for kind, doc in own.items():
             strays = sorted({r for s in doc.sections for r in s.requirements} - ids)
             if strays:
                 raise CatalogError(f"catalogue: {kind} sections name unknown {', '.join(strays)}")
+        # The vocabulary's document kinds (their cadence) hold unless described here; their
+        # sections name the vocabulary's requirements, so they never count for this catalogue's.
+        documents = {**(base.documents if base else {}), **own}
         return Catalog(
             id=data["catalog"],
             title=data["title"],

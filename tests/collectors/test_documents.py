@@ -154,6 +154,11 @@ def test_rst_headings_and_new_document(repo: Path, capsys: pytest.CaptureFixture
     assert pred["kind"] == "document:user_manual"
     assert pred["requirements"] == ["SG-7"]
     assert pred["result"]["status"] == "pass", pred["result"]["summary"]
+    # the CRA's user-information sections are named for that view, and fail nothing here
+    assert (
+        "for the EU CRA view, missing section(s): Manufacturer and contact (CRA-13-18)"
+        in (pred["result"]["summary"])
+    )
 
 
 def test_unchanged_document_is_reaffirmed(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -209,9 +214,10 @@ def test_documents_not_found_are_named_with_their_paths(
     capsys.readouterr()
     assert main(["collect", "--only", "documents", "--repo", str(repo)]) == 0
     err = capsys.readouterr().err
-    assert "note: documents: 21 documents not found in " in err
+    assert "note: documents: 22 documents not found in " in err
     assert "SECURITY.md or .github/SECURITY.md or docs/SECURITY.md (DM-1, DM-5)" in err
     assert "docs/patch-policy.md (SUM-5)" in err
+    assert "docs/user-information.md (CRA-13-18)" in err
 
 
 def test_front_matter_fenced_code_and_yaml_comments_are_not_headings(

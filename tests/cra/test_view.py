@@ -124,3 +124,22 @@ def test_rejudged_evidence_passes_once_signed_and_fails_when_not() -> None:
     judged = view.rejudged(collected, later, {}).predicate.result
     assert judged.status == ResultStatus.FAIL and judged.metrics["cra_overdue"] == 1
     assert "overdue" in judged.summary and "SEC-1 early_warning" in judged.summary
+
+
+def test_a_malformed_submission_entry_closes_nothing_and_is_named() -> None:
+    from sdl_tracker.conformance.evidence import Record
+    from sdl_tracker.conformance.signatures import Signer
+
+    bad = stmt(
+        "cra_submission",
+        details={"issue": "SEC-1", "stage": "early_warning", "submitted_at": "soon"},
+    )
+    lead = Signer(identity=LEAD, roles=("product-security-lead",))
+    closing, ignored = view.signed_submissions(
+        [Record(seq=4, hash="h", statement=bad)], {4: (lead,)}
+    )
+    assert closing == {}
+    assert ignored == [
+        "entry 4 (SEC-1 early_warning) is not counted: its stage or submitted_at is not what "
+        "`record cra_submission` writes"
+    ]

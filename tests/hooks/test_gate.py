@@ -148,3 +148,21 @@ def test_without_a_ledger_the_push_is_refused(
     git(git_repo, "tag", "v1.0")
     assert gate.main(["--ref", "refs/tags/v1.0"]) == 2
     assert "sdl-gate: error: no ledger" in capsys.readouterr().err
+
+
+def test_the_cra_option_gates_the_tag_under_the_cra_view_too(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo.parent / "training.csv").write_text("Ada,secure coding\n")
+    assert cli(["record", "training_record", str(repo.parent / "training.csv")]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"refs/tags/v1.0 {SHA} refs/tags/v1.0 {ZERO}\n"))
+    both = ["--framework", "iec62443-4-1", "--framework", "cra"]
+    assert gate.main(["--remote", "origin", *both]) == 1
+    err = capsys.readouterr().err
+    assert "gate v1.0: PASSED" in err  # the 62443-4-1 verdict
+    assert "sdl-gate: the release gate failed for v1.0 (cra): push refused" in err
+    assert _verdicts(repo) == 2
+    with pytest.raises(SystemExit) as e:
+        gate.main(["--ref", "refs/tags/v1.0", "--policy", "policy.yaml", *both])
+    assert e.value.code == 2
+    assert "--policy judges one framework" in capsys.readouterr().err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ ART = [
     "CRA-13-8",
     "CRA-13-9",
     "CRA-13-12",
+    "CRA-13-18",
     "CRA-14",
     "CRA-14-8",
 ]
@@ -35,7 +37,7 @@ PROOF = {"attestation", "pentest_report", "test_report", "attack_surface_analysi
 FACTS = CommitFacts(commit=C, ancestors=frozenset(), changed={})
 
 
-def test_the_30_items_in_four_groups_with_the_loader_fields() -> None:
+def test_the_31_items_in_four_groups_with_the_loader_fields() -> None:
     cat = catalog.load(CRA)
     assert list(cat.ids()) == PART_I + PART_II + ART
     assert [p.id for p in cat.practices] == ["AI-P1", "AI-P2", "ART13", "ART14"]
@@ -219,3 +221,51 @@ def test_reporting_clock_evidence_older_than_a_day_is_stale() -> None:
     result = evaluate(policy_mod.load("cra-2024-2847"), old, FACTS, NOW).result("CRA-14")
     assert result.status is Status.STALE
     assert "(max 1 days)" in result.reason
+
+
+def _user_information(found: dict[str, bool], age_days: float = 2) -> list:  # type: ignore[type-arg]
+    """The documents collector's evidence for docs/user-information.md, sections as found."""
+    sections = catalog.load(CRA).documents["document:user_manual"].sections
+    return [
+        stmt(
+            "document:user_manual",
+            age_days=age_days,
+            details={
+                "path": "docs/user-information.md",
+                "changed_at": (NOW - timedelta(days=age_days)).isoformat(),
+                "problems": [],
+                "sections": [
+                    {
+                        "heading": x.heading,
+                        "requirements": list(x.requirements),
+                        "found": found.get(x.heading, True),
+                    }
+                    for x in sections
+                ],
+            },
+        )
+    ]
+
+
+def test_user_information_is_judged_by_its_annex_ii_sections() -> None:
+    """CRA-13-18 needs the user-information document with every section of the CRA catalogue's
+    `documents:` block; the vocabulary's cadence and sections still hold for the other kinds."""
+    cat = catalog.load(CRA)
+    kind = cat.documents["document:user_manual"]
+    assert kind.cadence == "per_release"
+    assert {r for x in kind.sections for r in x.requirements} == {"CRA-13-18"}
+    assert [x.heading for x in kind.sections][:2] == [
+        "Manufacturer and contact",
+        "Reporting vulnerabilities",
+    ]
+    assert (
+        cat.documents["document:support_policy"]
+        == catalog.load().documents["document:support_policy"]
+    )
+    policy = policy_mod.load("cra-2024-2847")
+    complete = evaluate(policy, _user_information({}), FACTS, NOW).result("CRA-13-18")
+    assert complete.status is Status.SATISFIED, complete.reason
+    gap = {"Support period": False, "Security updates": False}
+    result = evaluate(policy, _user_information(gap), FACTS, NOW).result("CRA-13-18")
+    assert result.status is Status.PARTIAL
+    assert "missing section(s) CRA-13-18 needs: Support period, Security updates" in result.reason

@@ -7,6 +7,7 @@
    `$GITHUB_STEP_SUMMARY` when set), and for a `--release` the evidence package
    `evidence-<TAG>.zip` (signed with `--sign KEY`); 6. push the branch back, replaying local
    entries on top of the remote head if another job pushed first. The exit code is the gate's.
+`--framework cra` gates (and exports) under the EU Cyber Resilience Act view of the same ledger.
 
 With a central ledger (`--ledger postgresql://…`) there is nothing to fetch or push: collect and
 gate append straight to the repository's chain, each batch one transaction.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,6 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="directory for junit.xml and summary.md (default sdl-reports)",
     )
     options.policy(parser)
+    options.framework(parser)
     options.what_if(parser)
     parser.add_argument(
         "--ratchet", action="store_true", help="also fail when worse than the previous release"
@@ -72,6 +75,7 @@ def main(args: argparse.Namespace) -> int:
         sign=args.sign,
         what_if=args.what_if,
         signing_key=signing.key_from_env(),
+        framework=args.framework,
     )
 
 
@@ -88,6 +92,8 @@ def run(
     environ: Mapping[str, str] | None = None,
     what_if: bool = False,
     signing_key: Path | None = None,
+    framework: str = "iec62443-4-1",
+    now: datetime | None = None,
 ) -> int:
     from sdl_tracker.conformance import assessment
     from sdl_tracker.ledger import sync
@@ -98,7 +104,8 @@ def run(
     if not what_if:
         # A policy the commit does not hold is refused before anything is fetched or appended.
         commit = assessment.commit_of(root, None, release)
-        assessment.committed_policy(root, commit, policy_file or ws.config.policy)
+        configured = ws.config.policy if framework == "iec62443-4-1" else None
+        assessment.committed_policy(root, commit, policy_file or configured)
     # Bad input first: nothing is fetched or appended when the reports cannot be written.
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -130,6 +137,7 @@ def run(
         force=False,
         fmt="text",
         signing_key=signing_key,
+        now=now,
     )
     bypassed = _bypassed(store, ws.repo())
     for line in bypassed:
@@ -144,6 +152,8 @@ def run(
         summary=summary,
         what_if=what_if,
         signing_key=signing_key,
+        framework=framework,
+        now=now,
     )
     step_summary = environ.get("GITHUB_STEP_SUMMARY")
     if step_summary:
@@ -166,6 +176,8 @@ def run(
             out=out / f"evidence-{release}.zip",
             sign=sign,
             policy_file=policy_file,
+            framework=framework,
+            now=now,
         )
     if shared and push:
         assert isinstance(store, GitStore) and remote is not None

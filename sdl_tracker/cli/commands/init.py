@@ -34,8 +34,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--templates",
         action="store_true",
         help="write a skeleton of every process document not yet in the repository, with the "
-        "headings the catalogue requires (never overwrites a file)",
+        "headings the catalogue requires (never overwrites a file); with --framework cra, the "
+        "CRA's user information too",
     )
+    options.framework(parser)
     options.common(parser)
 
 
@@ -45,10 +47,18 @@ def main(args: argparse.Namespace) -> int:
         branch=args.branch,
         pyproject=args.pyproject,
         templates=args.templates,
+        framework=args.framework,
     )
 
 
-def run(*, ws: Workspace, branch: str | None, pyproject: bool, templates: bool = False) -> int:
+def run(
+    *,
+    ws: Workspace,
+    branch: str | None,
+    pyproject: bool,
+    templates: bool = False,
+    framework: str = "iec62443-4-1",
+) -> int:
     from sdl_tracker import config as config_mod
     from sdl_tracker.gitdata import repository
     from sdl_tracker.workspace import Workspace
@@ -106,18 +116,22 @@ def run(*, ws: Workspace, branch: str | None, pyproject: bool, templates: bool =
     else:
         output.err(f"ledger: {store.location} already exists (kept as it is)")
     if templates:
-        _templates(root, ws.config.collector("documents"))
+        _templates(root, ws.config.collector("documents"), framework)
     return 0
 
 
-def _templates(root: Path, config: Mapping[str, Any]) -> None:
-    """Write the skeleton of each document the documents collector would not find."""
+def _templates(root: Path, config: Mapping[str, Any], framework: str) -> None:
+    """Write the skeleton of each document the documents collector would not find (the CRA's
+    own documents only under `--framework cra`)."""
     import os
 
     from sdl_tracker.collectors import documents
 
     written = []
     for spec in documents.specs(config):
+        cra_only = bool(spec.requirements) and all(r.startswith("CRA-") for r in spec.requirements)
+        if cra_only and framework != "cra":
+            continue
         found = next((p for p in spec.paths if os.path.lexists(root / p)), None)
         target = documents.template_path(spec)
         if found is not None:

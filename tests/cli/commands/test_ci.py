@@ -259,3 +259,21 @@ def test_a_rewound_remote_or_local_ledger_fails_the_next_run(
     capsys.readouterr()
     assert main(["ci", "--remote", "origin", "--out", str(other / "r"), "-C", str(other)]) == 2
     assert "the local ledger branch sdl-ledger was rewound" in capsys.readouterr().err
+
+
+def test_ci_gates_under_the_cra_view(remote: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`ci --framework cra`: collect, the CRA gate (its verdict names the CRA catalogue), its
+    summary and JUnit report, the gate's exit code."""
+    root = clone(remote, "cra")
+    out = root.parent / "cra-reports"
+    assert main(["ci", "--framework", "cra", "--out", str(out), "-C", str(root)]) == 1
+    assert "gate " in capsys.readouterr().err
+    assert "CRA-14" in (out / "summary.md").read_text()
+    junit = (out / "junit.xml").read_text()
+    assert "CRA-I-2a" in junit and "SM-1" not in junit
+    (verdict,) = [
+        e.statement().predicate
+        for e in ledger.entries(GitStore(root, "sdl-ledger"))
+        if e.statement().predicate.kind == "release_gate_record"
+    ]
+    assert verdict.details["catalog"] == "cra:2024-2847"

@@ -74,7 +74,7 @@ def test_status_json_lists_the_30_items_of_the_cra_catalogue(
     assert code == 0
     conf = json.loads(out)
     assert conf["catalog"] == "cra:2024-2847" and conf["policy"] == "cra-2024-2847"
-    assert len(conf["requirements"]) == 30
+    assert len(conf["requirements"]) == 31
     assert {r["status"] for r in conf["requirements"]} == {"missing"}
     code, out, _ = run(["status", "--format", "json", "-C", str(repo)], capsys)
     assert json.loads(out)["catalog"] == "iec62443-4-1:2018"

@@ -178,3 +178,22 @@ def test_templates_write_skeletons_with_the_required_headings_and_never_overwrit
     # a second run writes nothing
     assert main(["init", "--templates", "--repo", str(git_repo)]) == 0
     assert "templates: wrote" not in capsys.readouterr().err
+
+
+def test_cra_templates_only_with_the_cra_framework(
+    git_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The user information of the CRA (Annex II sections) is written by `init --templates
+    --framework cra`, never for a 62443-4-1-only project."""
+    assert main(["init", "--templates", "--repo", str(git_repo)]) == 0
+    assert not (git_repo / "docs" / "user-information.md").exists()
+    capsys.readouterr()
+    argv = ["init", "--templates", "--framework", "cra", "--repo", str(git_repo)]
+    assert main(argv) == 0
+    assert (
+        "templates: wrote docs/user-information.md (document:user_manual for CRA-13-18)"
+        in capsys.readouterr().err
+    )
+    text = (git_repo / "docs" / "user-information.md").read_text()
+    for heading in ("## Manufacturer and contact", "## Support period", "## Security updates"):
+        assert heading in text
