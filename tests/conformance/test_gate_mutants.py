@@ -1,0 +1,185 @@
+"""Tests written for mutants of the gate decision (conformance/verdicts.py, the status
+combination in evaluate.py) that the other tests let survive (benchmarks/mutation.sh; the
+survivors and the reasons for the rest are in docs/testing.md)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from evidence_factory import NOW, B, C, stmt
+
+from sdl_tracker.conformance import verdicts
+from sdl_tracker.conformance.evidence import records
+from sdl_tracker.conformance.model import Conformance, RequirementResult, Status
+from sdl_tracker.models import ResultStatus, Statement
+
+S = Status
+
+
+def verdict(release: str | None, passed: bool = True, **details: object) -> Statement:
+    return stmt(
+        "release_gate_record",
+        commit=B,
+        status=ResultStatus.PASS if passed else ResultStatus.FAIL,
+        requirements=("SM-11", "SM-12"),
+        details={
+            "release": release,
+            "passed": passed,
+            "statuses": {"SM-4": "satisfied", "SVV-3": "waived"},
+            **details,
+        },
+    )
+
+
+def test_a_well_formed_verdict_is_read_back_whole() -> None:
+    (r,) = records([verdict("v1.0", catalog="cra:2024")])
+    v = verdicts.read(r)
+    assert v == verdicts.ReleaseVerdict(
+        release="v1.0",
+        commit=B,
+        seq=1,
+        passed=True,
+        statuses={"SM-4": S.SATISFIED, "SVV-3": S.WAIVED},
+        catalog="cra:2024",
+        at=r.statement.predicate.recorded_at,
+    )
+    (r,) = records([verdict(None, passed=False)])
+    v = verdicts.read(r)
+    assert v is not None and v.release is None and not v.passed
+    assert v.catalog == verdicts.DEFAULT_CATALOG
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"statuses": ["satisfied"]},
+        {"statuses": None},
+        {"statuses": {"SM-4": "fine"}},
+        {"release": 1},
+        {"catalog": None},
+        {"catalog": 2018},
+    ],
+)
+def test_a_malformed_verdict_is_no_verdict(changes: dict[str, object]) -> None:
+    st = verdict("v1.0")
+    details = {**st.predicate.details, **changes}
+    (r,) = records([replace(st, predicate=replace(st.predicate, details=details))])
+    assert verdicts.read(r) is None
+
+
+def test_only_the_gates_own_entries_are_verdicts() -> None:
+    st = verdict("v1.0")
+    other = replace(st, predicate=replace(st.predicate, collector="record"))
+    kind = replace(st, predicate=replace(st.predicate, kind="review_record"))
+    assert [verdicts.read(r) for r in records([other, kind])] == [None, None]
+
+
+@pytest.mark.parametrize("passed", ["true", 1, None])
+def test_passed_means_the_boolean_true(passed: object) -> None:
+    st = verdict("v1.0")
+    details = {**st.predicate.details, "passed": passed}
+    (r,) = records([replace(st, predicate=replace(st.predicate, details=details))])
+    v = verdicts.read(r)
+    assert v is not None and v.passed is False
+
+
+def test_the_newest_run_of_a_release_moves_it_last_and_is_the_ratchet_baseline() -> None:
+    recs = records(
+        [
+            verdict("v1.0", passed=False),
+            verdict("v1.1"),
+            verdict("v1.0"),  # v1.0 judged again after v1.1: now the newest release
+            verdict(None),  # no --release: never a release verdict
+            verdict("v2.0", catalog="cra:2024"),  # another framework's
+        ]
+    )
+    found = verdicts.releases(recs)
+    assert [(v.release, v.seq, v.passed) for v in found] == [("v1.1", 2, True), ("v1.0", 3, True)]
+    assert [v.release for v in verdicts.releases(recs, "cra:2024")] == ["v2.0"]
+    base = verdicts.previous(recs, "v1.2")
+    assert base is not None and base.seq == 3
+    base = verdicts.previous(recs, "v1.0")  # never this release's own verdict
+    assert base is not None and base.release == "v1.1"
+    assert verdicts.previous(records([verdict("v1.0")]), "v1.0") is None
+    assert verdicts.previous((), "v1.0") is None
+
+
+def test_foreign_means_a_gate_verdict_of_another_catalogue() -> None:
+    mine, cra = records([verdict("v1.0"), verdict("v1.0", catalog="cra:2024")])
+    assert not verdicts.foreign(mine, verdicts.DEFAULT_CATALOG)
+    assert verdicts.foreign(cra, verdicts.DEFAULT_CATALOG)
+    assert verdicts.foreign(mine, "cra:2024") and not verdicts.foreign(cra, "cra:2024")
+    (sast,) = records([stmt("sast", details={"catalog": "cra:2024"})])
+    assert not verdicts.foreign(sast, verdicts.DEFAULT_CATALOG)
+
+
+def result(rid: str, status: Status, rule: str = "training_record") -> RequirementResult:
+    return RequirementResult(rid, rid, "SM", status, "why", rule)
+
+
+def conformance(
+    *results: RequirementResult, catalog: str = verdicts.DEFAULT_CATALOG
+) -> Conformance:
+    return Conformance(
+        commit=C,
+        evaluated_at=NOW,
+        policy="p",
+        policy_digest="d" * 64,
+        requirements=results,
+        practices=(),
+        release="v1.1",
+        catalog=catalog,
+    )
+
+
+def test_a_regression_is_a_status_strictly_worse_than_at_the_baseline() -> None:
+    (r,) = records(
+        [
+            replace(
+                verdict("v1.0"),
+                predicate=replace(
+                    verdict("v1.0").predicate,
+                    details={
+                        "release": "v1.0",
+                        "passed": True,
+                        "statuses": {
+                            "SM-1": "satisfied",
+                            "SM-2": "waived",
+                            "SM-3": "waived",
+                            "SM-4": "partial",
+                        },
+                    },
+                ),
+            )
+        ]
+    )
+    base = verdicts.read(r)
+    assert base is not None
+    conf = conformance(
+        result("SM-1", S.WAIVED),  # worse
+        result("SM-2", S.WAIVED),  # the same: no regression
+        result("SM-3", S.SATISFIED),  # better
+        result("SM-4", S.FAILING),  # worse
+        result("SM-5", S.FAILING),  # not judged at the baseline: nothing to compare
+    )
+    assert verdicts.regressions(conf, base) == (
+        ("SM-1", "satisfied at v1.0, now waived"),
+        ("SM-4", "partial at v1.0, now failing"),
+    )
+
+
+def test_the_verdict_entry_names_the_requirements_that_ask_for_it() -> None:
+    iec = conformance(result("SM-4", S.SATISFIED))
+    st, _ = verdicts.statement(iec, passed=True, ratchet=(), who="Ada <ada@example.com>", now=NOW)
+    assert st.predicate.requirements == verdicts.REQUIREMENTS
+    assert "catalog" not in st.predicate.details
+    cra = conformance(
+        result("CRA-I-1", S.SATISFIED, "all_of[release_gate_record, sbom]"),
+        result("CRA-14", S.FAILING, "cra_report"),
+        catalog="cra:2024",
+    )
+    st, _ = verdicts.statement(cra, passed=False, ratchet=(), who="Ada <ada@example.com>", now=NOW)
+    assert st.predicate.requirements == ("CRA-I-1",)
+    assert st.predicate.details["catalog"] == "cra:2024"
+    assert st.predicate.result.status is ResultStatus.FAIL
