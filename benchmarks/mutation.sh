@@ -2,7 +2,8 @@
 # Mutation testing of the trust-critical code with mutmut 3 (not run in CI: hours of CPU).
 #
 #   nice -n 10 benchmarks/mutation.sh                 # every target, in order of value
-#   nice -n 10 benchmarks/mutation.sh gate waivers    # some targets
+#   nice -n 10 benchmarks/mutation.sh gate waivers    # some targets (gate waivers approvals
+#                                                     # reviews ledger stores)
 #   MUTATION_BUDGET=1800 MUTATION_CHILDREN=1 nice -n 10 benchmarks/mutation.sh reviews
 #
 # Each target is a set of files, the mutants worth running in them (mutmut name globs: the
@@ -35,7 +36,8 @@ BUDGET="${MUTATION_BUDGET:-3600}"
 # the mutated function).
 declare -A MUTATE=(
   [gate]="sdl_tracker/conformance/verdicts.py sdl_tracker/conformance/evaluate.py sdl_tracker/conformance/model.py"
-  [waivers]="sdl_tracker/conformance/waivers.py sdl_tracker/conformance/trust.py"
+  [waivers]="sdl_tracker/conformance/waivers.py"
+  [approvals]="sdl_tracker/conformance/trust.py"
   [reviews]="sdl_tracker/gitdata/reviews.py"
   [ledger]="sdl_tracker/ledger/chain.py sdl_tracker/ledger/trust.py"
   [stores]="sdl_tracker/ledger/store.py sdl_tracker/ledger/dirstore.py sdl_tracker/ledger/gitstore.py sdl_tracker/ledger/history.py"
@@ -45,7 +47,8 @@ declare -A NAMES=(
   [gate]="$P.verdicts.* $P.evaluate.x_evaluate__* $P.evaluate.x_combine__* $P.evaluate.x__judge_all__*
     $P.evaluate.x__on_verdicts__* $P.evaluate.x__not_itself__* $P.evaluate.x__requirement__*
     $P.model.xǁStatusǁpasses__* $P.model.xǁConformanceǁpassed__* $P.model.xǁWaiverǁcounts__*"
-  [waivers]="$P.waivers.* $P.trust.x_approvals__* $P.trust.x_fold__* $P.trust.xǁTrustǁidentities__*
+  [waivers]="$P.waivers.*"
+  [approvals]="$P.trust.x_approvals__* $P.trust.x_fold__* $P.trust.xǁTrustǁidentities__*
     $P.trust.x__emails__* $P.trust.x_gather__*"
   [reviews]="sdl_tracker.gitdata.reviews.*"
   [ledger]="sdl_tracker.ledger.chain.* sdl_tracker.ledger.trust.*"
@@ -64,8 +67,8 @@ LEDGER="tests/ledger/test_chain.py tests/ledger/test_chain_mutants.py tests/ledg
   --deselect tests/ledger/test_stores.py::test_concurrent_writers_lose_nothing"
 declare -A TESTS=(
   [gate]="tests/conformance/test_evaluate.py tests/conformance/test_gate_mutants.py"
-  [waivers]="tests/conformance/test_waivers.py tests/conformance/test_evaluate.py
-    tests/cli/commands/test_waive.py tests/cli/commands/test_approve.py"
+  [waivers]="tests/conformance/test_waivers.py tests/conformance/test_evaluate.py"
+  [approvals]="tests/cli/commands/test_approve.py"
   [reviews]="tests/gitdata/test_reviews.py tests/collectors/test_review.py"
   [ledger]="$LEDGER"
   [stores]="$LEDGER"
@@ -105,7 +108,7 @@ canary() {  # the harness must see a broken chain: seal() hashing nothing fails 
 }
 
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(gate waivers reviews ledger stores)
+[ ${#targets[@]} -gt 0 ] || targets=(gate waivers approvals reviews ledger stores)
 canary
 for name in "${targets[@]}"; do
   echo "== $name: ${MUTATE[$name]}"
