@@ -4,15 +4,24 @@ survivors and the reasons for the rest are in docs/testing.md)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import replace
 
 import pytest
 from evidence_factory import NOW, B, C, stmt
 
+from sdl_tracker import __version__
 from sdl_tracker.conformance import verdicts
 from sdl_tracker.conformance.evidence import records
-from sdl_tracker.conformance.model import Conformance, RequirementResult, Status
-from sdl_tracker.models import ResultStatus, Statement
+from sdl_tracker.conformance.model import (
+    Conformance,
+    PracticeResult,
+    RequirementResult,
+    Status,
+    Waiver,
+)
+from sdl_tracker.models import Artifact, Provenance, ResultStatus, Statement, Tool
 
 S = Status
 
@@ -102,6 +111,8 @@ def test_the_newest_run_of_a_release_moves_it_last_and_is_the_ratchet_baseline()
     base = verdicts.previous(recs, "v1.0")  # never this release's own verdict
     assert base is not None and base.release == "v1.1"
     assert verdicts.previous(records([verdict("v1.0")]), "v1.0") is None
+    base = verdicts.previous(recs, "v2.1", "cra:2024")  # the baseline of the same framework
+    assert base is not None and base.release == "v2.0"
     assert verdicts.previous((), "v1.0") is None
 
 
@@ -183,3 +194,66 @@ def test_the_verdict_entry_names_the_requirements_that_ask_for_it() -> None:
     assert st.predicate.requirements == ("CRA-I-1",)
     assert st.predicate.details["catalog"] == "cra:2024"
     assert st.predicate.result.status is ResultStatus.FAIL
+
+
+def _waiver(seq: int, pending: str = "") -> Waiver:
+    return Waiver("SVV-3", "r", "G <g@x.org>", "A <a@x.org>", NOW, seq, False, pending, "G")
+
+
+def test_the_verdict_entry_records_the_decision_and_the_whole_report() -> None:
+    conf = replace(
+        conformance(
+            result("SM-4", S.SATISFIED),
+            result("SVV-3", S.WAIVED),
+            result("SI-1", S.FAILING),
+            result("SM-9", S.NOT_APPLICABLE),
+        ),
+        release=None,
+        practices=(PracticeResult("SM", "Security management", 2, (), {}),),
+        waivers=(_waiver(7), _waiver(8, pending="no approval signature")),
+    )
+    ratchet = (("SM-4", "satisfied at v1.0, now waived"),)
+    who = "Ada <ada@example.com>"
+    st, objects = verdicts.statement(conf, passed=False, ratchet=ratchet, who=who, now=NOW)
+    report = json.dumps(conf.to_json(), indent=2, sort_keys=True).encode()
+    digest = hashlib.sha256(report).hexdigest()
+    assert objects == {digest: report}
+    assert report.startswith(b'{\n  "catalog": ')  # sorted keys, indented: a stable file
+    assert (st.commit, st.artifacts) == (C, (Artifact("conformance.json", digest),))
+    p = st.predicate
+    assert (p.kind, p.collector) == ("release_gate_record", "gate")
+    assert p.tool == Tool("sdl-tracker", __version__)
+    assert (p.recorded_by, p.recorded_at, p.provenance) == (who, NOW, Provenance.VERIFIED)
+    assert p.result.status is ResultStatus.FAIL
+    assert p.result.summary == "gate cccccccccc: failed (1 requirements not met, 1 regressions)"
+    assert p.result.metrics == {
+        **{s.value: 0 for s in Status},
+        "satisfied": 1,
+        "waived": 1,
+        "failing": 1,
+        "not_applicable": 1,
+        "requirements": 4,
+    }
+    assert p.details == {
+        "release": None,
+        "commit": C,
+        "passed": False,
+        "policy": "p",
+        "policy_digest": "d" * 64,
+        "statuses": {
+            "SM-4": "satisfied",
+            "SVV-3": "waived",
+            "SI-1": "failing",
+            "SM-9": "not_applicable",
+        },
+        "ratchet": ["SM-4: satisfied at v1.0, now waived"],
+        "waivers": [7],
+        "maturity": {"SM": 2},
+    }
+    st, _ = verdicts.statement(conf, passed=False, ratchet=(), who=who, now=NOW)
+    assert st.predicate.result.summary == "gate cccccccccc: failed (1 requirements not met)"
+    st, _ = verdicts.statement(
+        replace(conf, release="v1.1"), passed=True, ratchet=(), who=who, now=NOW
+    )
+    assert st.predicate.result.summary == "gate v1.1: passed"
+    assert st.predicate.result.status is ResultStatus.PASS
