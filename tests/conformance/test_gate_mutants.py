@@ -204,6 +204,7 @@ def test_the_verdict_entry_records_the_decision_and_the_whole_report() -> None:
     conf = replace(
         conformance(
             result("SM-4", S.SATISFIED),
+            result("SM-5", S.SATISFIED),
             result("SVV-3", S.WAIVED),
             result("SI-1", S.FAILING),
             result("SM-9", S.NOT_APPLICABLE),
@@ -228,11 +229,11 @@ def test_the_verdict_entry_records_the_decision_and_the_whole_report() -> None:
     assert p.result.summary == "gate cccccccccc: failed (1 requirements not met, 1 regressions)"
     assert p.result.metrics == {
         **{s.value: 0 for s in Status},
-        "satisfied": 1,
+        "satisfied": 2,
         "waived": 1,
         "failing": 1,
         "not_applicable": 1,
-        "requirements": 4,
+        "requirements": 5,
     }
     assert p.details == {
         "release": None,
@@ -242,6 +243,7 @@ def test_the_verdict_entry_records_the_decision_and_the_whole_report() -> None:
         "policy_digest": "d" * 64,
         "statuses": {
             "SM-4": "satisfied",
+            "SM-5": "satisfied",
             "SVV-3": "waived",
             "SI-1": "failing",
             "SM-9": "not_applicable",

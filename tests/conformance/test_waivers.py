@@ -5,10 +5,11 @@ from datetime import datetime, timezone
 import pytest
 from evidence_factory import NOW, C
 
+from sdl_tracker import __version__
 from sdl_tracker.conformance import waivers
 from sdl_tracker.conformance.evidence import records
 from sdl_tracker.errors import InputError
-from sdl_tracker.models import Provenance, ResultStatus
+from sdl_tracker.models import Provenance, ResultStatus, Tool
 
 
 @pytest.mark.parametrize(
@@ -171,6 +172,7 @@ def test_the_waiver_entry_records_every_field() -> None:
     assert (st.commit, st.artifacts) == (C, ())
     assert (p.kind, p.collector, p.requirements) == ("waiver", "waive", ("SVV-4",))
     assert p.result.status is ResultStatus.INFO
+    assert p.tool == Tool("sdl-tracker", __version__)
     assert (
         p.result.summary
         == "waiver for SVV-4 until 2026-07-01, approved by Grace <grace@example.com>"
