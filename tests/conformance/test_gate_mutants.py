@@ -12,10 +12,12 @@ import pytest
 from evidence_factory import NOW, B, C, stmt
 
 from sdl_tracker import __version__
-from sdl_tracker.conformance import verdicts
+from sdl_tracker.conformance import evaluate, verdicts
 from sdl_tracker.conformance.evidence import records
+from sdl_tracker.conformance.judge import Outcome
 from sdl_tracker.conformance.model import (
     Conformance,
+    EvidenceRef,
     PracticeResult,
     RequirementResult,
     Status,
@@ -259,3 +261,31 @@ def test_the_verdict_entry_records_the_decision_and_the_whole_report() -> None:
     )
     assert st.predicate.result.summary == "gate v1.1: passed"
     assert st.predicate.result.status is ResultStatus.PASS
+
+
+def test_a_verdict_being_made_is_not_evidence_for_itself() -> None:
+    """SM-12's outcome when other requirements fail: failing, naming at most eight of them,
+    keeping the evidence and waivers it was judged on."""
+    ref = EvidenceRef(3, "h" * 64, "release_gate_record", "pass", True, "v1.0 passed", B, NOW)
+    met = Outcome(S.SATISFIED, "v1.0 passed (entry 3)", "", (ref,), (_waiver(7),))
+    assert evaluate._not_itself(met, ()) == met
+    failing = Outcome(S.FAILING, "v1.0 failed", "fix v1.0", (ref,))
+    assert evaluate._not_itself(failing, ("SM-4",)) == failing
+    action = (
+        "meet, tailor or waive the requirements named (each with an assessed issue record or a "
+        "waiver); this one follows"
+    )
+    nine = tuple(f"SM-{i}" for i in range(1, 10))
+    assert evaluate._not_itself(met, nine[:8]) == Outcome(
+        S.FAILING,
+        "this evaluation fails: 8 other requirement(s) not met and not waived "
+        "(SM-1, SM-2, SM-3, SM-4, SM-5, SM-6, SM-7, SM-8) (met: v1.0 passed (entry 3))",
+        action,
+        (ref,),
+        (_waiver(7),),
+    )
+    out = evaluate._not_itself(met, nine)
+    assert out.reason == (
+        "this evaluation fails: 9 other requirement(s) not met and not waived "
+        "(SM-1, SM-2, SM-3, SM-4, SM-5, SM-6, SM-7, SM-8 and 1 more) (met: v1.0 passed (entry 3))"
+    )
