@@ -279,3 +279,26 @@ def test_entries_of_other_kinds_before_a_waiver_are_skipped() -> None:
     recs = records([sast, _waiver("2026-07-01")])  # type: ignore[list-item]
     (w,) = waivers.collect(recs, NOW, {2: waivers.Approval("Grace <grace@example.com>")})
     assert w.seq == 2 and w.counts
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"reason": None},  # a field missing
+        {"approver": "Ada Again <ADA@example.com>"},  # self-approved
+        {"expires": "next week"},  # unreadable expiry
+    ],
+)
+def test_a_malformed_waiver_does_not_hide_the_waivers_after_it(
+    changes: dict[str, object],
+) -> None:
+    recs = records([_waiver("2026-07-01", **changes), _waiver("2026-07-01")])  # type: ignore[list-item]
+    (w,) = waivers.collect(recs, NOW, {2: waivers.Approval("Grace <grace@example.com>")})
+    assert w.seq == 2 and w.counts
+
+
+def test_an_unreadable_expiry_says_what_is_expected() -> None:
+    with pytest.raises(InputError, match=r"--expires '31\.12\.2026': expected a date YYYY-MM-DD"):
+        waivers.parse_expiry("31.12.2026")
+    with pytest.raises(InputError, match=r"'2026-12-31T10:00:00': give a time zone \(e\.g\. Z\)"):
+        waivers.parse_expiry("2026-12-31T10:00:00")
