@@ -7,13 +7,15 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
-from evidence_factory import NOW, B, C, stmt
+from evidence_factory import NOW, B, C, only, stmt, tailored
 
 from sdl_tracker import __version__
 from sdl_tracker.conformance import evaluate, verdicts
 from sdl_tracker.conformance.evidence import records
+from sdl_tracker.conformance.facts import CommitFacts
 from sdl_tracker.conformance.judge import Outcome
 from sdl_tracker.conformance.model import (
     Conformance,
@@ -288,4 +290,19 @@ def test_a_verdict_being_made_is_not_evidence_for_itself() -> None:
     assert out.reason == (
         "this evaluation fails: 9 other requirement(s) not met and not waived "
         "(SM-1, SM-2, SM-3, SM-4, SM-5, SM-6, SM-7, SM-8 and 1 more) (met: v1.0 passed (entry 3))"
+    )
+
+
+def test_only_the_gate_counts_its_own_run_in_the_release_history(tmp_path: Path) -> None:
+    """`status --release v2.0` is no release: ML3 looks at v1.0's verdict; the gate judging
+    v2.0 adds its own (failing) verdict to the history."""
+    facts = CommitFacts(commit=C, ancestors=frozenset({B}), changed={})
+    policy = tailored(tmp_path, only("SM-4,SM-12"))
+    entries = [verdict("v1.0")]
+    status = evaluate.evaluate(policy, entries, facts, NOW, release="v2.0")
+    gate = evaluate.evaluate(policy, entries, facts, NOW, release="v2.0", gating=True)
+    ml3 = {p.practice: p.levels[2] for p in status.practices}
+    assert "release v1.0" in ml3["SG"] and "v2.0" not in ml3["SG"]
+    assert {p.practice: p.levels[2] for p in gate.practices}["SG"] == (
+        "ML3: no - the gate failed at release v2.0"
     )

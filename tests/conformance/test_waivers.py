@@ -8,6 +8,7 @@ from evidence_factory import NOW, C
 from sdl_tracker import __version__
 from sdl_tracker.conformance import waivers
 from sdl_tracker.conformance.evidence import records
+from sdl_tracker.conformance.model import Waiver
 from sdl_tracker.errors import InputError
 from sdl_tracker.models import Provenance, ResultStatus, Tool
 
@@ -302,3 +303,18 @@ def test_an_unreadable_expiry_says_what_is_expected() -> None:
         waivers.parse_expiry("31.12.2026")
     with pytest.raises(InputError, match=r"'2026-12-31T10:00:00': give a time zone \(e\.g\. Z\)"):
         waivers.parse_expiry("2026-12-31T10:00:00")
+
+
+def test_a_collected_waiver_carries_the_entrys_fields() -> None:
+    (w,) = waivers.collect(records([_waiver("2026-07-01")]), NOW, _GRACE)
+    assert w == Waiver(
+        target="SVV-4",
+        reason="pentest booked",
+        approver="Grace <grace@example.com>",
+        requested_by="Ada <ada@example.com>",
+        expires=datetime(2026, 7, 1, 23, 59, 59, tzinfo=timezone.utc),
+        seq=1,
+        expired=False,
+        pending="",
+        approved_by="Grace <grace@example.com>",
+    )
