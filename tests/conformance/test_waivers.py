@@ -82,7 +82,7 @@ def _one(expires: str) -> object:
 
 def test_a_waiver_without_an_approval_signature_is_pending_and_does_not_count() -> None:
     (w,) = waivers.collect(_one("2026-07-01"), NOW)  # type: ignore[arg-type]
-    assert w.state == "pending" and not w.counts
+    assert w.state == "pending" and not w.counts and w.approved_by == ""
     assert "no approval signature" in w.pending and "sdl-tracker approve 1" in w.pending
     assert waivers.active([w], "SVV-3") is None
     assert waivers.pending([w], "SVV-3") is w
