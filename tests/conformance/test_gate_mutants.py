@@ -306,3 +306,14 @@ def test_only_the_gate_counts_its_own_run_in_the_release_history(tmp_path: Path)
     assert {p.practice: p.levels[2] for p in gate.practices}["SG"] == (
         "ML3: no - the gate failed at release v2.0"
     )
+
+
+@pytest.mark.parametrize("status", list(Status))
+def test_the_gate_accepts_only_satisfied_waived_and_not_applicable(status: Status) -> None:
+    """Partial, stale, not demonstrated, incomplete, missing and failing all stop a release,
+    even when every other requirement is satisfied."""
+    accepted = status in (S.SATISFIED, S.WAIVED, S.NOT_APPLICABLE)
+    assert status.passes is accepted
+    conf = conformance(result("SM-4", S.SATISFIED), result("SM-5", status))
+    assert conf.passed is accepted
+    assert conformance(result("SM-5", status), result("SM-4", S.SATISFIED)).passed is accepted
