@@ -510,15 +510,17 @@ def test_forge_review_export(repo: Path, capsys: pytest.CaptureFixture[str]) -> 
     commit(repo, "approved by bob (#42)", committer=GITHUB)
     commit(repo, "approval withdrawn (#43)", committer=GITHUB)
     commit(repo, "approved by the author (#44)", committer=GITHUB)
+    commit(repo, "not in the export (#46)", committer=GITHUB)
     pred, report = collect(repo, capsys)
     assert _flags(report) == {
         "rebase merged": (True, False, True),
         "approved by bob (#42)": (True, True, True),
         "approval withdrawn (#43)": (False, False, True),
         "approved by the author (#44)": (True, False, True),
+        "not in the export (#46)": (False, False, True),
     }
     assert pred["result"]["metrics"]["forge_approved"] == 3
-    assert pred["result"]["metrics"]["pr_merged"] == 3  # the forge link is not a git link
+    assert pred["result"]["metrics"]["pr_merged"] == 4  # the forge link is not a git link
     assert report["unmapped_forge_logins"] == ["dave"]
 
 

@@ -495,3 +495,16 @@ def test_dm6_needs_a_yearly_review_record_naming_it(
     assert found.status is status, found.reason
     if status is S.MISSING:
         assert "sdl-tracker record retrospective_record FILE -r DM-6" in found.action
+
+
+def test_the_policys_longest_waiver_is_enforced_by_the_evaluation(
+    tmp_path: Path, policy: Policy
+) -> None:
+    """A waiver asked on 2026-05-30 for 100 days exceeds the default 90: it does not count."""
+    entries = [sast(metrics={"high": 2}), waiver("SI-2", "2026-09-07")]
+    r = result(policy, entries, "SI-2")
+    assert r.status is S.FAILING
+    assert "it lasts 100 days; the policy allows at most 90" in r.reason
+    longer = tailored(tmp_path, "approvals: {waiver_max_days: 120}\n" + only("SI-2"))
+    r = result(longer, entries, "SI-2")
+    assert r.status is S.WAIVED, r.reason

@@ -148,3 +148,45 @@ def _status(repo: Path, capsys: pytest.CaptureFixture[str]) -> str:
     code, out, _ = run(["status", "--format", "json", "-C", str(repo)], capsys)
     assert code == 0
     return out
+
+
+def test_the_requester_cannot_approve_through_a_mailmap_joining_two_roster_entries(
+    git_repo: Path, keys: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The roster gives Ada a second address, and .mailmap says that address is Grace's: the
+    roster and the mailmap join Ada and Grace into one identity, so Grace's signature does not
+    approve Ada's waiver (fail closed), whichever of the two files is read first."""
+    text = roster_text(keys, emails={"ada": ["lovelace@example.org"]}, roles={"ada": ["developer"]})
+    commit_roster(git_repo, text)
+    (git_repo / ".mailmap").write_text("Grace Hopper <grace@example.com> <lovelace@example.org>\n")
+    git(git_repo, "add", ".mailmap")
+    git(git_repo, "commit", "-q", "-m", "mailmap")
+    assert run(["init", "-C", str(git_repo)], capsys)[0] == 0
+    argv = ["waive", "SVV-3", "--reason", "r", "--expires", SOON, "--approver", "G <g@x.org>"]
+    assert run([*argv, "-C", str(git_repo)], capsys)[0] == 0
+    code, _, err = run(["approve", "1", "--key", str(keys["grace"]), "-C", str(git_repo)], capsys)
+    assert code == 2 and "a waiver needs another person's approval" in err
+    store = open_workspace(git_repo).store()
+    (waiver,) = [e.statement() for e in ledger.entries(store)]
+    signed = record_cmd._signature(waiver, keys["grace"], "Grace Hopper <grace@example.com>")
+    ledger.append(store, [signed])
+    assert svv3(git_repo, capsys)["status"] == "missing"
+    (found,) = json.loads(_status(git_repo, capsys))["waivers"]
+    assert found["state"] == "pending"
+    assert "Grace Hopper <grace@example.com> signed it but is the requester" in found["pending"]
+
+
+def test_without_a_roster_a_signed_waiver_stays_pending_and_says_why(
+    git_repo: Path, keys: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(["init", "-C", str(git_repo)], capsys)[0] == 0
+    argv = ["waive", "SVV-3", "--reason", "r", "--expires", SOON]
+    argv += ["--approver", "Grace Hopper <grace@example.com>", "-C", str(git_repo)]
+    assert run(argv, capsys)[0] == 0
+    store = open_workspace(git_repo).store()
+    (waiver,) = [e.statement() for e in ledger.entries(store)]
+    signed = record_cmd._signature(waiver, keys["grace"], "Grace Hopper <grace@example.com>")
+    ledger.append(store, [signed])
+    (found,) = json.loads(_status(git_repo, capsys))["waivers"]
+    assert found["state"] == "pending"
+    assert "sdl-roster.yaml" in found["pending"]

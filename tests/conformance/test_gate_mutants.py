@@ -1,0 +1,319 @@
+"""Tests written for mutants of the gate decision (conformance/verdicts.py, the status
+combination in evaluate.py) that the other tests let survive (benchmarks/mutation.sh; the
+survivors and the reasons for the rest are in docs/testing.md)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from evidence_factory import NOW, B, C, only, stmt, tailored
+
+from sdl_tracker import __version__
+from sdl_tracker.conformance import evaluate, verdicts
+from sdl_tracker.conformance.evidence import records
+from sdl_tracker.conformance.facts import CommitFacts
+from sdl_tracker.conformance.judge import Outcome
+from sdl_tracker.conformance.model import (
+    Conformance,
+    EvidenceRef,
+    PracticeResult,
+    RequirementResult,
+    Status,
+    Waiver,
+)
+from sdl_tracker.models import Artifact, Provenance, ResultStatus, Statement, Tool
+
+S = Status
+
+
+def verdict(release: str | None, passed: bool = True, **details: object) -> Statement:
+    return stmt(
+        "release_gate_record",
+        commit=B,
+        status=ResultStatus.PASS if passed else ResultStatus.FAIL,
+        requirements=("SM-11", "SM-12"),
+        details={
+            "release": release,
+            "passed": passed,
+            "statuses": {"SM-4": "satisfied", "SVV-3": "waived"},
+            **details,
+        },
+    )
+
+
+def test_a_well_formed_verdict_is_read_back_whole() -> None:
+    (r,) = records([verdict("v1.0", catalog="cra:2024")])
+    v = verdicts.read(r)
+    assert v == verdicts.ReleaseVerdict(
+        release="v1.0",
+        commit=B,
+        seq=1,
+        passed=True,
+        statuses={"SM-4": S.SATISFIED, "SVV-3": S.WAIVED},
+        catalog="cra:2024",
+        at=r.statement.predicate.recorded_at,
+    )
+    (r,) = records([verdict(None, passed=False)])
+    v = verdicts.read(r)
+    assert v is not None and v.release is None and not v.passed
+    assert v.catalog == verdicts.DEFAULT_CATALOG
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"statuses": ["satisfied"]},
+        {"statuses": None},
+        {"statuses": {"SM-4": "fine"}},
+        {"release": 1},
+        {"catalog": None},
+        {"catalog": 2018},
+    ],
+)
+def test_a_malformed_verdict_is_no_verdict(changes: dict[str, object]) -> None:
+    st = verdict("v1.0")
+    details = {**st.predicate.details, **changes}
+    (r,) = records([replace(st, predicate=replace(st.predicate, details=details))])
+    assert verdicts.read(r) is None
+
+
+def test_only_the_gates_own_entries_are_verdicts() -> None:
+    st = verdict("v1.0")
+    other = replace(st, predicate=replace(st.predicate, collector="record"))
+    kind = replace(st, predicate=replace(st.predicate, kind="review_record"))
+    assert [verdicts.read(r) for r in records([other, kind])] == [None, None]
+
+
+@pytest.mark.parametrize("passed", ["true", 1, None])
+def test_passed_means_the_boolean_true(passed: object) -> None:
+    st = verdict("v1.0")
+    details = {**st.predicate.details, "passed": passed}
+    (r,) = records([replace(st, predicate=replace(st.predicate, details=details))])
+    v = verdicts.read(r)
+    assert v is not None and v.passed is False
+
+
+def test_the_newest_run_of_a_release_moves_it_last_and_is_the_ratchet_baseline() -> None:
+    recs = records(
+        [
+            verdict("v1.0", passed=False),
+            verdict("v1.1"),
+            verdict("v1.0"),  # v1.0 judged again after v1.1: now the newest release
+            verdict(None),  # no --release: never a release verdict
+            verdict("v2.0", catalog="cra:2024"),  # another framework's
+        ]
+    )
+    found = verdicts.releases(recs)
+    assert [(v.release, v.seq, v.passed) for v in found] == [("v1.1", 2, True), ("v1.0", 3, True)]
+    assert [v.release for v in verdicts.releases(recs, "cra:2024")] == ["v2.0"]
+    base = verdicts.previous(recs, "v1.2")
+    assert base is not None and base.seq == 3
+    base = verdicts.previous(recs, "v1.0")  # never this release's own verdict
+    assert base is not None and base.release == "v1.1"
+    assert verdicts.previous(records([verdict("v1.0")]), "v1.0") is None
+    base = verdicts.previous(recs, "v2.1", "cra:2024")  # the baseline of the same framework
+    assert base is not None and base.release == "v2.0"
+    assert verdicts.previous((), "v1.0") is None
+
+
+def test_foreign_means_a_gate_verdict_of_another_catalogue() -> None:
+    mine, cra = records([verdict("v1.0"), verdict("v1.0", catalog="cra:2024")])
+    assert not verdicts.foreign(mine, verdicts.DEFAULT_CATALOG)
+    assert verdicts.foreign(cra, verdicts.DEFAULT_CATALOG)
+    assert verdicts.foreign(mine, "cra:2024") and not verdicts.foreign(cra, "cra:2024")
+    (sast,) = records([stmt("sast", details={"catalog": "cra:2024"})])
+    assert not verdicts.foreign(sast, verdicts.DEFAULT_CATALOG)
+
+
+def result(rid: str, status: Status, rule: str = "training_record") -> RequirementResult:
+    return RequirementResult(rid, rid, "SM", status, "why", rule)
+
+
+def conformance(
+    *results: RequirementResult, catalog: str = verdicts.DEFAULT_CATALOG
+) -> Conformance:
+    return Conformance(
+        commit=C,
+        evaluated_at=NOW,
+        policy="p",
+        policy_digest="d" * 64,
+        requirements=results,
+        practices=(),
+        release="v1.1",
+        catalog=catalog,
+    )
+
+
+def test_a_regression_is_a_status_strictly_worse_than_at_the_baseline() -> None:
+    (r,) = records(
+        [
+            replace(
+                verdict("v1.0"),
+                predicate=replace(
+                    verdict("v1.0").predicate,
+                    details={
+                        "release": "v1.0",
+                        "passed": True,
+                        "statuses": {
+                            "SM-1": "satisfied",
+                            "SM-2": "waived",
+                            "SM-3": "waived",
+                            "SM-4": "partial",
+                        },
+                    },
+                ),
+            )
+        ]
+    )
+    base = verdicts.read(r)
+    assert base is not None
+    conf = conformance(
+        result("SM-1", S.WAIVED),  # worse
+        result("SM-2", S.WAIVED),  # the same: no regression
+        result("SM-3", S.SATISFIED),  # better
+        result("SM-4", S.FAILING),  # worse
+        result("SM-5", S.FAILING),  # not judged at the baseline: nothing to compare
+    )
+    assert verdicts.regressions(conf, base) == (
+        ("SM-1", "satisfied at v1.0, now waived"),
+        ("SM-4", "partial at v1.0, now failing"),
+    )
+
+
+def test_the_verdict_entry_names_the_requirements_that_ask_for_it() -> None:
+    iec = conformance(result("SM-4", S.SATISFIED))
+    st, _ = verdicts.statement(iec, passed=True, ratchet=(), who="Ada <ada@example.com>", now=NOW)
+    assert st.predicate.requirements == verdicts.REQUIREMENTS
+    assert "catalog" not in st.predicate.details
+    cra = conformance(
+        result("CRA-I-1", S.SATISFIED, "all_of[release_gate_record, sbom]"),
+        result("CRA-14", S.FAILING, "cra_report"),
+        catalog="cra:2024",
+    )
+    st, _ = verdicts.statement(cra, passed=False, ratchet=(), who="Ada <ada@example.com>", now=NOW)
+    assert st.predicate.requirements == ("CRA-I-1",)
+    assert st.predicate.details["catalog"] == "cra:2024"
+    assert st.predicate.result.status is ResultStatus.FAIL
+
+
+def _waiver(seq: int, pending: str = "") -> Waiver:
+    return Waiver("SVV-3", "r", "G <g@x.org>", "A <a@x.org>", NOW, seq, False, pending, "G")
+
+
+def test_the_verdict_entry_records_the_decision_and_the_whole_report() -> None:
+    conf = replace(
+        conformance(
+            result("SM-4", S.SATISFIED),
+            result("SM-5", S.SATISFIED),
+            result("SVV-3", S.WAIVED),
+            result("SI-1", S.FAILING),
+            result("SM-9", S.NOT_APPLICABLE),
+        ),
+        release=None,
+        practices=(PracticeResult("SM", "Security management", 2, (), {}),),
+        waivers=(_waiver(7), _waiver(8, pending="no approval signature")),
+    )
+    ratchet = (("SM-4", "satisfied at v1.0, now waived"),)
+    who = "Ada <ada@example.com>"
+    st, objects = verdicts.statement(conf, passed=False, ratchet=ratchet, who=who, now=NOW)
+    report = json.dumps(conf.to_json(), indent=2, sort_keys=True).encode()
+    digest = hashlib.sha256(report).hexdigest()
+    assert objects == {digest: report}
+    assert report.startswith(b'{\n  "catalog": ')  # sorted keys, indented: a stable file
+    assert (st.commit, st.artifacts) == (C, (Artifact("conformance.json", digest),))
+    p = st.predicate
+    assert (p.kind, p.collector) == ("release_gate_record", "gate")
+    assert p.tool == Tool("sdl-tracker", __version__)
+    assert (p.recorded_by, p.recorded_at, p.provenance) == (who, NOW, Provenance.VERIFIED)
+    assert p.result.status is ResultStatus.FAIL
+    assert p.result.summary == "gate cccccccccc: failed (1 requirements not met, 1 regressions)"
+    assert p.result.metrics == {
+        **{s.value: 0 for s in Status},
+        "satisfied": 2,
+        "waived": 1,
+        "failing": 1,
+        "not_applicable": 1,
+        "requirements": 5,
+    }
+    assert p.details == {
+        "release": None,
+        "commit": C,
+        "passed": False,
+        "policy": "p",
+        "policy_digest": "d" * 64,
+        "statuses": {
+            "SM-4": "satisfied",
+            "SM-5": "satisfied",
+            "SVV-3": "waived",
+            "SI-1": "failing",
+            "SM-9": "not_applicable",
+        },
+        "ratchet": ["SM-4: satisfied at v1.0, now waived"],
+        "waivers": [7],
+        "maturity": {"SM": 2},
+    }
+    st, _ = verdicts.statement(conf, passed=False, ratchet=(), who=who, now=NOW)
+    assert st.predicate.result.summary == "gate cccccccccc: failed (1 requirements not met)"
+    st, _ = verdicts.statement(
+        replace(conf, release="v1.1"), passed=True, ratchet=(), who=who, now=NOW
+    )
+    assert st.predicate.result.summary == "gate v1.1: passed"
+    assert st.predicate.result.status is ResultStatus.PASS
+
+
+def test_a_verdict_being_made_is_not_evidence_for_itself() -> None:
+    """SM-12's outcome when other requirements fail: failing, naming at most eight of them,
+    keeping the evidence and waivers it was judged on."""
+    ref = EvidenceRef(3, "h" * 64, "release_gate_record", "pass", True, "v1.0 passed", B, NOW)
+    met = Outcome(S.SATISFIED, "v1.0 passed (entry 3)", "", (ref,), (_waiver(7),))
+    assert evaluate._not_itself(met, ()) == met
+    failing = Outcome(S.FAILING, "v1.0 failed", "fix v1.0", (ref,))
+    assert evaluate._not_itself(failing, ("SM-4",)) == failing
+    action = (
+        "meet, tailor or waive the requirements named (each with an assessed issue record or a "
+        "waiver); this one follows"
+    )
+    nine = tuple(f"SM-{i}" for i in range(1, 10))
+    assert evaluate._not_itself(met, nine[:8]) == Outcome(
+        S.FAILING,
+        "this evaluation fails: 8 other requirement(s) not met and not waived "
+        "(SM-1, SM-2, SM-3, SM-4, SM-5, SM-6, SM-7, SM-8) (met: v1.0 passed (entry 3))",
+        action,
+        (ref,),
+        (_waiver(7),),
+    )
+    out = evaluate._not_itself(met, nine)
+    assert out.reason == (
+        "this evaluation fails: 9 other requirement(s) not met and not waived "
+        "(SM-1, SM-2, SM-3, SM-4, SM-5, SM-6, SM-7, SM-8 and 1 more) (met: v1.0 passed (entry 3))"
+    )
+
+
+def test_only_the_gate_counts_its_own_run_in_the_release_history(tmp_path: Path) -> None:
+    """`status --release v2.0` is no release: ML3 looks at v1.0's verdict; the gate judging
+    v2.0 adds its own (failing) verdict to the history."""
+    facts = CommitFacts(commit=C, ancestors=frozenset({B}), changed={})
+    policy = tailored(tmp_path, only("SM-4,SM-12"))
+    entries = [verdict("v1.0")]
+    status = evaluate.evaluate(policy, entries, facts, NOW, release="v2.0")
+    gate = evaluate.evaluate(policy, entries, facts, NOW, release="v2.0", gating=True)
+    ml3 = {p.practice: p.levels[2] for p in status.practices}
+    assert "release v1.0" in ml3["SG"] and "v2.0" not in ml3["SG"]
+    assert {p.practice: p.levels[2] for p in gate.practices}["SG"] == (
+        "ML3: no - the gate failed at release v2.0"
+    )
+
+
+@pytest.mark.parametrize("status", list(Status))
+def test_the_gate_accepts_only_satisfied_waived_and_not_applicable(status: Status) -> None:
+    """Partial, stale, not demonstrated, incomplete, missing and failing all stop a release,
+    even when every other requirement is satisfied."""
+    accepted = status in (S.SATISFIED, S.WAIVED, S.NOT_APPLICABLE)
+    assert status.passes is accepted
+    conf = conformance(result("SM-4", S.SATISFIED), result("SM-5", status))
+    assert conf.passed is accepted
+    assert conformance(result("SM-5", status), result("SM-4", S.SATISFIED)).passed is accepted
