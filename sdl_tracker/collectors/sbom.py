@@ -8,6 +8,7 @@ makes the evidence incomplete, naming it.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from sdl_tracker.collectors.base import Context, Evidence
 from sdl_tracker.errors import ConfigError, InputError
 from sdl_tracker.formats import bounded
 from sdl_tracker.formats.bounded import LimitError
+from sdl_tracker.formats.sbom import built as built_mod
 from sdl_tracker.formats.sbom import environment, requirements
 from sdl_tracker.formats.sbom.model import Project, Resolution, read_project
 from sdl_tracker.gitdata import git
@@ -30,7 +32,16 @@ PROVIDES = ("SM-9", "SM-10", "SUM-3")
 ARTIFACT = "sbom.cdx.json"
 SOURCES = ("environment", "requirements")
 LOCK_FILES = ("pyproject.toml", "poetry.lock", "uv.lock", "pdm.lock", "Pipfile.lock", "pylock.toml")
-_KEYS = {"source", "requirements", "extras", "python", "site_packages", "ingest", "max_age_hours"}
+_KEYS = {
+    "source",
+    "requirements",
+    "extras",
+    "python",
+    "site_packages",
+    "ingest",
+    "max_age_hours",
+    "dist",
+}
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,8 @@ class Settings:
     ingest: str | None = None
     python: str | None = None
     """The product's interpreter (`python`), whose site-packages the environment source reads."""
+    dist: str = built_mod.DIST
+    """Where the built wheel / sdist of the product is looked for (the SBOM's subject)."""
 
 
 def settings(ctx: Context) -> Settings:
@@ -67,6 +80,11 @@ def settings(ctx: Context) -> Settings:
         raise ConfigError(f"[collectors.sbom] python: expected a path, got {python!r}")
     if python is not None and paths is not None:
         raise ConfigError("[collectors.sbom]: give python or site_packages, not both")
+    dist = cfg.get("dist", built_mod.DIST)
+    if not isinstance(dist, str) or not dist or dist.startswith("/") or ".." in Path(dist).parts:
+        raise ConfigError(
+            f"[collectors.sbom] dist: expected a repository-relative directory, got {dist!r}"
+        )
     site = tuple(ctx.root / p for p in paths) if paths is not None else None
     if python is not None and source == "environment":
         site = environment.site_dirs(ctx.root, python, "[collectors.sbom]")
@@ -77,6 +95,7 @@ def settings(ctx: Context) -> Settings:
         site_packages=site,
         ingest=ingest,
         python=python,
+        dist=dist,
     )
 
 
@@ -104,6 +123,9 @@ def inputs(ctx: Context) -> Mapping[str, str]:
     tag = _tag(ctx)
     if tag:
         result["git:tag"] = tag
+    project = read_project(ctx.root)
+    for b in built_mod.find(ctx.root, s.dist, project.name, project.version):
+        result[f"built:{b.path}"] = b.sha256
     return result
 
 
@@ -118,10 +140,19 @@ def collect(ctx: Context) -> Iterator[Evidence]:
         return
     project = read_project(ctx.root)
     resolution = _resolve(ctx, s, project)
+    built = built_mod.find(ctx.root, s.dist, project.name, project.version)
+    wrong = built_mod.problems(ctx.root, built, project.name, project.version)
+    if wrong:
+        resolution = dataclasses.replace(resolution, problems=(*resolution.problems, *wrong))
     tag = _tag(ctx)
-    data = document.build(project, resolution, commit=ctx.commit, tag=tag, time=_time(ctx))
+    data = document.build(
+        project, resolution, commit=ctx.commit, tag=tag, time=_time(ctx), built=built
+    )
     count = len(resolution.packages)
     product = f"{project.name} {project.version or tag or ctx.commit[:12]}"
+    if built:
+        product += f", built as {', '.join(b.path for b in built)}"
+    metrics = {"components": count, "built_artifacts": len(built)}
     if resolution.problems:
         shown = "; ".join(resolution.problems[:5])
         more = f" (+{len(resolution.problems) - 5} more)" if len(resolution.problems) > 5 else ""
@@ -130,13 +161,13 @@ def collect(ctx: Context) -> Iterator[Evidence]:
             f"{count} components of {product}, but {len(resolution.problems)} requirements "
             f"could not be resolved: {shown}{more}; pin (name==version) or install them, "
             "then collect again",
-            {"components": count},
+            metrics,
         )
     else:
         result = Result(
             ResultStatus.PASS,
             f"{count} components of {product} from {_from(s)} (CycloneDX 1.6)",
-            {"components": count},
+            metrics,
         )
     yield Evidence(
         kind=KIND,
@@ -150,6 +181,8 @@ def collect(ctx: Context) -> Iterator[Evidence]:
             "python": s.python,
             "site_packages": [str(p) for p in s.site_packages or ()],
             "problems": list(resolution.problems),
+            # What the SBOM describes: the built files (SVV-3, composition of what ships).
+            "built": [{"path": b.path, "sha256": b.sha256} for b in built],
         },
     )
 

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import hashlib
 import json
+import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -108,7 +110,7 @@ def test_environment_sbom_lists_the_installed_closure(
     )
     assert p["requirements"] == ["SM-9", "SM-10", "SUM-3"]
     assert p["result"]["status"] == "pass", p["result"]["summary"]
-    assert p["result"]["metrics"] == {"components": 5}
+    assert p["result"]["metrics"] == {"components": 5, "built_artifacts": 0}
     assert set(p["inputs"]) == {"file:pyproject.toml", "env:distributions"}
     data, bom = _sbom(repo, statement)
     _valid(data)
@@ -168,7 +170,7 @@ def test_missing_dependency_is_incomplete_and_named(
     result = statement["predicate"]["result"]
     assert result["status"] == "incomplete"
     assert "no-such-dist-sdl-test (required by the product) is not installed" in result["summary"]
-    assert result["metrics"] == {"components": 1}
+    assert result["metrics"] == {"components": 1, "built_artifacts": 0}
     _valid(_sbom(repo, statement)[0])
 
 
@@ -189,7 +191,7 @@ def test_requirements_sbom_with_hashes_and_graph(
     statement = _collect(repo, capsys)
     p = statement["predicate"]
     assert p["result"]["status"] == "pass", p["result"]["summary"]
-    assert p["result"]["metrics"] == {"components": 4}
+    assert p["result"]["metrics"] == {"components": 4, "built_artifacts": 0}
     assert p["covers"] == ["requirements.txt"]
     assert p["inputs"]["git:tag"] == "v2.0"
     data, bom = _sbom(repo, statement)
@@ -226,7 +228,7 @@ def test_plain_requirements_leave_the_graph_unknown(
     )
     _configure(repo, 'source = "requirements"\nrequirements = ["reqs/prod.txt"]')
     statement = _collect(repo, capsys)
-    assert statement["predicate"]["result"]["metrics"] == {"components": 2}
+    assert statement["predicate"]["result"]["metrics"] == {"components": 2, "built_artifacts": 0}
     assert statement["predicate"]["covers"] == ["reqs/prod.txt", "base.txt"]
     data, bom = _sbom(repo, statement)
     _valid(data)
@@ -242,7 +244,7 @@ def test_unpinned_requirements_are_named_and_left_out(
     statement = _collect(repo, capsys)
     result = statement["predicate"]["result"]
     assert result["status"] == "incomplete"
-    assert result["metrics"] == {"components": 1}
+    assert result["metrics"] == {"components": 1, "built_artifacts": 0}
     assert "requests (requirements.txt:2) is not pinned" in result["summary"]
     assert "./vendored (requirements.txt:3) is an editable install" in result["summary"]
     assert "flask (requirements.txt:4) is not pinned" in result["summary"]
@@ -373,3 +375,90 @@ def test_bad_input_exits_2_naming_the_place(
     assert main(["collect", "--only", "sbom", "--repo", str(repo)]) == 2
     assert expected in capsys.readouterr().err
     assert list(ledger.entries(GitStore(repo))) == []
+
+
+PYPROJECT = """\
+[build-system]
+requires = ["setuptools"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "acme-plc"
+version = "1.4.0"
+dependencies = ["requests==2.19.0"]
+
+[tool.setuptools]
+py-modules = ["acme_plc"]
+"""
+
+
+def test_the_sbom_describes_the_built_wheel_in_dist(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _commit(
+        repo,
+        {
+            "pyproject.toml": PYPROJECT,
+            "acme_plc.py": "VALUE = 1\n",
+            "requirements.txt": COMPILED,
+            ".gitignore": "dist/\nbuild/\n*.egg-info/\n",
+        },
+    )
+    _configure(repo, 'source = "requirements"')
+    statement = _collect(repo, capsys)
+    p = statement["predicate"]
+    assert p["result"]["metrics"]["built_artifacts"] == 0  # the sources only
+    # a real wheel, built offline (no build isolation, no network)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            "dist",
+            ".",
+        ],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = (repo / "dist").glob("*.whl")
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    statement = _collect(repo, capsys)
+    p = statement["predicate"]
+    assert p["result"]["status"] == "pass", p["result"]["summary"]
+    assert p["result"]["metrics"]["built_artifacts"] == 1
+    assert f"built as dist/{wheel.name}" in p["result"]["summary"]
+    assert p["details"]["built"] == [{"path": f"dist/{wheel.name}", "sha256": digest}]
+    assert p["inputs"][f"built:dist/{wheel.name}"] == digest
+    data, bom = _sbom(repo, statement)
+    _valid(data)
+    product = bom["metadata"]["component"]
+    assert product["hashes"] == [{"alg": "SHA-256", "content": digest}]
+    value = f"dist/{wheel.name} sha256:{digest}"
+    assert {"name": "sdl-tracker:built-artifact", "value": value} in product["properties"]
+    # SVV-3's composition part: the SBOM of what ships counts
+    capsys.readouterr()
+    assert main(["explain", "SVV-3", "--repo", str(repo)]) == 0
+    assert "sbom: entry 2" in capsys.readouterr().err
+
+
+def test_a_wheel_of_another_version_is_not_the_subject_and_a_forged_one_is_named(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _commit(repo, {"pyproject.toml": PYPROJECT, "requirements.txt": COMPILED})
+    _configure(repo, 'source = "requirements"')
+    (repo / "dist").mkdir()
+    (repo / "dist" / "acme_plc-1.3.0-py3-none-any.whl").write_bytes(b"old")
+    (repo / "dist" / "acme_plc-1.4.0-py3-none-any.whl").write_bytes(b"not a zip")
+    capsys.readouterr()
+    assert main(["collect", "--only", "sbom", "--repo", str(repo), "--format", "json"]) == 0
+    (entry,) = json.loads(capsys.readouterr().out)
+    p = entry["statement"]["predicate"]
+    assert p["result"]["status"] == "incomplete"
+    assert [b["path"] for b in p["details"]["built"]] == ["dist/acme_plc-1.4.0-py3-none-any.whl"]
+    assert "dist/acme_plc-1.4.0-py3-none-any.whl: not a readable wheel" in p["result"]["summary"]

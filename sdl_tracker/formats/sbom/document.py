@@ -12,7 +12,7 @@ import json
 import uuid
 import warnings
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import metadata
@@ -35,6 +35,7 @@ from packaging.utils import canonicalize_name
 from sdl_tracker import __version__
 from sdl_tracker.errors import InputError
 from sdl_tracker.formats import bounded
+from sdl_tracker.formats.sbom.built import Built
 from sdl_tracker.formats.sbom.model import Project, Resolution
 
 LIBRARY = "cyclonedx-python-lib"
@@ -69,9 +70,18 @@ def library_version() -> str:
 
 
 def build(
-    project: Project, resolution: Resolution, *, commit: str, tag: str | None, time: datetime
+    project: Project,
+    resolution: Resolution,
+    *,
+    commit: str,
+    tag: str | None,
+    time: datetime,
+    built: Sequence[Built] = (),
 ) -> bytes:
-    """A CycloneDX 1.6 JSON SBOM of `project` with the resolved components, validated."""
+    """A CycloneDX 1.6 JSON SBOM of `project` with the resolved components, validated.
+
+    With `built` distributions the subject is what ships: the metadata component carries the
+    SHA-256 of the first (a wheel when there is one), and each is named in a property."""
     components: dict[str, list[Component]] = {}
     for package in resolution.packages:
         purl = PackageURL(type="pypi", name=package.key, version=package.version)
@@ -87,6 +97,12 @@ def build(
             )
         )
     product = _product(project, commit, tag)
+    if built:
+        product.hashes.add(HashTypeFactory().from_composite_str(f"sha256:{built[0].sha256}"))
+        for b in built:
+            product.properties.add(
+                Property(name="sdl-tracker:built-artifact", value=f"{b.path} sha256:{b.sha256}")
+            )
     refs = sorted(str(c.bom_ref.value) for found in components.values() for c in found)
     serial = uuid.uuid5(
         uuid.NAMESPACE_URL,
@@ -98,6 +114,7 @@ def build(
                 project.name,
                 project.version or "",
                 *refs,
+                *(b.sha256 for b in built),
             ]
         ),
     )
