@@ -238,7 +238,7 @@ def build(
         tuple(dict.fromkeys(unknown_requirements)),
         tuple(dict.fromkeys(unknown_threats)),
         tuple(dict.fromkeys(missing)),
-        tuple(_fix_row(f, cases) for f in fixes),
+        _fix_rows(fixes, cases),
         tuple(
             dict.fromkeys(
                 (c.id, ref)
@@ -250,12 +250,18 @@ def build(
     )
 
 
-def _fix_row(fix: Fix, cases: Sequence[TestCase]) -> FixRow:
-    tests: dict[str, Outcome] = {}
+def _fix_rows(fixes: Sequence[Fix], cases: Sequence[TestCase]) -> tuple[FixRow, ...]:
+    naming: dict[str, list[TestCase]] = {}
     for case in cases:
-        if set(case.fixes) & set(fix.ids):
+        for ref in case.fixes:
+            naming.setdefault(ref, []).append(case)
+    rows = []
+    for fix in fixes:
+        tests: dict[str, Outcome] = {}
+        for case in (c for ref in fix.ids for c in naming.get(ref, ())):
             _link(tests, case)
-    return FixRow(fix.id, fix.ids[1:], tuple((t, o.value) for t, o in tests.items()))
+        rows.append(FixRow(fix.id, fix.ids[1:], tuple((t, o.value) for t, o in tests.items())))
+    return tuple(rows)
 
 
 def _link(tests: dict[str, Outcome], case: TestCase) -> None:
