@@ -1,8 +1,13 @@
-"""pytest plugin (entry point `pytest11`): link tests to security requirements and threats.
+"""pytest plugin (entry point `pytest11`): link tests to security requirements, threats and
+security issues, and mark fuzz and resource-exhaustion tests.
 
     @pytest.mark.security_requirement("SR-3.1")
     @pytest.mark.mitigates("T-004", "T-007")
+    @pytest.mark.fixes("SEC-2026-001")
     def test_rejects_unsigned_image(): ...
+
+    @pytest.mark.fuzz("config parser")              # e.g. a hypothesis @given test
+    @pytest.mark.resource_exhaustion("upload endpoint")
 
 Each id becomes a test-case property in the JUnit XML (`pytest --junitxml=...`):
 `<property name="security_requirement" value="SR-3.1"/>`, which `sdl-tracker collect --only
@@ -28,8 +33,26 @@ MARKERS = {
         "mitigates(*ids): the test verifies the mitigation of these threat ids "
         "(e.g. 'T-004'); written to the JUnit XML for sdl-tracker"
     ),
+    "fixes": (
+        "fixes(*ids): the test verifies the fix of these security issues (e.g. 'SEC-2026-001', "
+        "or a CVE alias); written to the JUnit XML for sdl-tracker"
+    ),
+    "fuzz": (
+        "fuzz(*interfaces): a fuzz or property-based test feeding generated, malformed input to "
+        "these interfaces (e.g. 'config parser'); written to the JUnit XML for sdl-tracker"
+    ),
+    "resource_exhaustion": (
+        "resource_exhaustion(*interfaces): the test drives these interfaces towards resource "
+        "exhaustion (e.g. 'upload endpoint'); written to the JUnit XML for sdl-tracker"
+    ),
 }
-_EXAMPLES = {"security_requirement": "SR-3.1", "mitigates": "T-004"}
+_EXAMPLES = {
+    "security_requirement": "SR-3.1",
+    "mitigates": "T-004",
+    "fixes": "SEC-2026-001",
+    "fuzz": "config parser",
+    "resource_exhaustion": "upload endpoint",
+}
 
 
 def pytest_configure(config: pytest.Config) -> None:

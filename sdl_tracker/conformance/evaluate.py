@@ -23,7 +23,16 @@ from sdl_tracker.conformance.signatures import Signer
 from sdl_tracker.formats.roster import Roster
 from sdl_tracker.ledger.chain import Entry
 from sdl_tracker.models import ResultStatus, Statement
-from sdl_tracker.policy.model import AnyOf, Leaf, Policy, RequirementPolicy, Rule, leaves
+from sdl_tracker.policy.model import (
+    AllOf,
+    AnyOf,
+    Leaf,
+    Policy,
+    RequirementPolicy,
+    Rule,
+    leaves,
+    part_of,
+)
 from sdl_tracker.policy.model import describe as describe_rule
 
 #: all_of: the first status found among the parts decides (after "all satisfied").
@@ -177,12 +186,12 @@ def _requirement(
         practice=rp.practice,
         status=Status.NOT_APPLICABLE,
         reason=f"not applicable: {rp.not_applicable}",
-        rule=describe_rule(rp.rule),
+        rule=_rule_words(rp),
         justification=rp.not_applicable,
     )
     if rp.not_applicable is not None:
         return base
-    out = combine(judge, rp.rule, rp.id, rp.max_age_days)
+    out = _applicable(judge, rp)
     if _on_verdicts(rp):
         out = _not_itself(out, unmet)
     status, reason, action = out.status, out.reason, out.action
@@ -215,6 +224,37 @@ def _requirement(
         waiver=waiver,
         action=action,
     )
+
+
+def _applicable(judge: Judge, rp: RequirementPolicy) -> Outcome:
+    """The rule without the parts the project declared not applicable, whose justifications
+    the reason names (part by part)."""
+    if not rp.not_applicable_parts or not isinstance(rp.rule, AllOf):
+        return combine(judge, rp.rule, rp.id, rp.max_age_days)
+    dropped = {part_of(rp.rule, kind): (kind, why) for kind, why in rp.not_applicable_parts}
+    kept = tuple(r for i, r in enumerate(rp.rule.rules) if i not in dropped)
+    out = combine(judge, AllOf(kept), rp.id, rp.max_age_days)
+    notes = "; ".join(
+        f"not applicable: {_part_words(rp.rule.rules[i])} ({why})"
+        for i, (_, why) in sorted((i, v) for i, v in dropped.items() if i is not None)
+    )
+    return dataclasses.replace(out, reason=f"{out.reason}; {notes}")
+
+
+def _part_words(rule: Rule) -> str:
+    return describe_rule(rule) if isinstance(rule, Leaf) else f"[{describe_rule(rule)}]"
+
+
+def _rule_words(rp: RequirementPolicy) -> str:
+    """The rule in words, each part declared not applicable marked so."""
+    if not rp.not_applicable_parts or not isinstance(rp.rule, AllOf):
+        return describe_rule(rp.rule)
+    dropped = {part_of(rp.rule, kind) for kind, _ in rp.not_applicable_parts}
+    words = [
+        _part_words(r) + (" — not applicable" if i in dropped else "")
+        for i, r in enumerate(rp.rule.rules)
+    ]
+    return "all of: " + ", ".join(words)
 
 
 def _merge_refs(refs: tuple[EvidenceRef, ...]) -> tuple[EvidenceRef, ...]:

@@ -21,6 +21,17 @@ _COLLECT = {
     "threat_model": ("sdl-tracker collect --only threat-model", ""),
     "test_report": ("sdl-tracker collect --only tests --from-report junit.xml", ""),
     "traceability_matrix": ("sdl-tracker collect --only tests --from-report junit.xml", ""),
+    "fuzzing": (
+        "sdl-tracker collect --only tests --from-report junit.xml",
+        'from tests marked `@pytest.mark.fuzz("INTERFACE")` that ran and passed; or a fuzzing '
+        "campaign's report, signed: `sdl-tracker record fuzzing FILE -r SVV-3` with --sign",
+    ),
+    "dynamic_analysis": (
+        "sdl-tracker collect --only tests --from-report junit.xml",
+        'from tests marked `@pytest.mark.resource_exhaustion("INTERFACE")` that ran and passed; '
+        "or a sanitizer or leak-check report, signed: `sdl-tracker record dynamic_analysis FILE "
+        "-r SVV-3` with --sign",
+    ),
     "process_doc": ("sdl-tracker collect --only documents", ""),
     "codeowners": ("sdl-tracker collect --only documents", ""),
     "issue_tracker_record": ("sdl-tracker collect --only issues", ""),
@@ -89,9 +100,29 @@ _DEMONSTRATE = {
 }
 
 
+#: (kind, requirement) -> the same, where one kind serves several populations
+_DEMONSTRATE_FOR = {
+    ("traceability_matrix", "SVV-1"): (
+        "write the security requirements file (security-requirements.yaml, "
+        "docs/collectors/tests.md), mark the tests that verify each requirement "
+        '`@pytest.mark.security_requirement("SR-…")`, run them with `pytest '
+        "--junitxml=junit.xml`, then run `sdl-tracker collect --only tests --from-report "
+        "junit.xml`"
+    ),
+    ("traceability_matrix", "SUM-1"): (
+        "record each security issue fixed in the release under security-issues/ (`fixed_in: "
+        "TAG`; a drill counts), mark the tests that verify each fix "
+        '`@pytest.mark.fixes("SEC-…")`, run them with `pytest --junitxml=junit.xml`, then run '
+        "`sdl-tracker collect --only tests --from-report junit.xml`"
+    ),
+}
+
+
 def demonstrate(kind: str, requirement: str) -> str:
     """How to show a process that has not run yet, or to set it aside with a reason."""
-    how = _DEMONSTRATE.get(kind, produce(kind, requirement))
+    how = _DEMONSTRATE_FOR.get((kind, requirement)) or _DEMONSTRATE.get(
+        kind, produce(kind, requirement)
+    )
     return (
         f"{how}; or tailor {requirement} (not_applicable with a justification) or waive it: "
         f"`sdl-tracker waive {requirement} --reason … --expires DATE --approver 'Name <email>'`"

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from sdl_tracker.conformance import documents, hints, tracking
 from sdl_tracker.conformance.evidence import Record, covered
 from sdl_tracker.conformance.facts import CommitFacts
-from sdl_tracker.conformance.findings import Verdict, check
+from sdl_tracker.conformance.findings import Verdict, check, meets, value
 from sdl_tracker.conformance.model import SEVERITY, EvidenceRef, Status, Waiver
 from sdl_tracker.conformance.provenance import accepted_text, classify
 from sdl_tracker.conformance.selection import Index, short
@@ -172,6 +172,12 @@ class Judge:
         if empty is not None:
             return Verdict(empty[0], f"{label} {where}{empty[1]}")
         found = check(leaf, op, self.waivers) if doc is None else None
+        if (
+            found is not None
+            and found.status is Status.FAILING
+            and _partly(leaf, op.result.metrics)
+        ):
+            found = Verdict(Status.PARTIAL, found.why, found.waivers)
         if found is not None and found.status is not Status.WAIVED:
             return Verdict(found.status, f"{label} {where}{found.why}", found.waivers)
         if leaf.none_listed:
@@ -338,6 +344,21 @@ def _empty(leaf: Leaf, metrics: Mapping[str, float]) -> tuple[Status, str] | Non
         Status.NOT_DEMONSTRATED,
         f"counts 0 {leaf.population.replace('_', ' ')}: a process that never ran is not "
         "demonstrated",
+    )
+
+
+def _partly(leaf: Leaf, metrics: Mapping[str, float]) -> bool:
+    """Whether the only unmet threshold is `<population>_unverified` and some of the population
+    is verified: partial (the reason names the rest), not failing."""
+    if leaf.population is None:
+        return False
+    name = f"{leaf.population}_unverified"
+    total, unverified = metrics.get(leaf.population), metrics.get(name)
+    if total is None or unverified is None or not 0 < unverified < total:
+        return False
+    others = [b for b in leaf.thresholds if b.metric != name]
+    return len(others) < len(leaf.thresholds) and all(
+        isinstance(v := value(b.metric, metrics), float) and meets(b, v) for b in others
     )
 
 

@@ -143,7 +143,14 @@ def annotate(conf: Conformance, tailoring: Tailoring, policy: Policy) -> Conform
             results.append(r)
             continue
         rp = tailored[r.requirement_id]
-        what = f"not applicable ({rp.not_applicable})" if rp.not_applicable else "tailored"
+        parts = ", ".join(f"{kind} ({why})" for kind, why in rp.not_applicable_parts)
+        what = (
+            f"not applicable ({rp.not_applicable})"
+            if rp.not_applicable
+            else f"partly not applicable: {parts}"
+            if parts
+            else "tailored"
+        )
         said = (
             f"the project policy declares {r.requirement_id} {what}, which does not count: "
             f"{tailoring.why}; evaluated by the shipped policy"

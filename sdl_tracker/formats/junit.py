@@ -2,8 +2,9 @@
 
 Parsed with expat directly, refusing any DTD (so no entity expansion or external entities,
 what defusedxml guards against) and keeping line numbers for error messages. Test-case
-properties `security_requirement` and `mitigates` (what the sdl-tracker pytest plugin writes)
-link a test to requirement and threat ids.
+properties `security_requirement`, `mitigates` and `fixes` (what the sdl-tracker pytest plugin
+writes) link a test to requirement, threat and security-issue ids; `fuzz` and
+`resource_exhaustion` name the interfaces a fuzz or resource-exhaustion test exercises.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from sdl_tracker.formats import bounded
 
 REQUIREMENT_PROPERTY = "security_requirement"
 THREAT_PROPERTY = "mitigates"
+FIX_PROPERTY = "fixes"
+FUZZ_PROPERTY = "fuzz"
+EXHAUSTION_PROPERTY = "resource_exhaustion"
 
 
 class Outcome(str, enum.Enum):
@@ -40,6 +44,12 @@ class TestCase:
     message: str = ""
     requirements: tuple[str, ...] = ()
     threats: tuple[str, ...] = ()
+    fixes: tuple[str, ...] = ()
+    """Security-issue ids whose fix the test verifies (property `fixes`)."""
+    fuzz: tuple[str, ...] = ()
+    """Interfaces the test fuzzes (property `fuzz`)."""
+    exhaustion: tuple[str, ...] = ()
+    """Interfaces the test drives towards resource exhaustion (property `resource_exhaustion`)."""
 
     __test__ = False  # not a pytest test class, despite the name
 
@@ -114,6 +124,9 @@ class _Builder:
                     message=self.message or "",
                     requirements=_values(self.properties, REQUIREMENT_PROPERTY),
                     threats=_values(self.properties, THREAT_PROPERTY),
+                    fixes=_values(self.properties, FIX_PROPERTY),
+                    fuzz=_values(self.properties, FUZZ_PROPERTY),
+                    exhaustion=_values(self.properties, EXHAUSTION_PROPERTY),
                 )
             )
             self.case = None

@@ -36,6 +36,7 @@ from sdl_tracker.policy.model import (
     Rule,
     describe,
     leaves,
+    part_of,
 )
 from sdl_tracker.policy.parse import Layer, Override, ProvenanceSpec
 
@@ -175,6 +176,8 @@ class _State:
     process: tuple[str, ...] = ("process_doc",)
     max_age_days: int | None = None
     not_applicable: str | None = None
+    parts: dict[str, tuple[str, str]] = dataclasses.field(default_factory=dict)
+    """kind -> (justification, `file:line` that declared it)."""
 
 
 def _merge(layers: Sequence[Layer], cat: Catalog) -> Policy:
@@ -206,6 +209,9 @@ def _merge(layers: Sequence[Layer], cat: Catalog) -> Policy:
             state.rule = _apply(state.rule, override, layer.source, override.requirement)
         for rid, justification in layer.not_applicable:
             states[rid].not_applicable = justification
+        for part in layer.not_applicable_parts:
+            where = f"{layer.source}:{part.line}"
+            states[part.requirement].parts[part.kind] = (part.justification, where)
         default_age = layer.max_age_days or default_age
         critical = layer.critical_paths if layer.critical_paths is not None else critical
         given = {
@@ -266,7 +272,33 @@ def _finish(rid: str, state: _State, cat: Catalog, base: Layer, age: int) -> Req
         process=state.process,
         max_age_days=state.max_age_days or age,
         not_applicable=state.not_applicable,
+        not_applicable_parts=_parts(rid, state.rule, state.parts),
     )
+
+
+def _parts(rid: str, rule: Rule, parts: dict[str, tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """The parts declared not applicable, each checked to name one `all_of` part of the rule."""
+    found: dict[int, str] = {}
+    for kind, (_, where) in parts.items():
+        index = part_of(rule, kind)
+        if index is None:
+            raise PolicyError(
+                f"{where}: not_applicable.{rid}.{kind}: the rule of {rid} has no all_of part "
+                f"naming {kind} (it needs: {describe(rule)}); name a kind of one of its parts"
+            )
+        if index in found:
+            raise PolicyError(
+                f"{where}: not_applicable.{rid}.{kind}: the same part is already declared "
+                f"not applicable as {found[index]}; declare it once"
+            )
+        found[index] = kind
+    if isinstance(rule, AllOf) and parts and len(found) == len(rule.rules):
+        where = next(iter(parts.values()))[1]
+        raise PolicyError(
+            f"{where}: not_applicable.{rid}: every part of its rule is declared not applicable; "
+            f"declare {rid} itself not applicable (`not_applicable: {{{rid}: why}}`) instead"
+        )
+    return tuple((kind, why) for kind, (why, _) in sorted(parts.items()))
 
 
 def _apply(rule: Rule | None, override: Override, source: str, rid: str) -> Rule:

@@ -121,6 +121,13 @@ def describe(rule: Rule) -> str:
     return f"{word}: {inner}"
 
 
+def part_of(rule: Rule, kind: str) -> int | None:
+    """The index of the `all_of` part that names `kind`, or None."""
+    if not isinstance(rule, AllOf):
+        return None
+    return next((i for i, r in enumerate(rule.rules) if kind in {x.kind for x in leaves(r)}), None)
+
+
 def leaves(rule: Rule) -> tuple[Leaf, ...]:
     if isinstance(rule, Leaf):
         return (rule,)
@@ -148,6 +155,9 @@ class RequirementPolicy:
     max_age_days: int
     not_applicable: str | None = None
     """The justification, when the project declared the requirement not applicable."""
+    not_applicable_parts: tuple[tuple[str, str], ...] = ()
+    """(evidence kind, justification): parts of the `all_of` rule declared not applicable, each
+    the part that names the kind."""
 
     def to_json(self) -> dict[str, JSON]:
         return {
@@ -157,6 +167,11 @@ class RequirementPolicy:
             "max_age_days": self.max_age_days,
             "requires": rule_json(self.rule),
             "not_applicable": self.not_applicable,
+            **(
+                {"not_applicable_parts": dict(self.not_applicable_parts)}
+                if self.not_applicable_parts
+                else {}
+            ),
         }
 
 

@@ -98,6 +98,16 @@ class ApprovalsSpec:
 
 
 @dataclass(frozen=True)
+class PartSpec:
+    """`not_applicable: {REQ: {kind: justification}}`: the part of REQ's rule naming `kind`."""
+
+    requirement: str
+    kind: str
+    justification: str
+    line: int
+
+
+@dataclass(frozen=True)
 class Layer:
     """One policy file, parsed and checked against the catalogue."""
 
@@ -112,6 +122,7 @@ class Layer:
     requirements_line: int = 1
     provenance: ProvenanceSpec = ProvenanceSpec()
     approvals: ApprovalsSpec = ApprovalsSpec()
+    not_applicable_parts: tuple[PartSpec, ...] = ()
 
 
 def header(src: Source) -> tuple[str | None, tuple[str, int] | None, str | None]:
@@ -138,6 +149,9 @@ def body(src: Source, cat: Catalog) -> Layer:
         maturity=checker.maturity(top["maturity"]) if "maturity" in top else MaturitySpec(),
         requirements=checker.requirements(top["requirements"]) if "requirements" in top else (),
         not_applicable=checker.not_applicable(top["not_applicable"])
+        if "not_applicable" in top
+        else (),
+        not_applicable_parts=checker.parts(top["not_applicable"])
         if "not_applicable" in top
         else (),
         thresholds=checker.overrides(top["thresholds"]) if "thresholds" in top else (),
@@ -245,14 +259,33 @@ class _Checker:
         result = []
         for rid, key_node, value in self.src.mapping(node, "not_applicable"):
             self.requirement_id(key_node, rid)
-            if isinstance(value, yaml.ScalarNode) and not _visible(str(value.value)):
-                raise self.src.error(
-                    key_node,
-                    f"not_applicable.{rid}: missing justification (empty, or only blanks and "
-                    f"invisible characters): say why {rid} does not apply (an assessor reads it)",
-                )
+            if isinstance(value, yaml.MappingNode):
+                continue  # parts of the rule (`parts`)
+            self.justification(key_node, value, rid, rid)
             result.append((rid, self.src.text(value, f"not_applicable.{rid} (justification)")))
         return tuple(result)
+
+    def parts(self, node: yaml.Node) -> tuple[PartSpec, ...]:
+        """`not_applicable: {SVV-3: {fuzzing: why}}`: parts of a rule declared not applicable."""
+        result = []
+        for rid, _, value in self.src.mapping(node, "not_applicable"):
+            if not isinstance(value, yaml.MappingNode):
+                continue
+            for kind, kind_node, why in self.src.mapping(value, f"not_applicable.{rid}"):
+                what = f"not_applicable.{rid}.{kind}"
+                self.kind(kind_node, what)
+                self.justification(kind_node, why, f"{rid}.{kind}", f"the {kind} part of {rid}")
+                text = self.src.text(why, f"{what} (justification)")
+                result.append(PartSpec(rid, kind, text, line(kind_node)))
+        return tuple(result)
+
+    def justification(self, key: yaml.Node, value: yaml.Node, where: str, what: str) -> None:
+        if isinstance(value, yaml.ScalarNode) and not _visible(str(value.value)):
+            raise self.src.error(
+                key,
+                f"not_applicable.{where}: missing justification (empty, or only blanks and "
+                f"invisible characters): say why {what} does not apply (an assessor reads it)",
+            )
 
     def provenance(self, node: yaml.Node) -> ProvenanceSpec:
         found = self.src.keys(

@@ -111,7 +111,7 @@ def test_passing_run_traces_every_threat_to_a_passing_test(
     _report(repo, junit["pass"])
     found = _collect(repo, capsys)
     report = found["test_report"]["predicate"]
-    assert report["requirements"] == ["SVV-1", "SVV-2", "SVV-3"]
+    assert report["requirements"] == ["SVV-1", "SVV-2", "SVV-3", "SUM-1"]
     assert report["result"]["status"] == "pass", report["result"]["summary"]
     assert report["result"]["metrics"] == {
         "tests": 3,
@@ -228,17 +228,30 @@ def test_configured_report_missing_is_incomplete(
     assert "missing report(s) out/integration.xml" in report["summary"]
 
 
-def test_no_requirements_file_makes_the_matrix_incomplete(
+def test_no_requirements_file_leaves_svv1_not_demonstrated(
     repo: Path, junit: dict[str, bytes], capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Without requirements there is nothing to trace for SVV-1 (0 requirements: not
+    demonstrated, saying what to write); the threats the matrix traces still count."""
+    from evidence_factory import only, policy_file
+
     git(repo, "rm", "-q", "security-requirements.yaml")
     git(repo, "commit", "-q", "-m", "drop requirements")
     _report(repo, junit["pass"])
     found = _collect(repo, capsys)
     matrix = found["traceability_matrix"]["predicate"]["result"]
-    assert matrix["status"] == "incomplete"
+    assert matrix["status"] == "pass", matrix["summary"]
     assert "no security requirements file security-requirements.yaml" in matrix["summary"]
     assert matrix["metrics"]["unknown_requirement_refs"] == 1  # every named id is unknown
+    assert matrix["metrics"]["requirements"] == 0
+    policy = policy_file(repo.parent, "extends: iec62443-4-1\n" + only("SVV-1"), "svv1.yaml")
+    capsys.readouterr()
+    main(["status", "--repo", str(repo), "--policy", str(policy), "--format", "json"])
+    svv1 = next(
+        r for r in json.loads(capsys.readouterr().out)["requirements"] if r["id"] == "SVV-1"
+    )
+    assert svv1["status"] == "not_demonstrated", svv1["reason"]
+    assert "write the security requirements file" in svv1["action"]
 
 
 def test_from_report_outside_the_repository(
@@ -311,7 +324,7 @@ def test_every_mitigated_threat_needs_a_passing_test(
     assert (m["mitigated_threats"], m["mitigated_threats_unverified"]) == (2, 1)
     assert "mitigated threats no passing test verifies: T-002" in matrix["result"]["summary"]
     found = _svv2(repo, capsys)
-    assert found["status"] == "failing", found
+    assert found["status"] == "partial", found  # T-001 is verified, T-002 is not
     assert "mitigated_threats_unverified = 1, expected" in found["reason"]
     assert "not waived: T-002" in found["reason"]
     _report(repo, junit["pass"])

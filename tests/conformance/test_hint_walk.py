@@ -130,3 +130,20 @@ def test_the_hints_walk_on_a_real_repository(
                     assert code == 0, err
     assert any(k.startswith("sdl-tracker collect --only issues") for k in walked)
     assert any(k.startswith("sdl-tracker record fuzzing") for k in walked)
+
+
+def test_the_hints_of_traced_and_marked_evidence_name_what_produces_it() -> None:
+    """SUM-1's fixes and SVV-3's fuzz and resource-exhaustion parts come from marked tests: the
+    hints say which marker, and which command reads the report."""
+    fuzz = hints.produce("fuzzing", "SVV-3")
+    assert "`sdl-tracker collect --only tests --from-report junit.xml`" in fuzz
+    assert '`@pytest.mark.fuzz("INTERFACE")`' in fuzz
+    assert "`sdl-tracker record fuzzing FILE -r SVV-3` with --sign" in fuzz
+    exhaustion = hints.produce("dynamic_analysis", "SVV-3")
+    assert '`@pytest.mark.resource_exhaustion("INTERFACE")`' in exhaustion
+    demo = hints.action(Status.NOT_DEMONSTRATED, "traceability_matrix", "SUM-1")
+    assert '`@pytest.mark.fixes("SEC-…")`' in demo
+    assert "`sdl-tracker collect --only tests --from-report junit.xml`" in demo
+    assert "security requirements file" in hints.action(
+        Status.NOT_DEMONSTRATED, "traceability_matrix", "SVV-1"
+    )

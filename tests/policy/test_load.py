@@ -165,7 +165,13 @@ MISTAKES = [
     ('extends: iec62443-4-1\nnot_applicable:\n  SM-3: "\\u200b"\n', 3, "invisible characters"),
     ('extends: iec62443-4-1\nnot_applicable:\n  SM-3: "\\u2060 . \\u00a0"\n', 3, "missing"),
     ("extends: iec62443-4-1\napprovals: {waiver_max_days: 0}\n", 2, "waiver_max_days"),
-    ("extends: iec62443-4-1\nnot_applicable:\n  SM-3: {why: x}\n", 3, "must be text"),
+    # a mapping names parts of the rule by their evidence kinds
+    (
+        "extends: iec62443-4-1\nnot_applicable:\n  SM-3: {why: x}\n",
+        3,
+        "unknown evidence kind 'why'",
+    ),
+    ("extends: iec62443-4-1\nnot_applicable:\n  SM-3: [x]\n", 3, "must be text"),
     ("extends: iec62443-4-1\nnot_applicable:\n  SM-99: nope\n", 3, "unknown requirement 'SM-99'"),
     ("extends: iec62443-4-1\nthreshold: {}\n", 2, "unknown key 'threshold'"),
     (

@@ -198,6 +198,8 @@ def _text(
         lines += render.tailoring_lines(conf)
     if result.justification:
         lines.append(f"justification (not applicable): {output.field(result.justification)}")
+    for kind, why in rp.not_applicable_parts if result.justification is None else ():
+        lines.append(f"not applicable part ({kind}): {output.field(why)}")
     if result.waiver is not None:
         w = result.waiver
         state = w.state + (f" ({w.pending})" if w.pending else "")

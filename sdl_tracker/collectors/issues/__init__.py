@@ -63,7 +63,7 @@ def _files(ctx: Context) -> tuple[list[Path], list[Path]]:
 
 
 def inputs(ctx: Context) -> Mapping[str, str]:
-    dirs = _dirs(ctx, "paths", _DEFAULT_DIRS) + _dirs(ctx, "advisories", _DEFAULT_ADVISORIES)
+    dirs = folders(ctx)
     dirs.append(sla_mod.document(ctx.config))
     ids = git.tree_ids(ctx.root, ctx.commit, dirs)
     # Open issues age every day: the SLA check depends on today's date.
@@ -130,6 +130,34 @@ def collect(ctx: Context) -> Iterator[Evidence]:
         records, advisories = _files(ctx)
         if not records and not advisories and not _dirs(ctx, "paths", _DEFAULT_DIRS):
             return
+    issues, published = _parse(records, advisories)
+    today = ctx.now.astimezone(timezone.utc).date()
+    for issue in issues:
+        check_dates(issue, today)
+    if isinstance(sla, str):
+        yield _incomplete(ctx, issues, sla, records + advisories)
+    else:
+        yield _evidence(ctx, issues, sla, records + advisories)
+    for path, data in published:
+        yield published_csaf.evidence(ctx, path, data, _TOOL)
+
+
+def folders(ctx: Context) -> list[str]:
+    """The folders of issue records and advisories (configured, or the defaults that exist)."""
+    return _dirs(ctx, "paths", _DEFAULT_DIRS) + _dirs(ctx, "advisories", _DEFAULT_ADVISORIES)
+
+
+def read(ctx: Context) -> list[Issue]:
+    """Every security issue the records and advisories of the work tree hold (`ctx.config` is
+    the issues collector's table); InputError naming the file when one is malformed."""
+    records, advisories = _files(ctx)
+    return _parse(records, advisories)[0]
+
+
+def _parse(
+    records: list[Path], advisories: list[Path]
+) -> tuple[list[Issue], list[tuple[Path, dict[str, Any]]]]:
+    """(the issues, the published CSAF documents) of these files."""
     issues = [from_record(p, _load_yaml(p)) for p in records]
     tracked = {i.advisory for i in issues if i.advisory}
     published: list[tuple[Path, dict[str, Any]]] = []
@@ -149,15 +177,7 @@ def collect(ctx: Context) -> Iterator[Evidence]:
                 f"{issue.source}: issue id {issue.id} is also used by {seen[issue.id]}"
             )
         seen[issue.id] = issue.source
-    today = ctx.now.astimezone(timezone.utc).date()
-    for issue in issues:
-        check_dates(issue, today)
-    if isinstance(sla, str):
-        yield _incomplete(ctx, issues, sla, records + advisories)
-    else:
-        yield _evidence(ctx, issues, sla, records + advisories)
-    for path, data in published:
-        yield published_csaf.evidence(ctx, path, data, _TOOL)
+    return issues, published
 
 
 def _load_yaml(path: Path) -> Any:

@@ -1,13 +1,16 @@
-"""tests: verification results from JUnit XML, and their traceability (SVV-1, SVV-2, SVV-3).
+"""tests: verification results from JUnit XML, and their traceability (SVV-1, SVV-2, SUM-1).
 
 Reads JUnit XML from any runner (configured paths, or `--from-report junit.xml`), the security
-requirements file and the threat models, and yields two evidence records:
+requirements file, the threat models and the security-issue records, and yields:
 
 - `test_report`: pass/fail/skip/error per test, per requirement and per threat id; `fail` when a
   test failed or errored, `incomplete` when a report is missing or holds no test case;
-- `traceability_matrix`: threat -> mitigation -> requirement -> test -> result; `fail` when a
-  requirement has no test, a test names an unknown requirement or threat, a test a mitigation
-  names did not run, or a linked test failed; `incomplete` without reports or requirements file.
+- `fuzzing` and `dynamic_analysis` (SVV-3), when tests are marked `fuzz` or
+  `resource_exhaustion`: `pass` when one ran and passed and none failed;
+- `traceability_matrix`: threat -> mitigation -> requirement -> test -> result, and each
+  security issue fixed in the release -> test -> result; `fail` when a requirement has no test,
+  a test names an unknown requirement, threat or issue, a test a mitigation names did not run,
+  or a linked test failed; `incomplete` without reports or requirements file.
 """
 
 from __future__ import annotations
@@ -23,15 +26,20 @@ from sdl_tracker import __version__
 from sdl_tracker import config as config_mod
 from sdl_tracker.collectors import threat_model
 from sdl_tracker.collectors.base import Context, Evidence
-from sdl_tracker.collectors.tests import matrix
-from sdl_tracker.collectors.tests.evidence import report_evidence, trace_evidence
+from sdl_tracker.collectors.tests import fixes, matrix
+from sdl_tracker.collectors.tests.evidence import (
+    MARKED,
+    marked_evidence,
+    report_evidence,
+    trace_evidence,
+)
 from sdl_tracker.errors import ConfigError, InputError
 from sdl_tracker.formats import bounded, junit, threatmodel
 from sdl_tracker.formats.threatmodel import requirements as secreqs
 from sdl_tracker.models import Tool
 
 NAME = "tests"
-PROVIDES = ("SVV-1", "SVV-2", "SVV-3")
+PROVIDES = ("SVV-1", "SVV-2", "SVV-3", "SUM-1")
 DEFAULT_JUNIT = ("junit.xml", "reports/junit.xml", "test-results/junit.xml", "reports/junit/*.xml")
 _TOOL = Tool(name="sdl-tracker tests", version=__version__)
 _KEYS = ("junit", "requirements", "threat_models", "max_age_hours")
@@ -96,9 +104,12 @@ def inputs(ctx: Context) -> Mapping[str, str]:
     models, _ = threatmodel.discover(ctx.root, s.threat_models)
     files = [*(name for _, name in reports), s.requirements, *models]
     return {
-        f"sha256:{name}": hashlib.sha256((ctx.root / name).read_bytes()).hexdigest()
-        for name in files
-        if (ctx.root / name).is_file()
+        **{
+            f"sha256:{name}": hashlib.sha256((ctx.root / name).read_bytes()).hexdigest()
+            for name in files
+            if (ctx.root / name).is_file()
+        },
+        **fixes.inputs(ctx),
     }
 
 
@@ -119,27 +130,37 @@ def collect(ctx: Context) -> Iterator[Evidence]:
     requirements = secreqs.read(ctx.root, s.requirements)
     model_paths, _ = threatmodel.discover(ctx.root, s.threat_models)
     models = [threatmodel.read(ctx.root / p, p)[0] for p in model_paths]
+    released = fixes.read(ctx)
     # Without a requirements file every requirement a test names is unknown.
-    built = matrix.build(cases, requirements or (), models)
+    built = matrix.build(cases, requirements or (), models, released.fixes, released.known)
     expected = missing if raws else list(s.junit)
     yield report_evidence(_TOOL, PROVIDES, cases, raws, expected, built, ignored=ours)
     yield trace_evidence(
         _TOOL,
-        ("SVV-1", "SVV-2"),
+        ("SVV-1", "SVV-2", "SUM-1"),
         cases,
         built,
         requirements_file=s.requirements if requirements is not None else None,
         wanted_requirements=s.requirements,
         models=[m.path for m in models],
         no_reports=not raws,
+        release=released,
         artifact=json.dumps(
-            {**built.to_json(), "tests": [_case_json(c) for c in cases]},
+            {
+                **built.to_json(),
+                "release": {"tag": released.tag, "previous": released.previous},
+                "tests": [_case_json(c) for c in cases],
+            },
             indent=2,
             sort_keys=True,
             ensure_ascii=False,
         ).encode()
         + b"\n",
     )
+    for kind in MARKED:
+        marked = marked_evidence(_TOOL, kind, cases)
+        if marked is not None:
+            yield marked
 
 
 def _case_json(case: junit.TestCase) -> dict[str, Any]:
@@ -149,6 +170,9 @@ def _case_json(case: junit.TestCase) -> dict[str, Any]:
         "at": f"{case.report}:{case.line}",
         "requirements": list(case.requirements),
         "threats": list(case.threats),
+        "fixes": list(case.fixes),
+        "fuzz": list(case.fuzz),
+        "resource_exhaustion": list(case.exhaustion),
     }
 
 

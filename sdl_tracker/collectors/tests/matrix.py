@@ -2,6 +2,8 @@
 
 A security requirement is *tested* when a test case in the reports names it (property
 `security_requirement`) or a threat-model mitigation lists both the requirement and that test.
+A security issue fixed in the release is *verified* when a test naming its id or an alias
+(property `fixes`) passed and none failed.
 Tests are named by pytest node id (`tests/test_x.py::TestA::test_b`) or JUnit
 `classname.name`; a name without `[...]` parameters matches every parametrised case.
 """
@@ -43,6 +45,33 @@ class ChainRow:
 
 
 @dataclass(frozen=True)
+class Fix:
+    """A security issue fixed in the release: its id, then its aliases (a test may name any)."""
+
+    ids: tuple[str, ...]
+
+    @property
+    def id(self) -> str:
+        return self.ids[0]
+
+
+@dataclass(frozen=True)
+class FixRow:
+    issue: str
+    aliases: tuple[str, ...]
+    tests: tuple[tuple[str, str], ...]
+    """(test id, worst outcome over the reports)."""
+
+    @property
+    def verified(self) -> bool:
+        """A test naming it passed and none failed or errored (a skipped one counts for
+        nothing)."""
+        results = {o for _, o in self.tests}
+        bad = {Outcome.FAILED.value, Outcome.ERROR.value}
+        return Outcome.PASSED.value in results and not results & bad
+
+
+@dataclass(frozen=True)
 class Matrix:
     requirements: tuple[RequirementRow, ...]
     chains: tuple[ChainRow, ...]
@@ -51,6 +80,13 @@ class Matrix:
     unknown_threat_refs: tuple[tuple[str, str], ...]
     missing_tests: tuple[tuple[str, str], ...]
     """(model:mitigation, test name) for each test a mitigation names that did not run."""
+    fixes: tuple[FixRow, ...] = ()
+    """The security issues fixed in the release, with the tests that name them."""
+    unknown_fix_refs: tuple[tuple[str, str], ...] = ()
+    """(test id, issue id) for each test naming an issue no record holds."""
+
+    def unverified_fixes(self) -> tuple[str, ...]:
+        return tuple(f.issue for f in self.fixes if not f.verified)
 
     def untested(self) -> tuple[str, ...]:
         return tuple(r.id for r in self.requirements if not r.tests)
@@ -109,6 +145,16 @@ class Matrix:
             "unknown_requirement_refs": [list(p) for p in self.unknown_requirement_refs],
             "unknown_threat_refs": [list(p) for p in self.unknown_threat_refs],
             "missing_tests": [list(p) for p in self.missing_tests],
+            "fixes": [
+                {
+                    "issue": f.issue,
+                    "aliases": list(f.aliases),
+                    "tests": [{"test": t, "result": o} for t, o in f.tests],
+                    "verified": f.verified,
+                }
+                for f in self.fixes
+            ],
+            "unknown_fix_refs": [list(p) for p in self.unknown_fix_refs],
         }
 
 
@@ -146,7 +192,11 @@ def build(
     cases: Sequence[TestCase],
     requirements: Sequence[SecurityRequirement],
     models: Sequence[ThreatModel],
+    fixes: Sequence[Fix] = (),
+    known_issues: frozenset[str] | None = None,
 ) -> Matrix:
+    """`fixes` are the issues fixed in the release; `known_issues` every id and alias the
+    issue records hold (None without records: then no `fixes` reference is unknown)."""
     index = _Index(cases)
     linked: dict[str, dict[str, Outcome]] = {r.id: {} for r in requirements}
     unknown_requirements = []
@@ -188,7 +238,30 @@ def build(
         tuple(dict.fromkeys(unknown_requirements)),
         tuple(dict.fromkeys(unknown_threats)),
         tuple(dict.fromkeys(missing)),
+        _fix_rows(fixes, cases),
+        tuple(
+            dict.fromkeys(
+                (c.id, ref)
+                for c in cases
+                for ref in c.fixes
+                if known_issues is not None and ref not in known_issues
+            )
+        ),
     )
+
+
+def _fix_rows(fixes: Sequence[Fix], cases: Sequence[TestCase]) -> tuple[FixRow, ...]:
+    naming: dict[str, list[TestCase]] = {}
+    for case in cases:
+        for ref in case.fixes:
+            naming.setdefault(ref, []).append(case)
+    rows = []
+    for fix in fixes:
+        tests: dict[str, Outcome] = {}
+        for case in (c for ref in fix.ids for c in naming.get(ref, ())):
+            _link(tests, case)
+        rows.append(FixRow(fix.id, fix.ids[1:], tuple((t, o.value) for t, o in tests.items())))
+    return tuple(rows)
 
 
 def _link(tests: dict[str, Outcome], case: TestCase) -> None:
