@@ -4,6 +4,8 @@ Uses the project's bandit setup exactly as the sast collector does (`[collectors
 `paths`, `exclude`, bandit's `-c`/`--ini` configuration, the `-b` baseline, `# nosec`) and its
 pass/fail rule: a finding at or above `severity_threshold` (default HIGH) with at least
 `confidence` fails. Files bandit could not parse fail too (bandit itself exits 0 on them).
+The bandit installed beside sdl-tracker runs in this process (its own command line, no second
+interpreter to start); a configured `bandit` executable runs as a subprocess, as in the collector.
 """
 
 from __future__ import annotations
@@ -57,7 +59,11 @@ def check(
     bandit = sast_bandit.locate(cfg)
     if bandit is None:
         return 2, [f"{PROG}: bandit is not installed: `{sast_bandit.INSTALL_HINT}`"]
-    outcome = sast_bandit.run(root, bandit, cfg, files)
+    outcome = (
+        sast_bandit.run_in_process(root, cfg, files)
+        if bandit.importable
+        else sast_bandit.run(root, bandit, cfg, files)
+    )
     if isinstance(outcome, Failed):
         return 2, [f"{PROG}: {outcome.reason}"]
     report = scanreport.parse(outcome.report, "bandit's JSON report")
