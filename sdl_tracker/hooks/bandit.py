@@ -44,11 +44,9 @@ def check(
     from sdl_tracker.collectors.sast.bandit import Failed, SastConfig
     from sdl_tracker.formats import scanreport
 
-    raw = dict(config.load(root).collector("sast"))
-    for key, value in (("severity_threshold", threshold), ("confidence", confidence)):
-        if value:
-            raw[key] = value
-    cfg = SastConfig.load(raw, root)
+    raw = config.load(root).collector("sast")
+    given = {"severity_threshold": threshold, "confidence": confidence}
+    cfg = SastConfig.load(raw.replaced(**{k: v for k, v in given.items() if v}), root)
     files = [f for f in filenames if _under(f, cfg.paths)]
     dropped = sast_bandit.excluded(files, cfg.exclude) | sast_bandit.excluded_by_bandit(
         root, cfg, files

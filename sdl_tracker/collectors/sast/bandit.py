@@ -80,12 +80,16 @@ class SastConfig:
             config = "pyproject.toml"
         age = raw.get("max_age_hours", 1)
         if isinstance(age, bool) or not isinstance(age, (int, float)) or age <= 0:
-            raise ConfigError(f"{_WHERE} max_age_hours: expected a positive number, got {age!r}")
+            raise config_mod.error(
+                raw,
+                "max_age_hours",
+                f"{_WHERE} max_age_hours: expected a positive number, got {age!r}",
+            )
         ini = _file(raw, "ini", root)
         if ini is None and (root / ".bandit").is_file():
             ini = ".bandit"
         return cls(
-            paths=tuple(_relative(p) for p in _strings(raw, "paths", ["."])) or (".",),
+            paths=tuple(_relative(raw, p) for p in _strings(raw, "paths", ["."])) or (".",),
             exclude=tuple(_strings(raw, "exclude", [])),
             config=config,
             ini=ini,
@@ -104,29 +108,35 @@ class SastConfig:
 def _string(raw: Mapping[str, Any], key: str) -> str | None:
     value = raw.get(key)
     if value is not None and (not isinstance(value, str) or not value):
-        raise ConfigError(f"{_WHERE} {key}: expected a non-empty string, got {value!r}")
+        raise config_mod.error(
+            raw, key, f"{_WHERE} {key}: expected a non-empty string, got {value!r}"
+        )
     return value
 
 
 def _strings(raw: Mapping[str, Any], key: str, default: list[str]) -> list[str]:
     value = raw.get(key, default)
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise ConfigError(f"{_WHERE} {key}: expected a list of paths or patterns, got {value!r}")
+        raise config_mod.error(
+            raw, key, f"{_WHERE} {key}: expected a list of paths or patterns, got {value!r}"
+        )
     return value
 
 
-def _relative(path: str) -> str:
+def _relative(raw: Mapping[str, Any], path: str) -> str:
     parts = [p for p in PurePosixPath(path).parts if p != "."]
     if path.startswith("/") or ".." in parts:
-        raise ConfigError(f"{_WHERE} paths: {path!r} is outside the repository")
+        raise config_mod.error(raw, "paths", f"{_WHERE} paths: {path!r} is outside the repository")
     return "/".join(parts) or "."
 
 
 def _file(raw: Mapping[str, Any], key: str, root: Path) -> str | None:
     name = _string(raw, key)
     if name is not None and not (root / name).is_file():
-        raise ConfigError(
-            f"{_WHERE} {key}: {name} does not exist in {root}; create it or remove the key"
+        raise config_mod.error(
+            raw,
+            key,
+            f"{_WHERE} {key}: {name} does not exist in {root}; create it or remove the key",
         )
     return name
 
@@ -135,7 +145,9 @@ def _level(raw: Mapping[str, Any], key: str, default: Level) -> Level:
     value = raw.get(key, default.value)
     choices = ("low", "medium", "high")
     if not isinstance(value, str) or value.lower() not in choices:
-        raise ConfigError(f"{_WHERE} {key}: expected one of {', '.join(choices)}, got {value!r}")
+        raise config_mod.error(
+            raw, key, f"{_WHERE} {key}: expected one of {', '.join(choices)}, got {value!r}"
+        )
     return Level(value.upper())
 
 
