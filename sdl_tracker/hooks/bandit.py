@@ -54,14 +54,13 @@ def check(
     files = [f for f in files if f not in dropped]
     if not files:
         return 0, []
-    bandit = sast_bandit.locate(cfg)
-    if bandit is None:
-        return 2, [f"{PROG}: bandit is not installed: `{sast_bandit.INSTALL_HINT}`"]
-    outcome = (
-        sast_bandit.run_in_process(root, cfg, files)
-        if bandit.importable
-        else sast_bandit.run(root, bandit, cfg, files)
-    )
+    if sast_bandit.importable(cfg):
+        outcome = sast_bandit.run_in_process(root, cfg, files)
+    else:
+        bandit = sast_bandit.locate(cfg)
+        if bandit is None:
+            return 2, [f"{PROG}: bandit is not installed: `{sast_bandit.INSTALL_HINT}`"]
+        outcome = sast_bandit.run(root, bandit, cfg, files)
     if isinstance(outcome, Failed):
         return 2, [f"{PROG}: {outcome.reason}"]
     report = scanreport.parse(outcome.report, "bandit's JSON report")

@@ -245,9 +245,15 @@ class Bandit:
     """bandit is the package installed beside sdl-tracker (`run_in_process` can run it)."""
 
 
+def importable(cfg: SastConfig) -> bool:
+    """No bandit executable is configured and bandit is installed beside sdl-tracker: `locate`
+    picks it, and `run_in_process` can run it (without reading its version)."""
+    return cfg.bandit is None and importlib.util.find_spec("bandit") is not None
+
+
 def locate(cfg: SastConfig) -> Bandit | None:
     """The configured bandit, else the one importable here, else `bandit` beside the interpreter."""
-    if cfg.bandit is None and importlib.util.find_spec("bandit") is not None:
+    if importable(cfg):
         return Bandit(
             (sys.executable, "-m", "bandit"), importlib.metadata.version("bandit"), importable=True
         )
