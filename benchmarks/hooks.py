@@ -19,6 +19,12 @@ Then the ratios (targets, judged on CPU time):
 - `sdl-bandit` on 20 files <= 1.10x `bandit -q` on them;
 - `sdl-commit-msg MSG` <= 3x `python -c pass`.
 
+Measure as users get it: pre-commit installs hooks with a non-editable `pip install .` into a
+virtualenv of its own. Run this script with the interpreter of the install to be measured (e.g.
+`python -m venv /tmp/v && /tmp/v/bin/pip install . && /tmp/v/bin/python benchmarks/hooks.py`);
+with an editable install, setuptools' finder is loaded by every interpreter of that virtualenv,
+`python -c pass` included. The first line says which kind of install is measured.
+
 Both wall-clock and CPU time (user + system of the child process) are reported; the targets
 are judged on CPU time, which the load of a shared machine does not inflate (on an idle machine
 the two agree for these single-threaded processes). The commands of a comparison run
@@ -246,7 +252,8 @@ def _ratios(root: Path, files: Sequence[str], msg: str, t: Callable[..., list[Ti
             COMMIT_MSG_TARGET,
         ),
     ]
-    print(f"\n{'ratio':34} {'ours':>15} {'theirs':>15} {'ratio':>15}  target   (against)")
+    print(f"\n{_install()}")
+    print(f"{'ratio':34} {'ours':>15} {'theirs':>15} {'ratio':>15}  target   (against)")
     missed = 0
     for name, (mine, theirs), against, target in rows:
         ratio = mine.cpu / theirs.cpu
@@ -257,6 +264,23 @@ def _ratios(root: Path, files: Sequence[str], msg: str, t: Callable[..., list[Ti
             f"  <= {target:.2f}x {'ok' if ok else 'MISSED'}   ({against})"
         )
     return missed
+
+
+def _install() -> str:
+    """Which sdl-tracker the measured interpreter runs: an editable install of this checkout, or
+    an installed copy (as pre-commit installs hooks)."""
+    found = subprocess.run(
+        [sys.executable, "-c", "import sdl_tracker; print(sdl_tracker.__file__)"],
+        cwd=tempfile.gettempdir(),  # not this checkout, which `-c` would put first on the path
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    if not found:
+        return "sdl-tracker is not importable by this interpreter"
+    where = Path(found).resolve().parent
+    kind = "editable install of this checkout" if where == SOURCE else "installed copy"
+    return f"sdl-tracker: {kind} ({where})"
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,48 @@ branch = "{branch}"                 # orphan branch holding the hash-chained led
 """
 
 
+class Section(dict[str, Any]):
+    """A raw table of the configuration that remembers where it was read, so that its readers
+    can name the file and line of a bad value (`error`, `at`): tomllib keeps no positions."""
+
+    def __init__(self, data: Mapping[str, Any], source: Path | None, table: str) -> None:
+        super().__init__(data)
+        self.source = source
+        """The configuration file, or None for the defaults."""
+        self.table = table
+        """Its dotted name inside sdl-tracker's configuration, e.g. `collectors.sast`."""
+
+    def replaced(self, **values: Any) -> Section:
+        """A copy with some values replaced (a hook's command-line options), same place."""
+        return Section({**self, **values}, self.source, self.table)
+
+
+def at(raw: Mapping[str, Any], key: str | None = None) -> str:
+    """`file:line: ` where `key` is set in the configuration table `raw` (the table's header
+    line when the key is not set on a line of its own, the file alone when neither is found);
+    empty when `raw` was not read from a file."""
+    source = getattr(raw, "source", None)
+    if source is None:
+        return ""
+    table = getattr(raw, "table", "")
+    line = (key_line(source, _in_file(source, table), key) if key else None) or table_line(
+        source, _in_file(source, table)
+    )
+    return f"{source}:{line}: " if line else f"{source}: "
+
+
+def error(raw: Mapping[str, Any], key: str | None, message: str) -> ConfigError:
+    """A ConfigError for a value of `raw`, placed as `file:line: message` (see `at`)."""
+    return ConfigError(f"{at(raw, key)}{message}")
+
+
+def _in_file(source: Path, table: str) -> str:
+    """The dotted name of a section in its file (`tool.sdl-tracker.` in pyproject.toml)."""
+    if source.name == CONFIG_FILE:
+        return table
+    return ".".join(p for p in ("tool.sdl-tracker", table) if p)
+
+
 @dataclass(frozen=True)
 class Config:
     """The validated configuration of one repository."""
@@ -78,11 +120,17 @@ class Config:
     limits: Limits = field(default_factory=Limits)
     """`[limits]`: size per input kind, nesting depth, expanded YAML nodes."""
 
-    def collector(self, name: str) -> Mapping[str, Any]:
-        return self.collectors.get(name, {})
+    def collector(self, name: str) -> Section:
+        """`[collectors.<name>]` as a `Section` (its readers can name file and line)."""
+        found = self.collectors.get(name)
+        if isinstance(found, Section):
+            return found
+        return Section(found or {}, self.source, f"collectors.{name}")
 
-    def section(self, name: str) -> Mapping[str, Any]:
-        return self.sections.get(name, {})
+    def section(self, name: str) -> Section:
+        """A top-level table (`hooks`, `gate`, ...) as a `Section`."""
+        found = self.sections.get(name)
+        return found if isinstance(found, Section) else Section(found or {}, self.source, name)
 
 
 def find(root: Path) -> tuple[Path, Mapping[str, Any]] | None:
@@ -121,35 +169,36 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 def parse(root: Path, path: Path, table: Mapping[str, Any]) -> Config:
-    where = str(path) if path.name == CONFIG_FILE else f"{path} [tool.sdl-tracker]"
+    top = Section(table, path, "")
     unknown = sorted(set(table) - _KNOWN)
     if unknown:
         raise unknown_key(root, "", unknown[0], _KNOWN, source=path)
-    ledger = _table(table, "ledger", where)
+    ledger = _table(top, "ledger")
     bad = sorted(set(ledger) - _LEDGER_KEYS)
     if bad:
         raise unknown_key(root, "ledger", bad[0], _LEDGER_KEYS, source=path)
-    collectors = _table(table, "collectors", where)
-    for name, section in collectors.items():
+    tables = _table(top, "collectors")
+    for name, section in tables.items():
         if not isinstance(section, dict):
-            raise ConfigError(f"{where}: collectors.{name} must be a table, got {section!r}")
-    policy = _str(table, "policy", where)
-    ledger_dir = _str(ledger, "dir", where, "ledger.")
-    signing_key = _str(ledger, "signing_key", where, "ledger.")
+            raise error(tables, name, f"collectors.{name} must be a table, got {section!r}")
+    collectors = {name: Section(v, path, f"collectors.{name}") for name, v in tables.items()}
+    policy = _str(top, "policy")
+    ledger_dir = _str(ledger, "dir", "ledger.")
+    signing_key = _str(ledger, "signing_key", "ledger.")
     return Config(
         root=root,
         source=path,
-        catalog=_str(table, "catalog", where) or "iec62443-4-1:2018",
+        catalog=_str(top, "catalog") or "iec62443-4-1:2018",
         policy=(root / policy) if policy else None,
-        ledger_branch=_str(ledger, "branch", where, "ledger.") or DEFAULT_BRANCH,
+        ledger_branch=_str(ledger, "branch", "ledger.") or DEFAULT_BRANCH,
         ledger_dir=(root / ledger_dir) if ledger_dir else None,
-        ledger_url=_str(ledger, "url", where, "ledger.") or None,
-        ledger_repo_name=_str(ledger, "repo_name", where, "ledger.") or None,
-        remote=_str(ledger, "remote", where, "ledger.") or None,
+        ledger_url=_str(ledger, "url", "ledger.") or None,
+        ledger_repo_name=_str(ledger, "repo_name", "ledger.") or None,
+        remote=_str(ledger, "remote", "ledger.") or None,
         ledger_signing_key=(root / Path(signing_key).expanduser()) if signing_key else None,
         collectors=collectors,
-        sections={k: _table(table, k, where) for k in _SECTIONS},
-        limits=_limits(_table(table, "limits", where), where, path),
+        sections={k: _table(top, k) for k in _SECTIONS},
+        limits=_limits(_table(top, "limits"), path),
     )
 
 
@@ -169,7 +218,7 @@ def unknown_key(
     place = ""
     if source is not None:
         table = section if source.name == CONFIG_FILE else ".".join(["tool.sdl-tracker", section])
-        line = key_line(source, table.strip("."), key)
+        line = key_line(source, table.strip("."), key) or table_line(source, table.strip("."))
         place = f"{source}:{line}: " if line else f"{source}: "
     where = f"[{section}] " if section else ""
     return ConfigError(f"{place}{where}unknown key {key!r}{hint} (known: {', '.join(names)})")
@@ -185,32 +234,48 @@ def _source(root: Path) -> Path | None:
 
 def key_line(path: Path, table: str, key: str) -> int | None:
     """The 1-based line where `key` is set in `[table]` (or as a dotted key reaching it)."""
+    wanted = ".".join(p for p in (table, key) if p)
+    return next((n for n, name, header in _names(path) if not header and name == wanted), None)
+
+
+def table_line(path: Path, table: str) -> int | None:
+    """The 1-based line of the `[table]` header, else of the first key that sets it (a dotted
+    key, or `name = { ... }`)."""
+    if not table:
+        return None
+    for number, name, header in _names(path):
+        if name == table or (not header and name.startswith(table + ".")):
+            return number
+    return None
+
+
+def _names(path: Path) -> Iterator[tuple[int, str, bool]]:
+    """(line, full dotted name, is a header) of each `[table]` header and `key =` line: a small
+    scan, as tomllib keeps no positions (multi-line strings are not understood)."""
     import re
 
     try:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
-        return None
+        return
     current = ""
     for number, line in enumerate(lines, 1):
         text = line.strip()
         header = re.fullmatch(r"\[\[?\s*([^\]]+?)\s*\]\]?(\s*#.*)?", text)
         if header:
             current = _dotted(header.group(1))
+            yield number, current, True
             continue
         found = re.match(r"([A-Za-z0-9_.\-\"' ]+?)\s*=", text)
         if found:
-            full = ".".join(p for p in (current, _dotted(found.group(1))) if p)
-            if full == ".".join(p for p in (table, key) if p):
-                return number
-    return None
+            yield number, ".".join(p for p in (current, _dotted(found.group(1))) if p), False
 
 
 def _dotted(name: str) -> str:
     return ".".join(part.strip().strip("\"'") for part in name.split("."))
 
 
-def _limits(table: Mapping[str, Any], where: str, source: Path) -> Limits:
+def _limits(table: Mapping[str, Any], source: Path) -> Limits:
     """`[limits]`: `<kind> = "200 MiB"` (or a byte count), `depth`, `yaml_nodes`."""
     known = sorted({*bounded.SIZES, "depth", "yaml_nodes"})
     sizes = dict(bounded.SIZES)
@@ -221,14 +286,12 @@ def _limits(table: Mapping[str, Any], where: str, source: Path) -> Limits:
         if key in ("depth", "yaml_nodes"):
             top = _MAX_DEPTH if key == "depth" else None
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ConfigError(f"{where}: limits.{key} must be a positive whole number")
+                raise error(table, key, f"limits.{key} must be a positive whole number")
             if top is not None and value > top:
-                raise ConfigError(
-                    f"{where}: limits.depth must be at most {top} (the YAML parser's)"
-                )
+                raise error(table, key, f"limits.depth must be at most {top} (the YAML parser's)")
             depth, nodes = (value, nodes) if key == "depth" else (depth, value)
         else:
-            sizes[key] = _size(value, f"{where}: limits.{key}")
+            sizes[key] = _size(value, f"{at(table, key)}limits.{key}")
     return Limits(sizes=sizes, depth=depth, yaml_nodes=nodes)
 
 
@@ -244,15 +307,15 @@ def _size(value: Any, what: str) -> int:
     return int(number) * _UNITS[unit]
 
 
-def _table(table: Mapping[str, Any], key: str, where: str) -> dict[str, Any]:
+def _table(table: Section, key: str) -> Section:
     value = table.get(key, {})
     if not isinstance(value, dict):
-        raise ConfigError(f"{where}: {key} must be a table, got {value!r}")
-    return value
+        raise error(table, key, f"{key} must be a table, got {value!r}")
+    return Section(value, table.source, ".".join(p for p in (table.table, key) if p))
 
 
-def _str(table: Mapping[str, Any], key: str, where: str, prefix: str = "") -> str:
+def _str(table: Mapping[str, Any], key: str, prefix: str = "") -> str:
     value = table.get(key, "")
     if not isinstance(value, str):
-        raise ConfigError(f"{where}: {prefix}{key} must be a string, got {value!r}")
+        raise error(table, key, f"{prefix}{key} must be a string, got {value!r}")
     return value

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sdl_tracker import config as config_mod
 from sdl_tracker.collectors.base import Context, Evidence
-from sdl_tracker.errors import ConfigError, InputError
+from sdl_tracker.errors import InputError
 from sdl_tracker.formats import bounded
 from sdl_tracker.formats.bounded import LimitError
 from sdl_tracker.formats.sbom import built as built_mod
@@ -68,22 +68,32 @@ def settings(ctx: Context) -> Settings:
         raise config_mod.unknown_key(ctx.root, "collectors.sbom", unknown[0], _KEYS)
     source = cfg.get("source", "environment")
     if source not in SOURCES:
-        raise ConfigError(
-            f"[collectors.sbom] source: expected one of {', '.join(SOURCES)}, got {source!r}"
+        raise config_mod.error(
+            cfg,
+            "source",
+            f"[collectors.sbom] source: expected one of {', '.join(SOURCES)}, got {source!r}",
         )
     ingest = cfg.get("ingest")
     if ingest is not None and not isinstance(ingest, str):
-        raise ConfigError(f"[collectors.sbom] ingest: expected a file path, got {ingest!r}")
+        raise config_mod.error(
+            cfg, "ingest", f"[collectors.sbom] ingest: expected a file path, got {ingest!r}"
+        )
     paths = _list(cfg, "site_packages")
     python = cfg.get("python")
     if python is not None and (not isinstance(python, str) or not python):
-        raise ConfigError(f"[collectors.sbom] python: expected a path, got {python!r}")
+        raise config_mod.error(
+            cfg, "python", f"[collectors.sbom] python: expected a path, got {python!r}"
+        )
     if python is not None and paths is not None:
-        raise ConfigError("[collectors.sbom]: give python or site_packages, not both")
+        raise config_mod.error(
+            cfg, "site_packages", "[collectors.sbom]: give python or site_packages, not both"
+        )
     dist = cfg.get("dist", built_mod.DIST)
     if not isinstance(dist, str) or not dist or dist.startswith("/") or ".." in Path(dist).parts:
-        raise ConfigError(
-            f"[collectors.sbom] dist: expected a repository-relative directory, got {dist!r}"
+        raise config_mod.error(
+            cfg,
+            "dist",
+            f"[collectors.sbom] dist: expected a repository-relative directory, got {dist!r}",
         )
     site = tuple(ctx.root / p for p in paths) if paths is not None else None
     if python is not None and source == "environment":
@@ -104,7 +114,9 @@ def _list(cfg: Mapping[str, object], key: str) -> tuple[str, ...] | None:
     if value is None:
         return None
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"[collectors.sbom] {key}: expected a list of strings, got {value!r}")
+        raise config_mod.error(
+            cfg, key, f"[collectors.sbom] {key}: expected a list of strings, got {value!r}"
+        )
     return tuple(value)
 
 

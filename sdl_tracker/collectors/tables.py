@@ -25,12 +25,18 @@ class Table:
         unknown = sorted(set(self.raw) - set(self.known) - set(COMMON))
         if unknown:
             raise config.unknown_key(
-                None, f"collectors.{self.name}", unknown[0], {*self.known, *COMMON}
+                None,
+                f"collectors.{self.name}",
+                unknown[0],
+                {*self.known, *COMMON},
+                source=getattr(self.raw, "source", None),
             )
 
     def _fail(self, key: str, expected: str) -> ConfigError:
-        return ConfigError(
-            f"[collectors.{self.name}] {key}: expected {expected}, got {self.raw[key]!r}"
+        return config.error(
+            self.raw,
+            key,
+            f"[collectors.{self.name}] {key}: expected {expected}, got {self.raw[key]!r}",
         )
 
     def boolean(self, key: str, default: bool) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -65,6 +64,8 @@ def feed(root: Path, *args: str, chunks: Iterable[bytes]) -> subprocess.Complete
     An exception raised by `chunks` kills git (it must not act on a partial stream) and is
     raised again once git has exited.
     """
+    import tempfile
+
     with tempfile.TemporaryFile() as output, tempfile.TemporaryFile() as errors:
         try:
             proc = subprocess.Popen(
@@ -107,6 +108,8 @@ def stream(root: Path, *args: str, chunk: int = 1 << 18) -> Iterator[bytes]:
 
     Lets a caller parse a long `git log` while git is still producing it.
     """
+    import tempfile
+
     with tempfile.TemporaryFile() as errors:  # a file, so a chatty stderr cannot block git
         try:
             proc = subprocess.Popen(

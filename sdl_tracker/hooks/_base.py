@@ -30,24 +30,30 @@ def repo_root() -> Path:
 
 
 def hook_settings(table: Mapping[str, Any], where: str) -> HookSettings:
-    """Validate the raw `[hooks]` table; ConfigError naming the key."""
+    """Validate the raw `[hooks]` table; ConfigError naming the file, line and key (`where`
+    when `table` is not a `config.Section` that knows its file)."""
+    from sdl_tracker import config
     from sdl_tracker.errors import ConfigError
     from sdl_tracker.hooks._records import DEFAULT_RELEASE_TAGS, DEFAULT_SBOM, HookSettings
 
+    def fail(key: str, message: str) -> ConfigError:
+        return ConfigError(f"{config.at(table, key) or f'{where}: '}hooks.{key}: {message}")
+
     unknown = sorted(set(table) - set(_KEYS))
     if unknown:
-        raise ConfigError(f"{where}: hooks.{unknown[0]}: unknown key (known: {', '.join(_KEYS)})")
+        source = getattr(table, "source", None)
+        raise config.unknown_key(None, "hooks", unknown[0], _KEYS, source=source)
     paths = table.get("security_critical_paths", [])
     if not isinstance(paths, list) or not all(isinstance(p, str) and p for p in paths):
-        raise ConfigError(
-            f'{where}: hooks.security_critical_paths: expected a list of globs, e.g. ["src/auth/*"]'
-            f", got {paths!r}"
+        raise fail(
+            "security_critical_paths",
+            f'expected a list of globs, e.g. ["src/auth/*"], got {paths!r}',
         )
     values = {}
     for key, default in (("release_tags", DEFAULT_RELEASE_TAGS), ("sbom", DEFAULT_SBOM)):
         value = table.get(key, default)
         if not isinstance(value, str) or not value:
-            raise ConfigError(f"{where}: hooks.{key}: expected a non-empty string, got {value!r}")
+            raise fail(key, f"expected a non-empty string, got {value!r}")
         values[key] = value
     return HookSettings(tuple(paths), values["release_tags"], values["sbom"])
 

@@ -4,6 +4,8 @@ Uses the project's bandit setup exactly as the sast collector does (`[collectors
 `paths`, `exclude`, bandit's `-c`/`--ini` configuration, the `-b` baseline, `# nosec`) and its
 pass/fail rule: a finding at or above `severity_threshold` (default HIGH) with at least
 `confidence` fails. Files bandit could not parse fail too (bandit itself exits 0 on them).
+The bandit installed beside sdl-tracker runs in this process (its own command line, no second
+interpreter to start); a configured `bandit` executable runs as a subprocess, as in the collector.
 """
 
 from __future__ import annotations
@@ -42,11 +44,9 @@ def check(
     from sdl_tracker.collectors.sast.bandit import Failed, SastConfig
     from sdl_tracker.formats import scanreport
 
-    raw = dict(config.load(root).collector("sast"))
-    for key, value in (("severity_threshold", threshold), ("confidence", confidence)):
-        if value:
-            raw[key] = value
-    cfg = SastConfig.load(raw, root)
+    raw = config.load(root).collector("sast")
+    given = {"severity_threshold": threshold, "confidence": confidence}
+    cfg = SastConfig.load(raw.replaced(**{k: v for k, v in given.items() if v}), root)
     files = [f for f in filenames if _under(f, cfg.paths)]
     dropped = sast_bandit.excluded(files, cfg.exclude) | sast_bandit.excluded_by_bandit(
         root, cfg, files
@@ -54,10 +54,13 @@ def check(
     files = [f for f in files if f not in dropped]
     if not files:
         return 0, []
-    bandit = sast_bandit.locate(cfg)
-    if bandit is None:
-        return 2, [f"{PROG}: bandit is not installed: `{sast_bandit.INSTALL_HINT}`"]
-    outcome = sast_bandit.run(root, bandit, cfg, files)
+    if sast_bandit.importable(cfg):
+        outcome = sast_bandit.run_in_process(root, cfg, files)
+    else:
+        bandit = sast_bandit.locate(cfg)
+        if bandit is None:
+            return 2, [f"{PROG}: bandit is not installed: `{sast_bandit.INSTALL_HINT}`"]
+        outcome = sast_bandit.run(root, bandit, cfg, files)
     if isinstance(outcome, Failed):
         return 2, [f"{PROG}: {outcome.reason}"]
     report = scanreport.parse(outcome.report, "bandit's JSON report")

@@ -64,8 +64,6 @@ def check(
     unmodelled: Sequence[Unmodelled] = (),
 ) -> list[str]:
     """Problems as `file:line: message`; empty when the message is acceptable."""
-    import difflib
-
     lines = message_file.read_text(encoding="utf-8", errors="replace").splitlines()
     problems = []
     reviewed = justified = False
@@ -90,6 +88,8 @@ def check(
             if not value:
                 problems.append(f"{where}: {key}: give the reason no review is needed")
         elif lower not in _KNOWN:
+            import difflib
+
             close = difflib.get_close_matches(lower, list(_KNOWN), n=1, cutoff=0.75)
             if close:
                 problems.append(
@@ -150,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from sdl_tracker import output
         from sdl_tracker.hooks import _marker, threat_model
 
-        root = _base.repo_root()
+        root, marker = _marker.locate()
         critical = args.security_critical or _base.settings(root).security_critical_paths
         staged = staged_files(root)
         text = args.message_file.read_text(encoding="utf-8", errors="replace")
@@ -164,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in problems:
             output.out(problem)
         if not problems:
-            _marker.write(root)
+            _marker.write(root, marker)
         return 1 if problems else 0
 
     return _base.guard(PROG, body)

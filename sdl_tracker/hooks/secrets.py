@@ -74,11 +74,13 @@ def _differs(root: Path, filenames: Sequence[str]) -> list[str]:
 def _configured_baseline(root: Path) -> str:
     from sdl_tracker import config
     from sdl_tracker.collectors.secrets import DEFAULT_BASELINE
-    from sdl_tracker.errors import ConfigError
 
-    value = config.load(root).collector("secrets").get("baseline", DEFAULT_BASELINE)
+    table = config.load(root).collector("secrets")
+    value = table.get("baseline", DEFAULT_BASELINE)
     if not isinstance(value, str) or not value:
-        raise ConfigError(f"[collectors.secrets] baseline: expected a file path, got {value!r}")
+        raise config.error(
+            table, "baseline", f"[collectors.secrets] baseline: expected a file path, got {value!r}"
+        )
     return value
 
 

@@ -93,3 +93,50 @@ def test_bad_configuration_exits_2(repo: Path, capsys: pytest.CaptureFixture[str
     (repo / ".sdl-tracker.toml").write_text('[collectors.sast]\nseverity_threshold = "severe"\n')
     assert bandit.main(files) == 2
     assert "severity_threshold: expected one of low, medium, high" in capsys.readouterr().err
+
+
+def test_runs_bandit_in_process_with_its_own_files_and_exit_codes(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The hook runs the installed bandit in its own process: the same report as the bandit
+    subprocess the collector starts, bandit's `.bandit` ini and baseline honoured, and a
+    configuration bandit refuses is exit 2 with bandit's own message."""
+    import json
+    import subprocess
+    import sys
+
+    from sdl_tracker.collectors.sast import bandit as sast_bandit
+
+    files = _write(repo, {"run.py": SHELL, "store.py": PICKLE, "bad.py": BROKEN, "ok.py": CLEAN})
+    (repo / ".bandit").write_text("[bandit]\nskips = B403\n")
+    cfg = sast_bandit.SastConfig.load({}, repo)
+    located = sast_bandit.locate(cfg)
+    assert located is not None and located.importable
+    reports = []
+    for outcome in (
+        sast_bandit.run(repo, located, cfg, files),
+        sast_bandit.run_in_process(repo, cfg, files),
+    ):
+        assert isinstance(outcome, sast_bandit.Ran)
+        report = json.loads(outcome.report)
+        report.pop("generated_at")
+        reports.append(report)
+    assert reports[0] == reports[1]
+    assert {r["test_id"] for r in reports[1]["results"]} == {"B602", "B404", "B301"}  # B403 skipped
+    assert [e["filename"] for e in reports[1]["errors"]] == ["./bad.py"]
+
+    baseline = subprocess.run(
+        [sys.executable, "-m", "bandit", "-q", "-f", "json", "run.py"],
+        cwd=repo,
+        capture_output=True,
+        check=False,
+    ).stdout
+    (repo / "baseline.json").write_bytes(baseline)
+    (repo / ".sdl-tracker.toml").write_text('[collectors.sast]\nbaseline = "baseline.json"\n')
+    assert bandit.main(["run.py"]) == 0  # the finding is in bandit's baseline
+    (repo / "bandit.yaml").write_text("skips: [B602\n")
+    (repo / ".sdl-tracker.toml").write_text('[collectors.sast]\nconfig = "bandit.yaml"\n')
+    capsys.readouterr()
+    assert bandit.main(["run.py"]) == 2
+    out = capsys.readouterr().out
+    assert "sdl-bandit: bandit exited 2: bandit.yaml : Error parsing file." in out

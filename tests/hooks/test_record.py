@@ -7,7 +7,7 @@ from helpers import git
 
 from sdl_tracker import ledger
 from sdl_tracker.cli.main import main as cli
-from sdl_tracker.hooks import _marker, record
+from sdl_tracker.hooks import _marker, commit_msg, record
 from sdl_tracker.workspace import open_workspace
 
 from .framework import Run
@@ -52,10 +52,16 @@ def _commit(repo: Path, name: str) -> str:
     return git(repo, "rev-parse", "HEAD")
 
 
-def test_the_marker_decides(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_marker_decides(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     (repo / "a.txt").write_text("a\n")
     git(repo, "add", "a.txt")
-    _marker.write(repo)  # what sdl-commit-msg does for the tree it accepted
+    (repo / "sub").mkdir()
+    (repo / "sub" / "MSG").write_text("checked\n")
+    monkeypatch.chdir(repo / "sub")  # the marker is found from a subdirectory too
+    assert commit_msg.main(["MSG"]) == 0  # sdl-commit-msg marks the tree it accepted
+    monkeypatch.chdir(repo)
     git(repo, "commit", "-q", "-m", "checked")
     assert record.main([]) == 0
     second = _commit(repo, "b.txt")  # no marker: --no-verify

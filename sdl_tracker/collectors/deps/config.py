@@ -62,7 +62,8 @@ def settings(ctx: Context) -> Settings:
     source = cfg.get("source", "auto")
     if source not in _SOURCES:
         raise InputError(
-            f"[collectors.deps] source: expected one of {', '.join(_SOURCES)}, got {source!r}"
+            f"{config_mod.at(cfg, 'source')}[collectors.deps] source: expected one of "
+            f"{', '.join(_SOURCES)}, got {source!r}"
         )
     _number(cfg, "max_age_hours", 24)  # read by `collect` for reaffirmation; checked here
     opt_db, opt_url = ctx.options.get("osv_db"), ctx.options.get("osv_url")
@@ -71,7 +72,8 @@ def settings(ctx: Context) -> Settings:
     osv_url = opt_url or _text(cfg, "osv_url")
     if osv_url and not osv_url.startswith(("http://", "https://")):
         raise InputError(
-            f"osv_url: expected an http(s) URL of an OSV query endpoint, got {osv_url!r}"
+            f"{'' if opt_url else config_mod.at(cfg, 'osv_url')}osv_url: expected an http(s) URL "
+            f"of an OSV query endpoint, got {osv_url!r}"
         )
     return Settings(
         source=source,
@@ -90,7 +92,9 @@ def settings(ctx: Context) -> Settings:
 def _text(cfg: Mapping[str, object], key: str) -> str | None:
     value = cfg.get(key)
     if value is not None and (not isinstance(value, str) or not value):
-        raise InputError(f"[collectors.deps] {key}: expected a string, got {value!r}")
+        raise InputError(
+            f"{config_mod.at(cfg, key)}[collectors.deps] {key}: expected a string, got {value!r}"
+        )
     return value
 
 
@@ -99,14 +103,20 @@ def _texts(cfg: Mapping[str, object], key: str) -> tuple[str, ...] | None:
     if value is None:
         return None
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise InputError(f"[collectors.deps] {key}: expected a list of paths, got {value!r}")
+        raise InputError(
+            f"{config_mod.at(cfg, key)}[collectors.deps] {key}: expected a list of paths, "
+            f"got {value!r}"
+        )
     return tuple(value)
 
 
 def _number(cfg: Mapping[str, object], key: str, default: float) -> float:
     value = cfg.get(key, default)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise InputError(f"[collectors.deps] {key}: expected a positive number, got {value!r}")
+        raise InputError(
+            f"{config_mod.at(cfg, key)}[collectors.deps] {key}: expected a positive number, "
+            f"got {value!r}"
+        )
     return float(value)
 
 

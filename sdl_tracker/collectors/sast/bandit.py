@@ -80,12 +80,16 @@ class SastConfig:
             config = "pyproject.toml"
         age = raw.get("max_age_hours", 1)
         if isinstance(age, bool) or not isinstance(age, (int, float)) or age <= 0:
-            raise ConfigError(f"{_WHERE} max_age_hours: expected a positive number, got {age!r}")
+            raise config_mod.error(
+                raw,
+                "max_age_hours",
+                f"{_WHERE} max_age_hours: expected a positive number, got {age!r}",
+            )
         ini = _file(raw, "ini", root)
         if ini is None and (root / ".bandit").is_file():
             ini = ".bandit"
         return cls(
-            paths=tuple(_relative(p) for p in _strings(raw, "paths", ["."])) or (".",),
+            paths=tuple(_relative(raw, p) for p in _strings(raw, "paths", ["."])) or (".",),
             exclude=tuple(_strings(raw, "exclude", [])),
             config=config,
             ini=ini,
@@ -104,29 +108,35 @@ class SastConfig:
 def _string(raw: Mapping[str, Any], key: str) -> str | None:
     value = raw.get(key)
     if value is not None and (not isinstance(value, str) or not value):
-        raise ConfigError(f"{_WHERE} {key}: expected a non-empty string, got {value!r}")
+        raise config_mod.error(
+            raw, key, f"{_WHERE} {key}: expected a non-empty string, got {value!r}"
+        )
     return value
 
 
 def _strings(raw: Mapping[str, Any], key: str, default: list[str]) -> list[str]:
     value = raw.get(key, default)
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise ConfigError(f"{_WHERE} {key}: expected a list of paths or patterns, got {value!r}")
+        raise config_mod.error(
+            raw, key, f"{_WHERE} {key}: expected a list of paths or patterns, got {value!r}"
+        )
     return value
 
 
-def _relative(path: str) -> str:
+def _relative(raw: Mapping[str, Any], path: str) -> str:
     parts = [p for p in PurePosixPath(path).parts if p != "."]
     if path.startswith("/") or ".." in parts:
-        raise ConfigError(f"{_WHERE} paths: {path!r} is outside the repository")
+        raise config_mod.error(raw, "paths", f"{_WHERE} paths: {path!r} is outside the repository")
     return "/".join(parts) or "."
 
 
 def _file(raw: Mapping[str, Any], key: str, root: Path) -> str | None:
     name = _string(raw, key)
     if name is not None and not (root / name).is_file():
-        raise ConfigError(
-            f"{_WHERE} {key}: {name} does not exist in {root}; create it or remove the key"
+        raise config_mod.error(
+            raw,
+            key,
+            f"{_WHERE} {key}: {name} does not exist in {root}; create it or remove the key",
         )
     return name
 
@@ -135,7 +145,9 @@ def _level(raw: Mapping[str, Any], key: str, default: Level) -> Level:
     value = raw.get(key, default.value)
     choices = ("low", "medium", "high")
     if not isinstance(value, str) or value.lower() not in choices:
-        raise ConfigError(f"{_WHERE} {key}: expected one of {', '.join(choices)}, got {value!r}")
+        raise config_mod.error(
+            raw, key, f"{_WHERE} {key}: expected one of {', '.join(choices)}, got {value!r}"
+        )
     return Level(value.upper())
 
 
@@ -229,12 +241,22 @@ class Bandit:
 
     command: tuple[str, ...]
     version: str
+    importable: bool = False
+    """bandit is the package installed beside sdl-tracker (`run_in_process` can run it)."""
+
+
+def importable(cfg: SastConfig) -> bool:
+    """No bandit executable is configured and bandit is installed beside sdl-tracker: `locate`
+    picks it, and `run_in_process` can run it (without reading its version)."""
+    return cfg.bandit is None and importlib.util.find_spec("bandit") is not None
 
 
 def locate(cfg: SastConfig) -> Bandit | None:
     """The configured bandit, else the one importable here, else `bandit` beside the interpreter."""
-    if cfg.bandit is None and importlib.util.find_spec("bandit") is not None:
-        return Bandit((sys.executable, "-m", "bandit"), importlib.metadata.version("bandit"))
+    if importable(cfg):
+        return Bandit(
+            (sys.executable, "-m", "bandit"), importlib.metadata.version("bandit"), importable=True
+        )
     exe = (
         shutil.which(cfg.bandit)
         if cfg.bandit
@@ -264,14 +286,18 @@ class Failed:
     reason: str
 
 
-def run(root: Path, bandit: Bandit, cfg: SastConfig, files: Sequence[str]) -> Ran | Failed:
-    """One bandit run over `files` (relative to `root`), JSON report only."""
-    options = [
+def _options(cfg: SastConfig) -> list[str]:
+    return [
         part
         for flag, value in (("-c", cfg.config), ("--ini", cfg.ini), ("-b", cfg.baseline))
         if value
         for part in (flag, value)
     ]
+
+
+def run(root: Path, bandit: Bandit, cfg: SastConfig, files: Sequence[str]) -> Ran | Failed:
+    """One bandit run over `files` (relative to `root`), JSON report only."""
+    options = _options(cfg)
     with tempfile.TemporaryDirectory(prefix="sdl-tracker-sast-") as tmp:
         report = Path(tmp) / "bandit.json"
         command = [*bandit.command, "-f", "json", "-o", str(report), "-q", *options]
@@ -283,10 +309,51 @@ def run(root: Path, bandit: Bandit, cfg: SastConfig, files: Sequence[str]) -> Ra
             return Failed(f"{bandit.command[0]} not found: `{INSTALL_HINT}`")
         except OSError as e:
             return Failed(f"bandit could not start ({e}): narrow [collectors.sast] paths")
-        if proc.returncode in (0, 1) and report.is_file():
-            return Ran(report.read_bytes())
-        lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        # bandit logs `[main]\tERROR\tmessage`: keep the message.
-        last = lines[-1].split("\t")[-1].strip() if lines else "no output"
-        used = f" ({' '.join(options)})" if options else ""
-        return Failed(f"bandit exited {proc.returncode}: {last}: fix bandit's configuration{used}")
+        return _outcome(proc.returncode, report, proc.stderr.decode("utf-8", "replace"), options)
+
+
+def run_in_process(root: Path, cfg: SastConfig, files: Sequence[str]) -> Ran | Failed:
+    """`run` with the bandit installed beside sdl-tracker, in this process.
+
+    The same bandit command line (`bandit.cli.main.main` given the argument list `run` passes,
+    from `root`), so its configuration files, baseline, exclusions and exit codes are bandit's
+    own, without starting a second interpreter. Its log goes where `run` captures it; an
+    exception inside bandit is a failure, as a crash of the subprocess would be.
+    """
+    import contextlib
+    import io
+
+    from bandit.cli import main as bandit_main
+
+    options = _options(cfg)
+    log = io.StringIO()
+    saved_argv, saved_cwd = sys.argv, os.getcwd()
+    with tempfile.TemporaryDirectory(prefix="sdl-tracker-sast-") as tmp:
+        report = Path(tmp) / "bandit.json"
+        sys.argv = ["bandit", "-f", "json", "-o", str(report), "-q", *options, "--", *files]
+        try:
+            os.chdir(root)
+            # stdout as the subprocess's (read and dropped); bandit's formatters need its name
+            with open(os.devnull, "w") as null, contextlib.redirect_stdout(null):
+                with contextlib.redirect_stderr(log):
+                    bandit_main.main()
+            code: object = 0
+        except SystemExit as e:
+            code = 0 if e.code is None else e.code
+        except Exception as e:  # noqa: BLE001 - any bug in bandit is a failed run, reported
+            return Failed(f"bandit crashed: {type(e).__name__}: {e}")
+        finally:
+            sys.argv = saved_argv
+            os.chdir(saved_cwd)
+        return _outcome(code if isinstance(code, int) else 1, report, log.getvalue(), options)
+
+
+def _outcome(code: int, report: Path, stderr: str, options: Sequence[str]) -> Ran | Failed:
+    """bandit's exit code and report as `Ran`, or why it failed (its last log line)."""
+    if code in (0, 1) and report.is_file():
+        return Ran(report.read_bytes())
+    lines = stderr.strip().splitlines()
+    # bandit logs `[main]\tERROR\tmessage`: keep the message.
+    last = lines[-1].split("\t")[-1].strip() if lines else "no output"
+    used = f" ({' '.join(options)})" if options else ""
+    return Failed(f"bandit exited {code}: {last}: fix bandit's configuration{used}")

@@ -25,7 +25,7 @@ from sdl_tracker.collectors.base import Context, Evidence
 from sdl_tracker.collectors.secrets import filters as known_non_secrets
 from sdl_tracker.collectors.secrets.baseline import Baseline as Baseline
 from sdl_tracker.collectors.secrets.baseline import load_baseline as load_baseline
-from sdl_tracker.errors import ConfigError, InputError
+from sdl_tracker.errors import InputError
 from sdl_tracker.gitdata import git
 from sdl_tracker.models import Result, ResultStatus, Tool
 
@@ -178,7 +178,11 @@ def settings(ctx: Context) -> str:
         raise config_mod.unknown_key(ctx.root, "collectors.secrets", unknown[0], _KEYS)
     value = ctx.config.get("baseline", DEFAULT_BASELINE)
     if not isinstance(value, str) or not value:
-        raise ConfigError(f"[collectors.secrets] baseline: expected a file path, got {value!r}")
+        raise config_mod.error(
+            ctx.config,
+            "baseline",
+            f"[collectors.secrets] baseline: expected a file path, got {value!r}",
+        )
     return value
 
 

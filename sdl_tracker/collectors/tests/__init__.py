@@ -33,7 +33,7 @@ from sdl_tracker.collectors.tests.evidence import (
     report_evidence,
     trace_evidence,
 )
-from sdl_tracker.errors import ConfigError, InputError
+from sdl_tracker.errors import InputError
 from sdl_tracker.formats import bounded, junit, threatmodel
 from sdl_tracker.formats.threatmodel import requirements as secreqs
 from sdl_tracker.models import Tool
@@ -62,14 +62,18 @@ def settings(ctx: Context) -> Settings:
         raise config_mod.unknown_key(ctx.root, f"collectors.{NAME}", unknown[0], _KEYS)
     for key in ("junit", "threat_models"):
         if key in conf and not _paths(conf[key]):
-            raise ConfigError(
+            raise config_mod.error(
+                conf,
+                key,
                 f"{where} {key}: expected a list of repository-relative paths or globs, "
-                f"got {conf[key]!r}"
+                f"got {conf[key]!r}",
             )
     if "requirements" in conf and not _paths([conf["requirements"]]):
-        raise ConfigError(
+        raise config_mod.error(
+            conf,
+            "requirements",
             f"{where} requirements: expected a repository-relative file path, "
-            f"got {conf['requirements']!r}"
+            f"got {conf['requirements']!r}",
         )
     tm = threat_model.settings(config_mod.load(ctx.root).collector(threat_model.NAME))
     return Settings(

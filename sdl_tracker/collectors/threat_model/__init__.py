@@ -21,7 +21,6 @@ from sdl_tracker import config as config_mod
 from sdl_tracker.collectors.base import Context, Evidence
 from sdl_tracker.collectors.threat_model.assess import DEFAULT_MAX_AGE_DAYS, assess
 from sdl_tracker.collectors.threat_model.history import history
-from sdl_tracker.errors import ConfigError
 from sdl_tracker.formats import bounded, threatmodel
 from sdl_tracker.formats.threatmodel import levels
 from sdl_tracker.formats.threatmodel import requirements as secreqs
@@ -52,31 +51,44 @@ def settings(config: Mapping[str, Any]) -> Settings:
     where = f"[collectors.{NAME}]"
     unknown = sorted(set(config) - set(_KEYS))
     if unknown:
-        raise config_mod.unknown_key(None, f"collectors.{NAME}", unknown[0], _KEYS)
+        source = getattr(config, "source", None)
+        raise config_mod.unknown_key(None, f"collectors.{NAME}", unknown[0], _KEYS, source=source)
     paths = config.get("paths")
     if paths is not None and not _relative_list(paths):
-        raise ConfigError(
+        raise config_mod.error(
+            config,
+            "paths",
             f"{where} paths: expected a list of repository-relative paths or "
-            f'globs, e.g. ["threat-model.yaml"]; got {paths!r}'
+            f'globs, e.g. ["threat-model.yaml"]; got {paths!r}',
         )
     age = config.get("max_age_days", DEFAULT_MAX_AGE_DAYS)
     if isinstance(age, bool) or not isinstance(age, int) or age <= 0:
-        raise ConfigError(f"{where} max_age_days: expected a positive number of days, got {age!r}")
+        raise config_mod.error(
+            config,
+            "max_age_days",
+            f"{where} max_age_days: expected a positive number of days, got {age!r}",
+        )
     requirements = config.get("requirements", secreqs.DEFAULT_PATH)
     if not isinstance(requirements, str) or not _relative_list([requirements]):
-        raise ConfigError(
-            f"{where} requirements: expected a repository-relative file path, got {requirements!r}"
+        raise config_mod.error(
+            config,
+            "requirements",
+            f"{where} requirements: expected a repository-relative file path, got {requirements!r}",
         )
     surface = config.get("attack_surface", levels.ATTACK_SURFACE)
     if not isinstance(surface, str) or not _relative_list([surface]):
-        raise ConfigError(
-            f"{where} attack_surface: expected a repository-relative file path, got {surface!r}"
+        raise config_mod.error(
+            config,
+            "attack_surface",
+            f"{where} attack_surface: expected a repository-relative file path, got {surface!r}",
         )
     owns = config.get("owns", {})
     if not isinstance(owns, dict) or not all(_relative_list(v) for v in owns.values()):
-        raise ConfigError(
+        raise config_mod.error(
+            config,
+            "owns",
             f"{where} owns: expected a table of model path -> list of globs, e.g. "
-            f'{{"app.threatdragon.json" = ["src/**"]}}; got {owns!r}'
+            f'{{"app.threatdragon.json" = ["src/**"]}}; got {owns!r}',
         )
     return Settings(
         paths=tuple(paths) if paths is not None else threatmodel.DEFAULT_PATHS,
