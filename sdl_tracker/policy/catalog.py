@@ -141,13 +141,15 @@ def shipped() -> tuple[str, ...]:
     return tuple(_FILES)
 
 
+@cache
 def load(catalog_id: str = DEFAULT) -> Catalog:
-    """Load a shipped catalogue by id, e.g. `iec62443-4-1:2018`."""
+    """Load a shipped catalogue by id, e.g. `iec62443-4-1:2018`: parsed once per process (the
+    catalogues are package data, and a command asks for them many times)."""
     if catalog_id not in _FILES:
         raise CatalogError(f"unknown catalogue {catalog_id!r} (known: {', '.join(_FILES)})")
     path = resources.files("sdl_tracker.policy") / "catalogs" / _FILES[catalog_id]
     text = path.read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     base = None
     if isinstance(data, dict) and "vocabulary" in data:
         if data["vocabulary"] == catalog_id or data["vocabulary"] not in _FILES:
