@@ -255,6 +255,7 @@ def test_the_verdict_entry_records_the_decision_and_the_whole_report() -> None:
         "ratchet": ["SM-4: satisfied at v1.0, now waived"],
         "waivers": [7],
         "maturity": {"SM": 2},
+        "practices": {"SM": False},
     }
     st, _ = verdicts.statement(conf, passed=False, ratchet=(), who=who, now=NOW)
     assert st.predicate.result.summary == "gate cccccccccc: failed (1 requirements not met)"
@@ -303,9 +304,9 @@ def test_only_the_gate_counts_its_own_run_in_the_release_history(tmp_path: Path)
     gate = evaluate.evaluate(policy, entries, facts, NOW, release="v2.0", gating=True)
     ml3 = {p.practice: p.levels[2] for p in status.practices}
     assert "release v1.0" in ml3["SG"] and "v2.0" not in ml3["SG"]
-    assert {p.practice: p.levels[2] for p in gate.practices}["SG"] == (
-        "ML3: no - the gate failed at release v2.0"
-    )
+    # the gate's own run is in its history (here judged first by its commit's date, which this
+    # repository-less test cannot give: "release v2.0: its commit ... is not in this repository")
+    assert "release v2.0" in {p.practice: p.levels[2] for p in gate.practices}["SG"]
 
 
 @pytest.mark.parametrize("status", list(Status))

@@ -35,7 +35,7 @@ UNPRODUCIBLE = {
 #: Kinds that are ledger mechanisms, not evidence a rule asks for.
 # Ledger mechanisms (a waiver, a signature, the approval of a policy) and kinds another
 # framework's policy uses (the CRA's Article 14 submissions) need no 62443-4-1 rule.
-MECHANISMS = {"waiver", "signature", "policy_approval", "cra_submission"}
+MECHANISMS = {"waiver", "signature", "policy_approval", "cra_submission", "checkpoint"}
 
 
 @pytest.fixture(scope="module")

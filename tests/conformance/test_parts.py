@@ -44,7 +44,8 @@ def test_each_part_declared_not_applicable_is_shown_with_its_justification(
     assert r.status is Status.PARTIAL, r.reason
     assert r.reason.startswith("dynamic_analysis: no evidence")
     assert f"not applicable: [any of: fuzzing, dast] ({NO_PARSER})" in r.reason
-    assert "not applicable: attack_surface_analysis (one local command-line entry" in r.reason
+    assert "not applicable: [all of: attack_surface_analysis, threat_model" in r.reason
+    assert "(one local command-line entry point" in r.reason
     assert "fuzzing: no evidence" not in r.reason
     assert "[any of: fuzzing, dast] — not applicable" in r.rule
     assert "dynamic_analysis, " not in r.rule and r.rule.endswith("dynamic_analysis")
