@@ -25,7 +25,7 @@ from pathlib import Path
 
 import orjson
 
-from sdl_tracker import __version__
+from sdl_tracker.conformance import signatures
 from sdl_tracker.errors import InputError
 from sdl_tracker.formats import roster as roster_mod
 from sdl_tracker.formats.roster import Roster
@@ -34,12 +34,8 @@ from sdl_tracker.ledger.chain import Entry, Head
 from sdl_tracker.models import (
     CHECKPOINT,
     STATEMENT_TYPE,
-    Predicate,
     Provenance,
-    Result,
-    ResultStatus,
     Statement,
-    Tool,
     format_time,
 )
 
@@ -78,28 +74,20 @@ def statement(
     now: datetime,
 ) -> Statement:
     """The ledger statement carrying one checkpoint envelope."""
-    return Statement(
+    return signatures.carrier(
+        KIND,
+        {
+            "envelope": envelope.to_json(),
+            "method": envelope.method,
+            "seq": head.seq,
+            "hash": head.hash,
+        },
+        collector=collector,
+        summary=f"ledger head {head.seq} ({head.hash[:12]}…) signed by {signer}",
+        recorded_by=who,
+        provenance=Provenance.VERIFIED,
         commit=commit,
-        artifacts=(),
-        predicate=Predicate(
-            kind=KIND,
-            collector=collector,
-            tool=Tool(name="sdl-tracker", version=__version__),
-            requirements=(),
-            result=Result(
-                status=ResultStatus.INFO,
-                summary=f"ledger head {head.seq} ({head.hash[:12]}…) signed by {signer}",
-            ),
-            details={
-                "envelope": envelope.to_json(),
-                "method": envelope.method,
-                "seq": head.seq,
-                "hash": head.hash,
-            },
-            recorded_by=who,
-            recorded_at=now,
-            provenance=Provenance.VERIFIED,
-        ),
+        now=now,
     )
 
 

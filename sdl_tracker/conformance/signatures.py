@@ -84,19 +84,44 @@ def statement(
     now: datetime,
 ) -> Statement:
     """The ledger statement carrying one signature envelope."""
+    return carrier(
+        KIND,
+        {"envelope": dict(envelope), "method": method},
+        collector=collector,
+        summary=summary,
+        recorded_by=signer,
+        provenance=Provenance.ATTESTED,
+        commit=commit,
+        now=now,
+    )
+
+
+def carrier(
+    kind: str,
+    details: Mapping[str, JSON],
+    *,
+    collector: str,
+    summary: str,
+    recorded_by: str,
+    provenance: Provenance,
+    commit: str | None,
+    now: datetime,
+) -> Statement:
+    """A statement of sdl-tracker's own that carries a DSSE envelope in `details` (a signature
+    entry, a checkpoint): no artifacts, no requirements, result `info`."""
     return Statement(
         commit=commit,
         artifacts=(),
         predicate=Predicate(
-            kind=KIND,
+            kind=kind,
             collector=collector,
             tool=Tool(name="sdl-tracker", version=__version__),
             requirements=(),
             result=Result(status=ResultStatus.INFO, summary=summary),
-            details={"envelope": dict(envelope), "method": method},
-            recorded_by=signer,
+            details=dict(details),
+            recorded_by=recorded_by,
             recorded_at=now,
-            provenance=Provenance.ATTESTED,
+            provenance=provenance,
         ),
     )
 
