@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
+import sys
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -74,3 +75,23 @@ def git(
         env={**os.environ, **(env or {})},
     )
     return proc.stdout.decode().rstrip("\n")
+
+
+def run_pytest(directory: Path, test_file: str, suite: str) -> Path:
+    """The JUnit report of a real pytest run of `suite`, written to `directory/test_file` (the
+    sdl-tracker plugin loads from its entry point, as in a user's project). The run's own exit
+    code is not checked: failing and skipped tests are what some reports are for."""
+    path = directory / test_file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(suite)
+    report = directory / "junit.xml"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--strict-markers"]
+        + [f"--junitxml={report}", test_file],
+        cwd=directory,
+        env=env,
+        capture_output=True,
+        check=False,
+    )
+    return report

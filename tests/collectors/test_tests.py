@@ -1,14 +1,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from helpers import git
+from helpers import git, run_pytest
 
 from sdl_tracker import ledger
 from sdl_tracker.cli.main import main
@@ -37,28 +34,7 @@ def test_on_device():
 
 def _run_pytest(directory: Path, ok: bool) -> bytes:
     """A real pytest run (with the sdl-tracker plugin from its entry point) -> JUnit XML."""
-    (directory / "tests").mkdir(parents=True)
-    (directory / "tests" / "test_agent.py").write_text(SUITE.format(ok=ok))
-    report = directory / "junit.xml"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "--strict-markers",
-            f"--junitxml={report}",
-            "tests/test_agent.py",
-        ],
-        cwd=directory,
-        env=env,
-        capture_output=True,
-        check=False,
-    )
-    return report.read_bytes()
+    return run_pytest(directory, "tests/test_agent.py", SUITE.format(ok=ok)).read_bytes()
 
 
 @pytest.fixture(scope="module")

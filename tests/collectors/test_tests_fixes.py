@@ -7,14 +7,11 @@ tags in a real repository, judged by `status` with the shipped rule.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from evidence_factory import only, policy_file
-from helpers import git
+from helpers import git, run_pytest
 
 from sdl_tracker.cli.main import main
 
@@ -46,24 +43,12 @@ RECORDS = {
 }
 
 
-def _run_pytest(directory: Path, suite: str) -> Path:
-    (directory / "test_fixes.py").write_text(suite)
-    report = directory / "junit.xml"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--strict-markers"]
-        + [f"--junitxml={report}", "test_fixes.py"],
-        cwd=directory,
-        env=env,
-        capture_output=True,
-        check=False,
-    )
-    return report
-
-
 @pytest.fixture(scope="module")
 def junit(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return {name: _run_pytest(tmp_path_factory.mktemp(name), s) for name, s in SUITES.items()}
+    return {
+        name: run_pytest(tmp_path_factory.mktemp(name), "test_fixes.py", s)
+        for name, s in SUITES.items()
+    }
 
 
 def _commit(repo: Path, message: str, when: str | None = None) -> None:

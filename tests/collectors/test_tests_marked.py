@@ -4,13 +4,11 @@ hypothesis test marked `fuzz`), read back by the tests collector and judged by `
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from evidence_factory import only, policy_file
+from helpers import run_pytest
 
 from sdl_tracker.cli.main import main
 
@@ -55,25 +53,13 @@ def test_unmarked():
 """
 
 
-def _run_pytest(directory: Path, suite: str) -> Path:
-    (directory / "test_marked.py").write_text(suite)
-    report = directory / "junit.xml"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--strict-markers"]
-        + [f"--junitxml={report}", "test_marked.py"],
-        cwd=directory,
-        env=env,
-        capture_output=True,
-        check=False,
-    )
-    return report
-
-
 @pytest.fixture(scope="module")
 def junit(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     suites = {"failing": SUITE.format(ok=False), "skipped": ONLY_SKIPPED}
-    return {name: _run_pytest(tmp_path_factory.mktemp(name), s) for name, s in suites.items()}
+    return {
+        name: run_pytest(tmp_path_factory.mktemp(name), "test_marked.py", s)
+        for name, s in suites.items()
+    }
 
 
 def _collect(repo: Path, report: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, dict]:  # type: ignore[type-arg]

@@ -78,6 +78,22 @@ def _collect(repo: Path, ledger_dir: Path | None, key: Path | None) -> int:
     )
 
 
+def _signed(project: dict[str, Path], kind: str) -> tuple[Path, Store, Path | None]:
+    """The project's repository with a new `kind` ledger holding one signed `collect`: the
+    evidence (entry 1) and its checkpoint (entry 2)."""
+    repo = project["repo"]
+    store, ledger_dir = _store(repo, kind)
+    store.create()
+    assert _collect(repo, ledger_dir, project["ci"]) == 0
+    return repo, store, ledger_dir
+
+
+@pytest.fixture
+def signed_dir(project: dict[str, Path]) -> tuple[Path, Store, Path | None]:
+    """`_signed` on a directory ledger."""
+    return _signed(project, "dir")
+
+
 def _verify(repo: Path, ledger_dir: Path | None, capsys: pytest.CaptureFixture[str]) -> dict:
     args = ["ledger", "verify", "--format", "json", "-C", str(repo)]
     args += ["--ledger-dir", str(ledger_dir)] if ledger_dir else []
@@ -91,10 +107,7 @@ def _verify(repo: Path, ledger_dir: Path | None, capsys: pytest.CaptureFixture[s
 def test_collect_and_gate_sign_the_head_and_verify_checks_it(
     project: dict[str, Path], kind: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    repo = project["repo"]
-    store, ledger_dir = _store(repo, kind)
-    store.create()
-    assert _collect(repo, ledger_dir, project["ci"]) == 0
+    repo, store, ledger_dir = _signed(project, kind)
     ws = open_workspace(repo, ledger_dir=ledger_dir)
     gate.run(
         ws=ws,
@@ -200,10 +213,7 @@ def _rewrite(store: Store, repo: Path, forged: list[Entry]) -> None:
 def test_a_ledger_rechained_by_hand_contradicts_its_checkpoint(
     project: dict[str, Path], kind: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    repo = project["repo"]
-    store, ledger_dir = _store(repo, kind)
-    store.create()
-    assert _collect(repo, ledger_dir, project["ci"]) == 0
+    repo, store, ledger_dir = _signed(project, kind)
     entries = list(ledger.entries(store))
     assert len(entries) == 2
     # Turn the failing evidence into a pass and re-chain: every hash is consistent again.
@@ -222,12 +232,9 @@ def test_a_ledger_rechained_by_hand_contradicts_its_checkpoint(
 
 
 def test_dropping_the_checkpoints_leaves_the_ledger_uncovered_and_verify_fails(
-    project: dict[str, Path], capsys: pytest.CaptureFixture[str]
+    signed_dir: tuple[Path, Store, Path | None], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    repo = project["repo"]
-    store, ledger_dir = _store(repo, "dir")
-    store.create()
-    assert _collect(repo, ledger_dir, project["ci"]) == 0
+    repo, store, ledger_dir = signed_dir
     first, _checkpoint = list(ledger.entries(store))
     _rewrite(store, repo, _rechain([first], {}))
     report = _verify(repo, ledger_dir, capsys)
@@ -237,12 +244,9 @@ def test_dropping_the_checkpoints_leaves_the_ledger_uncovered_and_verify_fails(
 
 
 def test_a_tampered_checkpoint_signature_is_bad(
-    project: dict[str, Path], capsys: pytest.CaptureFixture[str]
+    signed_dir: tuple[Path, Store, Path | None], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    repo = project["repo"]
-    store, ledger_dir = _store(repo, "dir")
-    store.create()
-    assert _collect(repo, ledger_dir, project["ci"]) == 0
+    repo, store, ledger_dir = signed_dir
     entries = list(ledger.entries(store))
     details = entries[1].statement().predicate.details
     sig = details["envelope"]["signatures"][0]["sig"]  # type: ignore[index,call-overload]
@@ -281,12 +285,9 @@ def test_a_checkpoint_signed_by_a_key_without_the_ci_role_is_bad(
 
 
 def test_a_copied_checkpoint_is_misplaced_and_bad(
-    project: dict[str, Path], capsys: pytest.CaptureFixture[str]
+    signed_dir: tuple[Path, Store, Path | None], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    repo = project["repo"]
-    store, ledger_dir = _store(repo, "dir")
-    store.create()
-    assert _collect(repo, ledger_dir, project["ci"]) == 0
+    repo, store, ledger_dir = signed_dir
     assert main(["collect", "-C", str(repo), "--ledger-dir", str(ledger_dir)]) == 0
     old = list(ledger.entries(store))[1]
     ledger.append(store, [old.statement()])  # the old, genuinely signed checkpoint, replayed
@@ -378,12 +379,11 @@ def test_checkpoint_payload_is_an_in_toto_statement_naming_the_head() -> None:
 
 
 def test_a_rotated_ci_key_fails_verify_until_the_new_key_signs(
-    project: dict[str, Path], capsys: pytest.CaptureFixture[str]
+    project: dict[str, Path],
+    signed_dir: tuple[Path, Store, Path | None],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    repo = project["repo"]
-    store, ledger_dir = _store(repo, "dir")
-    store.create()
-    assert _collect(repo, ledger_dir, project["ci"]) == 0
+    repo, store, ledger_dir = signed_dir
     new_key = repo.parent / "keys" / "ci-key-2"
     keygen.run(out=new_key)
     keys = {k: project[k] for k in ("ada", "grace", "tess")}
@@ -474,12 +474,9 @@ def test_a_gate_without_the_key_says_its_verdict_is_not_covered(
 
 
 def test_a_directory_ledger_checked_outside_any_repository_says_signers_are_not_judged(
-    project: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    signed_dir: tuple[Path, Store, Path | None], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    repo = project["repo"]
-    store, ledger_dir = _store(repo, "dir")
-    store.create()
-    assert _collect(repo, ledger_dir, project["ci"]) == 0
+    repo, store, ledger_dir = signed_dir
     alone = tmp_path / "elsewhere"
     alone.mkdir()
     capsys.readouterr()
