@@ -66,8 +66,9 @@ def evaluate(
 ) -> Conformance:
     """Every requirement's status for `facts.commit` at `now`, and each practice's maturity.
 
-    `gating` is set by the gate: its own verdict entry, appended after this evaluation, is the
-    `release_gate_record` this run produces. `signed` holds the seqs of attestations whose
+    `gating` is set by the gate: the verdict it appends after this evaluation joins the release
+    history that maturity reads (it is never evidence for a requirement: the judge ignores this
+    release's own verdicts either way). `signed` holds the seqs of attestations whose
     signatures verified against the roster, `approvals` the verdict on each waiver's
     approval signature (both checked at the edge, `conformance.trust`).
     """
@@ -80,7 +81,6 @@ def evaluate(
         now=now,
         waivers=found_waivers,
         critical_paths=policy.critical_paths,
-        gating=gating,
         release=release,
         accepts=policy.accepts,
         signed=signed | frozenset(signers or {}),
