@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import selectors
 import signal
 import subprocess
 import sys
@@ -239,7 +240,43 @@ def _reported(lines: Iterator[str] | list[str]) -> dict[int, str]:
     return reported
 
 
-WRITERS, PER_WRITER = 8, 250
+WRITERS, PER_WRITER = 8, 50
+#: How long every writer may go without a single append before the run counts as stuck: the
+#: deadline is on progress, not on the whole run, so a loaded machine makes the test slower,
+#: never failing, while a deadlock or a livelock still fails it.
+STALL = 120.0
+
+
+def _outputs(procs: list[subprocess.Popen[str]]) -> list[list[str]]:
+    """Every writer's output lines, read as they come until all have ended; fails (killing
+    them) when no writer reports an append for STALL seconds."""
+    lines: list[list[str]] = [[] for _ in procs]
+    with selectors.DefaultSelector() as sel:
+        for n, proc in enumerate(procs):
+            assert proc.stdout is not None
+            sel.register(proc.stdout, selectors.EVENT_READ, n)
+        while sel.get_map():
+            ready = sel.select(timeout=STALL)
+            if not ready:
+                for proc in procs:
+                    proc.kill()
+                done = [len(out) for out in lines]
+                pytest.fail(f"no writer appended for {STALL:.0f} s (appends so far: {done})")
+            for key, _ in ready:
+                line = key.fileobj.readline()  # type: ignore[union-attr]
+                if line:
+                    lines[key.data].append(line)
+                else:
+                    sel.unregister(key.fileobj)
+    for proc in procs:
+        proc.wait()
+    return lines
+
+
+def _switches(notes: dict[int, str]) -> int:
+    """How often the writer changes from one entry to the next, in ledger order."""
+    writers = [notes[seq].split(":")[0] for seq in sorted(notes)]
+    return sum(a != b for a, b in zip(writers, writers[1:]))
 
 
 @pytest.mark.slow
@@ -249,7 +286,8 @@ def test_concurrent_writers_lose_nothing(store: Store) -> None:
         assert proc.stdin is not None
         proc.stdin.write("go\n")
         proc.stdin.flush()
-    outputs = [proc.communicate(timeout=240)[0] for proc in procs]
+        proc.stdin.close()
+    outputs = _outputs(procs)
     assert [proc.returncode for proc in procs] == [0] * WRITERS
 
     notes = _notes(store)
@@ -259,13 +297,15 @@ def test_concurrent_writers_lose_nothing(store: Store) -> None:
         f"w{n}:{i}" for n in range(WRITERS) for i in range(PER_WRITER)
     )
     for n, output in enumerate(outputs):
-        reported = _reported(output.splitlines())
+        reported = _reported(output)
         assert len(reported) == PER_WRITER
         assert all(notes[seq] == note for seq, note in reported.items())
         # One writer's entries appear in the order it appended them.
         assert [reported[seq] for seq in sorted(reported)] == [
             f"w{n}:{i}" for i in range(PER_WRITER)
         ]
+    # The writers really raced (one after another, the writer would change WRITERS - 1 times).
+    assert _switches(notes) >= 4 * WRITERS, _switches(notes)
 
 
 ROUNDS = 6
