@@ -159,30 +159,24 @@ def config(hooks_repo: Path, env: Mapping[str, str], target: Path) -> Path:
 
 
 def run(config_file: Path, call: Invocation, env: Mapping[str, str]) -> Run:
-    proc = subprocess.run(
-        [sys.executable, "-m", "pre_commit", "run", "-c", str(config_file), *call.args,
-         "--verbose", "--color", "never"],
-        cwd=call.repo,
-        env=dict(env),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )  # fmt: skip
-    return Run(call.repo, proc.returncode, proc.stdout + proc.stderr)
+    return _pre_commit(["run", "-c", str(config_file)], call, env)
 
 
 def try_repo(hooks_repo: Path, call: Invocation, env: Mapping[str, str]) -> Run:
     """The same invocation through `pre-commit try-repo hooks_repo`: its own fresh store and its
     own generated configuration, as a user trying our hooks before adopting them runs it."""
+    return _pre_commit(["try-repo", str(hooks_repo)], call, env)
+
+
+def _pre_commit(command: list[str], call: Invocation, env: Mapping[str, str]) -> Run:
     proc = subprocess.run(
-        [sys.executable, "-m", "pre_commit", "try-repo", str(hooks_repo), *call.args,
-         "--verbose", "--color", "never"],
+        [sys.executable, "-m", "pre_commit", *command, *call.args, "--verbose", "--color", "never"],
         cwd=call.repo,
         env=dict(env),
         capture_output=True,
         text=True,
         timeout=600,
-    )  # fmt: skip
+    )
     return Run(call.repo, proc.returncode, proc.stdout + proc.stderr)
 
 
