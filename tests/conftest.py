@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from helpers import git
+from helpers import USER_CACHE, git
 from helpers import make_statement as _make_statement
 from ledger.pgcluster import Cluster, ClusterUnavailable, start
 
@@ -21,6 +21,19 @@ IDENTITY = {
     "GIT_AUTHOR_DATE": "2024-05-01T09:30:00+00:00",
     "GIT_COMMITTER_DATE": "2024-05-01T09:30:00+00:00",
 }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cache_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The ledger memos of directory and PostgreSQL stores (under XDG_CACHE_HOME) stay in the
+    run's temporary directory instead of piling up in the user's ~/.cache. pip reads
+    XDG_CACHE_HOME too: its cache stays where it was (PIP_CACHE_DIR), so the hook tests' wheels
+    come from it as before; the pre-commit framework runs get the user's XDG_CACHE_HOME back
+    (tests/hooks/framework.py)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PIP_CACHE_DIR", os.environ.get("PIP_CACHE_DIR") or f"{USER_CACHE}/pip")
+        mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+        yield
 
 
 @pytest.fixture

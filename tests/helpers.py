@@ -29,6 +29,13 @@ _KINDS = (
 )
 
 
+_XDG = os.environ.get("XDG_CACHE_HOME", "")
+#: The user's cache directory as the test run found it (tests/conftest.py then points
+#: XDG_CACHE_HOME into the run's temporary directory): pip, virtualenv and pre-commit keep
+#: their caches there, and the hook framework runs keep using them.
+USER_CACHE = _XDG if os.path.isabs(_XDG) else os.path.expanduser("~/.cache")
+
+
 def make_statement(
     i: int,
     artifacts: Iterable[Artifact] = (),

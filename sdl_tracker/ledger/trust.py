@@ -17,8 +17,9 @@ deleting it costs one full check, but a memo rewritten to name the store's curre
 the check altogether (and a rewritten prefix hash lets edited bytes inside the prefix through).
 `ledger verify` never trusts it. Where it lives: `.git/sdl-tracker/verified-<branch>` for the git
 store (as trustworthy as the repository's `.git`, which also holds its hooks and config), and a
-file under the user's `~/.cache/sdl-tracker/` for a directory store (keyed by its path, so that
-whoever can only edit the directory cannot rewrite it) and for each PostgreSQL chain.
+file under the user's cache directory (`$XDG_CACHE_HOME/sdl-tracker/`, by default
+`~/.cache/sdl-tracker/`) for a directory store (keyed by its path, so that whoever can only edit
+the directory cannot rewrite it) and for each PostgreSQL chain.
 """
 
 from __future__ import annotations
@@ -81,12 +82,16 @@ def memo_path(store: Store) -> Path | None:
 
 
 def _cache(name: str) -> Path | None:
-    """`~/.cache/sdl-tracker/NAME`; None when there is no home directory (then every check is a
-    full one)."""
-    try:
-        return Path.home() / ".cache" / "sdl-tracker" / name
-    except RuntimeError:
-        return None
+    """`$XDG_CACHE_HOME/sdl-tracker/NAME`, or `~/.cache/sdl-tracker/NAME` when XDG_CACHE_HOME is
+    unset or not an absolute path (the XDG base directory specification ignores a relative
+    one); None when there is no home directory either (then every check is a full one)."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:
+            return None
+    return Path(base) / "sdl-tracker" / name
 
 
 def read_memo(path: Path | None) -> Memo | None:

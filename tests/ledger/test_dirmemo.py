@@ -24,6 +24,7 @@ FAIL, PASS = b'"status":"fail"', b'"status":"pass"'
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """This machine's memos live in the user's cache: a home of the test's own."""
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     return tmp_path / "home"
 
 
@@ -110,6 +111,21 @@ def test_the_memo_lives_outside_the_directory(store: DirStore, home: Path) -> No
     assert path is not None and path.is_file() and path.is_relative_to(home)
     assert not path.is_relative_to(store.path)
     assert not (store.path / "verified").exists()
+
+
+def test_the_memo_follows_an_absolute_xdg_cache_home(
+    store: DirStore, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    default = trust.memo_path(store)
+    assert default is not None and default.parent == home / ".cache" / "sdl-tracker"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")  # ignored, as the XDG spec says
+    assert trust.memo_path(store) == default
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    moved = trust.memo_path(store)
+    assert moved == tmp_path / "xdg" / "sdl-tracker" / default.name
+    assert not moved.exists()
+    assert [e.seq for e in ledger.entries(store)] == [1, 2]  # no memo there: a full check
+    assert trust.read_memo(moved) == trust.read_memo(default)
 
 
 def test_a_memo_forged_inside_the_directory_skips_nothing(store: DirStore) -> None:
