@@ -46,8 +46,11 @@ _MARKER = "sdl-tracker/hooks-ran"  # _marker._NAME, without importing pathlib an
 def message_trailers(text: str, root: str) -> list[tuple[str, str]]:
     """(key, value) of the message's trailers, as git parses them (with the repository's
     `trailer.*` and `core.commentChar` settings)."""
-    from sdl_tracker.gitdata import spawn
     from sdl_tracker.hooks import trailers
+
+    if not trailers.possible(text):
+        return []
+    from sdl_tracker.gitdata import spawn
 
     code, raw = spawn.out(root, "config", "-z", "--get-regexp", trailers.CONFIG_PATTERN)
     rules = trailers.Rules.from_config(raw if code == 0 else b"") if code in (0, 1) else None

@@ -90,6 +90,16 @@ class Rules:
 DEFAULT = Rules()
 
 
+def possible(text: str) -> bool:
+    """False when no configuration can find a trailer in `text`: it has no blank line, so its
+    title paragraph runs to its end (`git commit -m subject` writes such messages). The caller
+    then need not ask git for the trailer settings."""
+    lines = text.split("\n")
+    if text.endswith("\n") or not text:  # what follows the last newline is no line
+        lines.pop()
+    return any(not line.strip(" \t\r") for line in lines)
+
+
 def parse(text: str, rules: Rules = DEFAULT) -> list[tuple[str, str]]:
     """(token, value) of each trailer, as `git interpret-trailers --parse` prints them."""
     text = text.split("\0", 1)[0]  # git reads the message as a C string

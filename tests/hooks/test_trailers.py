@@ -122,9 +122,9 @@ def test_the_corpus_parses_as_git_parses_it(config: str) -> None:
     for text in CORPUS:
         if _git_hangs(text, rules.comment):
             continue
-        assert trailers.render(trailers.parse(text, rules), rules) == _git_parse(text, options), (
-            text
-        )
+        parsed = trailers.parse(text, rules)
+        assert trailers.render(parsed, rules) == _git_parse(text, options), text
+        assert trailers.possible(text) or not parsed, text
 
 
 def test_the_rules_are_read_from_git_config() -> None:
@@ -207,4 +207,22 @@ def test_generated_messages_parse_as_git_parses_them(text: str, config: str) -> 
     options, rules = CONFIGS[config]
     if _git_hangs(text, rules.comment):
         return
-    assert trailers.render(trailers.parse(text, rules), rules) == _git_parse(text, options)
+    parsed = trailers.parse(text, rules)
+    assert trailers.render(parsed, rules) == _git_parse(text, options)
+    assert trailers.possible(text) or not parsed  # no blank line: no trailers, whatever the rules
+
+
+@pytest.mark.parametrize(
+    ("text", "possible"),
+    [
+        ("Subject\n", False),
+        ("Subject", False),
+        ("S\nKey: v\n", False),
+        ("S\n\nKey: v", True),
+        ("S\n \t\r\nKey: v\n", True),
+        ("", False),
+        ("\n", True),
+    ],
+)
+def test_messages_without_a_blank_line_have_no_trailers(text: str, possible: bool) -> None:
+    assert trailers.possible(text) is possible
