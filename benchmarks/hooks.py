@@ -19,6 +19,10 @@ Then the ratios (targets, judged on CPU time):
 - `sdl-bandit` on 20 files <= 1.10x `bandit -q` on them;
 - `sdl-commit-msg MSG` <= 3x `python -c pass`.
 
+`--commit-msg` measures only that last ratio, with two rows for context (no target): the hook in
+a repository with a `.sdl-tracker.toml` (the TOML parser and the configuration are read), and
+the floor every console script pays, `python -c "import re, sys"` (what pip's wrapper imports).
+
 Measure as users get it: pre-commit installs hooks with a non-editable `pip install .` into a
 virtualenv of its own. Run this script with the interpreter of the install to be measured (e.g.
 `python -m venv /tmp/v && /tmp/v/bin/pip install . && /tmp/v/bin/python benchmarks/hooks.py`);
@@ -164,6 +168,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--files", type=int, default=20)
     parser.add_argument("--ratios-only", action="store_true", help="only the three ratio targets")
+    parser.add_argument(
+        "--commit-msg", action="store_true", help="only sdl-commit-msg against `python -c pass`"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="sdl-bench-hooks-") as tmp:
         root = Path(tmp) / "repo"
@@ -174,6 +181,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         def t(*commands: Sequence[str], ok: Sequence[int] = (0, 1)) -> list[Timing]:
             return _compare(commands, root, args.runs, args.warmup, ok)
 
+        if args.commit_msg:
+            return 1 if _commit_msg(root, msg, args.runs, args.warmup) else 0
         if args.ratios_only:
             return 1 if _ratios(root, files, msg, t) else 0
         pairs = [
@@ -262,6 +271,40 @@ def _ratios(root: Path, files: Sequence[str], msg: str, t: Callable[..., list[Ti
         print(
             f"{name:34} {_ms(mine)} {_ms(theirs)} {mine.wall / theirs.wall:6.2f} ({ratio:5.2f})"
             f"  <= {target:.2f}x {'ok' if ok else 'MISSED'}   ({against})"
+        )
+    return missed
+
+
+def _commit_msg(root: Path, msg: str, runs: int, warmup: int) -> int:
+    """sdl-commit-msg against `python -c pass`, beside the hook in a configured repository and
+    the console-script floor; returns 1 when the target is missed."""
+    configured = root.parent / "configured"
+    subprocess.run(["git", "init", "-q", str(configured)], check=True)
+    (configured / ".sdl-tracker.toml").write_text(
+        '[hooks]\nsecurity_critical_paths = ["src/crypto/*"]\n'
+    )
+    subprocess.run(["git", "add", "-A"], cwd=configured, check=True)
+    hook, python = [_tool("sdl-commit-msg"), msg], [sys.executable, "-c", "pass"]
+    floor = [sys.executable, "-c", "import re, sys"]
+    mine, base, wrapper = _compare([hook, python, floor], root, runs, warmup, (0,))
+    mine_c, base_c = _compare([hook, python], configured, runs, warmup, (0,))
+    print(f"\n{_install()}")
+    print(f"{'against python -c pass':34} {'ours':>15} {'python':>15} {'ratio':>15}  target")
+    rows = [
+        ("sdl-commit-msg", mine, base, COMMIT_MSG_TARGET),
+        ("sdl-commit-msg, .sdl-tracker.toml", mine_c, base_c, None),
+        ("floor: python -c 'import re, sys'", wrapper, base, None),
+    ]
+    missed = 0
+    for name, ours, theirs, target in rows:
+        ratio = ours.cpu / theirs.cpu
+        verdict = ""
+        if target is not None:
+            missed += ratio > target
+            verdict = f"<= {target:.2f}x {'ok' if ratio <= target else 'MISSED'}"
+        print(
+            f"{name:34} {_ms(ours)} {_ms(theirs)} {ours.wall / theirs.wall:6.2f} ({ratio:5.2f})"
+            f"  {verdict}"
         )
     return missed
 

@@ -8,8 +8,8 @@ pass`), so pathlib, dataclasses, TOML, git and the tools are imported where they
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # `typing` itself costs a third of the interpreter's start-up
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
     from pathlib import Path
@@ -86,12 +86,13 @@ def relative(root: Path, filenames: Sequence[str]) -> list[str]:
 
 def guard(prog: str, body: Callable[[], int]) -> int:
     """Run a hook's body; an SdlError (bad configuration or input) is printed, exit 2."""
-    from sdl_tracker import output
     from sdl_tracker.errors import SdlError
 
     try:
         return body()
     except SdlError as e:
+        from sdl_tracker import output
+
         output.err(f"{prog}: error: {e.diagnostics()}")
         return 2
 
