@@ -5,6 +5,8 @@
 #   nice -n 10 benchmarks/mutation.sh gate waivers    # some targets (gate waivers approvals
 #                                                     # reviews ledger stores)
 #   MUTATION_BUDGET=1800 MUTATION_CHILDREN=1 nice -n 10 benchmarks/mutation.sh reviews
+#   MUTATION_NAMES='sdl_tracker.gitdata.reviews.x__review__*' benchmarks/mutation.sh reviews
+#                                                     # only these mutants of the target
 #
 # Each target is a set of files, the mutants worth running in them (mutmut name globs: the
 # functions that decide), and the test modules that exercise them. mutmut 3 runs, for each
@@ -108,6 +110,10 @@ canary() {  # the harness must see a broken chain: seal() hashing nothing fails 
 }
 
 targets=("$@")
+if [ -n "${MUTATION_NAMES:-}" ]; then  # a part of one target first (e.g. its deciding function)
+  [ ${#targets[@]} -eq 1 ] || { echo "MUTATION_NAMES needs exactly one target" >&2; exit 2; }
+  NAMES[${targets[0]}]="$MUTATION_NAMES"
+fi
 [ ${#targets[@]} -gt 0 ] || targets=(gate waivers approvals reviews ledger stores)
 canary
 for name in "${targets[@]}"; do
