@@ -9,6 +9,7 @@ tests/collectors/test_review.py run the whole `collect` command per case).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -141,7 +142,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def history_(built: Path) -> tuple[list[Commit], dict[str, str]]:
     commits = history.read(built, history.commit_range(built, "HEAD", all_history=True))
     values = {v for c in commits for _, v in c.trailers}
-    values |= {"ada@example.com", "bob@example.com"}  # the forge export's addresses
+    values |= {"ada@example.com", "ada.old@example.com", "bob@example.com"}  # the forge's
     return commits, history.mailmap(built, values)
 
 
@@ -207,6 +208,13 @@ def test_the_authors_noreply_address_ties_her_forge_login_to_her(history_) -> No
     reviews = _by_subject(history_, forge=_forge(history_, p52="bob"))
     r = reviews["noreply author (#52)"]
     assert (r.reviewed, r.independent) == (True, True)
+
+
+def test_a_forge_login_is_its_address_after_mailmap(history_) -> None:
+    """The export knows Ada only by an old address that .mailmap maps to her current one."""
+    forge = replace(_forge(history_, p50="ada"), users={"ada": ("ada.old@example.com",)})
+    r = _by_subject(history_, forge=forge)["co-author approved it (#50)"]
+    assert (r.reviewed, r.independent, r.forge_approvers) == (True, False, ("ada",))
 
 
 def test_forge_approvals_of_every_linked_pull_request_sorted_and_once(history_) -> None:
