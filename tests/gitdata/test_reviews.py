@@ -322,6 +322,7 @@ GLOBS = [
     ("docs", ["docs", "docs/x.md"], ["docs.md", "mydocs"]),
     ("a**b", ["ab", "a/x/b", "axb"], ["ba", "a/x/c"]),
     ("**", ["x", "a/b/c"], []),
+    ("XML/X", ["XML/X", "XML/X/y"], ["ML/", "XML/Xy"]),
     ("a+b(c)", ["a+b(c)", "a+b(c)/d"], ["aab(c)", "a+bc"]),
 ]
 
