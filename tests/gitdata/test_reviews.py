@@ -318,6 +318,7 @@ GLOBS = [
     ("src/**/x.py", ["src/x.py", "src/a/b/x.py"], ["srcx.py", "lib/src/x.py"]),
     ("*.py", ["a.py", "a.py/b"], ["dir/a.py", "a.pyc", "a_py"]),
     ("?.c", ["a.c"], ["ab.c", ".c", "a/.c"]),
+    ("src/?.c", ["src/a.c"], ["src/ab.c", "src/a/.c", "a.c"]),
     ("/docs/", ["docs", "docs/x.md", "docs/a/b"], ["docsx", "a/docs", "/docs"]),
     ("docs", ["docs", "docs/x.md"], ["docs.md", "mydocs"]),
     ("a**b", ["ab", "a/x/b", "axb"], ["ba", "a/x/c"]),
