@@ -237,6 +237,15 @@ def test_a_forge_link_alone_is_not_a_pull_request_merge(history_) -> None:
     assert (r.reviewed, r.independent, r.pr_merged, r.forge_approvers) == (False, False, False, ())
 
 
+def test_a_forge_link_is_added_to_the_links_git_gives(history_) -> None:
+    commits, _ = history_
+    bob = next(c.id for c in commits if c.subject == "merged by bob")
+    forge = replace(_forge(history_), commits={bob: 61})
+    r = _by_subject(history_, forge=forge)["merged by bob"]
+    assert [(x.number, x.via) for x in r.prs] == [(61, "merge"), (61, "forge")]
+    assert (r.reviewed, r.independent, r.pr_merged) == (True, True, True)
+
+
 def test_squash_merges_by_githubs_committer_in_any_case(history_) -> None:
     reviews = _by_subject(history_)
     upper = reviews["upper-case squash committer (#53)"]
