@@ -102,6 +102,7 @@ LINEAR: dict[str, tuple[str, tuple[str, str], tuple[str, str] | None, str | None
     ),
     "upper-case squash committer (#53)": ("", ADA, ("GitHub", "NoReply@GitHub.com"), None),
     "not the squash committer (#54)": ("", ADA, ("GitHub", "xnoreply@github.com"), None),
+    "a committer address as long as GitHub's (#55)": ("", ADA, ("D", "dave@example.co.uk"), None),
     "rebase merged": ("", ADA, None, None),
     "plain": ("", ADA, None, "ui/app.py"),
 }
@@ -251,8 +252,12 @@ def test_squash_merges_by_githubs_committer_in_any_case(history_) -> None:
     upper = reviews["upper-case squash committer (#53)"]
     assert upper.prs == (PrLink(53, "squash"),)
     assert (upper.reviewed, upper.independent, upper.pr_merged) == (True, False, True)
-    other = reviews["not the squash committer (#54)"]
-    assert (other.prs, other.reviewed, other.pr_merged) == ((), False, False)
+    for subject in (
+        "not the squash committer (#54)",
+        "a committer address as long as GitHub's (#55)",
+    ):
+        other = reviews[subject]
+        assert (other.prs, other.reviewed, other.pr_merged) == ((), False, False)
     off = _by_subject(history_, Settings(pr_merge_counts_as_review=False))
     assert (off["upper-case squash committer (#53)"].reviewed, off["merged by bob"].reviewed) == (
         False,
