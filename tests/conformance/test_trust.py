@@ -169,6 +169,10 @@ def test_fold() -> None:
 def _approvals(ledger_: Ledger, checked: trust.Trust) -> dict[str, Approval]:
     found = trust.approvals(checked, ledger_.records)
     assert set(found) == set(ledger_.seq.values())  # one verdict per waiver, no other entry
+    # the order of the entries does not matter: signatures first, waivers after them
+    signatures_first = sorted(ledger_.records, key=lambda r: r.statement.predicate.kind == "waiver")
+    assert signatures_first[0].statement.predicate.kind != "waiver"
+    assert trust.approvals(checked, signatures_first) == found
     return {name: found[seq] for name, seq in ledger_.seq.items()}
 
 
@@ -219,7 +223,12 @@ def test_a_waiver_without_a_requesters_address_is_never_approved(
             waiver.statement, predicate=replace(waiver.statement.predicate, details=details)
         ),
     )
-    assert trust.approvals(checked, [anonymous]) == {waiver.seq: Approval(None, trust.NO_REQUESTER)}
+    others = [r for r in ledger_.records if r.seq != waiver.seq]
+    found = trust.approvals(checked, [anonymous, *others])
+    assert found[waiver.seq] == Approval(None, trust.NO_REQUESTER)
+    # the waivers after it are judged as ever
+    assert set(found) == set(ledger_.seq.values())
+    assert found[ledger_.seq["asked by ada"]].approver == GRACE
 
 
 @pytest.mark.parametrize(
