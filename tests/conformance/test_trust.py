@@ -103,6 +103,7 @@ def ledger_(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
         statements.append(sign(made["asked by bob"], keys["ada"], ADA))
         statements.append(sign(made["asked by bob"], keys["grace"], GRACE))
         statements.append(sign(made["asked by grace's old address"], keys["grace"], GRACE))
+        statements.append(sign(made["asked by ada+tag, upper-case"], keys["tess"], TESS))
         # Grace's signature of one waiver, its payload swapped for another: a bad signature
         good = sign(made["asked by bob, unsigned"], keys["grace"], GRACE)
         envelope = dict(good.predicate.details["envelope"])  # type: ignore[arg-type]
@@ -131,9 +132,9 @@ def test_gather_reads_the_roster_mailmap_and_release_authors(checked: trust.Trus
     }
     # since the previous tag, folded: Tess's commit is before v1.0
     assert checked.authors == frozenset({"bob@example.com", "ada@example.com"})
-    assert len(checked.report.checked) == 10
+    assert len(checked.report.checked) == 11
     ((seq, why),) = [(c.seq, c.why) for c in checked.report.bad]
-    assert seq == len(REQUESTERS) + 10
+    assert seq == len(REQUESTERS) + 11
     assert why.startswith("ssh-keygen -Y verify refused it")
 
 
@@ -183,8 +184,13 @@ def test_the_requester_never_approves_under_any_of_her_identities(
     assert found["asked by ada"] == Approval(
         GRACE, f"{ADA} signed it but is the requester (ada@example.com)"
     )
+    # every reason, in the order of the signatures
+    assert found["asked by ada+tag, upper-case"] == Approval(
+        None,
+        f"{ADA} signed it but is the requester (ada+x@example.com); "
+        f"{TESS} signed it but does not hold the approver role",
+    )
     for name, requester in (
-        ("asked by ada+tag, upper-case", "ada+x@example.com"),
         ("asked by ada's mailmapped address", "a.l@example.net"),
         ("asked by ada's second roster address", "lovelace@example.org"),
     ):
