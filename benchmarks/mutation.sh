@@ -5,6 +5,9 @@
 #   nice -n 10 benchmarks/mutation.sh gate waivers    # some targets (gate waivers approvals
 #                                                     # reviews ledger stores)
 #   MUTATION_BUDGET=1800 MUTATION_CHILDREN=1 nice -n 10 benchmarks/mutation.sh reviews
+#   MUTATION_TIMEOUT_MULTIPLIER=3 (default): a mutant's CPU limit, in multiples of its tests' time
+#   MUTATION_NAMES='sdl_tracker.gitdata.reviews.x__review__*' benchmarks/mutation.sh reviews
+#                                                     # only these mutants of the target
 #
 # Each target is a set of files, the mutants worth running in them (mutmut name globs: the
 # functions that decide), and the test modules that exercise them. mutmut 3 runs, for each
@@ -29,6 +32,10 @@ python -c 'import mutmut, sys; sys.exit(not mutmut.__version__.startswith("3."))
   python -m pip install --quiet 'mutmut==3.8.1'
 CHILDREN="${MUTATION_CHILDREN:-1}"
 BUDGET="${MUTATION_BUDGET:-3600}"
+# A mutant that loops (`i += 1` -> `i = 1`) runs until mutmut's CPU limit: (the tests' time + 1)
+# x TIMEOUT x 2 CPU seconds, growing its memory all along; mutmut's own factor (15) let one
+# such mutant of the review globs run for 20 minutes. 3 still leaves the tests 6x their time.
+TIMEOUT="${MUTATION_TIMEOUT_MULTIPLIER:-3}"
 
 # Targets, in order of value. MUTATE: files mutmut mutates; NAMES: the mutants run (mutmut
 # name globs, `x_` functions, `xǁClassǁ` methods; the rest of the file is not run: formatting,
@@ -68,7 +75,7 @@ LEDGER="tests/ledger/test_chain.py tests/ledger/test_chain_mutants.py tests/ledg
 declare -A TESTS=(
   [gate]="tests/conformance/test_evaluate.py tests/conformance/test_gate_mutants.py"
   [waivers]="tests/conformance/test_waivers.py tests/conformance/test_evaluate.py"
-  [approvals]="tests/cli/commands/test_approve.py"
+  [approvals]="tests/conformance/test_trust.py tests/cli/commands/test_approve.py"
   [reviews]="tests/gitdata/test_reviews.py tests/collectors/test_review.py"
   [ledger]="$LEDGER"
   [stores]="$LEDGER"
@@ -82,6 +89,7 @@ config() {  # mutmut reads [mutmut] from setup.cfg when pyproject.toml has no [t
     for f in * .[!.]*; do case "$f" in sdl_tracker | tests | mutants | setup.cfg | .[!.]\*) ;; *) echo "    $f" ;; esac; done
     echo "only_mutate ="
     for f in ${MUTATE[$1]}; do echo "    $f"; done
+    echo "timeout_multiplier = $TIMEOUT"
     printf "pytest_add_cli_args =\n    -p\n    no:cacheprovider\n"
     echo "pytest_add_cli_args_test_selection ="
     for t in ${TESTS[$1]}; do  # a test module not in this commit (yet) is left out
@@ -108,6 +116,10 @@ canary() {  # the harness must see a broken chain: seal() hashing nothing fails 
 }
 
 targets=("$@")
+if [ -n "${MUTATION_NAMES:-}" ]; then  # a part of one target first (e.g. its deciding function)
+  [ ${#targets[@]} -eq 1 ] || { echo "MUTATION_NAMES needs exactly one target" >&2; exit 2; }
+  NAMES[${targets[0]}]="$MUTATION_NAMES"
+fi
 [ ${#targets[@]} -gt 0 ] || targets=(gate waivers approvals reviews ledger stores)
 canary
 for name in "${targets[@]}"; do

@@ -19,6 +19,10 @@ from sdl_tracker.formats.roster import Roster
 from sdl_tracker.gitdata import attest, git, history
 
 _PLUS = re.compile(r"\+[^@]*@")
+NO_REQUESTER = (
+    "the waiver names no requester as 'Name <email>', so no signature can be shown to come from "
+    "someone else: ask for it again with `sdl-tracker waive`"
+)
 
 
 @dataclass(frozen=True)
@@ -146,7 +150,10 @@ def approvals(trust: Trust, records: Iterable[Record]) -> dict[int, Approval]:
         if p.kind != KIND:
             continue
         requester = email(str(p.details.get("requested_by", ""))) or ""
-        mine = trust.identities(requester) if requester else frozenset()
+        if not requester:  # nobody to tell the approver apart from: fail closed
+            result[r.seq] = Approval(None, NO_REQUESTER)
+            continue
+        mine = trust.identities(requester)
         whys = [
             f"signature entry {c.seq} is bad: {c.why}"
             for c in trust.report.bad

@@ -181,7 +181,8 @@ def path_matcher(patterns: Sequence[str]) -> re.Pattern[str] | None:
 
 
 def _glob(pattern: str) -> str:
-    pattern = pattern.strip("/") if not pattern.startswith("/") else pattern[1:]
+    # Every pattern is anchored at the repository root; `/dir/` and `dir/` both name dir.
+    pattern = pattern.strip("/")
     out, i = [], 0
     while i < len(pattern):
         if pattern.startswith("**/", i):
