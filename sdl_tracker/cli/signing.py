@@ -87,9 +87,16 @@ def prepare(ws: Workspace, store: Store, key: Path | None) -> Key | None:
 
 
 def maker(
-    key: Key | None, *, collector: str, who: str, commit: str | None, now: datetime
+    key: Key | None,
+    *,
+    collector: str,
+    who: str,
+    commit: str | None,
+    now: datetime,
+    count: int = 1,
 ) -> Callable[[Head], Statement] | None:
-    """The `checkpoint=` argument of `ledger.append` for this key (None: unsigned)."""
+    """The `checkpoint=` argument of `ledger.append` for this key and a batch of `count`
+    entries (None: unsigned)."""
     if key is None:
         return None
-    return key.maker(collector=collector, who=who, commit=commit, now=now)
+    return key.maker(collector=collector, who=who, commit=commit, now=now, count=count)

@@ -129,7 +129,7 @@ def run(
     if not isinstance(store, GitStore):
         output.err(f"ledger: appending straight to {store.location}")
     options = {"release": release} if release else {}
-    collect.run(
+    mine = collect.batch(
         ws=ws,
         only=(),
         from_report=None,
@@ -154,6 +154,7 @@ def run(
         signing_key=signing_key,
         framework=framework,
         now=now,
+        own=frozenset(e.seq for e in mine),
     )
     step_summary = environ.get("GITHUB_STEP_SUMMARY")
     if step_summary:
