@@ -30,7 +30,9 @@ def key_from_env(environ: Mapping[str, str] | None = None) -> Path | None:
     return Path(value).expanduser() if value else None
 
 
-def prepare(ws: Workspace, store: Store, key: Path | None) -> Key | None:
+def prepare(
+    ws: Workspace, store: Store, key: Path | None, now: datetime | None = None
+) -> Key | None:
     """The checked CI key (`key`, else `[ledger] signing_key`), or None when there is none.
 
     InputError (exit 2) when the key cannot sign, is committed to the repository, is not a
@@ -63,7 +65,7 @@ def prepare(ws: Workspace, store: Store, key: Path | None) -> Key | None:
             "not signed (the roster must name the key with role ci)"
         )
         return None
-    signer = checkpoints.resolve(key, roster, source)
+    signer = checkpoints.resolve(key, roster, source, now)
     if not store.exists():
         return signer
     found, count = [], 0

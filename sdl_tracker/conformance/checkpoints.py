@@ -145,9 +145,10 @@ class Key:
         return make
 
 
-def resolve(key: Path, roster: Roster | None, source: str) -> Key:
-    """Check that `key` signs, and as a roster person holding the `ci` role; InputError (exit
-    2, nothing appended yet) naming `source` (where the key came from) otherwise."""
+def resolve(key: Path, roster: Roster | None, source: str, now: datetime | None = None) -> Key:
+    """Check that `key` signs, as a roster person holding the `ci` role, with a key valid at
+    `now` (its roster dates); InputError (exit 2, nothing appended yet) naming `source` (where
+    the key came from) otherwise."""
     if roster is None:
         raise InputError(
             f"{source} {key}: checkpoints need the signer in the roster, but no "
@@ -169,6 +170,12 @@ def resolve(key: Path, roster: Roster | None, source: str) -> Key:
             f"{source} {key}: the key is {person.identity}'s, who does not hold the {ROLE} role "
             f"in {roster.source} (roles: {', '.join(person.roles) or 'none'}); only a {ROLE} "
             "key signs checkpoints"
+        )
+    late = attest.outside_validity(probe, roster, now or datetime.now(timezone.utc))
+    if late:
+        raise InputError(
+            f"{source} {key}: {late}: it cannot sign checkpoints now; give CI a key that is "
+            "valid today, or correct the dates in the roster (a reviewed change)"
         )
     return Key(path=key, signer=person.identity)
 
@@ -297,6 +304,9 @@ def check(entry: Entry, roster: Roster | None, *, signature: bool = True) -> Che
     if ROLE not in person.roles:
         why = f"signed by {person.identity}, who does not hold the {ROLE} role"
         return Checked(entry.seq, covers, None, why=why, retired=True, first=batch)
+    late = _outside(envelope, roster)
+    if late:
+        return Checked(entry.seq, covers, None, why=late, first=batch)
     return Checked(entry.seq, covers, person.identity, first=batch)
 
 
@@ -344,6 +354,22 @@ def _payload(envelope: object) -> bytes:
         return binascii.a2b_base64(envelope["payload"])
     except (binascii.Error, ValueError):
         return b""
+
+
+def _outside(envelope: attest.Envelope, roster: Roster) -> str:
+    """Why the signing key was outside its roster dates when the checkpoint says it signed
+    (`signed_at`, the signer's own clock: later checkpoints and anchors bound it)."""
+    if attest.key_validity(envelope, roster) is None:
+        return ""
+    try:
+        signed_at = datetime.fromisoformat(
+            str(orjson.loads(envelope.payload)["predicate"]["signed_at"]).replace("Z", "+00:00")
+        )
+    except (ValueError, KeyError, TypeError):
+        return "its payload names no signing time, and its key has validity dates"
+    if signed_at.tzinfo is None:
+        signed_at = signed_at.replace(tzinfo=timezone.utc)
+    return attest.outside_validity(envelope, roster, signed_at)
 
 
 def _first(data: bytes) -> int | None:

@@ -162,7 +162,7 @@ def batch(
     store = ws.store()
     if not store.exists():
         raise ws.no_ledger(store.location)
-    key = signing.prepare(ws, store, signing_key)  # a bad key: exit 2 before any tool runs
+    key = signing.prepare(ws, store, signing_key, now)  # a bad key: exit 2 before any tool runs
     if ws.ledger_dir is not None:  # `releases` reads the SBOMs recorded in this same ledger
         options = {**options, "ledger_dir": str(ws.ledger_dir)}
     if ws.ledger_url is not None:  # likewise for a central ledger

@@ -98,7 +98,7 @@ def run(
         committed=not what_if,
         own=own,
     )
-    key = None if what_if else signing.prepare(ws, found.store, signing_key)
+    key = None if what_if else signing.prepare(ws, found.store, signing_key, now)
     conf = found.conformance
     baseline = verdicts.previous(found.records, release, conf.catalog) if ratchet else None
     regressions = verdicts.regressions(conf, baseline) if baseline else ()
