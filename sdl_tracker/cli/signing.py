@@ -102,3 +102,26 @@ def maker(
     if key is None:
         return None
     return key.maker(collector=collector, who=who, commit=commit, now=now, count=count)
+
+
+def resigner(
+    ws: Workspace, key: Path | None, *, who: str, commit: str | None, now: datetime
+) -> Callable[[int], Callable[[Head], Statement]] | None:
+    """What signs again the batches `ledger sync` replays after a concurrent push (None: no
+    key). The key and the ledger were checked by this run's collect and gate."""
+    from sdl_tracker.conformance import checkpoints
+    from sdl_tracker.conformance.trust import read_roster
+    from sdl_tracker.gitdata import git
+
+    source = ENV if key is not None else "[ledger] signing_key"
+    key = key if key is not None else ws.config.ledger_signing_key
+    head = git.resolve(ws.repo(), "HEAD")
+    roster = read_roster(ws.repo(), head) if key is not None and head else None
+    if key is None or roster is None:
+        return None
+    signer = checkpoints.resolve(key, roster, source, now)
+
+    def resign(count: int) -> Callable[[Head], Statement]:
+        return signer.maker(collector="ci", who=who, commit=commit, now=now, count=count)
+
+    return resign

@@ -404,6 +404,35 @@ def _org(url: str) -> dict:  # type: ignore[type-arg]
     return row  # type: ignore[no-any-return]
 
 
+def test_a_batch_replayed_after_a_concurrent_push_is_signed_again(
+    project: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sdl_tracker.cli import signing
+    from sdl_tracker.ledger import sync
+
+    repo = project["repo"]
+    bare = repo.parent / "origin.git"
+    git(repo.parent, "init", "-q", "--bare", "-b", "main", str(bare))
+    git(repo, "remote", "add", "origin", str(bare))
+    git(repo, "push", "-q", "origin", "main")
+    other = repo.parent / "other"
+    git(repo.parent, "clone", "-q", str(bare), str(other))
+    for root in (repo, other):
+        GitStore(root).create()
+        _collect(root, None, project["ci"])
+    sync.push(GitStore(repo), "origin")
+    ws = open_workspace(other)
+    resign = signing.resigner(ws, project["ci"], who="ci", commit=None, now=NOW)
+    assert sync.push(GitStore(other), "origin", resign).replayed == 1
+    kinds = [e.statement().predicate.kind for e in ledger.entries(GitStore(other))]
+    assert kinds == [DOC, "checkpoint", DOC, "checkpoint"]
+    found = _assess(other, None)
+    assert found.coverage is not None and found.coverage.not_counted == ()
+    assert [(s.first, s.last) for s in found.coverage.spans] == [(1, 1), (3, 3)]
+    capsys.readouterr()
+    assert main(["ledger", "verify", "-C", str(other)]) == 0
+
+
 def test_coverage_lines_fold_own_runs() -> None:
     cov = coverage.Coverage(entries=9, own=(3, 4, 5, 8))
     assert "entries 3-5, 8: appended by this run" in "\n".join(cov.lines())
