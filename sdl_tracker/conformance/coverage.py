@@ -14,6 +14,8 @@ as not covered.
 
 from __future__ import annotations
 
+import bisect
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -82,7 +84,13 @@ class Coverage:
     """Checkpoint entries that are bad (they cover nothing)."""
 
     def covers(self, seq: int) -> bool:
-        return any(s.first <= seq <= s.checkpoint for s in self.spans)
+        """Whether a good checkpoint's batch (or the checkpoint itself) holds entry `seq`."""
+        at = bisect.bisect_right(self._firsts, seq) - 1
+        return at >= 0 and seq <= self.spans[at].checkpoint
+
+    @functools.cached_property
+    def _firsts(self) -> list[int]:
+        return [s.first for s in self.spans]
 
     @property
     def uncovered(self) -> int:
@@ -158,6 +166,7 @@ def measure(
         signer=last.signer if last is not None else None,
         bad=tuple(c.seq for c in report.bad),
     )
+    marks = sorted(s.checkpoint for s in found)
     counted: list[Record] = []
     left: list[Uncounted] = []
     own_seen: list[int] = []
@@ -169,7 +178,8 @@ def measure(
             own_seen.append(r.seq)
         else:
             p = r.statement.predicate
-            after = max((s.checkpoint for s in found if s.checkpoint < r.seq), default=None)
+            at = bisect.bisect_left(marks, r.seq) - 1
+            after = marks[at] if at >= 0 else None
             left.append(Uncounted(r.seq, p.kind, p.collector, after, kinds.get(p.kind, ())))
     coverage = Coverage(
         entries=coverage.entries,
