@@ -238,3 +238,25 @@ def test_a_signature_is_judged_by_its_place_in_the_ledger_and_its_stated_time(
     problems = json.loads(capsys.readouterr().out)["problems"]
     assert any("entry 6" in p and "is not valid before 2026-06-10" in p for p in problems)
     assert any("entry 14" in p and "expired on 2026-06-30" in p for p in problems)
+
+
+def test_a_checkpoint_signed_after_its_key_expired_is_bad(git_repo: Path) -> None:
+    keys = git_repo.parent / "keys"
+    keys.mkdir()
+    ci_key = keys / "ci-key"
+    keygen.run(out=ci_key)
+    text = (
+        "people:\n  - name: CI\n    emails: [ci@example.com]\n"
+        f'    keys: [{{key: "{_raw_public(ci_key)}", expires: 2026-06-30}}]\n    roles: [ci]\n'
+    )
+    roster = roster_mod.parse(text)
+    store = GitStore(git_repo)
+    store.create()
+    june, july = (datetime(2026, m, 20, tzinfo=timezone.utc) for m in (6, 7))
+    ledger.append(store, [_attestation(june)], checkpoint=_checkpoint(ci_key, june))
+    ledger.append(store, [_attestation(july)], checkpoint=_checkpoint(ci_key, july))
+    found = [e for e in ledger.entries(store) if checkpoints.is_checkpoint(e)]
+    report = checkpoints.report(found, 4, roster, every=True)
+    assert [c.seq for c in report.good] == [2]
+    (bad,) = report.bad
+    assert bad.seq == 4 and bad.why.endswith("(sdl-roster.yaml line 4) expired on 2026-06-30")
