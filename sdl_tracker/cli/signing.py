@@ -30,7 +30,9 @@ def key_from_env(environ: Mapping[str, str] | None = None) -> Path | None:
     return Path(value).expanduser() if value else None
 
 
-def prepare(ws: Workspace, store: Store, key: Path | None) -> Key | None:
+def prepare(
+    ws: Workspace, store: Store, key: Path | None, now: datetime | None = None
+) -> Key | None:
     """The checked CI key (`key`, else `[ledger] signing_key`), or None when there is none.
 
     InputError (exit 2) when the key cannot sign, is committed to the repository, is not a
@@ -63,7 +65,7 @@ def prepare(ws: Workspace, store: Store, key: Path | None) -> Key | None:
             "not signed (the roster must name the key with role ci)"
         )
         return None
-    signer = checkpoints.resolve(key, roster, source)
+    signer = checkpoints.resolve(key, roster, source, now)
     if not store.exists():
         return signer
     found, count = [], 0
@@ -87,9 +89,39 @@ def prepare(ws: Workspace, store: Store, key: Path | None) -> Key | None:
 
 
 def maker(
-    key: Key | None, *, collector: str, who: str, commit: str | None, now: datetime
+    key: Key | None,
+    *,
+    collector: str,
+    who: str,
+    commit: str | None,
+    now: datetime,
+    count: int = 1,
 ) -> Callable[[Head], Statement] | None:
-    """The `checkpoint=` argument of `ledger.append` for this key (None: unsigned)."""
+    """The `checkpoint=` argument of `ledger.append` for this key and a batch of `count`
+    entries (None: unsigned)."""
     if key is None:
         return None
-    return key.maker(collector=collector, who=who, commit=commit, now=now)
+    return key.maker(collector=collector, who=who, commit=commit, now=now, count=count)
+
+
+def resigner(
+    ws: Workspace, key: Path | None, *, who: str, commit: str | None, now: datetime
+) -> Callable[[int], Callable[[Head], Statement]] | None:
+    """What signs again the batches `ledger sync` replays after a concurrent push (None: no
+    key). The key and the ledger were checked by this run's collect and gate."""
+    from sdl_tracker.conformance import checkpoints
+    from sdl_tracker.conformance.trust import read_roster
+    from sdl_tracker.gitdata import git
+
+    source = ENV if key is not None else "[ledger] signing_key"
+    key = key if key is not None else ws.config.ledger_signing_key
+    head = git.resolve(ws.repo(), "HEAD")
+    roster = read_roster(ws.repo(), head) if key is not None and head else None
+    if key is None or roster is None:
+        return None
+    signer = checkpoints.resolve(key, roster, source, now)
+
+    def resign(count: int) -> Callable[[Head], Statement]:
+        return signer.maker(collector="ci", who=who, commit=commit, now=now, count=count)
+
+    return resign

@@ -11,9 +11,10 @@ from datetime import datetime
 from pathlib import Path
 
 from sdl_tracker import ledger
+from sdl_tracker.conformance import checkpoints, trust
+from sdl_tracker.conformance import coverage as coverage_mod
 from sdl_tracker.conformance import facts as facts_mod
 from sdl_tracker.conformance import tailoring as tailoring_mod
-from sdl_tracker.conformance import trust
 from sdl_tracker.conformance.evaluate import evaluate
 from sdl_tracker.conformance.evidence import Record, records
 from sdl_tracker.conformance.model import Conformance, TailoringNote, Waiver
@@ -21,10 +22,11 @@ from sdl_tracker.cra import view as cra_view
 from sdl_tracker.errors import InputError, PolicyError
 from sdl_tracker.formats import limits
 from sdl_tracker.gitdata import git
+from sdl_tracker.ledger.chain import Entry
 from sdl_tracker.ledger.store import Store
 from sdl_tracker.models import JSON
 from sdl_tracker.policy import load as policy_mod
-from sdl_tracker.policy.model import Policy
+from sdl_tracker.policy.model import Policy, leaves
 from sdl_tracker.workspace import Workspace
 
 
@@ -35,11 +37,14 @@ class Assessment:
     conformance: Conformance
     policy: Policy
     records: tuple[Record, ...]
+    """The records the evaluation counted (uncovered tool evidence left out: `coverage`)."""
     store: Store
     trust: trust.Trust | None = None
     """The roster of the evaluated commit and the verdict on every signature."""
     tailoring: tailoring_mod.Tailoring | None = None
     """The committed project policy and whether its tailoring counts (the gate, not a what-if)."""
+    coverage: coverage_mod.Coverage | None = None
+    """The checkpoints' coverage, when the roster at the commit names a ci key."""
 
 
 def commit_of(root: Path, rev: str | None, release: str | None) -> str:
@@ -71,6 +76,7 @@ def assess(
     gating: bool = False,
     framework: str = policy_mod.DEFAULT,
     committed: bool = False,
+    own: frozenset[int] = frozenset(),
 ) -> Assessment:
     """Evaluate the repository's commit (or release) against its policy and ledger; for another
     `framework` (`cra`), against that framework's policy, on the same ledger.
@@ -80,6 +86,9 @@ def assess(
     is read as it is now (`status`, `explain`, a what-if). For another framework the
     configuration's policy (a 62443-4-1 one) does not apply: its shipped policy, or a committed
     `--policy` extending it.
+
+    When the roster at the commit names a ci key, uncovered tool evidence is not counted
+    (`coverage`), except the entries in `own`: appended by the calling command in this run.
     """
     root = ws.repo()
     files: tuple[tailoring_mod.PolicyFile, ...] = ()
@@ -99,7 +108,7 @@ def assess(
     store = ws.store()
     if not store.exists():
         raise ws.no_ledger(store.location)
-    recs = records(ledger.entries(store))
+    recs, covered = counted(root, commit, list(ledger.entries(store)), policy, own)
     conf, checked, tailored = judge(
         policy, root, commit, recs, now, release, gating=gating, files=files
     )
@@ -108,6 +117,8 @@ def assess(
         path = policy_file or configured
         pending = uncounted(root, commit, policy, path, recs, checked) if path else None
         conf = dataclasses.replace(conf, tailoring_note=pending)
+    if covered is not None:
+        conf = dataclasses.replace(conf, coverage=covered)
     return Assessment(
         conformance=conf,
         policy=policy,
@@ -115,7 +126,33 @@ def assess(
         store=store,
         trust=checked,
         tailoring=tailored,
+        coverage=covered,
     )
+
+
+def counted(
+    root: Path,
+    commit: str,
+    entries: list[Entry],
+    policy: Policy | None = None,
+    own: frozenset[int] = frozenset(),
+) -> tuple[tuple[Record, ...], coverage_mod.Coverage | None]:
+    """The records an evaluation at `commit` counts, and the checkpoints' coverage: when the
+    roster committed there names a ci key, uncovered tool evidence is left out (every record
+    counts otherwise, and the coverage is None)."""
+    recs = records(entries)
+    roster = trust.read_roster(root, commit)
+    if not checkpoints.ci_keys(roster):
+        return recs, None
+    found = [e for e in entries if checkpoints.is_checkpoint(e)]
+    report = checkpoints.report(found, entries[-1].seq if entries else 0, roster)
+    kinds: dict[str, list[str]] = {}
+    for rp in policy.requirements if policy is not None else ():
+        for leaf in leaves(rp.rule):
+            kinds.setdefault(leaf.kind, []).append(rp.id)
+    uses = {k: tuple(v) for k, v in kinds.items()}
+    covered, kept = coverage_mod.measure(report, recs, uses, own)
+    return kept, covered
 
 
 def committed_policy(

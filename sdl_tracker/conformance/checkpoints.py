@@ -5,14 +5,18 @@ A checkpoint is an entry of its own (kind `checkpoint`), appended by `ci`, `coll
 as the last entry of the very batch it covers, in the same atomic append. Its `details` hold a
 DSSE envelope whose payload is a small in-toto statement naming the covered head: subject
 `sdl-tracker ledger head` with digest `sha256: <hash of entry N>`, predicate `{"seq": N,
-"commit": …}`. A checkpoint at seq N+1 must cover exactly entry N, the entry its own `prev`
+"commit": …, "first": F}` where F..N are the entries of the signer's own batch. A
+checkpoint at seq N+1 must cover exactly entry N, the entry its own `prev`
 link names: so a checkpoint can never be moved, copied to another place or kept across a
 re-chaining without contradicting the chain. The same envelope formats as signed attestations
 (`gitdata.attest`: a `keygen` Ed25519 key, an SSH key, OpenPGP); the signer must hold the `ci`
 role in the committed roster.
 
 Because every earlier byte is fixed by the hash a good checkpoint signs, the last good
-checkpoint vouches for every entry up to it; `ledger verify` still checks each one.
+checkpoint vouches that nothing up to it changed since (`ledger verify` still checks each one);
+it vouches for the *origin* only of its own batch, F..N (`conformance.coverage`): entries
+appended between two checkpoints by someone without the key are uncovered. A checkpoint from
+before the range was signed (no `first`) names the one entry it surely followed in its batch.
 """
 
 from __future__ import annotations
@@ -52,13 +56,20 @@ VOUCHED = "(vouched for by a later checkpoint)"
 _PROBE_TIME = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 
-def payload(head: Head, commit: str | None, now: datetime) -> bytes:
-    """The signed bytes: an in-toto statement naming the covered head (canonical JSON)."""
+def payload(head: Head, commit: str | None, now: datetime, first: int | None = None) -> bytes:
+    """The signed bytes: an in-toto statement naming the covered head and the first entry of
+    the signer's own batch (canonical JSON)."""
+    predicate: dict[str, object] = {
+        "seq": head.seq,
+        "commit": commit or "",
+        "signed_at": format_time(now),
+        "first": head.seq if first is None else first,
+    }
     statement = {
         "_type": STATEMENT_TYPE,
         "subject": [{"name": SUBJECT, "digest": {"sha256": head.hash}}],
         "predicateType": PREDICATE_TYPE,
-        "predicate": {"seq": head.seq, "commit": commit or "", "signed_at": format_time(now)},
+        "predicate": predicate,
     }
     return orjson.dumps(statement, option=orjson.OPT_SORT_KEYS)
 
@@ -100,13 +111,15 @@ class Key:
     """The roster identity `Name <email>`."""
 
     def maker(
-        self, *, collector: str, who: str, commit: str | None, now: datetime
+        self, *, collector: str, who: str, commit: str | None, now: datetime, count: int = 1
     ) -> Callable[[Head], Statement]:
-        """What `ledger.append(checkpoint=…)` calls with the head of each batch."""
+        """What `ledger.append(checkpoint=…)` calls with the head of each batch of `count`
+        entries (sealed one after another, so the batch is head.seq - count + 1 .. head.seq)."""
         sign = attest.signer_of(self.path)
 
         def make(head: Head) -> Statement:
-            envelope = sign(payload(head, commit, now))
+            first = max(1, head.seq - count + 1)
+            envelope = sign(payload(head, commit, now, first))
             return statement(
                 envelope,
                 head,
@@ -120,9 +133,10 @@ class Key:
         return make
 
 
-def resolve(key: Path, roster: Roster | None, source: str) -> Key:
-    """Check that `key` signs, and as a roster person holding the `ci` role; InputError (exit
-    2, nothing appended yet) naming `source` (where the key came from) otherwise."""
+def resolve(key: Path, roster: Roster | None, source: str, now: datetime | None = None) -> Key:
+    """Check that `key` signs, as a roster person holding the `ci` role, with a key valid at
+    `now` (its roster dates); InputError (exit 2, nothing appended yet) naming `source` (where
+    the key came from) otherwise."""
     if roster is None:
         raise InputError(
             f"{source} {key}: checkpoints need the signer in the roster, but no "
@@ -145,6 +159,12 @@ def resolve(key: Path, roster: Roster | None, source: str) -> Key:
             f"in {roster.source} (roles: {', '.join(person.roles) or 'none'}); only a {ROLE} "
             "key signs checkpoints"
         )
+    late = attest.outside_validity(probe, roster, now or datetime.now(timezone.utc))
+    if late:
+        raise InputError(
+            f"{source} {key}: {late}: it cannot sign checkpoints now; give CI a key that is "
+            "valid today, or correct the dates in the roster (a reviewed change)"
+        )
     return Key(path=key, signer=person.identity)
 
 
@@ -163,6 +183,9 @@ class Checked:
     """Its payload names another head than the entry before it: the chain was re-chained."""
     retired: bool = False
     """Signed by a key the roster no longer gives the ci role (judged with `superseded`)."""
+    first: int | None = None
+    """The first entry of the signer's own batch its payload names (None: signed before
+    checkpoints named their batch; it then vouches for the origin of `covers` alone)."""
 
     @property
     def good(self) -> bool:
@@ -253,18 +276,26 @@ def check(entry: Entry, roster: Roster | None, *, signature: bool = True) -> Che
         )
     if details.get("seq") != covers.seq or details.get("hash") != covers.hash:
         return Checked(entry.seq, covers, None, why="its details disagree with its signed payload")
+    signed = envelope.payload if envelope is not None else _payload(details.get("envelope"))
+    batch = _first(signed)
+    if batch == 0:
+        why = f"its payload names no batch ending at entry {covers.seq}"
+        return Checked(entry.seq, covers, None, why=why)
     if envelope is None:
-        return Checked(entry.seq, covers, VOUCHED)
+        return Checked(entry.seq, covers, VOUCHED, first=batch)
     if roster is None:
-        return Checked(entry.seq, covers, None, why=NO_ROSTER)
+        return Checked(entry.seq, covers, None, why=NO_ROSTER, first=batch)
     person, why = attest.signer(envelope, roster)
     if person is None:
         retired = "is not in the roster" in why
-        return Checked(entry.seq, covers, None, why=why, retired=retired)
+        return Checked(entry.seq, covers, None, why=why, retired=retired, first=batch)
     if ROLE not in person.roles:
         why = f"signed by {person.identity}, who does not hold the {ROLE} role"
-        return Checked(entry.seq, covers, None, why=why, retired=True)
-    return Checked(entry.seq, covers, person.identity)
+        return Checked(entry.seq, covers, None, why=why, retired=True, first=batch)
+    late = _outside(envelope, roster)
+    if late:
+        return Checked(entry.seq, covers, None, why=late, first=batch)
+    return Checked(entry.seq, covers, person.identity, first=batch)
 
 
 def report(
@@ -311,6 +342,37 @@ def _payload(envelope: object) -> bytes:
         return binascii.a2b_base64(envelope["payload"])
     except (binascii.Error, ValueError):
         return b""
+
+
+def _outside(envelope: attest.Envelope, roster: Roster) -> str:
+    """Why the signing key was outside its roster dates when the checkpoint says it signed
+    (`signed_at`, the signer's own clock: later checkpoints and anchors bound it)."""
+    if attest.key_validity(envelope, roster) is None:
+        return ""
+    try:
+        signed_at = datetime.fromisoformat(
+            str(orjson.loads(envelope.payload)["predicate"]["signed_at"]).replace("Z", "+00:00")
+        )
+    except (ValueError, KeyError, TypeError):
+        return "its payload names no signing time, and its key has validity dates"
+    if signed_at.tzinfo is None:
+        signed_at = signed_at.replace(tzinfo=timezone.utc)
+    return attest.outside_validity(envelope, roster, signed_at)
+
+
+def _first(data: bytes) -> int | None:
+    """The first entry of the batch a payload names: None when it names none (an older
+    checkpoint), 0 when what it names is not a seq at or before the head it signs."""
+    try:
+        predicate = orjson.loads(data)["predicate"]
+        if "first" not in predicate:
+            return None
+        first, seq = predicate["first"], predicate["seq"]
+    except (ValueError, KeyError, TypeError):
+        return 0
+    if not isinstance(first, int) or isinstance(first, bool) or not isinstance(seq, int):
+        return 0
+    return first if 1 <= first <= seq else 0
 
 
 def _covers(data: bytes) -> Head | None:

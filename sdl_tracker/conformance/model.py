@@ -10,8 +10,12 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sdl_tracker.models import JSON, Artifact, Provenance, format_time
+
+if TYPE_CHECKING:
+    from sdl_tracker.conformance.coverage import Coverage
 
 
 class Status(str, enum.Enum):
@@ -257,6 +261,8 @@ class Conformance:
     """The catalogue the requirements come from (`--framework`)."""
     tailoring_note: TailoringNote | None = None
     """The project policy's tailoring that a release verdict does not count, when there is."""
+    coverage: Coverage | None = None
+    """Checkpoint coverage, when the roster names a ci key: uncovered tool evidence not counted."""
 
     @property
     def passed(self) -> bool:
@@ -301,4 +307,5 @@ class Conformance:
             "requirements": [r.to_json() for r in self.requirements],
             "waivers": [w.to_json() for w in self.waivers],
             **({"tailoring_note": self.tailoring_note.to_json()} if self.tailoring_note else {}),
+            **({"coverage": self.coverage.to_json()} if self.coverage else {}),
         }

@@ -86,6 +86,8 @@ def status_text(conf: Conformance) -> str:
     lines.append(practice_table(conf))
     lines.extend(unsigned_only_lines(conf))
     lines.extend(waiver_lines(conf.waivers))
+    if conf.coverage is not None:
+        lines += ["", *coverage_lines(conf)]
     return "\n".join(lines)
 
 
@@ -148,6 +150,15 @@ def tailoring_lines(conf: Conformance) -> list[str]:
         output.paint(output.field(f"note: {note.text()}"), "yellow"),
         f"  next: {output.field(note.action)}",
     ]
+
+
+def coverage_lines(conf: Conformance) -> list[str]:
+    """Checkpoint coverage, and the tool evidence not counted because no checkpoint covers it."""
+    if conf.coverage is None:
+        return []
+    lines = conf.coverage.lines()
+    colour = "yellow" if conf.coverage.not_counted or conf.coverage.own else "blue"
+    return [output.paint(output.field(line), colour) for line in lines]
 
 
 def counts_line(conf: Conformance) -> str:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
-from sdl_tracker.conformance import signatures
+from sdl_tracker.conformance import checkpoints, signatures
 from sdl_tracker.conformance.evidence import Record
 from sdl_tracker.conformance.waivers import NOT_SIGNED, Approval
 from sdl_tracker.formats import roster as roster_mod
@@ -105,9 +106,13 @@ def release_authors(root: Path, commit: str) -> frozenset[str]:
     return frozenset(fold(e) for e in done.stdout.decode("utf-8", "replace").split() if e)
 
 
-def check(records: tuple[Record, ...], roster: Roster | None) -> signatures.Report:
-    """Verify each signature entry; a signature needs the roster to name its key."""
+def check(
+    records: tuple[Record, ...], roster: Roster | None, marks: Iterable[Record] = ()
+) -> signatures.Report:
+    """Verify each signature entry; a signature needs the roster to name its key, valid when
+    it was signed (`signed_between`). `marks`: checkpoint records, when `records` lacks them."""
     by_digest = signatures.targets(records)
+    times = checkpoint_times([*records, *marks])
     checked = []
     for r in records:
         p = r.statement.predicate
@@ -130,10 +135,43 @@ def check(records: tuple[Record, ...], roster: Roster | None) -> signatures.Repo
         if person is None:
             checked.append(signatures.Checked(r.seq, target, None, why=why))
             continue
+        late = attest.outside_validity(envelope, roster, *signed_between(r, times))
+        if late:
+            checked.append(signatures.Checked(r.seq, target, None, why=late))
+            continue
         checked.append(
             signatures.Checked(r.seq, target, person.identity, person.emails, person.roles)
         )
     return signatures.Report(tuple(checked))
+
+
+def checkpoint_times(records: Iterable[Record]) -> tuple[tuple[int, datetime], ...]:
+    """(seq, time) of every checkpoint entry, in ledger order: CI's clock at each batch."""
+    return tuple(
+        (r.seq, r.statement.predicate.recorded_at)
+        for r in records
+        if r.statement.predicate.kind == checkpoints.KIND
+    )
+
+
+def signed_between(
+    record: Record, times: tuple[tuple[int, datetime], ...]
+) -> tuple[datetime, datetime]:
+    """(earliest, latest) time a signature entry can be said to have been made, for judging
+    its key's roster dates. The signer chooses the time it states (`recorded_at`): it can
+    backdate it, but not its place in the ledger. A checkpoint before the entry shows it was
+    appended after that checkpoint's time, one after it that it was appended before. So a
+    key past its `expires` cannot sign in an entry appended after a later checkpoint, and a
+    key before its `not_before` cannot have signed an entry that a checkpoint already
+    followed; within one stretch between checkpoints the stated time is all there is. Either
+    bound counts against the signature (fail closed): an attestation signed before its key
+    expired but appended after a later checkpoint no longer counts."""
+    stated = record.statement.predicate.recorded_at
+    floor = max((t for seq, t in times if seq < record.seq), default=None)
+    ceiling = min((t for seq, t in times if seq > record.seq), default=None)
+    earliest = min(stated, ceiling) if ceiling is not None else stated
+    latest = max(stated, floor) if floor is not None else stated
+    return earliest, latest
 
 
 def approvals(trust: Trust, records: Iterable[Record]) -> dict[int, Approval]:

@@ -32,6 +32,10 @@ def render(report: Report) -> str:
             f"{', '.join(note.requirements)}. Next: {_cell(note.action)}.",
             "",
         ]
+    if conf.coverage is not None and (conf.coverage.not_counted or conf.coverage.own):
+        lines += ["> **Checkpoints:** " + _cell(conf.coverage.lines()[0]), ">"]
+        lines += [f"> {_cell(line)}" for line in conf.coverage.lines()[1:]]
+        lines.append("")
     unmet = [r for r in conf.requirements if not r.status.passes]
     if unmet:
         lines += ["### Requirements not met", "", "| Requirement | Status | Why | Next step |"]

@@ -12,7 +12,11 @@ Checks, and names the file and the reason for every problem found:
    the chain ends where MANIFEST.json and conformance.json say;
 3. every statements/<seq>.intoto.json is byte for byte the statement of ledger entry <seq>;
 4. with --public-key (the PEM file `sdl-tracker keygen` wrote): the DSSE Ed25519 signatures over
-   MANIFEST.json and every statement (RFC 8032 verification, in pure Python below).
+   MANIFEST.json and every statement (RFC 8032 verification, in pure Python below);
+5. every checkpoint entry signs the entry just before it and names a batch ending there; the
+   report says which entries the checkpoints cover and lists the tool evidence none covers
+   (the gate does not count it once the roster names a CI key). A checkpoint's signature is
+   checked when --public-key is the CI key (a `keygen` key); otherwise it is reported unchecked.
 Exit 0 when everything holds, 1 otherwise.
 """
 
@@ -124,6 +128,7 @@ class Checker:
         self.problems: list[str] = []
         self.passed: list[str] = []
         self.statements: dict[int, bytes] = {}
+        self.hashes: dict[int, str] = {0: "0" * 64}
         self.last: tuple[int, str] = (0, "0" * 64)
 
     def fail(self, name: str, reason: str) -> None:
@@ -209,7 +214,7 @@ class Checker:
                 elif _sha256(blob) != obj:
                     self.fail(f"artifacts/{obj}", "content does not match its SHA-256 name")
             self.statements[seq] = raw[start + len(_STATEMENT) : -1]
-            prev = digest
+            self.hashes[seq] = prev = digest
         self.last = (seq, prev)
         ledger = manifest.get("ledger")
         if not isinstance(ledger, dict) or (ledger.get("entries"), ledger.get("last_hash")) != (
@@ -276,6 +281,65 @@ class Checker:
         elif body != payload:
             self.fail(name, f"its payload differs from {signs} (one of them was altered)")
 
+    def checkpoints(self) -> None:
+        """Each checkpoint signs the entry before it; the entries of their batches are covered;
+        tool evidence outside every batch is listed (people's statements carry their own)."""
+        before, spans, signed = len(self.problems), [], 0
+        for seq, raw in sorted(self.statements.items()):
+            if b'"kind":"checkpoint"' not in raw:
+                continue
+            where = f"{LEDGER} entry {seq}"
+            try:
+                details = json.loads(raw)["predicate"]["details"]
+                envelope = details["envelope"]
+                body = base64.b64decode(envelope["payload"], validate=True)
+                signed_head = json.loads(body)
+                head = signed_head["subject"][0]["digest"]["sha256"]
+                covers, first = signed_head["predicate"]["seq"], signed_head["predicate"]
+                first = first.get("first", covers)  # older checkpoints: the entry they sign
+                sigs = [base64.b64decode(s["sig"], validate=True) for s in envelope["signatures"]]
+            except (KeyError, TypeError, IndexError, ValueError, RecursionError, binascii.Error):
+                self.fail(where, "a checkpoint whose signed payload cannot be read")
+                continue
+            if covers != seq - 1 or head != self.hashes.get(seq - 1):
+                self.fail(where, f"the checkpoint does not sign entry {seq - 1} as it is stored")
+                continue
+            if not isinstance(first, int) or isinstance(first, bool) or not 1 <= first <= covers:
+                self.fail(where, f"the checkpoint names no batch ending at entry {covers}")
+                continue
+            if self.key is not None and any(
+                ed25519_verify(self.key, pae(IN_TOTO, body), s) for s in sigs
+            ):
+                signed += 1
+            spans.append((first, seq))
+        if not spans:
+            self.ok(before, "checkpoints: none (no CI key signed this ledger's head)")
+            return
+        covered = {n for first, last in spans for n in range(first, last + 1)}
+        people = (b'"collector":"record"', b'"collector":"waive"', b'"collector":"approve"')
+        loose = [
+            f"{n} {_kind(raw)}"
+            for n, raw in sorted(self.statements.items())
+            if n not in covered and not any(p in raw for p in people)
+        ]
+        checked = (
+            f"{signed} signed by the given key"
+            if self.key is not None
+            else "signatures not checked here (`sdl-tracker ledger verify` checks them)"
+        )
+        self.ok(
+            before,
+            f"checkpoints: {len(spans)}, each signs the entry before it; newest is entry "
+            f"{spans[-1][1]}; {checked}",
+        )
+        if loose:
+            self.passed.append(
+                f"coverage: {len(loose)} entries of tool evidence covered by no checkpoint "
+                f"(not counted by the gate once the roster names a CI key): {', '.join(loose)}"
+            )
+        else:
+            self.passed.append("coverage: every entry of tool evidence is in a checkpoint's batch")
+
     def since(self, older: dict[str, bytes], name: str) -> None:
         """The older package's ledger slice is a prefix of this one's: nothing was rewritten
         or rolled back between the two exports."""
@@ -313,6 +377,13 @@ class Checker:
             )
         self.ok(before, "signatures: MANIFEST.json is signed by the given key")
         return "integrity and authenticity verified: signed by the given key"
+
+
+def _kind(statement: bytes) -> str:
+    try:
+        return str(json.loads(statement)["predicate"]["kind"])
+    except (KeyError, TypeError, ValueError, RecursionError):
+        return "(unreadable)"
 
 
 def read_package(path: Path) -> dict[str, bytes]:
@@ -353,6 +424,7 @@ def main(argv: list[str] | None = None) -> int:
     check.chain(manifest)
     check.conformance()
     check.statement_files()
+    check.checkpoints()
     authenticity = check.signatures()
     if args.since is not None:
         try:

@@ -11,6 +11,7 @@ docs/concepts/roster.md):
           - ssh-ed25519 AAAAC3Nza... ada@laptop     # as in git's allowed-signers file
           - ed25519:<base64 of the raw public key>  # a key from `sdl-tracker keygen`
           - openpgp:0123456789ABCDEF0123456789ABCDEF01234567
+          - {key: "ssh-ed25519 AAAAC3Nza...", not_before: 2026-01-01, expires: 2026-12-31}
         roles: [product-security-lead, approver]
         training:
           - {course: Secure coding in Python, date: 2026-01-15, expires: 2027-01-15}
@@ -56,6 +57,36 @@ class Training:
 
 
 @dataclass(frozen=True)
+class KeyValidity:
+    """The dates a roster key is valid between (both days included, UTC)."""
+
+    key: str
+    """The key as the roster names it: `ssh-ed25519 AAAA…`, `ed25519:…`, `openpgp:FPR`."""
+    not_before: date | None
+    expires: date | None
+    line: int
+    """The line of the roster that names it (1-based)."""
+
+    def outside(self, earliest: datetime, latest: datetime | None = None) -> str:
+        """Why the key was not valid for a signature ('' when it was), failing closed: too
+        early when `earliest` (the earliest time anything tells) is before `not_before`, too
+        late when `latest` (default `earliest`) is after the day it `expires`."""
+        latest = latest or earliest
+        first = earliest.astimezone(timezone.utc).date()
+        last = latest.astimezone(timezone.utc).date()
+        if self.not_before is not None and first < self.not_before:
+            return f"is not valid before {self.not_before.isoformat()}"
+        if self.expires is not None and last > self.expires:
+            return f"expired on {self.expires.isoformat()}"
+        return ""
+
+    @property
+    def label(self) -> str:
+        """The key shortened for messages."""
+        return self.key if len(self.key) <= 40 else self.key[:40] + "…"
+
+
+@dataclass(frozen=True)
 class Person:
     """One person of the roster; the first e-mail is the principal of their SSH keys."""
 
@@ -69,6 +100,12 @@ class Person:
     """Upper-case fingerprints of OpenPGP keys."""
     roles: tuple[str, ...] = ()
     training: tuple[Training, ...] = ()
+    validity: tuple[KeyValidity, ...] = ()
+    """The keys that carry validity dates (`not_before`, `expires`)."""
+
+    def validity_of(self, key: str) -> KeyValidity | None:
+        """The dates of `key` (as `KeyValidity.key` names it), None when it has none."""
+        return next((v for v in self.validity if v.key == key), None)
 
     @property
     def identity(self) -> str:
@@ -115,7 +152,7 @@ def parse(text: str, source: str = FILE) -> Roster:
         raise InputError(f"{source}: not valid YAML ({e})") from e
     data = _plain(data)
     _validate(data, source)
-    people = tuple(_person(p, i, source) for i, p in enumerate(data["people"]))
+    people = tuple(_person(p, i, source, text) for i, p in enumerate(data["people"]))
     seen: dict[str, str] = {}
     for person in people:
         for email in person.emails:
@@ -148,10 +185,12 @@ def _validate(data: Any, source: str) -> None:
         )
 
 
-def _person(data: dict[str, Any], index: int, source: str) -> Person:
-    ssh, ed25519, openpgp = [], [], []
-    for key in data.get("keys", []):
-        key = str(key).strip()
+def _person(data: dict[str, Any], index: int, source: str, text: str = "") -> Person:
+    ssh, ed25519, openpgp, validity = [], [], [], []
+    for item in data.get("keys", []):
+        key = str(item["key"] if isinstance(item, dict) else item).strip()
+        if isinstance(item, dict):
+            validity.append(_validity(item, key, index, source, text))
         if key.startswith(_SSH_PREFIXES):
             parts = key.split()
             if len(parts) < 2:
@@ -177,6 +216,7 @@ def _person(data: dict[str, Any], index: int, source: str) -> Person:
         ed25519_keys=tuple(ed25519),
         openpgp=tuple(openpgp),
         roles=tuple(str(r) for r in data.get("roles", [])),
+        validity=tuple(validity),
         training=tuple(
             Training(
                 course=str(t["course"]),
@@ -186,6 +226,42 @@ def _person(data: dict[str, Any], index: int, source: str) -> Person:
             for t in data.get("training", [])
         ),
     )
+
+
+def key_name(key: str) -> str:
+    """A roster key as `KeyValidity.key` names it (an SSH key without its comment, an OpenPGP
+    fingerprint upper-cased without spaces)."""
+    if key.startswith(_SSH_PREFIXES):
+        return " ".join(key.split()[:2])
+    if key.startswith("ed25519:"):
+        return key
+    return "openpgp:" + key.removeprefix("openpgp:").replace(" ", "").upper()
+
+
+def _validity(item: dict[str, Any], key: str, index: int, source: str, text: str) -> KeyValidity:
+    start = item.get("not_before")
+    end = item.get("expires")
+    found = KeyValidity(
+        key=key_name(key),
+        not_before=_date(start) if start is not None else None,
+        expires=_date(end) if end is not None else None,
+        line=_line(text, key),
+    )
+    if found.not_before and found.expires and found.expires < found.not_before:
+        raise InputError(
+            f"{source} line {found.line}: people/{index}/keys: the key expires "
+            f"({found.expires}) before it becomes valid ({found.not_before})"
+        )
+    return found
+
+
+def _line(text: str, key: str) -> int:
+    """The line of `text` that names `key` (its data, the part that is unique), 1 if none."""
+    parts = key.split()
+    data = parts[1] if key.startswith(_SSH_PREFIXES) and len(parts) > 1 else key
+    data = data.removeprefix("ed25519:").removeprefix("openpgp:")
+    at = text.find(data) if data else -1
+    return text.count("\n", 0, at) + 1 if at >= 0 else 1
 
 
 def _plain(value: Any) -> Any:

@@ -25,10 +25,11 @@ import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sdl_tracker.errors import InputError
-from sdl_tracker.formats.roster import Person, Roster
+from sdl_tracker.formats.roster import KeyValidity, Person, Roster
 from sdl_tracker.models import JSON
 
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
@@ -152,6 +153,47 @@ def signer(envelope: Envelope, roster: Roster) -> tuple[Person | None, str]:
     if envelope.method == OPENPGP:
         return _verify_openpgp(envelope, roster)
     return None, f"unknown signing method {envelope.method!r}"
+
+
+def key_validity(envelope: Envelope, roster: Roster) -> KeyValidity | None:
+    """The validity dates the roster gives the key that made `envelope` (found by its key id,
+    not verified: callers verify with `signer`), None when the key has none."""
+    key = None
+    if envelope.method == SSH:
+        key = " ".join(envelope.keyid.split()[:2])
+    elif envelope.method == OPENPGP:
+        key = _OPENPGP_PREFIX + envelope.keyid.removeprefix(_OPENPGP_PREFIX).upper()
+    elif envelope.method == ED25519:
+        from sdl_tracker.exporters.dsse import raw_keyid
+
+        raw = next(
+            (
+                k
+                for p in roster.people
+                for k in p.ed25519_keys
+                if raw_keyid(base64.b64decode(k)) == envelope.keyid
+            ),
+            None,
+        )
+        key = f"ed25519:{raw}" if raw is not None else None
+    if key is None:
+        return None
+    return next((v for p in roster.people if (v := p.validity_of(key)) is not None), None)
+
+
+def outside_validity(
+    envelope: Envelope, roster: Roster, when: datetime, latest: datetime | None = None
+) -> str:
+    """Why the roster's key of `envelope` was not valid at `when` (or between `when` and
+    `latest`: `KeyValidity.outside`), naming the key and the roster line ('' when it was, or
+    the key carries no dates)."""
+    validity = key_validity(envelope, roster)
+    if validity is None:
+        return ""
+    why = validity.outside(when, latest)
+    if not why:
+        return ""
+    return f"the key {validity.label} ({roster.source} line {validity.line}) {why}"
 
 
 def _verify_ed25519(envelope: Envelope, roster: Roster) -> tuple[Person | None, str]:

@@ -8,15 +8,19 @@ pushes again. Entries that were already pushed are never rewritten.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from sdl_tracker.errors import GitError, LedgerError
 from sdl_tracker.gitdata import git
 from sdl_tracker.ledger import append, entries, trust
-from sdl_tracker.ledger.chain import Entry
+from sdl_tracker.ledger.chain import Entry, Head
 from sdl_tracker.ledger.gitstore import GitStore
-from sdl_tracker.models import CHECKPOINT
+from sdl_tracker.models import CHECKPOINT, Statement
+
+#: Given the size of a batch, what signs its head again (`ledger.append(checkpoint=…)`).
+Resign = Callable[[int], Callable[[Head], Statement]]
 
 _PUSH_ATTEMPTS = 10
 
@@ -65,10 +69,14 @@ def fetch(store: GitStore, remote: str) -> str | None:
     return commit
 
 
-def reconcile(store: GitStore, remote_commit: str | None, remote: str) -> tuple[int, int]:
+def reconcile(
+    store: GitStore, remote_commit: str | None, remote: str, resign: Resign | None = None
+) -> tuple[int, int]:
     """Make the local branch contain the remote's entries, then its own local-only ones.
 
-    Returns (entries taken from the remote, local entries replayed on top of it).
+    Returns (entries taken from the remote, local entries replayed on top of it). With
+    `resign` (the CI key of this run), each replayed batch that ended with a checkpoint is
+    signed again over its new place; without it those checkpoints are dropped.
     """
     if remote_commit is None:
         return 0, 0
@@ -81,12 +89,14 @@ def reconcile(store: GitStore, remote_commit: str | None, remote: str) -> tuple[
             f"appended or pushed; restore it with `git update-ref refs/heads/{store.branch} "
             f"{seen}` after checking why it moved back"
         )
-    counts = _reconcile(store, remote_commit, local_commit)
+    counts = _reconcile(store, remote_commit, local_commit, resign)
     _remember(store, remote, remote_commit)
     return counts
 
 
-def _reconcile(store: GitStore, remote_commit: str, local_commit: str | None) -> tuple[int, int]:
+def _reconcile(
+    store: GitStore, remote_commit: str, local_commit: str | None, resign: Resign | None = None
+) -> tuple[int, int]:
     if local_commit is None:
         git.run(store.root, "update-ref", store.ref, remote_commit, "0" * 40)
         return len(list(entries(_at(store, remote_commit)))), 0
@@ -102,22 +112,45 @@ def _reconcile(store: GitStore, remote_commit: str, local_commit: str | None) ->
     local_only = local_entries[shared:]
     objects = _objects(store, local_only)
     # A local checkpoint signs the local head, which the replay re-chains: replayed, it would
-    # contradict the chain. It is dropped; the next signing run covers the replayed entries.
-    statements = [e.statement() for e in local_only]
-    statements = [s for s in statements if s.predicate.kind != CHECKPOINT]
+    # contradict the chain. It is dropped, and with this run's CI key (`resign`) its batch is
+    # signed again where it lands; without it the replayed entries stay uncovered.
+    batches = _batches(local_only)
     # Re-chain on the remote head: move our branch to the remote commit, then append. Our
     # local-only entries get new hashes, so the entry remembered as verified may go.
     git.run(store.root, "update-ref", store.ref, remote_commit, local_commit)
     trust.forget(store)
-    append(store, statements, objects)
-    return len(remote_entries) - shared, len(statements)
+    replayed = 0
+    for statements, signed in batches:
+        again = resign(len(statements)) if signed and resign is not None else None
+        append(store, statements, objects, checkpoint=again)
+        replayed += len(statements)
+    return len(remote_entries) - shared, replayed
 
 
-def push(store: GitStore, remote: str) -> SyncResult:
-    """Push the branch; on rejection fetch, replay and retry. Never forces."""
+def _batches(local: list[Entry]) -> list[tuple[list[Statement], bool]]:
+    """The local statements in runs, each ending where a checkpoint closed it (True) or at
+    the end (False); the checkpoints themselves left out."""
+    found: list[tuple[list[Statement], bool]] = []
+    run: list[Statement] = []
+    for entry in local:
+        st = entry.statement()
+        if st.predicate.kind == CHECKPOINT:
+            if run:
+                found.append((run, True))
+            run = []
+        else:
+            run.append(st)
+    if run:
+        found.append((run, False))
+    return found
+
+
+def push(store: GitStore, remote: str, resign: Resign | None = None) -> SyncResult:
+    """Push the branch; on rejection fetch, replay (signing replayed batches again with
+    `resign`) and retry. Never forces."""
     fetched = replayed = 0
     for _ in range(_PUSH_ATTEMPTS):
-        got, moved = reconcile(store, fetch(store, remote), remote)
+        got, moved = reconcile(store, fetch(store, remote), remote, resign)
         fetched, replayed = fetched + got, replayed + moved
         proc = git.run(
             store.root,

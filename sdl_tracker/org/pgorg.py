@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -70,6 +70,13 @@ ORDER BY e.seq DESC LIMIT 100
 """
 
 
+# The entry right after each chain's chosen verdict: a signed gate appends its checkpoint there,
+# in the same transaction (a primary-key probe per chain).
+_AFTER = """
+SELECT e.repo, e.raw FROM sdl_tracker.entries e
+JOIN unnest(%s::text[], %s::bigint[]) AS w(repo, seq) ON e.repo = w.repo AND e.seq = w.seq
+"""
+
 _REFUSALS = """
 SELECT repo, refused_at, refused_by, direction, seq, other FROM sdl_tracker.refusals
 WHERE %(all)s OR repo = ANY(%(names)s)
@@ -109,6 +116,8 @@ class ChainFacts:
     """Every refused push or pull of this chain, oldest first."""
     issues: Entry | None = None
     """The newest evidence of the issues collector (its Article 14 cases); None: never collected."""
+    after_verdict: Entry | None = None
+    """The entry right after `verdict` (its checkpoint, when a CI key signed the verdict)."""
 
 
 def read(url: str, names: Sequence[str] = ()) -> tuple[ChainFacts, ...]:
@@ -144,10 +153,25 @@ def read(url: str, names: Sequence[str] = ()) -> tuple[ChainFacts, ...]:
                 )
                 for repo, seq, digest, last, rel, gate in rows
             )
+            facts = _with_after(conn, facts)
         except psycopg.Error as e:
             raise LedgerError(f"{location}: reading the chains failed: {_text(e)}") from e
     _check_names(names, facts, url)
     return facts
+
+
+def _with_after(
+    conn: psycopg.Connection[Any], facts: tuple[ChainFacts, ...]
+) -> tuple[ChainFacts, ...]:
+    """Each chain's facts with the entry after its verdict (one query for all chains)."""
+    wanted = [(f.repo, f.verdict.seq + 1) for f in facts if f.verdict is not None]
+    if not wanted:
+        return facts
+    repos, seqs = [r for r, _ in wanted], [s for _, s in wanted]
+    found = {
+        repo: _entry(raw, repo) for repo, raw in conn.execute(_AFTER, (repos, seqs), binary=True)
+    }
+    return tuple(replace(f, after_verdict=found.get(f.repo)) for f in facts)
 
 
 def _refusals(cur: psycopg.Cursor[Any], params: dict[str, Any]) -> dict[str, list[Refusal]]:

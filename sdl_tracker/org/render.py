@@ -37,6 +37,7 @@ def _cells(status: OrgStatus, row: Row) -> list[str]:
         _count(row.count(Status.INCOMPLETE)),
         _count(row.count(Status.NOT_DEMONSTRATED)),
         str(len(row.expiring)),
+        row.checkpoint.text() if row.checkpoint else "-",
         f"{row.last_activity:%Y-%m-%d}" if row.last_activity else "-",
     ]
 
@@ -51,6 +52,7 @@ def _headers(status: OrgStatus) -> list[str]:
         "incomplete",
         "not demonstrated",
         f"waivers <={status.within_days}d",
+        "checkpoint",
         "last activity",
     ]
 
@@ -64,6 +66,16 @@ def notes(status: OrgStatus) -> list[str]:
             lines.append(f"{row.repo}: {row.problem}")
         elif row.verdict and row.verdict.maturity is None:
             lines.append(f"{row.repo}: maturity levels not recorded in its verdict")
+        signed = row.checkpoint
+        if signed is not None and signed.why:
+            lines.append(f"{row.repo}: {signed.why}")
+        elif signed is not None and signed.verdict_checkpoint is None and signed.head_signed:
+            seq = row.verdict.entry.seq if row.verdict else "?"
+            lines.append(
+                f"{row.repo}: its verdict (entry {seq}) is followed by no checkpoint although "
+                "the chain is signed: appended without the CI key, the gate of a repository "
+                "whose roster names a ci key does not count it"
+            )
         if row.cra_overdue:
             lines.append(
                 f"{row.repo}: CRA Article 14 report(s) OVERDUE: {', '.join(row.cra_overdue)}"

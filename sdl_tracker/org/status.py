@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sdl_tracker.conformance import verdicts
+from sdl_tracker.conformance import checkpoints, verdicts
 from sdl_tracker.conformance import waivers as waivers_mod
 from sdl_tracker.conformance.evidence import Record
 from sdl_tracker.conformance.model import Status
@@ -86,6 +86,34 @@ class GateVerdict:
 
 
 @dataclass(frozen=True)
+class Signed:
+    """Checkpoint coverage as far as the organisation view can tell without the repository's
+    roster: whether the verdict's own checkpoint follows it (placement and batch checked, the
+    signature not: `sdl-tracker ledger verify` in the repository judges the signer)."""
+
+    verdict_checkpoint: int | None
+    """The checkpoint entry covering the verdict, or None when none follows it."""
+    head_signed: bool
+    """The chain's head is a checkpoint: nothing after CI's last signed batch."""
+    why: str = ""
+    """Why the entry after the verdict does not cover it ('' when it does or is no checkpoint)."""
+
+    def text(self) -> str:
+        if self.verdict_checkpoint is not None:
+            return f"entry {self.verdict_checkpoint}"
+        return "none"
+
+    def to_json(self) -> dict[str, JSON]:
+        return {
+            "verdict_checkpoint": self.verdict_checkpoint,
+            "verdict_covered": self.verdict_checkpoint is not None,
+            "head_is_checkpoint": self.head_signed,
+            "signature_checked": False,
+            "problem": self.why or None,
+        }
+
+
+@dataclass(frozen=True)
 class Row:
     """One repository chain in the organisation view."""
 
@@ -101,6 +129,8 @@ class Row:
     """One sentence per `ledger push`/`pull` refused because the histories diverge."""
     cra_overdue: tuple[str, ...] = ()
     """CRA Article 14 stages past their deadline at `now`, not submitted: "SEC-1 early_warning"."""
+    checkpoint: Signed | None = None
+    """Whether a checkpoint follows the verdict and the head (None: no verdict)."""
 
     @property
     def state(self) -> str:
@@ -135,6 +165,7 @@ class Row:
             "waivers_expiring": [w.to_json() for w in self.expiring],
             "refused_copies": list(self.refused),
             "cra_overdue": list(self.cra_overdue),
+            "checkpoint": self.checkpoint.to_json() if self.checkpoint else None,
         }
 
 
@@ -211,7 +242,21 @@ def _row(facts: ChainFacts, now: datetime, until: datetime, practices: Sequence[
             for r in facts.refusals
         ),
         cra_overdue=_cra_overdue(facts.issues, now),
+        checkpoint=_signed(facts) if facts.verdict is not None else None,
     )
+
+
+def _signed(facts: ChainFacts) -> Signed:
+    """Whether the entry after the verdict is its checkpoint (placement and batch only)."""
+    head = facts.last is not None and checkpoints.is_checkpoint(facts.last)
+    after = facts.after_verdict
+    if after is None or not checkpoints.is_checkpoint(after):
+        return Signed(None, head)
+    checked = checkpoints.check(after, None, signature=False)
+    if checked is None or checked.why:
+        why = checked.why if checked is not None else "unreadable"
+        return Signed(None, head, f"checkpoint entry {after.seq} is bad: {why}")
+    return Signed(after.seq, head)
 
 
 def _cra_overdue(entry: Entry | None, now: datetime) -> tuple[str, ...]:

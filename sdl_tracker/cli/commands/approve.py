@@ -17,6 +17,8 @@ from sdl_tracker.cli import options
 from sdl_tracker.errors import InputError, LedgerError
 
 if TYPE_CHECKING:
+    from sdl_tracker.formats.roster import Roster
+    from sdl_tracker.gitdata.attest import Envelope
     from sdl_tracker.workspace import Workspace
 
 
@@ -110,6 +112,7 @@ def run_policy(
     person, why = attest.signer(envelope, roster)
     if person is None:
         raise InputError(f"your signature does not check against sdl-roster.yaml: {why}")
+    _valid_now(envelope, roster, key, stamp)
     if tailoring.ROLE not in person.roles:
         raise InputError(
             f"{person.identity} does not hold the {tailoring.ROLE} role in sdl-roster.yaml at "
@@ -164,6 +167,8 @@ def run(*, ws: Workspace, seq: int, key: Path, fmt: str, now: datetime | None = 
     person, why = attest.signer(envelope, roster)
     if person is None:
         raise InputError(f"your signature does not check against sdl-roster.yaml: {why}")
+    now = now or datetime.now(timezone.utc)
+    _valid_now(envelope, roster, key, now)
     statement = signatures.statement(
         envelope.to_json(),
         method=envelope.method,
@@ -171,7 +176,7 @@ def run(*, ws: Workspace, seq: int, key: Path, fmt: str, now: datetime | None = 
         signer=person.identity,
         summary=f"{person.identity} approves the waiver in entry {seq}",
         commit=head,
-        now=now or datetime.now(timezone.utc),
+        now=now,
     )
     checked = trust.gather(root, head or "", recs)
     requester = waivers.email(str(target.statement.predicate.details.get("requested_by", "")))
@@ -192,3 +197,15 @@ def run(*, ws: Workspace, seq: int, key: Path, fmt: str, now: datetime | None = 
             "the waiver stays pending until the roster gives it"
         )
     return 0
+
+
+def _valid_now(envelope: Envelope, roster: Roster, key: Path, now: datetime) -> None:
+    """InputError (exit 2, nothing appended) when the roster's dates for the key exclude now."""
+    from sdl_tracker.gitdata import attest
+
+    late = attest.outside_validity(envelope, roster, now)
+    if late:
+        raise InputError(
+            f"--key {key}: {late}: it cannot sign now; sign with a key that is valid today "
+            "(add it to the roster, a reviewed change)"
+        )

@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -96,6 +96,7 @@ def run(
     now: datetime | None = None,
 ) -> int:
     from sdl_tracker.conformance import assessment
+    from sdl_tracker.gitdata import git
     from sdl_tracker.ledger import sync
     from sdl_tracker.ledger.gitstore import GitStore
 
@@ -129,7 +130,7 @@ def run(
     if not isinstance(store, GitStore):
         output.err(f"ledger: appending straight to {store.location}")
     options = {"release": release} if release else {}
-    collect.run(
+    mine = collect.batch(
         ws=ws,
         only=(),
         from_report=None,
@@ -154,6 +155,7 @@ def run(
         signing_key=signing_key,
         framework=framework,
         now=now,
+        own=frozenset(e.seq for e in mine),
     )
     step_summary = environ.get("GITHUB_STEP_SUMMARY")
     if step_summary:
@@ -181,7 +183,14 @@ def run(
         )
     if shared and push:
         assert isinstance(store, GitStore) and remote is not None
-        result = sync.push(store, remote)
+        resign = signing.resigner(
+            ws,
+            signing_key,
+            who=git.recorder(ws.repo()),
+            commit=git.resolve(ws.repo(), "HEAD"),
+            now=now or datetime.now(timezone.utc),
+        )
+        result = sync.push(store, remote, resign)
         output.err(
             f"ledger: pushed {store.branch} to {remote}"
             + (

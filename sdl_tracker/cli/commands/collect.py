@@ -121,6 +121,31 @@ def run(
 ) -> int:
     """Run the collectors and append their evidence as one batch; with a CI key (`signing_key`,
     else `[ledger] signing_key`) the batch ends with a checkpoint signing its head."""
+    batch(
+        ws=ws,
+        only=only,
+        from_report=from_report,
+        options=options,
+        force=force,
+        fmt=fmt,
+        now=now,
+        signing_key=signing_key,
+    )
+    return 0
+
+
+def batch(
+    *,
+    ws: Workspace,
+    only: Sequence[str],
+    from_report: Path | None,
+    options: Mapping[str, str],
+    force: bool,
+    fmt: str,
+    now: datetime | None = None,
+    signing_key: Path | None = None,
+) -> list[Entry]:
+    """`run`, returning the entries appended (`ci` counts them as its own run's)."""
     from sdl_tracker import ledger
     from sdl_tracker.collectors import COLLECTORS
     from sdl_tracker.collectors.base import Context
@@ -137,12 +162,12 @@ def run(
     store = ws.store()
     if not store.exists():
         raise ws.no_ledger(store.location)
-    key = signing.prepare(ws, store, signing_key)  # a bad key: exit 2 before any tool runs
+    key = signing.prepare(ws, store, signing_key, now)  # a bad key: exit 2 before any tool runs
     if ws.ledger_dir is not None:  # `releases` reads the SBOMs recorded in this same ledger
         options = {**options, "ledger_dir": str(ws.ledger_dir)}
     if ws.ledger_url is not None:  # likewise for a central ledger
         options = {**options, "ledger_url": ws.ledger_url, "repo_name": ws.chain_name()}
-    previous = _latest_runs(ledger.entries(store), names)
+    previous = _latest_runs(_counted(root, commit, store), names)
     if "issues" in names:  # the Article 14 stages closed by signed submissions
         options = {**options, "cra_signed": _cra_signed(root, commit, store)}
     report = _report_digest(from_report) if from_report is not None else None
@@ -170,10 +195,26 @@ def run(
                 _statement(made_one, name, commit, who, now, run_id, objects, report)
                 for made_one in made
             )
-    sign = signing.maker(key, collector="collect", who=who, commit=commit, now=now)
+    sign = signing.maker(
+        key, collector="collect", who=who, commit=commit, now=now, count=len(statements)
+    )
     entries = ledger.append(store, statements, objects, checkpoint=sign) if statements else []
     _report(entries, statements, store.location, fmt)
-    return 0
+    return entries
+
+
+def _counted(root: Path, commit: str, store: Store) -> Iterator[Entry]:
+    """The entries an evaluation would count: with checkpoints in force, uncovered tool evidence
+    is never re-stated (reaffirming it would pass someone else's entry off as this run's)."""
+    from sdl_tracker import ledger
+    from sdl_tracker.conformance.assessment import counted
+
+    every = list(ledger.entries(store))
+    kept, coverage = counted(root, commit, every)
+    if coverage is None:
+        return iter(every)
+    seqs = {r.seq for r in kept}
+    return (e for e in every if e.seq in seqs)
 
 
 def _cra_signed(root: Path, commit: str, store: Store) -> str:

@@ -94,6 +94,7 @@ def run(
                     if found.conformance.tailoring_note
                     else {}
                 ),
+                **({"coverage": _coverage_json(found, rid)} if found.coverage else {}),
             }
         )
         return 0
@@ -102,6 +103,30 @@ def run(
         lines += ["", *_people_lines(found)]
     output.err("\n".join(lines))
     return 0
+
+
+def _coverage_json(found: Assessment, rid: str) -> dict[str, JSON]:
+    """The checkpoints' coverage, with the uncounted entries this requirement would have used."""
+    assert found.coverage is not None
+    mine: list[JSON] = [u.to_json() for u in found.coverage.not_counted if rid in u.requirements]
+    return {**found.coverage.to_json(), "not_counted_here": mine}
+
+
+def _coverage_lines(found: Assessment, rid: str) -> list[str]:
+    from sdl_tracker.conformance import coverage
+
+    if found.coverage is None:
+        return []
+    cov = found.coverage
+    lines = [output.paint(output.field(cov.lines()[0]), "blue")]
+    mine = [u for u in cov.not_counted if rid in u.requirements]
+    for u in mine:
+        lines.append(output.paint(output.field(f"- {u.text()}"), "yellow"))
+    if mine:
+        lines.append(f"  next: {coverage.ACTION}")
+    elif cov.not_counted:
+        lines.append(f"- {len(cov.not_counted)} uncovered entries not counted, none used by {rid}")
+    return lines
 
 
 #: Requirements for which the roster itself is evidence: who holds SDL roles, and their training.
@@ -209,6 +234,7 @@ def _text(
                 f"requested by {w.requested_by} (entry {w.seq}): {w.reason}"
             )
         )
+    lines += _coverage_lines(found, result.requirement_id)
     lines += ["", "evidence considered:" if result.evidence else "evidence considered: none"]
     for ref in result.evidence:
         lines += _ref(ref)

@@ -73,10 +73,12 @@ def run(
     framework: str = "iec62443-4-1",
     what_if: bool = False,
     signing_key: Path | None = None,
+    own: frozenset[int] = frozenset(),
 ) -> int:
     """Judge the commit or release; without `what_if`, by the policy it holds, and append the
     verdict (with a CI key, `signing_key` else `[ledger] signing_key`, followed by a checkpoint
-    signing it). A what-if is printed as such and never appended."""
+    signing it). A what-if is printed as such and never appended. `own`: entries the calling
+    `ci` appended in this run, counted even when no checkpoint covers them."""
     from sdl_tracker import ledger
     from sdl_tracker.conformance import checkpoints, render, verdicts
     from sdl_tracker.conformance.assessment import assess
@@ -94,8 +96,9 @@ def run(
         gating=True,
         framework=framework,
         committed=not what_if,
+        own=own,
     )
-    key = None if what_if else signing.prepare(ws, found.store, signing_key)
+    key = None if what_if else signing.prepare(ws, found.store, signing_key, now)
     conf = found.conformance
     baseline = verdicts.previous(found.records, release, conf.catalog) if ratchet else None
     regressions = verdicts.regressions(conf, baseline) if baseline else ()

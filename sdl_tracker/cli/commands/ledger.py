@@ -309,7 +309,7 @@ def check_all(
 
     report = ledger.verify(store, visit=visit)
     marks = checkpoints.report(found, report.entries, roster, every=every)
-    return report, marks, _attestations(people, roster)
+    return report, marks, _attestations(people, roster, found)
 
 
 #: Bytes of entries a person made (`record`, `waive`, `approve`): attestations and signatures.
@@ -379,14 +379,16 @@ class Attestations:
     unknown: tuple[int, ...]
 
 
-def _attestations(found: Sequence[Entry], roster: Roster | None) -> Attestations:
+def _attestations(
+    found: Sequence[Entry], roster: Roster | None, marks: Sequence[Entry] = ()
+) -> Attestations:
     """People's statements and their signatures, checked as the judge checks them (a signature
     by a key the roster does not name is counted apart: a person may have left the roster)."""
     from sdl_tracker.conformance import signatures, trust
     from sdl_tracker.conformance.evidence import records
 
     recs = records(found)
-    report = trust.check(recs, roster)
+    report = trust.check(recs, roster, records(marks))
     statements = [r for r in recs if r.statement.predicate.kind != signatures.KIND]
     signed = report.signed
     bad, unknown = [], []

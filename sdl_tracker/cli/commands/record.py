@@ -175,7 +175,7 @@ def run(
     )
     statements = [statement]
     if key is not None:
-        statements.append(_signature(statement, key, who))
+        statements.append(_signature(statement, key, who, root))
     store = ws.store()
     entry, *signed = ledger.append(store, statements, {subject.sha256: blob})
     if fmt == "json":
@@ -254,13 +254,22 @@ def _inside(path: Path, root: Path | None) -> bool:
     return any(path.is_relative_to(r) for r in {root.absolute(), Path(os.path.realpath(root))})
 
 
-def _signature(statement: Statement, key: Path, who: str) -> Statement:
+def _signature(statement: Statement, key: Path, who: str, root: Path | None = None) -> Statement:
     from sdl_tracker.conformance import signatures
-    from sdl_tracker.gitdata import attest
+    from sdl_tracker.conformance.trust import read_roster
+    from sdl_tracker.gitdata import attest, git
     from sdl_tracker.ledger.chain import canonical
 
     envelope = attest.sign(key, canonical(statement))
     p = statement.predicate
+    head = git.resolve(root, "HEAD") if root is not None else None
+    roster = read_roster(root, head) if root is not None and head else None
+    late = attest.outside_validity(envelope, roster, p.recorded_at) if roster else ""
+    if late:  # the key's roster dates exclude now: exit 2, nothing appended
+        raise InputError(
+            f"--sign {key}: {late}: it cannot sign now; sign with a key that is valid today "
+            "(add it to the roster, a reviewed change)"
+        )
     return signatures.statement(
         envelope.to_json(),
         method=envelope.method,
