@@ -27,11 +27,15 @@ def _digest(st: Statement) -> str:
 
 
 def test_checkpoint_payload_bytes_are_unchanged() -> None:
+    # The payload gained `first` (the first entry of the signer's own batch) on purpose: the
+    # digest was made again from that code. Without `first`, it defaults to the covered head.
     signed = checkpoints.payload(HEAD, COMMIT, NOW)
     assert (
         hashlib.sha256(signed).hexdigest()
-        == "240152e33a6108c35fac176702fb5a83c52ac858f40ebb102e6480b395316c64"
+        == "b8f0c191083ac86bf21eee5e7da98f60a9d1c84982855da95cd4eb8e6c508d4b"
     )
+    assert b'"first":41' in signed
+    assert checkpoints.payload(HEAD, COMMIT, NOW, first=41) == signed
 
 
 def test_checkpoint_statement_bytes_are_unchanged() -> None:
