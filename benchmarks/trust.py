@@ -11,6 +11,10 @@ One `status` per process, for a tool that times whole processes side by side (`h
     python benchmarks/trust.py --once checked --at /tmp/trust-bench --append
     python benchmarks/trust.py --once unchecked --at /tmp/trust-bench --append
 
+or let this script do it: `--pairs N --at DIR` runs N interleaved pairs of such processes (the
+order alternating within each pair) and prints each pair's ratio of CPU seconds (the process
+and the git processes it waited for) and their minimum, median and maximum.
+
 `--append` first appends one entry as another process would (this machine's memo left at the
 previous head), on both sides alike; without it, the steady state.
 
@@ -206,6 +210,37 @@ def once(variant: str, at: Path, append: bool) -> None:
     status(at / "repo", extra)
 
 
+def pairs(at: Path, count: int, append: bool) -> None:
+    """`--pairs N`: N interleaved pairs of whole `--once` processes, checked against unchecked;
+    the order alternates from pair to pair so that a trend in the load falls on both alike."""
+    import statistics
+
+    def one(variant: str) -> float:
+        argv = [sys.executable, __file__, "--once", variant, "--at", str(at)]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run([*argv, *(["--append"] if append else [])], check=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+
+    ratios = []
+    print(f"{count} pairs at {at}, {'after an append' if append else 'steady state'}")
+    for n in range(count):
+        order = ("checked", "unchecked") if n % 2 == 0 else ("unchecked", "checked")
+        cpu_s = {variant: one(variant) for variant in order}
+        ratios.append(cpu_s["checked"] / cpu_s["unchecked"])
+        print(
+            f"pair {n + 1}: checked {cpu_s['checked']:.2f} s, unchecked "
+            f"{cpu_s['unchecked']:.2f} s, {ratios[-1]:.3f}; load {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
+    verdict = "ok" if statistics.median(ratios) <= TARGET else f"over {TARGET}"
+    print(
+        f"checked/unchecked over {count} pairs: min {min(ratios):.3f}, median "
+        f"{statistics.median(ratios):.3f}, max {max(ratios):.3f} (target {TARGET}: {verdict}, "
+        f"{sum(r > TARGET for r in ratios)} pairs over it)"
+    )
+
+
 def main_() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=100_000)
@@ -218,9 +253,15 @@ def main_() -> None:
     parser.add_argument("--once", choices=("checked", "unchecked"), help="one status, then exit")
     parser.add_argument("--at", type=Path, metavar="DIR", help="with --once: what --keep built")
     parser.add_argument("--append", action="store_true", help="with --once: append one first")
+    parser.add_argument(
+        "--pairs", type=int, metavar="N", help="with --at: N interleaved pairs of --once processes"
+    )
     args = parser.parse_args()
     if args.keep:
         keep(args.keep, args.entries)
+        return
+    if args.pairs:
+        pairs(args.at, args.pairs, args.append)
         return
     if args.once:
         once(args.once, args.at, args.append)

@@ -5,6 +5,7 @@ Every write goes through `append()`, so the append-only promise has one place to
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 import time
@@ -155,23 +156,48 @@ def verify(store: Store, visit: Callable[[Segment], object] | None = None) -> Ve
 
 def find_lines(segment: Segment, marks: Sequence[bytes]) -> Iterator[Entry]:
     """The entries of `segment` whose stored line holds any of `marks`, in order: a search of
-    the segment's bytes (C speed), not a loop over its lines."""
+    the segment's bytes (C speed), not a loop over its lines.
+
+    Marks that share a key (`"collector":"record"`, `"collector":"waive"`, …) are found in one
+    pass: each `"collector":"` is a hit, its value compared with theirs. One pass instead of
+    one per mark, which is most of what looking for people's entries costs `ledger verify`."""
     data = segment.data
     starts: set[int] = set()
-    for mark in marks:
-        pos = data.find(mark)
+    for needle, values in _searches(tuple(marks)):
+        skip = len(needle)
+        pos = data.find(needle)
         while pos >= 0:
-            start = data.rfind(b"\n", 0, pos) + 1
-            end = data.find(b"\n", pos)
-            starts.add(start)
-            if end < 0:
-                break
-            pos = data.find(mark, end)
+            if not values or data.startswith(values, pos + skip):
+                starts.add(data.rfind(b"\n", 0, pos) + 1)
+            pos = data.find(needle, pos + 1)
     for start in sorted(starts):
         end = data.find(b"\n", start)
         # Verified lines: `where` names the segment only (counting the newlines before each
         # hit would read the segment again per hit).
         yield chain.parse(data[start : end if end >= 0 else len(data)], segment.where)
+
+
+_MEMBER = b'":"'
+
+
+@functools.lru_cache(maxsize=16)
+def _searches(marks: tuple[bytes, ...]) -> tuple[tuple[bytes, tuple[bytes, ...]], ...]:
+    """What `find_lines` searches for `marks`: (needle, values) pairs. A mark is found where its
+    needle is followed by one of its values; `()` means the needle is the whole mark. Marks
+    `"key":"value"` that share their key share one needle, `"key":"`."""
+    keys: dict[bytes, list[bytes]] = {}
+    for mark in marks:
+        key, sep, value = mark.partition(_MEMBER)
+        keys.setdefault(key + sep if sep and value else mark, []).append(value if sep else b"")
+    found: list[tuple[bytes, tuple[bytes, ...]]] = []
+    for needle, values in keys.items():
+        if not all(values):  # the needle is itself a mark: every line holding it
+            found.append((needle, ()))
+        elif len(values) == 1:
+            found.append((needle + values[0], ()))
+        else:
+            found.append((needle, tuple(values)))
+    return tuple(found)
 
 
 def open_store(root: Path | None, *, branch: str, directory: Path | None) -> Store:
