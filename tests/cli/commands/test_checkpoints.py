@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -485,6 +486,15 @@ def test_org_status_checks_each_chains_signatures_against_its_roster(
     err = capsys.readouterr().err
     assert "product: signatures: checkpoint entry 2 is bad:" in err
     assert "1 with BAD SIGNATURES" in err
+    out = tmp_path / "org.zip"
+    export = ["org", "export", "--ledger", pg_url, "--only", "product", "--out", str(out)]
+    assert main([*export, "--roster", f"product={no_ci}"]) == 0
+    with zipfile.ZipFile(out) as z:
+        page = z.read("index.html").decode()
+        (row,) = json.loads(z.read("org-status.json"))["repositories"]
+    assert '<span class="verdict unreadable">bad signatures</span>' in page
+    assert "product: signatures: checkpoint entry 2 is bad:" in page
+    assert row["signatures"]["state"] == "failed"
     assert main(["org", "status", "--ledger", pg_url, "--only", "product"]) == 0
     assert "signatures not checked for product: name each one's roster" in capsys.readouterr().err
     # Bad input: exit 2, saying what was expected.
