@@ -189,9 +189,11 @@ def _signatures(
             f"--roster names {', '.join(strays)}, which is not a chain reported on (chains: "
             f"{', '.join(sorted(chains)) or 'none'}); use the chain's repository name"
         )
-    found = {}
+    found, read = {}, {}
     for name, path in sorted(rosters.items()):
-        roster = _roster(name, path)
+        if path not in read:  # one roster for many chains (a monorepo's) is read once
+            read[path] = _roster(name, path)
+        roster = read[path]
         store = PgStore(url, name)
         try:
             report, marks, sigs = check_all(store, roster)
