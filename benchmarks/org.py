@@ -19,7 +19,10 @@ release, and now and then a waiver). In one run it reports
   interleaved; these chains hold no issues evidence, the case where a scan without the index
   reads every entry;
 * `ledger verify` on PostgreSQL against the git store on the same entries (the first
-  --verify-chains chains copied onto git branches), and on every chain of the organisation.
+  --verify-chains chains copied onto git branches), and on every chain of the organisation;
+* `org status --roster` for the first --verify-chains chains (their signatures checked against a
+  roster, as `ledger verify` does) against `org status` without, and the added time against
+  `ledger verify`'s own signature check (`check_all`) of the same chains, best of 3, interleaved.
 """
 
 from __future__ import annotations
@@ -284,6 +287,44 @@ def _verify_one(url: str, name: str) -> int:
         store.close()
 
 
+def _signatures(url: str, repos: int, sample: int, workdir: Path) -> None:
+    """The cost of `--roster` for `sample` chains: org status with and without, and the check
+    `ledger verify` runs on the same chains alone."""
+    from sdl_tracker.cli.commands import org as org_cmd
+    from sdl_tracker.cli.commands.ledger import check_all
+    from sdl_tracker.formats import roster as roster_mod
+
+    path = workdir / "sdl-roster.yaml"
+    path.write_text(
+        "people:\n  - name: Bench Person\n    emails: [bench@example.com]\n    roles: [developer]\n"
+    )
+    roster = roster_mod.parse(path.read_text(), str(path))
+    names = [f"repo-{r:04d}" for r in range(sample)]
+    rosters = dict.fromkeys(names, path)
+
+    def verify_alone() -> None:
+        for name in names:
+            store = PgStore(url, name)
+            try:
+                check_all(store, roster)
+            finally:
+                store.close()
+
+    runs: dict[str, list[float]] = {"without": [], "with": [], "verify": []}
+    for _ in range(3):
+        runs["without"] += _times(lambda: org_cmd._build(url, (), 30, NOW), 1)
+        runs["with"] += _times(lambda: org_cmd._build(url, (), 30, NOW, rosters), 1)
+        runs["verify"] += _times(verify_alone, 1)
+    without, with_, alone = (min(runs[k]) for k in ("without", "with", "verify"))
+    print(
+        f"  org status, {repos} repositories, {sample} with --roster: {with_:.3f} s against "
+        f"{without:.3f} s without ({with_ / without:.2f}x); the added {with_ - without:.3f} s "
+        f"against `ledger verify`'s check of those chains alone, {alone:.3f} s "
+        f"({(with_ - without) / alone:.2f}x)",
+        flush=True,
+    )
+
+
 def _run(url: str, args: argparse.Namespace, workdir: Path) -> None:
     single = range(0, max(1, args.repos // 10))
     rest = range(single.stop, args.repos)
@@ -306,6 +347,7 @@ def _run(url: str, args: argparse.Namespace, workdir: Path) -> None:
     _org_status(url, args.repos, "after ANALYZE")
     _issues_query(url, args.repos)
     _verify(url, args.repos, min(args.verify_chains, args.repos), workdir)
+    _signatures(url, args.repos, min(args.verify_chains, args.repos), workdir)
 
 
 def main() -> int:

@@ -228,7 +228,7 @@ UNSIGNED = (
     "--reference REF --sign)"
 )
 NOT_INFORMED = (
-    "no cra.users_informed_at: Article 14(8), in our reading, asks the manufacturer to inform "
+    "no cra.users_informed_at: Article 14(8) asks the manufacturer to inform "
     "the impacted users (and the mitigations they can apply); record when you did"
 )
 

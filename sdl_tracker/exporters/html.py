@@ -16,7 +16,7 @@ import mimetypes
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
@@ -25,12 +25,13 @@ from markupsafe import Markup
 
 from sdl_tracker import __version__
 from sdl_tracker.conformance.maturity import RULES
-from sdl_tracker.conformance.model import SEVERITY, PracticeResult, Status
+from sdl_tracker.conformance.model import SEVERITY, PracticeResult, RequirementResult, Status
 from sdl_tracker.exporters import documentation
 from sdl_tracker.exporters.base import Report
 from sdl_tracker.exporters.source import Source
 from sdl_tracker.formats import text as safe_text
 from sdl_tracker.models import format_time
+from sdl_tracker.policy.catalog import Hints
 
 if TYPE_CHECKING:
     import jinja2
@@ -130,12 +131,25 @@ def view(source: Source, files: Sequence[str] = ()) -> str:
         media=_media,
         files=_files(files),
         records={r.seq: r for r in source.records},
+        assessor_note=partial(_assessor_note, source),
+        hints=partial(_hints, source),
         time=format_time,
         css=Markup(css),
         js=Markup(js),
         csp=csp,
         generator=f"sdl-tracker {__version__}",
     )
+
+
+def _assessor_note(source: Source, r: RequirementResult) -> str | None:
+    """What an assessor will still ask for, next to a satisfied requirement only."""
+    if source.policy is None or r.status is not Status.SATISFIED:
+        return None
+    return source.policy.catalog.assessor.get(r.requirement_id)
+
+
+def _hints(source: Source, rid: str) -> Hints | None:
+    return source.policy.catalog.hints(rid) if source.policy else None
 
 
 def _practices(source: Source) -> list[PracticeRow]:

@@ -4,9 +4,11 @@
 N/A justification per requirement; ML per practice; waivers) plus the resolved policy itself —
 `policy_digest` is the SHA-256 of `policy_document` as compact sorted JSON, so an auditor can
 recompute it — the N/A justifications and ML levels gathered in one place, the gate verdict
-entry, and the ledger slice the verdicts were judged from. Under a framework that asks for
-technical documentation (the CRA), `technical_documentation` indexes its parts (Annex VII) to the
-ledger entries and artifacts behind them.
+entry, and the ledger slice the verdicts were judged from. `assessor_will_ask` says, per
+satisfied requirement, what an assessor will still ask for; `product_assessment`, per CRA product
+property, the IEC 62443-4-2 foundational requirements a product assessment would look at. Under a
+framework that asks for technical documentation (the CRA), `technical_documentation` indexes its
+parts (Annex VII) to the ledger entries and artifacts behind them.
 """
 
 from __future__ import annotations
@@ -61,10 +63,34 @@ def document(source: Source) -> dict[str, JSON]:
             "notes": list(source.notes),
         }
     )
+    doc.update(_catalog_notes(source))
     parts = documentation.index(source)
     if parts:
         doc["technical_documentation"] = documentation.to_json(parts)
     return doc
+
+
+def _catalog_notes(source: Source) -> dict[str, JSON]:
+    """What an assessor will still ask for, per satisfied requirement; where a product
+    assessment would show each item that has a hint (present only when the catalogue says)."""
+    if source.policy is None:
+        return {}
+    catalog = source.policy.catalog
+    reqs = source.conformance.requirements
+    asks: dict[str, JSON] = {
+        r.requirement_id: catalog.assessor[r.requirement_id]
+        for r in reqs
+        if r.status is Status.SATISFIED and r.requirement_id in catalog.assessor
+    }
+    hints: dict[str, JSON] = {
+        r.requirement_id: h.to_json()
+        for r in reqs
+        if (h := catalog.hints(r.requirement_id)) is not None
+    }
+    return {
+        **({"assessor_will_ask": asks} if asks else {}),
+        **({"product_assessment": hints} if hints else {}),
+    }
 
 
 def _gate(source: Source) -> JSON:

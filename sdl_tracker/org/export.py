@@ -121,7 +121,7 @@ def _view(status: OrgStatus, row: Row) -> dict[str, object]:
         "repo": row.repo,
         "state": row.state,
         "css": "unreadable"
-        if row.state == "diverged"
+        if row.state in ("diverged", "bad signatures")
         else row.state
         if row.state in ("passed", "failed", "unreadable")
         else "",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sdl_tracker import output
 from sdl_tracker.conformance.model import Status
+from sdl_tracker.org.signatures import HOW, NOT_CHECKED
 from sdl_tracker.org.status import NOTE, OrgStatus, Row
 
 
@@ -80,12 +81,16 @@ def notes(status: OrgStatus) -> list[str]:
             lines.append(
                 f"{row.repo}: CRA Article 14 report(s) OVERDUE: {', '.join(row.cra_overdue)}"
             )
+        lines += [f"{row.repo}: signatures: {problem}" for problem in row.signatures.problems]
         for w in row.expiring:
             lines.append(
                 f"{row.repo}: the waiver for {w.target} (entry {w.seq}) expires on "
                 f"{w.expires:%Y-%m-%d} (in {w.days_left} days), approved by {w.approver}: "
                 + w.reason
             )
+    unchecked = [r.repo for r in status.rows if r.signatures.state == NOT_CHECKED]
+    if unchecked:
+        lines.append(f"signatures not checked for {', '.join(unchecked)}: {HOW}")
     return lines
 
 
@@ -102,6 +107,7 @@ def table(status: OrgStatus) -> str:
         f"{totals['failed']} failed, {totals['no_verdict']} without a verdict"
         + (f", {totals['unreadable']} unreadable" if totals["unreadable"] else "")
         + (f", {totals['diverged']} DIVERGED" if totals["diverged"] else "")
+        + (f", {totals['bad_signatures']} with BAD SIGNATURES" if totals["bad_signatures"] else "")
         + f"; {totals['waivers_expiring']} waivers expire within {status.within_days} days"
     )
     lines.append(f"({NOTE})")

@@ -23,9 +23,11 @@ from sdl_tracker.errors import LedgerError
 from sdl_tracker.ledger.chain import Entry
 from sdl_tracker.models import JSON, format_time
 from sdl_tracker.org.pgorg import ChainFacts
+from sdl_tracker.org.signatures import FAILED, UNCHECKED, Signatures
 
 NO_VERDICT = "no verdict"
 DIVERGED = "diverged"
+BAD_SIGNATURES = "bad signatures"
 NOT_RECORDED = "not recorded in the verdict"
 NOTE = (
     "from each chain's newest gate verdict (of a release when there is one); maturity levels "
@@ -131,12 +133,16 @@ class Row:
     """CRA Article 14 stages past their deadline at `now`, not submitted: "SEC-1 early_warning"."""
     checkpoint: Signed | None = None
     """Whether a checkpoint follows the verdict and the head (None: no verdict)."""
+    signatures: Signatures = UNCHECKED
+    """The chain's checkpoints and attestation signatures against its repository's roster."""
 
     @property
     def state(self) -> str:
-        """diverged | unreadable | passed | failed | no verdict."""
+        """diverged | bad signatures | unreadable | passed | failed | no verdict."""
         if self.refused:
             return DIVERGED
+        if self.signatures.state == FAILED:
+            return BAD_SIGNATURES
         if self.problem:
             return "unreadable"
         if self.verdict is None:
@@ -166,6 +172,7 @@ class Row:
             "refused_copies": list(self.refused),
             "cra_overdue": list(self.cra_overdue),
             "checkpoint": self.checkpoint.to_json() if self.checkpoint else None,
+            "signatures": self.signatures.to_json(),
         }
 
 
@@ -194,6 +201,7 @@ class OrgStatus:
                 "no_verdict": states[NO_VERDICT],
                 "unreadable": states["unreadable"],
                 "diverged": states[DIVERGED],
+                "bad_signatures": states[BAD_SIGNATURES],
                 "waivers_expiring": sum(len(r.expiring) for r in self.rows),
             },
             "practices": list(self.practices),
@@ -208,10 +216,18 @@ def status(
     now: datetime,
     within_days: int,
     practices: Sequence[str] = (),
+    signatures: Mapping[str, Signatures] | None = None,
 ) -> OrgStatus:
-    """The organisation view of `facts` at `now`; waivers expiring within `within_days`."""
+    """The organisation view of `facts` at `now`; waivers expiring within `within_days`;
+    `signatures`: per chain, what its signatures' check against its roster found."""
     until = now + timedelta(days=within_days)
-    rows = tuple(_row(f, now, until, practices) for f in sorted(facts, key=lambda f: f.repo))
+    rows = tuple(
+        replace(
+            _row(f, now, until, practices),
+            signatures=(signatures or {}).get(f.repo, UNCHECKED),
+        )
+        for f in sorted(facts, key=lambda f: f.repo)
+    )
     named = {k for r in rows if r.verdict and r.verdict.maturity for k in r.verdict.maturity}
     order = tuple(practices) + tuple(sorted(named - set(practices)))
     return OrgStatus(

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from sdl_tracker.errors import CatalogError
+from sdl_tracker.models import JSON
 
 DEFAULT = "iec62443-4-1:2018"
 _FILES = {"iec62443-4-1:2018": "iec62443-4-1-2018.yaml", "cra:2024-2847": "cra-2024-2847.yaml"}
@@ -42,6 +43,11 @@ class Requirement:
     """Requirements of the vocabulary's catalogue (IEC 62443-4-1) whose evidence supports it."""
     form: str | None = None
     """automated | document | attestation (see `FORMS`); None where the catalogue does not say."""
+    product_assessment: tuple[str, ...] = ()
+    """Where a product assessment would show it: ids of the catalogue's `product_assessment`
+    foundational requirements (a hint, not a mapping)."""
+    product_assessment_note: str | None = None
+    """What the hint cannot say (e.g. that no foundational requirement addresses it directly)."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,8 @@ class Catalog:
     """Per document kind: required sections and review cadence."""
     assessor: dict[str, str] = field(default_factory=dict)
     """Per requirement: what an assessor will still ask for when the tool shows it satisfied."""
+    product_assessment: ProductAssessment | None = None
+    """The product (component) standard whose foundational requirements the items hint at."""
 
     def producer(self, kind: str) -> str | None:
         """The command that produces a tool-made kind, or None when no collector makes it."""
@@ -133,6 +141,57 @@ class Catalog:
 
     def in_practice(self, pid: str) -> tuple[Requirement, ...]:
         return tuple(r for r in self.requirements if r.practice == pid)
+
+    def hints(self, rid: str) -> Hints | None:
+        """Where a product assessment would show requirement `rid`, or None when nowhere said."""
+        r = self.requirement(rid)
+        pa = self.product_assessment
+        if pa is None or not r.product_assessment:
+            return None
+        return Hints(
+            standard=pa.standard,
+            requirements=tuple((fr, pa.requirements[fr]) for fr in r.product_assessment),
+            note=r.product_assessment_note,
+        )
+
+    def notes(self, rid: str) -> dict[str, JSON]:
+        """What the catalogue says beyond the verdict: the assessor's remaining question and the
+        product-assessment hint, each only when the catalogue has one (JSON)."""
+        hints = self.hints(rid)
+        return {
+            **({"assessor_will_ask": self.assessor[rid]} if rid in self.assessor else {}),
+            **({"product_assessment": hints.to_json()} if hints else {}),
+        }
+
+
+@dataclass(frozen=True)
+class ProductAssessment:
+    """A product standard's top-level requirements, by id and title (IEC 62443-4-2's FRs)."""
+
+    standard: str
+    requirements: dict[str, str]
+    """Id -> title, e.g. "FR 4" -> "Data confidentiality"."""
+
+
+@dataclass(frozen=True)
+class Hints:
+    """One item's product-assessment hint: our pointer, not a mapping from either text."""
+
+    standard: str
+    requirements: tuple[tuple[str, str], ...]
+    """(id, title) pairs."""
+    note: str | None = None
+
+    def line(self) -> str:
+        frs = "; ".join(f"{i} {t}" for i, t in self.requirements)
+        return f"{self.standard} (hint): {frs}" + (f" — {self.note}" if self.note else "")
+
+    def to_json(self) -> dict[str, JSON]:
+        return {
+            "standard": self.standard,
+            "requirements": [{"id": i, "title": t} for i, t in self.requirements],
+            "note": self.note,
+        }
 
 
 @cache
@@ -193,6 +252,10 @@ def _from_dict(data: Any, base: Catalog | None = None) -> Catalog:
                 automation=r["automation"],
                 supported_by=tuple(str(s) for s in r.get("supported_by", ())),
                 form=str(r["form"]) if "form" in r else None,
+                product_assessment=tuple(
+                    str(f) for f in (r.get("product_assessment") or {}).get("fr", ())
+                ),
+                product_assessment_note=_note(r.get("product_assessment")),
             )
             for r in data["requirements"]
         )
@@ -246,8 +309,9 @@ def _from_dict(data: Any, base: Catalog | None = None) -> Catalog:
             documentation=documentation,
             documents=documents,
             assessor=_assessor(data.get("assessor", {}), ids),
+            product_assessment=_product_assessment(data.get("product_assessment"), requirements),
         )
-    except (KeyError, TypeError, ValueError) as e:
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise CatalogError(f"catalogue data is malformed: {e!r}") from e
 
 
@@ -286,6 +350,37 @@ def _document(kind: str, data: Any) -> DocumentKind:
         for s in data.get("sections", ())
     )
     return DocumentKind(cadence=cadence, sections=sections)
+
+
+def _note(data: Any) -> str | None:
+    note = (data or {}).get("note")
+    return " ".join(str(note).split()) if note else None
+
+
+def _product_assessment(
+    data: Any, requirements: tuple[Requirement, ...]
+) -> ProductAssessment | None:
+    """The product standard's requirements; every item's hint must name them."""
+    pa = None
+    if data is not None:
+        named = {str(k): str(v) for k, v in data["requirements"].items()}
+        if not named:
+            raise CatalogError("catalogue: `product_assessment` lists no requirements")
+        pa = ProductAssessment(standard=str(data["standard"]), requirements=named)
+    for r in requirements:
+        if not r.product_assessment and r.product_assessment_note is None:
+            continue
+        if pa is None:
+            raise CatalogError(
+                f"{r.id}: product_assessment hint, but the catalogue names no standard"
+            )
+        strays = [f for f in r.product_assessment if f not in pa.requirements]
+        if strays or not r.product_assessment:
+            raise CatalogError(
+                f"{r.id}: product_assessment names {', '.join(strays) or 'no requirement'} "
+                f"(known: {', '.join(pa.requirements)})"
+            )
+    return pa
 
 
 def _assessor(data: Any, ids: set[str]) -> dict[str, str]:

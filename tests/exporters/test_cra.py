@@ -89,6 +89,25 @@ def test_conformance_json_indexes_annex_vii_to_ledger_artifacts(cra_source: Sour
                 assert f"artifacts/{a['sha256']}" in files
 
 
+def test_conformance_json_hints_at_62443_4_2_for_the_product_properties(
+    cra_source: Source,
+) -> None:
+    doc = json.loads(json_view.view(cra_source))
+    hints = doc["product_assessment"]
+    assert sorted(hints) == [f"CRA-I-2{c}" for c in "defghijklm"]
+    assert hints["CRA-I-2d"] == {
+        "standard": "IEC 62443-4-2",
+        "requirements": [
+            {"id": "FR 1", "title": "Identification and authentication control"},
+            {"id": "FR 2", "title": "Use control"},
+        ],
+        "note": None,
+    }
+    assert "directly" in hints["CRA-I-2g"]["note"]
+    satisfied = {r["id"] for r in doc["requirements"] if r["status"] == "satisfied"}
+    assert set(doc.get("assessor_will_ask", {})) == satisfied
+
+
 def test_the_62443_export_has_no_documentation_index(source: Source) -> None:
     assert "technical_documentation" not in json.loads(json_view.view(source))
     assert "back-matter" not in oscal.document(source)["assessment-results"]
@@ -127,6 +146,10 @@ def test_the_html_report_shows_the_index_and_escapes_repository_text(cra_source:
     assert "no ledger entry of attestation naming CRA-13-12" in page
     assert f'<span class="status st-failing">flagged</span> {TAG}: no end-of-support date' in page
     assert XSS not in page
+    assert page.count("<dt>IEC 62443-4-2 (hint)</dt>") == 10
+    assert "<dd>FR 2 Use control; FR 6 Timely response to events</dd>" in page
+    satisfied = [r for r in cra_source.conformance.requirements if r.status.value == "satisfied"]
+    assert page.count("<dt>An assessor will still ask for</dt>") == len(satisfied)
 
 
 def test_export_command_writes_the_cra_zip(cra_source: Source, cra_repo: Path) -> None:

@@ -189,6 +189,20 @@ def test_statuses_carry_an_icon_reasons_come_first_and_levels_are_explained_once
     )
 
 
+def test_a_satisfied_requirement_says_what_an_assessor_will_still_ask_for(
+    files: dict[str, bytes],
+) -> None:
+    text = files["index.html"].decode()
+    svv4 = text.split('<details class="req" id="req-SVV-4">')[1].split("</details>")[0]
+    assert "satisfied</span>" in svv4
+    assert (
+        "<dt>An assessor will still ask for</dt><dd>the testers&#39; qualification and the "
+        "report&#39;s scope</dd>" in svv4
+    )
+    sm4 = text.split('<details class="req" id="req-SM-4">')[1].split("</details>")[0]
+    assert "satisfied</span>" not in sm4 and "An assessor will still ask for" not in sm4
+
+
 @pytest.mark.parametrize(
     ("name", "label"),
     [

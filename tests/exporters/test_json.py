@@ -52,3 +52,15 @@ def test_registered_and_renders_without_a_ledger_slice(source: Source) -> None:
     doc = json.loads(EXPORTERS["json"].render(Report(source.conformance)))
     assert doc["gate"] is None and doc["ledger"] is None and doc["policy_document"] is None
     assert json_view.view(source) == json_view.view(source)
+
+
+def test_an_assessor_note_stands_next_to_each_satisfied_requirement_only(
+    files: dict[str, bytes],
+) -> None:
+    doc = json.loads(files["conformance.json"])
+    satisfied = {r["id"] for r in doc["requirements"] if r["status"] == "satisfied"}
+    asks = doc["assessor_will_ask"]
+    assert "SVV-4" in satisfied and set(asks) == satisfied
+    assert asks["SVV-4"] == "the testers' qualification and the report's scope"
+    assert "SM-10" not in asks  # not applicable: nothing was shown, nothing to ask about
+    assert "product_assessment" not in doc  # the 62443-4-1 catalogue gives no such hint

@@ -26,6 +26,7 @@ from sdl_tracker.org import pgorg
 from sdl_tracker.org import render as orgrender
 from sdl_tracker.org import status as org
 from sdl_tracker.org.pgorg import ChainFacts
+from sdl_tracker.org.signatures import Signatures
 
 PRACTICES = ("SM", "SR", "SD", "SI", "SVV", "DM", "SUM", "SG")
 ADA, GRACE = "Ada Lovelace <ada@example.com>", "Grace Hopper <grace@example.com>"
@@ -130,6 +131,7 @@ def test_rows_from_entries() -> None:
         "no_verdict": 1,
         "unreadable": 1,
         "diverged": 0,
+        "bad_signatures": 0,
         "waivers_expiring": 1,
     }
     text = orgrender.table(found)
@@ -138,6 +140,27 @@ def test_rows_from_entries() -> None:
     assert "| widget | failed | v1.0 | ML2 | - | - | ML1 | - | - | - | none | 2 | 1 | 0 | 1 |" in (
         orgrender.markdown(found)
     )
+
+
+def test_a_chain_whose_signatures_do_not_verify_is_flagged_above_its_verdict() -> None:
+    chains = [facts(n, [verdict(release="v1.0", passed=True)], 0) for n in ("a", "b", "c")]
+    checked = {
+        "a": Signatures(roster="sdl-roster.yaml at 0123456789", checkpoints=2, attestations=1),
+        "b": Signatures(
+            roster="roster.yaml", problems=("signature entry 3 is bad: it does not verify",)
+        ),
+    }
+    found = org.status(chains, ledger="pg", now=NOW, within_days=30, signatures=checked)
+    rows = {r.repo: r.to_json() for r in found.rows}
+    assert rows["a"]["gate"] == "passed" and rows["a"]["signatures"]["state"] == "verified"
+    assert rows["b"]["gate"] == "bad signatures"  # a passed verdict resting on a bad signature
+    assert rows["b"]["signatures"]["problems"] == ["signature entry 3 is bad: it does not verify"]
+    assert rows["c"]["gate"] == "passed" and rows["c"]["signatures"]["state"] == "not checked"
+    assert found.to_json()["totals"]["bad_signatures"] == 1  # type: ignore[index]
+    text = orgrender.table(found)
+    assert "- b: signatures: signature entry 3 is bad: it does not verify" in text
+    assert "- signatures not checked for c: name each one's roster" in text
+    assert "1 passed" not in text and "2 passed" in text and "1 with BAD SIGNATURES" in text
 
 
 def test_practices_named_only_by_verdicts_come_last() -> None:

@@ -107,3 +107,50 @@ def test_every_requirement_says_what_an_assessor_will_still_ask_for() -> None:
     cat = catalog.load()
     assert set(cat.assessor) == set(cat.ids())
     assert all(0 < len(text) <= 80 for text in cat.assessor.values())
+
+
+def _cra_data() -> dict:  # type: ignore[type-arg]
+    return yaml.safe_load(
+        (Path(catalog.__file__).parent / "catalogs" / "cra-2024-2847.yaml").read_text()
+    )
+
+
+def test_every_cra_item_says_what_an_assessor_will_still_ask_for() -> None:
+    cat = catalog.load("cra:2024-2847")
+    assert set(cat.assessor) == set(cat.ids())
+    assert all(0 < len(text) <= 100 for text in cat.assessor.values())
+
+
+def test_the_cra_product_properties_hint_at_62443_4_2_foundational_requirements() -> None:
+    cat = catalog.load("cra:2024-2847")
+    assert cat.product_assessment is not None
+    assert cat.product_assessment.standard == "IEC 62443-4-2"
+    assert list(cat.product_assessment.requirements) == [f"FR {n}" for n in range(1, 8)]
+    hinted = [r.id for r in cat.requirements if r.product_assessment]
+    assert hinted == [f"CRA-I-2{c}" for c in "defghijklm"]
+    hints = cat.hints("CRA-I-2i")
+    assert hints is not None
+    assert hints.line() == (
+        "IEC 62443-4-2 (hint): FR 5 Restricted data flow; FR 7 Resource availability"
+    )
+    assert cat.hints("CRA-I-2a") is None and catalog.load().hints("SVV-4") is None
+
+
+def test_a_product_assessment_hint_must_name_a_listed_requirement() -> None:
+    data = _cra_data()
+    item = next(r for r in data["requirements"] if r["id"] == "CRA-I-2e")
+    item["product_assessment"] = {"fr": ["FR 9"]}
+    with pytest.raises(
+        CatalogError, match=r"CRA-I-2e: product_assessment names FR 9 \(known: FR 1"
+    ):
+        catalog._from_dict(data, catalog.load())
+    item["product_assessment"] = {"note": "a note with no requirement"}
+    with pytest.raises(CatalogError, match="CRA-I-2e: product_assessment names no requirement"):
+        catalog._from_dict(data, catalog.load())
+    item["product_assessment"] = {"fr": ["FR 4"]}
+    del data["product_assessment"]
+    with pytest.raises(CatalogError, match="CRA-I-2d: product_assessment hint, but the catalogue"):
+        catalog._from_dict(data, catalog.load())
+    data["product_assessment"] = {"standard": "IEC 62443-4-2", "requirements": {}}
+    with pytest.raises(CatalogError, match="lists no requirements"):
+        catalog._from_dict(data, catalog.load())

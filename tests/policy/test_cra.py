@@ -209,6 +209,19 @@ def test_the_manuals_crosswalk_is_the_catalogue_and_the_default_policy() -> None
     assert rows == expected
 
 
+def test_the_manuals_62443_4_2_hints_are_the_catalogues() -> None:
+    cat = catalog.load(CRA)
+    table = DOC.read_text(encoding="utf-8").split("<!-- fr hints:")[1].split("<!-- end fr")[0]
+    rows = [line.strip() for line in table.splitlines() if line.strip().startswith("| CRA-")]
+    expected = []
+    for r in cat.requirements:
+        hints = cat.hints(r.id)
+        if hints is not None:
+            frs = "; ".join(f"{i} {t}" for i, t in hints.requirements)
+            expected.append(f"| {r.id} | {r.title} | {frs} | {hints.note or ''} |")
+    assert len(rows) == 10 and rows == expected
+
+
 def test_reporting_clock_evidence_older_than_a_day_is_stale() -> None:
     old = [
         stmt(

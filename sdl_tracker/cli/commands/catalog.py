@@ -50,6 +50,7 @@ def run(*, practice: str | None, fmt: str, catalog_id: str) -> int:
                                     if r.form is not None
                                     else {}
                                 ),
+                                **cat.notes(r.id),
                             }
                             for r in cat.in_practice(p.id)
                         ],

@@ -89,6 +89,7 @@ def run(
                 "practice": practice.to_json(),
                 "maturity_rules": list(maturity.RULES),
                 "maturity_note": maturity.NOTE,
+                **found.policy.catalog.notes(rid),
                 **(
                     {"tailoring_note": found.conformance.tailoring_note.to_json()}
                     if found.conformance.tailoring_note
@@ -207,6 +208,7 @@ def _text(
         f"{', '.join(found.policy.sources)}",
         f"commit:    {conf.commit}, evaluated {format_time(conf.evaluated_at)}",
     ]
+    lines += _catalog_lines(found, result.requirement_id)
     note = conf.tailoring_note
     if note is not None and result.requirement_id in note.requirements:
         lines.append(
@@ -246,6 +248,22 @@ def _text(
         lines += ["", f"maturity evidence for {result.requirement_id}:"]
         lines += [output.field(f"  {line}") for line in mine]
     lines += ["", "the rule for each level:"] + [f"  {rule}" for rule in maturity.RULES]
+    return lines
+
+
+def _catalog_lines(found: Assessment, rid: str) -> list[str]:
+    """The catalogue's notes: what an assessor will still ask for once the requirement is
+    satisfied, and where a product assessment would show it."""
+    catalog = found.policy.catalog
+    lines = []
+    if rid in catalog.assessor:
+        ask = catalog.assessor[rid]
+        lines.append(
+            output.field(f"assessor:  when satisfied, an assessor will still ask for: {ask}")
+        )
+    hints = catalog.hints(rid)
+    if hints is not None:
+        lines.append(output.field(f"product:   {hints.line()}"))
     return lines
 
 

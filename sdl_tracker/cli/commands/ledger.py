@@ -221,7 +221,6 @@ def verify(*, ws: Workspace, fmt: str, anchors: Sequence[Head] = (), every: bool
     (people's), against the roster committed at HEAD. Exit 1 on a broken chain, a bad
     checkpoint, a bad signature, or no good checkpoint when the roster names a ci key."""
     from sdl_tracker import ledger
-    from sdl_tracker.conformance import checkpoints
 
     store = ws.store()
     roster = _head_roster(ws)
@@ -240,16 +239,8 @@ def verify(*, ws: Workspace, fmt: str, anchors: Sequence[Head] = (), every: bool
         return 1
     # Outside a repository (a directory ledger checked alone) there is no roster to judge the
     # signers by: said, not failed. Inside one, checkpoints without a roster are bad.
-    bad = [c for c in marks.bad if ws.root is not None or c.why != checkpoints.NO_ROSTER]
+    bad, problems = signature_problems(report, marks, sigs, roster, judged=ws.root is not None)
     unjudged = len(marks.bad) - len(bad)
-    problems = [f"checkpoint entry {c.seq} is bad: {c.why}" for c in bad]
-    problems += [f"signature entry {seq} is bad: {why}" for seq, why in sigs.bad]
-    if marks.missing:
-        problems.append(
-            f"no good checkpoint although {roster.source if roster else ''} names a ci key: "
-            f"none of the {report.entries} entries is covered (checkpoints removed by a "
-            "re-chaining, or CI never signed); run `sdl-tracker ci` with the CI key"
-        )
     ok = not problems
     if fmt == "json":
         output.write_json(
@@ -310,6 +301,31 @@ def check_all(
     report = ledger.verify(store, visit=visit)
     marks = checkpoints.report(found, report.entries, roster, every=every)
     return report, marks, _attestations(people, roster, found)
+
+
+def signature_problems(
+    report: VerifyReport,
+    marks: checkpoints.Report,
+    sigs: Attestations,
+    roster: Roster | None,
+    *,
+    judged: bool = True,
+) -> tuple[list[checkpoints.Checked], list[str]]:
+    """The bad checkpoints and one sentence per problem `check_all` found (`ledger verify`
+    fails on any); `judged`: False where no roster can exist, so a checkpoint bad only for the
+    lack of one is not a problem."""
+    from sdl_tracker.conformance import checkpoints
+
+    bad = [c for c in marks.bad if judged or c.why != checkpoints.NO_ROSTER]
+    problems = [f"checkpoint entry {c.seq} is bad: {c.why}" for c in bad]
+    problems += [f"signature entry {seq} is bad: {why}" for seq, why in sigs.bad]
+    if marks.missing:
+        problems.append(
+            f"no good checkpoint although {roster.source if roster else ''} names a ci key: "
+            f"none of the {report.entries} entries is covered (checkpoints removed by a "
+            "re-chaining, or CI never signed); run `sdl-tracker ci` with the CI key"
+        )
+    return bad, problems
 
 
 #: Bytes of entries a person made (`record`, `waive`, `approve`): attestations and signatures.

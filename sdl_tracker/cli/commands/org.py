@@ -20,7 +20,9 @@ from sdl_tracker.cli import options
 from sdl_tracker.errors import GitError, InputError, LedgerError
 
 if TYPE_CHECKING:
+    from sdl_tracker.formats.roster import Roster
     from sdl_tracker.org import pgorg
+    from sdl_tracker.org import signatures as org_signatures
     from sdl_tracker.org import status as org_mod
 
 _PG_SCHEMES = ("postgresql://", "postgres://")
@@ -52,6 +54,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             metavar="DAYS",
             help="list waivers that stop counting within DAYS days (default 30)",
         )
+        p.add_argument(
+            "--roster",
+            action="append",
+            default=[],
+            metavar="NAME=PATH",
+            help="check chain NAME's checkpoints and signatures against the roster of PATH (a "
+            "checkout of the repository: its roster at HEAD; or an sdl-roster.yaml), as "
+            "`ledger verify` does there; repeatable (default: signatures not checked)",
+        )
         if name == "export":
             p.add_argument(
                 "--out",
@@ -67,9 +78,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     url = ledger_url(args.ledger, args.repo)
     names = options.names(args.only)
+    rosters = dict(_roster_arg(a) for a in args.roster)
     if args.org_command == "export":
-        return export(url=url, names=names, within=args.within, out=args.out)
-    return status(url=url, names=names, within=args.within, fmt=args.format)
+        return export(url=url, names=names, within=args.within, out=args.out, rosters=rosters)
+    return status(url=url, names=names, within=args.within, fmt=args.format, rosters=rosters)
+
+
+def _roster_arg(text: str) -> tuple[str, Path]:
+    name, sep, path = text.partition("=")
+    if not sep or not name.strip() or not path.strip():
+        raise InputError(
+            f"--roster {text!r}: expected NAME=PATH, the chain's name and a checkout of its "
+            "repository (or its sdl-roster.yaml)"
+        )
+    return name.strip(), Path(path.strip())
 
 
 def ledger_url(url: str | None, repo: Path) -> str:
@@ -111,7 +133,11 @@ def moment(environ: Mapping[str, str] | None = None) -> datetime:
 
 
 def _build(
-    url: str, names: Sequence[str], within: int, now: datetime
+    url: str,
+    names: Sequence[str],
+    within: int,
+    now: datetime,
+    rosters: Mapping[str, Path] | None = None,
 ) -> tuple[org_mod.OrgStatus, tuple[pgorg.ChainFacts, ...]]:
     from sdl_tracker.ledger import pgschema
     from sdl_tracker.org import pgorg
@@ -129,6 +155,7 @@ def _build(
         now=now,
         within_days=within,
         practices=practices,
+        signatures=_signatures(url, facts, rosters or {}),
     )
     return found, facts
 
@@ -146,6 +173,66 @@ def _verified(url: str, facts: Sequence[pgorg.ChainFacts]) -> None:
             store.close()
 
 
+def _signatures(
+    url: str, facts: Sequence[pgorg.ChainFacts], rosters: Mapping[str, Path]
+) -> dict[str, org_signatures.Signatures]:
+    """Each named chain's checkpoints and attestation signatures against its repository's
+    roster: `ledger verify`'s own check (`check_all`, `signature_problems`)."""
+    from sdl_tracker.cli.commands.ledger import check_all, signature_problems
+    from sdl_tracker.ledger.pgstore import PgStore
+    from sdl_tracker.org.signatures import Signatures
+
+    chains = {f.repo for f in facts}
+    strays = sorted(set(rosters) - chains)
+    if strays:
+        raise InputError(
+            f"--roster names {', '.join(strays)}, which is not a chain reported on (chains: "
+            f"{', '.join(sorted(chains)) or 'none'}); use the chain's repository name"
+        )
+    found, read = {}, {}
+    for name, path in sorted(rosters.items()):
+        if path not in read:  # one roster for many chains (a monorepo's) is read once
+            read[path] = _roster(name, path)
+        roster = read[path]
+        store = PgStore(url, name)
+        try:
+            report, marks, sigs = check_all(store, roster)
+        finally:
+            store.close()
+        _, problems = signature_problems(report, marks, sigs, roster)
+        found[name] = Signatures(
+            roster=roster.source,
+            checkpoints=len(marks.good),
+            attestations=sigs.verified,
+            unsigned=sigs.unsigned,
+            problems=tuple(problems),
+        )
+    return found
+
+
+def _roster(name: str, path: Path) -> Roster:
+    """The roster committed at HEAD of the checkout `path`, or the roster file `path`."""
+    from sdl_tracker.conformance.trust import read_roster
+    from sdl_tracker.formats import roster as roster_mod
+    from sdl_tracker.gitdata import git
+
+    where = f"--roster {name}={path}"
+    if path.is_dir():
+        commit = git.resolve(path, "HEAD")
+        found = read_roster(path, commit) if commit else None
+        if found is None:
+            raise InputError(
+                f"{where}: no {roster_mod.FILE} committed at HEAD of {path}; name the "
+                "repository's checkout, or its roster file"
+            )
+        return found
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"{where}: cannot read the roster file ({e}); give a readable path") from e
+    return roster_mod.parse(text, str(path))
+
+
 def status(
     *,
     url: str,
@@ -153,11 +240,12 @@ def status(
     within: int,
     fmt: str,
     now: datetime | None = None,
+    rosters: Mapping[str, Path] | None = None,
 ) -> int:
     """Print one row per repository chain; exit 0 whatever the verdicts are."""
     from sdl_tracker.org import render as orgrender
 
-    found, _ = _build(url, names, within, now or datetime.now(timezone.utc))
+    found, _ = _build(url, names, within, now or datetime.now(timezone.utc), rosters)
     if fmt == "json":
         output.write_json(found.to_json())
     elif fmt == "markdown":
@@ -174,11 +262,12 @@ def export(
     within: int,
     out: Path,
     now: datetime | None = None,
+    rosters: Mapping[str, Path] | None = None,
 ) -> int:
     """Write the assessor's zip: org-status.json, index.html, per-repository verdict + head."""
     from sdl_tracker.org import export as orgexport
 
-    found, facts = _build(url, names, within, now or moment())
+    found, facts = _build(url, names, within, now or moment(), rosters)
     data = orgexport.build(found, facts)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:

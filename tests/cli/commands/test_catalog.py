@@ -23,6 +23,18 @@ def test_json_for_one_practice_on_stdout(capsys: pytest.CaptureFixture[str]) -> 
     (practice,) = data["practices"]
     assert [r["id"] for r in practice["requirements"]] == [f"SVV-{n}" for n in range(1, 6)]
     assert "pentest_report" in practice["requirements"][3]["evidence"]
+    assert practice["requirements"][3]["assessor_will_ask"].startswith("the testers'")
+
+
+def test_json_of_the_cra_carries_the_62443_4_2_hints(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["catalog", "--catalog", "cra:2024-2847", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    items = {r["id"]: r for p in data["practices"] for r in p["requirements"]}
+    assert items["CRA-I-2h"]["product_assessment"]["requirements"] == [
+        {"id": "FR 7", "title": "Resource availability"}
+    ]
+    assert "product_assessment" not in items["CRA-II-7"]
+    assert all(r["assessor_will_ask"] for r in items.values())
 
 
 def test_unknown_practice_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -433,6 +434,78 @@ def test_checkpoints_on_a_central_postgresql_ledger(
     args = ["ledger", "verify", "--format", "json", "--ledger", pg_url, "--repo-name", "product"]
     assert main([*args, "-C", str(repo)]) == 0
     assert json.loads(capsys.readouterr().out)["checkpoints"]["verified"] == 1
+
+
+def _org(capsys: pytest.CaptureFixture[str], pg_url: str, *rosters: str) -> dict:  # type: ignore[type-arg]
+    args = ["org", "status", "--format", "json", "--ledger", pg_url, "--only", "product"]
+    for r in rosters:
+        args += ["--roster", r]
+    assert main(args) == 0
+    (row,) = json.loads(capsys.readouterr().out)["repositories"]
+    return row  # type: ignore[no-any-return]
+
+
+def test_org_status_checks_each_chains_signatures_against_its_roster(
+    project: dict[str, Path], pg_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sdl_tracker.ledger.pgstore import PgStore
+
+    repo = project["repo"]
+    PgStore(pg_url, "product").create()
+    ws = open_workspace(repo, ledger_url=pg_url, repo_name="product")
+    run = collect.run(
+        ws=ws,
+        only=(),
+        from_report=None,
+        options={},
+        force=True,
+        fmt="text",
+        signing_key=project["ci"],
+    )
+    assert run == 0
+    capsys.readouterr()
+    # No roster named: the row says the signatures were not checked, never that they passed.
+    row = _org(capsys, pg_url)
+    assert row["signatures"]["state"] == "not checked" and row["gate"] == "no verdict"
+    # The repository's checkout: its roster at HEAD holds the CI key with the ci role.
+    row = _org(capsys, pg_url, f"product={repo}")
+    assert row["signatures"]["state"] == "verified"
+    assert row["signatures"]["checkpoints_verified"] == 1
+    assert row["signatures"]["roster"].startswith("sdl-roster.yaml at ")
+    # A roster in which the CI key's holder lacks the ci role: the checkpoint does not verify,
+    # and the row says so (the table's totals too).
+    keys = {k: project[k] for k in ("ada", "grace", "tess")}
+    no_ci = tmp_path / "roster-without-ci.yaml"
+    no_ci.write_text(roster_text(keys, extra_keys={"grace": [_raw_public(project["ci"])]}))
+    row = _org(capsys, pg_url, f"product={no_ci}")
+    assert row["gate"] == "bad signatures" and row["signatures"]["state"] == "failed"
+    (problem,) = row["signatures"]["problems"]
+    assert problem.startswith("checkpoint entry 2 is bad:") and "ci role" in problem
+    argv = ["org", "status", "--ledger", pg_url, "--only", "product", "--roster"]
+    assert main([*argv, f"product={no_ci}"]) == 0
+    err = capsys.readouterr().err
+    assert "product: signatures: checkpoint entry 2 is bad:" in err
+    assert "1 with BAD SIGNATURES" in err
+    out = tmp_path / "org.zip"
+    export = ["org", "export", "--ledger", pg_url, "--only", "product", "--out", str(out)]
+    assert main([*export, "--roster", f"product={no_ci}"]) == 0
+    with zipfile.ZipFile(out) as z:
+        page = z.read("index.html").decode()
+        (row,) = json.loads(z.read("org-status.json"))["repositories"]
+    assert '<span class="verdict unreadable">bad signatures</span>' in page
+    assert "product: signatures: checkpoint entry 2 is bad:" in page
+    assert row["signatures"]["state"] == "failed"
+    assert main(["org", "status", "--ledger", pg_url, "--only", "product"]) == 0
+    assert "signatures not checked for product: name each one's roster" in capsys.readouterr().err
+    # Bad input: exit 2, saying what was expected.
+    for given, words in (
+        ("elsewhere=" + str(repo), "--roster names elsewhere, which is not a chain reported on"),
+        ("product", "expected NAME=PATH"),
+        (f"product={tmp_path / 'none.yaml'}", "cannot read the roster file"),
+        (f"product={tmp_path}", "no sdl-roster.yaml committed at HEAD"),
+    ):
+        assert main([*argv, given]) == 2, given
+        assert words in capsys.readouterr().err, given
 
 
 def test_sync_drops_the_local_checkpoints_it_replays(

@@ -104,6 +104,19 @@ def test_explain_takes_a_cra_id_in_any_case_and_suggests_close_ones(
         "run `sdl-tracker collect --only support-period`"
         in json.loads(out)["requirement"]["action"]
     )
+    code, out, _ = run(["explain", "CRA-I-2l", "--format", "json", "-C", str(repo)], capsys)
+    found = json.loads(out)
+    assert found["assessor_will_ask"].startswith("what is logged, how users opt out")
+    assert [r["id"] for r in found["product_assessment"]["requirements"]] == ["FR 2", "FR 6"]
+    code, _, err = run(["explain", "CRA-I-2g", "-C", str(repo)], capsys)
+    assert code == 0
+    assert (
+        "product:   IEC 62443-4-2 (hint): FR 4 Data confidentiality — no foundational "
+        "requirement addresses data minimisation directly" in err
+    )
+    assert "assessor:  when satisfied, an assessor will still ask for: the data inventory" in err
+    code, out, _ = run(["explain", "CRA-II-1", "--format", "json", "-C", str(repo)], capsys)
+    assert "product_assessment" not in json.loads(out)  # a process item: no product hint
     code, _, err = run(["explain", "CRA-I-2z", "-C", str(repo)], capsys)
     assert code == 2
     assert "did you mean CRA-II-2 or CRA-I-2m or CRA-I-2l?" in err

@@ -43,6 +43,11 @@ def test_explain_shows_rule_entries_and_artifacts(
     assert "not counted" in err
     assert f"artifact pentest.pdf sha256:{digest}" in err
     assert "maturity of SVV: ML1" in err
+    assert (
+        "assessor:  when satisfied, an assessor will still ask for: the testers' "
+        "qualification and the report's scope" in err
+    )
+    assert "product:" not in err
     assert "ML3: ML2, and the practice performed at each of the last N distinct releases" in err
 
 
@@ -58,6 +63,8 @@ def test_explain_json(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     )
     assert data["policy"]["requires"]["kind"] == "pentest_report"
     assert len(data["maturity_rules"]) == 4
+    assert data["assessor_will_ask"] == "the testers' qualification and the report's scope"
+    assert "product_assessment" not in data
 
 
 def test_unknown_requirement(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
