@@ -5,6 +5,8 @@
 #   nice -n 10 benchmarks/mutation.sh gate waivers    # some targets (gate waivers approvals
 #                                                     # reviews ledger stores)
 #   MUTATION_BUDGET=1800 MUTATION_CHILDREN=1 nice -n 10 benchmarks/mutation.sh reviews
+#   MUTATION_NAMES='sdl_tracker.conformance.evaluate.x_combine__*' benchmarks/mutation.sh gate
+#                                   # only these mutants of the target (a rerun of some functions)
 #
 # Each target is a set of files, the mutants worth running in them (mutmut name globs: the
 # functions that decide), and the test modules that exercise them. mutmut 3 runs, for each
@@ -117,13 +119,14 @@ for name in "${targets[@]}"; do
   # as "nothing here" and the installed package is imported instead (every mutant untested).
   mkdir mutants
   config "$name"
+  names="${MUTATION_NAMES:-${NAMES[$name]}}"
   # shellcheck disable=SC2086 # NAMES holds globs for mutmut, not for the shell
   set -f
   PYTHONPATH="$work/mutants" timeout --signal=INT --kill-after=60 "$BUDGET" \
-    mutmut run --max-children "$CHILDREN" ${NAMES[$name]} || true
+    mutmut run --max-children "$CHILDREN" $names || true
   mutmut results --all true >"results-all-$name.txt" || true
   : >"results-$name.txt"
-  for pattern in ${NAMES[$name]}; do
+  for pattern in $names; do
     sed -n "s/^ *\(.*\): \(.*\)$/\1: \2/p" "results-all-$name.txt" | while IFS= read -r line; do
       case "${line%%: *}" in $pattern) echo "$line" ;; esac
     done >>"results-$name.txt"
