@@ -80,7 +80,6 @@ def evaluate(
         now=now,
         waivers=found_waivers,
         critical_paths=policy.critical_paths,
-        gating=gating,
         release=release,
         accepts=policy.accepts,
         signed=signed | frozenset(signers or {}),

@@ -60,7 +60,6 @@ class Judge:
     now: datetime
     waivers: tuple[Waiver, ...]
     critical_paths: tuple[str, ...] = ()
-    gating: bool = False
     release: str | None = None
     """The release being judged: its own verdicts are never evidence for it."""
     accepts: Callable[[str, str], frozenset[Provenance]] = _any

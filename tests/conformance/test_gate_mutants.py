@@ -27,6 +27,7 @@ from sdl_tracker.conformance.model import (
     Waiver,
 )
 from sdl_tracker.models import Artifact, Provenance, ResultStatus, Statement, Tool
+from sdl_tracker.policy import load as policy_load
 from sdl_tracker.policy.model import AllOf, AnyOf, Leaf, Policy
 
 S = Status
@@ -494,3 +495,16 @@ def test_all_of_without_a_failure_is_decided_by_its_weakest_kind_of_part(
     part; waived and satisfied parts alone are waived; anything else met in part is partial."""
     out = _combine(AllOf((Leaf("a"), Leaf("b"), Leaf("c"))), **dict(zip("abc", statuses)))
     assert out.status is expected
+
+
+@pytest.mark.parametrize("name", ["iec62443-4-1", "cra-2024-2847"])
+def test_the_evaluation_names_its_commit_policy_catalogue_release_and_waivers(name: str) -> None:
+    policy = policy_load.load(name)
+    entries = [_sast(high=2), _waiver_entry()]
+    conf = evaluate.evaluate(
+        policy, entries, FACTS, NOW, release="v2.0", approvals=approve_all(entries)
+    )
+    assert (conf.commit, conf.evaluated_at, conf.release) == (C, NOW, "v2.0")
+    assert (conf.policy, conf.policy_digest) == (policy.name, policy.digest)
+    assert conf.catalog == policy.catalog.id
+    assert [w.seq for w in conf.waivers] == [2]
