@@ -7,6 +7,8 @@
 #   MUTATION_BUDGET=1800 MUTATION_CHILDREN=1 nice -n 10 benchmarks/mutation.sh reviews
 #   MUTATION_NAMES='sdl_tracker.conformance.evaluate.x_combine__*' benchmarks/mutation.sh gate
 #                                   # only these mutants of the target (a rerun of some functions)
+#   MUTATION_TESTS='tests/ledger/test_chain.py' …   # another test selection (a faster first pass;
+#                                   # the survivors are then run against the target's own tests)
 #
 # Each target is a set of files, the mutants worth running in them (mutmut name globs: the
 # functions that decide), and the test modules that exercise them. mutmut 3 runs, for each
@@ -86,7 +88,7 @@ config() {  # mutmut reads [mutmut] from setup.cfg when pyproject.toml has no [t
     for f in ${MUTATE[$1]}; do echo "    $f"; done
     printf "pytest_add_cli_args =\n    -p\n    no:cacheprovider\n"
     echo "pytest_add_cli_args_test_selection ="
-    for t in ${TESTS[$1]}; do  # a test module not in this commit (yet) is left out
+    for t in ${MUTATION_TESTS:-${TESTS[$1]}}; do  # a test module not in this commit (yet) is left out
       case "$t" in tests/*.py) [ -e "${t%%::*}" ] || continue ;; esac
       echo "    $t"
     done
