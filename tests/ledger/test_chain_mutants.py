@@ -11,7 +11,7 @@ import pytest
 from helpers import make_statement
 
 from sdl_tracker import ledger
-from sdl_tracker.errors import ChainError, UnverifiedLedger
+from sdl_tracker.errors import ChainError, LedgerError, UnverifiedLedger
 from sdl_tracker.ledger import chain, trust
 from sdl_tracker.ledger.chain import Head
 from sdl_tracker.ledger.dirstore import DirStore
@@ -174,3 +174,33 @@ def test_verify_reads_no_artifact_up_to_the_entry_known_and_refuses_a_rewrite_of
     assert asked == [digest]
     with pytest.raises(ChainError, match="was verified here earlier as 000000000000"):
         chain.verify([segment], read, head, known=Head(1, "0" * 64))
+
+
+def test_an_unreadable_header_or_statement_names_the_entry_and_place() -> None:
+    with pytest.raises(ChainError) as e:
+        chain.parse(b'{"hash":"x"}')
+    assert (e.value.seq, e.value.where) == (0, "?")
+    assert e.value.reason.startswith("not a ledger entry: expected {")
+    with pytest.raises(ChainError) as e:
+        chain.parse(b"[]", "entries.jsonl line 4")
+    assert e.value.where == "entries.jsonl line 4"
+    (entry,) = chain.seal(None, [make_statement(1)])
+    broken = chain.Entry(3, entry.prev, entry.hash, (), entry.raw[:-1])
+    with pytest.raises(LedgerError, match=r"^entry 3: not valid JSON \("):
+        broken.statement_json()
+    cut = entry.raw.replace(b'"predicate":', b'"predicate_":')
+    with pytest.raises(LedgerError, match=r"^entry 3: "):
+        chain.Entry(3, entry.prev, entry.hash, (), cut).statement()
+
+
+def test_a_bad_line_is_placed_by_its_number_and_each_verified_segment_is_visited() -> None:
+    first, second = chain.seal(None, [make_statement(1), make_statement(2)])
+    data = first.raw + b"\n" + second.raw.replace(b'"seq":2', b'"seq":3') + b"\n"
+    with pytest.raises(ChainError) as e:
+        chain.verify([chain.Segment("entries.jsonl", data, first_line=7)], {}.get, None)
+    assert (e.value.seq, e.value.where) == (2, "entries.jsonl line 8")
+    seen: list[chain.Segment] = []
+    segments = [chain.Segment("a", first.raw), chain.Segment("b", second.raw)]
+    head = Head(2, second.hash)
+    assert chain.verify(segments, {}.get, head, visit=seen.append).entries == 2
+    assert seen == segments
