@@ -204,3 +204,20 @@ def test_a_bad_line_is_placed_by_its_number_and_each_verified_segment_is_visited
     head = Head(2, second.hash)
     assert chain.verify(segments, {}.get, head, visit=seen.append).entries == 2
     assert seen == segments
+
+
+@pytest.mark.parametrize(
+    ("second", "reason"),
+    [
+        (lambda raw: b"garbage", "not a ledger entry: expected {"),
+        (lambda raw: raw.replace(b'"seq":2', b'"seq":3'), "hash does not match its content"),
+        (lambda raw: chain.seal(None, [make_statement(2)])[0].raw, "broken link: prev is "),
+    ],
+)
+def test_each_break_in_the_chain_is_placed_and_named(second: object, reason: str) -> None:
+    first, entry = chain.seal(None, [make_statement(1), make_statement(2)])
+    data = first.raw + b"\n" + second(entry.raw) + b"\n"  # type: ignore[operator]
+    with pytest.raises(ChainError) as e:
+        chain.verify([chain.Segment("entries.jsonl", data, first_line=7)], {}.get, None)
+    assert (e.value.seq, e.value.where) == (2, "entries.jsonl line 8")
+    assert e.value.reason.startswith(reason)
