@@ -8,7 +8,7 @@
 #   MUTATION_NAMES='sdl_tracker.conformance.evaluate.x_combine__*' benchmarks/mutation.sh gate
 #                                   # only these mutants of the target (a rerun of some functions)
 #   MUTATION_TESTS='tests/ledger/test_chain.py' …   # another test selection (a faster first pass;
-#                                   # the survivors are then run against the target's own tests)
+#                                   # the survivors are then checked by hand, docs/testing.md)
 #
 # Each target is a set of files, the mutants worth running in them (mutmut name globs: the
 # functions that decide), and the test modules that exercise them. mutmut 3 runs, for each
