@@ -125,8 +125,6 @@ def combine(judge: Judge, rule: Rule, rid: str, max_age_days: int) -> Outcome:
             status = (
                 Status.NOT_DEMONSTRATED if Status.NOT_DEMONSTRATED in statuses else Status.WAIVED
             )
-        elif statuses <= {Status.SATISFIED, Status.WAIVED}:
-            status = Status.WAIVED
         elif statuses & {Status.SATISFIED, Status.WAIVED, Status.PARTIAL}:
             status = Status.PARTIAL
         else:

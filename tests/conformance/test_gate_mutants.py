@@ -10,10 +10,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from evidence_factory import NOW, B, C, only, stmt, tailored
+from evidence_factory import NOW, B, C, approve_all, only, stmt, tailored
 
 from sdl_tracker import __version__
 from sdl_tracker.conformance import evaluate, verdicts
+from sdl_tracker.conformance import waivers as waivers_mod
 from sdl_tracker.conformance.evidence import records
 from sdl_tracker.conformance.facts import CommitFacts
 from sdl_tracker.conformance.judge import Outcome
@@ -26,6 +27,8 @@ from sdl_tracker.conformance.model import (
     Waiver,
 )
 from sdl_tracker.models import Artifact, Provenance, ResultStatus, Statement, Tool
+from sdl_tracker.policy import load as policy_load
+from sdl_tracker.policy.model import AllOf, AnyOf, Leaf, Policy
 
 S = Status
 
@@ -318,3 +321,190 @@ def test_the_gate_accepts_only_satisfied_waived_and_not_applicable(status: Statu
     conf = conformance(result("SM-4", S.SATISFIED), result("SM-5", status))
     assert conf.passed is accepted
     assert conformance(result("SM-5", status), result("SM-4", S.SATISFIED)).passed is accepted
+
+
+# The requirement's verdict as the gate, the reports and the verdict entry read it: its
+# identity, rule and action, and the waiver it names (evaluate._requirement).
+
+FACTS = CommitFacts(commit=C, ancestors=frozenset({B}), changed={})
+
+
+@pytest.fixture(scope="module")
+def policy(tmp_path_factory: pytest.TempPathFactory) -> Policy:
+    return tailored(
+        tmp_path_factory.mktemp("policy"),
+        "requirements:\n  SI-2:\n    requires: {kind: sast, thresholds: {high: {max: 0}}}\n"
+        "not_applicable:\n  SM-10: nobody develops custom components for us\n",
+    )
+
+
+def _rp(policy: Policy, rid: str):  # type: ignore[no-untyped-def]
+    return next(rp for rp in policy.requirements if rp.id == rid)
+
+
+def _sast(high: int) -> Statement:
+    metrics = {"findings": high, "high": high, "medium": 0, "low": 0}
+    return stmt("sast", requirements=("SI-2",), metrics=metrics, covers=("src",))
+
+
+def _waiver_entry(target: str = "SI-2") -> Statement:
+    return waivers_mod.statement(
+        target=target,
+        reason="accepted for this release",
+        approver="Grace Hopper <grace@example.com>",
+        requested_by="Ada Lovelace <ada@example.com>",
+        expires=waivers_mod.parse_expiry("2026-06-10"),
+        commit=C,
+        now=NOW,
+    )
+
+
+def test_a_not_applicable_requirement_keeps_its_identity_rule_and_justification(
+    policy: Policy,
+) -> None:
+    rp = _rp(policy, "SM-10")
+    assert rp.title and rp.practice == "SM"
+    found = evaluate.evaluate(policy, [], FACTS, NOW).result("SM-10")
+    assert found == RequirementResult(
+        requirement_id="SM-10",
+        title=rp.title,
+        practice="SM",
+        status=S.NOT_APPLICABLE,
+        reason="not applicable: nobody develops custom components for us",
+        rule=evaluate._rule_words(rp),
+        justification="nobody develops custom components for us",
+    )
+    assert found.rule
+
+
+def test_a_waived_requirement_keeps_its_identity_and_dates_its_action(policy: Policy) -> None:
+    rp = _rp(policy, "SI-2")
+    entries = [_sast(high=2), _waiver_entry()]
+    unwaived = evaluate.evaluate(policy, entries[:1], FACTS, NOW).result("SI-2")
+    assert unwaived.status is S.FAILING and unwaived.action.startswith("fix what sast")
+    found = evaluate.evaluate(policy, entries, FACTS, NOW, approvals=approve_all(entries))
+    r = found.result("SI-2")
+    assert r.status is S.WAIVED
+    assert (r.requirement_id, r.title, r.practice) == ("SI-2", rp.title, rp.practice)
+    assert r.rule == "sast (high ≤ 0)" == unwaived.rule
+    assert r.action == f"before 2026-06-10: {unwaived.action}"
+    assert r.waiver is not None and r.waiver.seq == 2 and r.waiver.counts
+
+
+def test_a_pending_waiver_is_named_on_the_requirement_it_does_not_waive(policy: Policy) -> None:
+    entries = [_sast(high=2), _waiver_entry()]
+    r = evaluate.evaluate(policy, entries, FACTS, NOW).result("SI-2")  # nobody signed it
+    assert r.status is S.FAILING
+    assert r.waiver is not None and r.waiver.seq == 2 and r.waiver.pending
+    assert f"; the waiver (entry 2) does not count: {r.waiver.pending}" in r.reason
+    assert r.action.startswith("fix what sast")
+
+
+class _Judge:
+    """Each evidence kind has a fixed outcome, with the evidence and waivers it rests on."""
+
+    def __init__(self, statuses: dict[str, Status]) -> None:
+        self.statuses = statuses
+
+    def leaf(self, leaf: Leaf, rid: str, max_age_days: int) -> Outcome:
+        status = self.statuses[leaf.kind]
+        kind = leaf.kind
+        action = "" if status.passes else f"do {kind}"
+        return Outcome(status, f"{kind} is {status.value}", action, (_ref(kind),), (_w(kind),))
+
+
+def _w(kind: str) -> Waiver:
+    return Waiver(kind, "r", "G <g@x.org>", "A <a@x.org>", NOW, ord(kind), False)
+
+
+def _ref(kind: str) -> EvidenceRef:
+    return EvidenceRef(ord(kind), kind * 64, kind, "pass", True, "", C, NOW)
+
+
+def _combine(rule: AllOf | AnyOf, **statuses: Status) -> Outcome:
+    return evaluate.combine(_Judge(statuses), rule, "SI-2", 30)  # type: ignore[arg-type]
+
+
+def test_any_of_met_by_one_part_keeps_every_parts_evidence_and_the_met_parts_waivers() -> None:
+    rule = AnyOf((Leaf("a"), Leaf("b")))
+    assert _combine(rule, a=S.MISSING, b=S.SATISFIED) == Outcome(
+        S.SATISFIED, "b is satisfied", "", (_ref("a"), _ref("b")), (_w("b"),)
+    )
+
+
+def test_any_of_not_met_names_every_part_and_keeps_every_waiver() -> None:
+    rule = AnyOf((Leaf("a"), Leaf("b")))
+    assert _combine(rule, a=S.MISSING, b=S.FAILING) == Outcome(
+        S.FAILING,
+        "one of [a is missing | b is failing]",
+        "do b",
+        (_ref("a"), _ref("b")),
+        (_w("a"), _w("b")),
+    )
+
+
+def test_all_of_not_met_names_the_unmet_parts_first_and_keeps_every_waiver() -> None:
+    rule = AllOf((Leaf("a"), Leaf("b"), Leaf("c")))
+    assert _combine(rule, a=S.SATISFIED, b=S.STALE, c=S.MISSING) == Outcome(
+        S.STALE,
+        "b is stale; c is missing (met: a is satisfied)",
+        "do b; do c",
+        (_ref("a"), _ref("b"), _ref("c")),
+        (_w("a"), _w("b"), _w("c")),
+    )
+
+
+def test_all_of_met_joins_every_parts_reason_and_keeps_their_evidence() -> None:
+    out = _combine(AllOf((Leaf("a"), Leaf("b"))), a=S.SATISFIED, b=S.SATISFIED)
+    expected = ("a is satisfied; b is satisfied", "", (_ref("a"), _ref("b")))
+    assert (out.status, out.reason, out.action, out.refs) == (S.SATISFIED, *expected)
+
+
+@pytest.mark.parametrize(
+    ("statuses", "reason"),
+    [
+        ((S.MISSING, S.MISSING, S.MISSING), "a is missing; b is missing; c is missing"),
+        (
+            (S.SATISFIED, S.MISSING, S.SATISFIED),
+            "b is missing (met: a is satisfied; c is satisfied)",
+        ),
+    ],
+)
+def test_all_of_not_met_says_which_parts_were_met_only_when_some_were(
+    statuses: tuple[Status, ...], reason: str
+) -> None:
+    out = _combine(AllOf((Leaf("a"), Leaf("b"), Leaf("c"))), **dict(zip("abc", statuses)))
+    assert out.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("statuses", "expected"),
+    [
+        ((S.SATISFIED, S.WAIVED, S.NOT_DEMONSTRATED), S.NOT_DEMONSTRATED),
+        ((S.WAIVED, S.NOT_DEMONSTRATED, S.NOT_DEMONSTRATED), S.NOT_DEMONSTRATED),
+        ((S.SATISFIED, S.WAIVED, S.WAIVED), S.WAIVED),
+        ((S.WAIVED, S.WAIVED, S.WAIVED), S.WAIVED),
+        ((S.SATISFIED, S.WAIVED, S.PARTIAL), S.PARTIAL),
+        ((S.NOT_DEMONSTRATED, S.MISSING, S.MISSING), S.MISSING),
+    ],
+)
+def test_all_of_without_a_failure_is_decided_by_its_weakest_kind_of_part(
+    statuses: tuple[Status, ...], expected: Status
+) -> None:
+    """A part not demonstrated (no population to judge) is never hidden by a waived or satisfied
+    part; waived and satisfied parts alone are waived; anything else met in part is partial."""
+    out = _combine(AllOf((Leaf("a"), Leaf("b"), Leaf("c"))), **dict(zip("abc", statuses)))
+    assert out.status is expected
+
+
+@pytest.mark.parametrize("name", ["iec62443-4-1", "cra-2024-2847"])
+def test_the_evaluation_names_its_commit_policy_catalogue_release_and_waivers(name: str) -> None:
+    policy = policy_load.load(name)
+    entries = [_sast(high=2), _waiver_entry()]
+    conf = evaluate.evaluate(
+        policy, entries, FACTS, NOW, release="v2.0", approvals=approve_all(entries)
+    )
+    assert (conf.commit, conf.evaluated_at, conf.release) == (C, NOW, "v2.0")
+    assert (conf.policy, conf.policy_digest) == (policy.name, policy.digest)
+    assert conf.catalog == policy.catalog.id
+    assert [w.seq for w in conf.waivers] == [2]
