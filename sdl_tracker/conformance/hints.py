@@ -23,8 +23,10 @@ _COLLECT = {
     "traceability_matrix": ("sdl-tracker collect --only tests --from-report junit.xml", ""),
     "fuzzing": (
         "sdl-tracker collect --only tests --from-report junit.xml",
-        'from tests marked `@pytest.mark.fuzz("INTERFACE")` that ran and passed; or a fuzzing '
-        "campaign's report, signed: `sdl-tracker record fuzzing FILE -r SVV-3` with --sign",
+        'from tests marked `@pytest.mark.fuzz("INTERFACE")` that ran and passed; or a fuzzer\'s '
+        "own report: `sdl-tracker collect --only fuzzing --from-report fuzz.log --fuzz-target "
+        "PATH` (libFuzzer, atheris, AFL++ fuzzer_stats); or a campaign's report, signed: "
+        "`sdl-tracker record fuzzing FILE -r SVV-3` with --sign",
     ),
     "dynamic_analysis": (
         "sdl-tracker collect --only tests --from-report junit.xml",
