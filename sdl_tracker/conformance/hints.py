@@ -153,6 +153,19 @@ def action(status: Status, kind: str, requirement: str, seq: int | None = None) 
     return ""
 
 
+#: The metric of an SBOM that describes the built wheel or sdist (the `sbom` collector's).
+BUILT = "built_artifacts"
+
+
+def built(kind: str, requirement: str) -> str:
+    """What to do when a rule needs the SBOM of what ships and the SBOM describes no built file."""
+    return (
+        "build what ships first: the product's wheel and sdist into dist/ (`python -m build`, "
+        "or `pip wheel --no-deps --wheel-dir dist .`; another directory: `[collectors.sbom] "
+        'dist = "…"` in .sdl-tracker.toml), then ' + produce(kind, requirement)
+    )
+
+
 #: `none_listed` key -> what fills the gap it names
 _LISTED = {
     "without_level": (
