@@ -78,7 +78,7 @@ def parse(text: str, where: Path | None) -> Run:
 
 def _int(stats: dict[str, str], key: str) -> int | None:
     value = stats.get(key, "")
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isdecimal() else None
 
 
 def _seconds(stats: dict[str, str]) -> float | None:
