@@ -18,6 +18,7 @@ def __getattr__(name: str) -> dict[str, Collector]:
     from sdl_tracker.collectors import (
         deps,
         documents,
+        fuzzing,
         issues,
         releases,
         review,
@@ -33,6 +34,7 @@ def __getattr__(name: str) -> dict[str, Collector]:
     COLLECTORS: dict[str, Collector] = {
         "deps": deps,
         "documents": documents,
+        "fuzzing": fuzzing,
         "issues": issues,
         "releases": releases,
         "review": review,

@@ -23,8 +23,10 @@ _COLLECT = {
     "traceability_matrix": ("sdl-tracker collect --only tests --from-report junit.xml", ""),
     "fuzzing": (
         "sdl-tracker collect --only tests --from-report junit.xml",
-        'from tests marked `@pytest.mark.fuzz("INTERFACE")` that ran and passed; or a fuzzing '
-        "campaign's report, signed: `sdl-tracker record fuzzing FILE -r SVV-3` with --sign",
+        'from tests marked `@pytest.mark.fuzz("INTERFACE")` that ran and passed; or a fuzzer\'s '
+        "own report: `sdl-tracker collect --only fuzzing --from-report fuzz.log --fuzz-target "
+        "PATH` (libFuzzer, atheris, AFL++ fuzzer_stats); or a campaign's report, signed: "
+        "`sdl-tracker record fuzzing FILE -r SVV-3` with --sign",
     ),
     "dynamic_analysis": (
         "sdl-tracker collect --only tests --from-report junit.xml",
@@ -149,6 +151,19 @@ def action(status: Status, kind: str, requirement: str, seq: int | None = None) 
     if status is Status.NOT_DEMONSTRATED:
         return demonstrate(kind, requirement)
     return ""
+
+
+#: The metric of an SBOM that describes the built wheel or sdist (the `sbom` collector's).
+BUILT = "built_artifacts"
+
+
+def built(kind: str, requirement: str) -> str:
+    """What to do when a rule needs the SBOM of what ships and the SBOM describes no built file."""
+    return (
+        "build what ships first: the product's wheel and sdist into dist/ (`python -m build`, "
+        "or `pip wheel --no-deps --wheel-dir dist .`; another directory: `[collectors.sbom] "
+        'dist = "…"` in .sdl-tracker.toml), then ' + produce(kind, requirement)
+    )
 
 
 #: `none_listed` key -> what fills the gap it names

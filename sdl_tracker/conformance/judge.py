@@ -83,10 +83,11 @@ class Judge:
         sel = self.index.selection(kind, rid if leaf.named else None)
         if not sel.candidates:
             naming = f" naming {rid}" if leaf.named else ""
+            built = any(b.metric == hints.BUILT for b in leaf.thresholds)
             return Outcome(
                 Status.MISSING,
                 f"{kind}: no evidence{naming}",
-                hints.action(Status.MISSING, kind, rid),
+                hints.built(kind, rid) if built else hints.action(Status.MISSING, kind, rid),
             )
         if not sel.winners:
             where = ", ".join(sorted({short(r.statement.commit) for r in sel.candidates}))
@@ -116,7 +117,9 @@ class Judge:
             used = [self.index.origin(r) for r in sel.winners if counted[r.seq]]
             status, reason = self._tracked([r for r in used if isinstance(r, Record)], reason)
         action = hints.action(status, kind, rid, worst_seq)
-        if status is Status.PARTIAL and leaf.tracks_findings:
+        if status is Status.FAILING and any(b.metric == hints.BUILT for b in leaf.thresholds):
+            action = hints.built(kind, rid)
+        elif status is Status.PARTIAL and leaf.tracks_findings:
             action = _TRACK
         elif (
             status is Status.PARTIAL

@@ -408,6 +408,19 @@ def test_the_sbom_describes_the_built_wheel_in_dist(
     statement = _collect(repo, capsys)
     p = statement["predicate"]
     assert p["result"]["metrics"]["built_artifacts"] == 0  # the sources only
+    # SVV-3's hint names what to build, where, and the key that moves it
+    capsys.readouterr()
+    main(["explain", "SVV-3", "--repo", str(repo)])
+    shown = capsys.readouterr().err
+    assert (
+        "sbom: entry 1 on " in shown
+        and "built_artifacts = 0, expected built_artifacts ≥ 1" in shown
+    )
+    assert (
+        "build what ships first: the product's wheel and sdist into dist/ (`python -m build`, "
+        "or `pip wheel --no-deps --wheel-dir dist .`; another directory: `[collectors.sbom] "
+        'dist = "…"` in .sdl-tracker.toml), then run `sdl-tracker collect --only sbom`'
+    ) in shown
     # a real wheel, built offline (no build isolation, no network)
     subprocess.run(
         [

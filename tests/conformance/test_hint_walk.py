@@ -22,6 +22,7 @@ from sdl_tracker.policy import load as policy_mod
 from sdl_tracker.policy.model import AllOf, AnyOf, Leaf, Policy, Rule, leaves
 
 OSV = Path(__file__).resolve().parents[3].parent / "shared" / "osv" / "pypa-advisory-database"
+FUZZ_LOG = Path(__file__).resolve().parents[1] / "data" / "fuzzing" / "libfuzzer-clean.log"
 _COMMAND = re.compile(r"`(sdl-tracker [^`]+)`")
 #: Kinds no collector makes yet and a person's record is not accepted for: a rule may use them
 #: only beside an alternative that can be produced.
@@ -84,6 +85,9 @@ def _argv(command: str, rid: str, repo: Path, file: Path) -> list[str] | None:
         "TAG": "v1.0",
         "DIR": str(OSV),
         "junit.xml": str(file.parent / "junit.xml"),
+        # a real libFuzzer log (tests/data/fuzzing) about a file committed in the walk's repository
+        "fuzz.log": str(FUZZ_LOG),
+        "PATH": "README.md",
     }
     if "DIR" in words and not OSV.is_dir():
         return None
@@ -130,6 +134,7 @@ def test_the_hints_walk_on_a_real_repository(
                     assert code == 0, err
     assert any(k.startswith("sdl-tracker collect --only issues") for k in walked)
     assert any(k.startswith("sdl-tracker record fuzzing") for k in walked)
+    assert any(k.startswith("sdl-tracker collect --only fuzzing") for k in walked)
 
 
 def test_the_hints_of_traced_and_marked_evidence_name_what_produces_it() -> None:
@@ -139,6 +144,7 @@ def test_the_hints_of_traced_and_marked_evidence_name_what_produces_it() -> None
     assert "`sdl-tracker collect --only tests --from-report junit.xml`" in fuzz
     assert '`@pytest.mark.fuzz("INTERFACE")`' in fuzz
     assert "`sdl-tracker record fuzzing FILE -r SVV-3` with --sign" in fuzz
+    assert "`sdl-tracker collect --only fuzzing --from-report fuzz.log --fuzz-target PATH`" in fuzz
     exhaustion = hints.produce("dynamic_analysis", "SVV-3")
     assert '`@pytest.mark.resource_exhaustion("INTERFACE")`' in exhaustion
     demo = hints.action(Status.NOT_DEMONSTRATED, "traceability_matrix", "SUM-1")

@@ -64,6 +64,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--all", action="store_true", help="review/signatures: the whole history")
     parser.add_argument("--release", metavar="TAG", help="the release tag being collected for")
+    parser.add_argument(
+        "--fuzz-target",
+        metavar="PATH",
+        help="fuzzing: the harness source file the ingested fuzzer report is about",
+    )
     parser.add_argument("--force", action="store_true", help="re-run every tool, even if unchanged")
     options.output_format(parser)
     options.common(parser)
@@ -78,6 +83,7 @@ def main(args: argparse.Namespace) -> int:
             ("since", args.since),
             ("all", "1" if args.all else None),
             ("release", args.release),
+            ("fuzz_target", args.fuzz_target),
         )
         if value
     }

@@ -4,12 +4,17 @@ Threats are every entry of every diagram cell's `data.threats`. Status mapping (
 Mitigated, Avoided, Eliminated -> mitigated; Accepted, Transferred, NA / NotApplicable ->
 accepted (a person decided it needs no mitigation); Open -> open. A mitigated threat with
 mitigation text becomes a mitigation; `Tests:` / `Requirements:` lines in that text link it.
+
+Trust boundaries come from the drawing (`geometry`): a trust-boundary box holds the elements
+embedded in it or whose centre it encloses; a flow crosses a trust-boundary curve it cuts.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+from sdl_tracker.formats.threatmodel import geometry
 from sdl_tracker.formats.threatmodel.model import (
     STRIDE,
     AcceptedRisk,
@@ -58,6 +63,7 @@ def load(src: Source) -> ThreatModel:
     flows: list[DataFlow] = []
     boundaries: list[TrustBoundary] = []
     reviewer = text(src, detail.get("reviewer"), ["detail", "reviewer"], "the reviewer")
+    drawn: list[dict[str, dict[str, Any]]] = []
     for d, diagram in enumerate(diagrams):
         where: list[str | int] = ["detail", "diagrams", d]
         diagram = mapping(src, diagram, where, "a diagram")
@@ -68,6 +74,7 @@ def load(src: Source) -> ThreatModel:
                 "to convert it to v2",
             )
         cells = sequence(src, diagram.get("cells"), [*where, "cells"], "the diagram cells")
+        drawn.append({})
         for c, cell in enumerate(cells):
             path = [*where, "cells", c]
             cell = mapping(src, cell, path, "a diagram cell")
@@ -75,6 +82,7 @@ def load(src: Source) -> ThreatModel:
             name = _name(src, cell, data, path)
             cell_id = text(src, cell.get("id"), [*path, "id"], "the cell id") or f"{d}/{c}"
             _element(cell, data, cell_id, name, components, flows, boundaries)
+            drawn[-1][cell_id] = cell
             key = "threats" if "threats" in data else None
             raw = data.get("threats") if key else cell.get("threats")
             tpath = [*path, "data", "threats"] if key else [*path, "threats"]
@@ -113,8 +121,73 @@ def load(src: Source) -> ThreatModel:
         mitigations=tuple(mitigations),
         accepted_risks=tuple(accepted),
         components=tuple(components),
-        data_flows=tuple(flows),
-        trust_boundaries=tuple(boundaries),
+        data_flows=tuple(_crossing(src, drawn, flows)),
+        trust_boundaries=tuple(_members(drawn, boundaries, components)),
+    )
+
+
+def _members(
+    drawn: list[dict[str, dict[str, Any]]],
+    boundaries: list[TrustBoundary],
+    components: list[Component],
+) -> list[TrustBoundary]:
+    """Each trust-boundary box with the elements of its diagram embedded in it or inside it."""
+    result = []
+    for b in boundaries:
+        cells = next((cells for cells in drawn if b.id in cells), {})
+        box = geometry.rect(cells.get(b.id, {})) if _is_box(cells.get(b.id, {})) else None
+        inside = []
+        for c in components:
+            cell = cells.get(c.id)
+            if box is None or cell is None:
+                continue
+            shape = geometry.rect(cell)
+            if cell.get("parent") == b.id or (
+                shape is not None and geometry.encloses(box, geometry.centre(shape))
+            ):
+                inside.append(c.id)
+        result.append(replace(b, components=tuple(inside)))
+    return result
+
+
+def _crossing(
+    src: Source, drawn: list[dict[str, dict[str, Any]]], flows: list[DataFlow]
+) -> list[DataFlow]:
+    """Each flow with the trust-boundary curves of its diagram it cuts (`crosses`)."""
+    result = []
+    for flow in flows:
+        d, cells = next(((d, cells) for d, cells in enumerate(drawn) if flow.id in cells), (0, {}))
+        centres = {i: geometry.centre(r) for i, cell in cells.items() if (r := geometry.rect(cell))}
+        path = geometry.line(cells.get(flow.id, {}), centres)
+        curves = {
+            i: line
+            for i, cell in cells.items()
+            if _is_curve(cell) and (line := geometry.line(cell, centres))
+        }
+        work = (len(path) if path else 0) * sum(len(c) for c in curves.values())
+        if work > geometry.MAX_WORK:
+            raise src.error(
+                ["detail", "diagrams", d],
+                f"flow {flow.id} and the boundary curves it might cross have more than "
+                f"{geometry.MAX_WORK:,} pairs of segments: not a drawing this importer places",
+            )
+        crosses = tuple(i for i, curve in curves.items() if path and geometry.cut(path, curve))
+        result.append(replace(flow, crosses=crosses))
+    return result
+
+
+def _is_box(cell: dict[str, Any]) -> bool:
+    kind = (
+        str((cell.get("data") or {}).get("type") or "")
+        if isinstance(cell.get("data"), dict)
+        else ""
+    )
+    return cell.get("shape") == "trust-boundary-box" or kind == "tm.BoundaryBox"
+
+
+def _is_curve(cell: dict[str, Any]) -> bool:
+    return cell.get("shape") == "trust-boundary-curve" or (
+        not _is_box(cell) and "boundary" in str(cell.get("shape") or "") and "source" in cell
     )
 
 

@@ -1,11 +1,11 @@
 """Capability security levels per zone and external interface (SR-4), and what needs one.
 
 Zones are the threat model's trust boundaries. External interfaces are its data flows that cross
-a trust boundary: a flow with `crosses:` (native format), one whose ends sit in different
-boundaries (Threagile: boundaries listing their components), or one with an end that is an
-external entity, actor or user (every format); in the native format only `crosses:` and external
-ends count, since it states the crossings itself. Threat Dragon and pytm draw boundaries without
-saying what is inside, so there a flow between two internal elements is not known to cross one.
+a trust boundary: a flow with `crosses:` (native format; Threat Dragon flows that cut a boundary
+curve), one whose ends sit in different boundaries (Threagile and pytm boundaries, Threat Dragon
+boxes: the members each importer found), or one with an end that is an external entity, actor or
+user (every format); in the native format only `crosses:` and external ends count, since it
+states the crossings itself.
 
 The levels are stated in one machine-readable block, `security_levels:`, a mapping from the
 threat model's zone or flow id to the level: `2` (SL-C), or `{sl_c: 2, sl_t: 3}` (either or

@@ -5,7 +5,9 @@ Threats are the report's `findings` (id `<threat_id>@<target>`) and its `exclude
 `response` text: starting with "mitigated" or "avoided" -> mitigated, "accepted" or
 "transferred" -> accepted, anything else (or none) -> open. A mitigated finding's response is
 its mitigation; `Tests:` / `Requirements:` lines in it link tests and requirements. Elements'
-`sourceFiles` are the paths a component owns.
+`sourceFiles` are the paths a component owns. An element's `inBoundary` puts it in that boundary
+and in every boundary that one is in (a boundary's own `inBoundary`), so a flow between elements
+in different boundaries crosses one.
 """
 
 from __future__ import annotations
@@ -75,10 +77,33 @@ def load(src: Source) -> ThreatModel:
             DataFlow(str(f["name"]), str(f.get("source") or ""), str(f.get("sink") or ""))
             for f in _named(src, root, "flows")
         ),
-        trust_boundaries=tuple(
-            TrustBoundary(str(b["name"]), str(b["name"])) for b in _named(src, root, "boundaries")
-        ),
+        trust_boundaries=tuple(_boundaries(src, root)),
     )
+
+
+def _boundaries(src: Source, root: dict[str, Any]) -> list[TrustBoundary]:
+    """Each boundary with the elements inside it, directly or through nested boundaries."""
+    boundaries = _named(src, root, "boundaries")
+    outer = {str(b["name"]): _in(b) for b in boundaries}
+    members: dict[str, list[str]] = {name: [] for name in outer}
+    for key in ("elements", "actors", "assets"):
+        for element in _named(src, root, key):
+            name, seen = str(element["name"]), set()
+            where = _in(element)
+            while where is not None and where in members and where not in seen:
+                seen.add(where)
+                if name not in members[where]:
+                    members[where].append(name)
+                where = outer[where]
+    return [TrustBoundary(name, name, tuple(found)) for name, found in members.items()]
+
+
+def _in(item: dict[str, Any]) -> str | None:
+    """The name of the boundary `item` is in (pytm writes the name, or the boundary itself)."""
+    value = item.get("inBoundary")
+    if isinstance(value, dict):
+        value = value.get("name")
+    return value if isinstance(value, str) and value else None
 
 
 def _status(response: str) -> ThreatStatus:

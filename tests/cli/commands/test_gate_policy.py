@@ -197,3 +197,60 @@ def _forge_approval(ws: Workspace, signed_blob: str, key: Path, claimed: str | N
         now=signed.predicate.recorded_at,
     )
     ledger.append(ws.store(), [stored, sig])
+
+
+NO_PARSER = "the product reads no untrusted input, only update files signed by its vendor"
+
+
+def _parts_policy(fuzzing: bool) -> str:
+    """SVV-3 alone with the shipped provenance; its fuzzing part declared not applicable (when
+    `fuzzing`), and the parts this test does not produce evidence for."""
+    parts = "  SVV-3:\n" + (f"    fuzzing: {NO_PARSER}\n" if fuzzing else "")
+    parts += "".join(
+        f"    {kind}: not produced in this test\n"
+        for kind in (
+            "dependency_audit",
+            "attack_surface_analysis",
+            "binary_sca",
+            "dynamic_analysis",
+        )
+    )
+    text = only("SVV-3").replace("[attested, signed]", "[signed, verified, ingested]")
+    return "extends: iec62443-4-1\n" + text.replace("provenance:", parts + "provenance:")
+
+
+def test_one_part_declared_not_applicable_counts_in_the_gate_only_once_approved(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SVV-3's fuzzing part not applicable on its own, through a real gate and `approve
+    --policy`: the real bandit run meets the static-analysis part, the fuzzing part is shown
+    with its justification once the lead approved the policy, and not before."""
+    (repo / "frames.py").write_text("def size(data):\n    return len(data)\n")
+    git(repo, "add", "frames.py")
+    git(repo, "commit", "-q", "-m", "code")
+    keys = ssh_keys(repo.parent / "keys")
+    commit_roster(repo, roster_text(keys))
+    commit_policy(repo, _parts_policy(fuzzing=True))
+    assert run(["collect", "--only", "sast", "-C", str(repo)], capsys)[0] == 0
+    code, err = run(["gate", "-C", str(repo)], capsys)
+    assert code == 1
+    assert "fuzzing: no evidence" in err  # unapproved: every part applies again
+    assert "declares SVV-3 partly not applicable" in err and f"fuzzing ({NO_PARSER})" in err
+    code, err = run(["approve", "--policy", "--key", str(keys["grace"]), "-C", str(repo)], capsys)
+    assert code == 0, err
+    code, err = run(["gate", "-C", str(repo)], capsys)
+    assert code == 0, err
+    assert "gate " in err and "PASSED" in err and "1 satisfied" in err
+    assert kinds(repo)[-1] == "release_gate_record"
+    assert main(["explain", "SVV-3", "-C", str(repo)]) == 0
+    shown = "".join(capsys.readouterr())
+    assert f"not applicable part (fuzzing): {NO_PARSER}" in shown
+    assert "[any of: fuzzing, dast] — not applicable" in shown
+    assert "rests on: entry 2 sast [verified]" in shown  # the part that applies: bandit's run
+    # The same policy without the fuzzing line, approved too: the fuzzing part applies again.
+    commit_policy(repo, _parts_policy(fuzzing=False))
+    code, err = run(["approve", "--policy", "--key", str(keys["grace"]), "-C", str(repo)], capsys)
+    assert code == 0, err
+    code, err = run(["gate", "-C", str(repo)], capsys)
+    assert code == 1
+    assert "fuzzing: no evidence" in err and NO_PARSER not in err

@@ -21,7 +21,7 @@ DATA = Path(__file__).resolve().parents[2] / "data" / "threatmodel"
     [
         # native: the boundary, and the flow that says it crosses it
         ("threat-model.yaml", ["TB-1", "DF-1"]),
-        # pytm draws boundaries without members: only flows with an external end are known
+        # the other formats: zones first, then flows crossing them (their own tests say which)
         ("updater.pytm.json", None),
         ("updater.threagile.yaml", None),
         ("app.threatdragon.json", None),

@@ -116,3 +116,98 @@ def test_json_errors_name_the_line_of_the_value() -> None:
 def test_invalid_json_names_line_and_column() -> None:
     with pytest.raises(InputError, match=r"^m\.json:2:14: invalid JSON"):
         load("m.json", b'{"summary": {},\n  "detail": {,}}')
+
+
+def _crossing(model) -> dict[str, tuple[str, ...]]:  # type: ignore[no-untyped-def]
+    from sdl_tracker.formats.threatmodel import levels
+
+    zones = {b.id for b in model.trust_boundaries}
+    found = {ident for ident, _ in levels.needing(model) if ident not in zones}
+    names = {c.id: c.name.replace("\n", " ") for c in model.components}
+    return {
+        f"{names[f.source]} -> {names[f.target]}": f.crosses
+        for f in model.data_flows
+        if f.id in found
+    }
+
+
+def test_real_sample_flows_cross_the_boundary_curves_they_cut() -> None:
+    """Threat Dragon's demo model: the boundary curves around the database and around the
+    message queue cut flows between two internal elements; the configuration reads stay inside."""
+    model = load("demo.json", sample("threat-dragon/v2-threat-model.json").read_bytes())
+    crossing = _crossing(model)
+    assert set(crossing) == {
+        "Browser -> Web Application",
+        "Web Application -> Browser",
+        "Web Application -> Message Queue",
+        "Message Queue -> Background Worker Process",
+        "Web Application -> Database",
+        "Database -> Web Application",
+        "Database -> Background Worker Process",
+        "Background Worker Process -> Database",
+    }
+    curves = {b.id for b in model.trust_boundaries}
+    assert all(len(c) == 1 and set(c) <= curves for c in crossing.values())
+    assert crossing["Web Application -> Database"] == crossing["Database -> Web Application"]
+
+
+def _box_model(**agent: object) -> bytes:
+    """A diagram with a trust-boundary box around the update agent (by geometry, or embedded
+    with `parent`), the image cache outside it, and a flow between the two."""
+    cell = {"shape": "process", "id": "agent", "data": {"type": "tm.Process", "name": "Agent"}}
+    cell.update({"position": {"x": 100, "y": 100}, "size": {"width": 100, "height": 100}})
+    cell.update(agent)
+    cells = [
+        {
+            "shape": "trust-boundary-box",
+            "id": "device",
+            "data": {"type": "tm.BoundaryBox", "name": "Device"},
+            "position": {"x": 50, "y": 50},
+            "size": {"width": 250, "height": 250},
+        },
+        cell,
+        {
+            "shape": "store",
+            "id": "cache",
+            "data": {"type": "tm.Store", "name": "Cache"},
+            "position": {"x": 400, "y": 100},
+            "size": {"width": 160, "height": 80},
+        },
+        {
+            "shape": "flow",
+            "id": "read",
+            "data": {"type": "tm.Flow", "name": "Read image"},
+            "source": {"cell": "cache"},
+            "target": {"cell": "agent"},
+        },
+    ]
+    model = {"summary": {"title": "Box"}, "detail": {"diagrams": [{"cells": cells}]}}
+    return json.dumps(model).encode()
+
+
+@pytest.mark.parametrize(
+    ("agent", "inside"),
+    [
+        ({}, True),  # its centre is inside the box
+        ({"position": {"x": 600, "y": 600}}, False),  # drawn outside
+        ({"position": {"x": 600, "y": 600}, "parent": "device"}, True),  # embedded in it
+        ({"position": "nowhere"}, False),  # no usable coordinates: not known to be inside
+    ],
+)
+def test_a_boundary_box_holds_what_it_encloses_or_embeds(agent: dict, inside: bool) -> None:  # type: ignore[type-arg]
+    model = load("box.json", _box_model(**agent))
+    (box,) = model.trust_boundaries
+    assert box.components == (("agent",) if inside else ())
+    assert ("Cache -> Agent" in _crossing(model)) is inside
+
+
+def test_a_drawing_too_big_to_place_is_refused() -> None:
+    data = json.loads(_box_model())
+    vertices = [{"x": i, "y": i % 7} for i in range(1500)]
+    curve = {"shape": "trust-boundary-curve", "id": "c", "data": {"type": "tm.Boundary"}}
+    curve.update({"source": {"x": 0, "y": 0}, "target": {"x": 9, "y": 9}, "vertices": vertices})
+    data["detail"]["diagrams"][0]["cells"] += [curve, curve | {"id": "d"}]
+    flow = data["detail"]["diagrams"][0]["cells"][3]
+    flow["vertices"] = vertices
+    with pytest.raises(InputError, match="pairs of segments: not a drawing this importer places"):
+        load("big.json", json.dumps(data).encode())

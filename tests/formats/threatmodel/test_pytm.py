@@ -57,3 +57,40 @@ def test_malformed_pytm_reports(change, expected: str) -> None:  # type: ignore[
     with pytest.raises(InputError) as e:
         load("updater.pytm.json", json.dumps(data).encode())
     assert expected in str(e.value)
+
+
+def _crossing(model) -> list[str]:  # type: ignore[no-untyped-def]
+    from sdl_tracker.formats.threatmodel import levels
+
+    zones = {b.id for b in model.trust_boundaries}
+    return [ident for ident, _ in levels.needing(model) if ident not in zones]
+
+
+def test_real_sample_flows_between_internal_elements_cross_their_boundaries() -> None:
+    """pytm's `inBoundary` puts the SQL database in "Server/DB": the web server's query crosses
+    that boundary although neither end is external; the call to the lambda (both outside any
+    boundary) crosses none."""
+    model = load("report.json", sample("pytm/pytm-json-report.json").read_bytes())
+    members = {b.id: b.components for b in model.trust_boundaries}
+    assert members == {"Internet": ("User",), "Server/DB": ("SQL Database",)}
+    crossing = _crossing(model)
+    assert "Insert query with comments" in crossing  # Web Server -> SQL Database
+    assert "Query for tasks" in crossing  # Task queue worker -> SQL Database
+    assert "Call func" not in crossing  # Web Server -> Lambda func
+
+
+def test_nested_boundaries_hold_the_elements_of_the_inner_one() -> None:
+    data = json.loads(sample("pytm/pytm-json-report.json").read_bytes())
+    inner = dict(data["boundaries"][1], name="DB host", inBoundary="Server/DB")
+    data["boundaries"].append(inner)
+    for element in data["elements"]:
+        if element["name"] == "SQL Database":
+            element["inBoundary"] = "DB host"
+        if element["name"] == "Lambda func":
+            element["inBoundary"] = {"name": "Server/DB"}  # the boundary itself, not its name
+    model = load("report.json", json.dumps(data).encode())
+    members = {b.id: b.components for b in model.trust_boundaries}
+    assert members["DB host"] == ("SQL Database",)
+    assert set(members["Server/DB"]) == {"SQL Database", "Lambda func"}
+    crossing = _crossing(model)
+    assert "Call func" in crossing  # Web Server (outside) -> Lambda func (in Server/DB)
