@@ -20,7 +20,8 @@ Then the ratios (targets, judged on CPU time):
 - `sdl-commit-msg MSG` <= 3x `python -c pass`.
 
 `--commit-msg` measures only that last ratio, with two rows for context (no target): the hook in
-a repository with a `.sdl-tracker.toml` (the TOML parser and the configuration are read), and
+a repository with a `.sdl-tracker.toml` (read and validated in the warm-up, then from the
+hook's cache of a valid configuration in the git directory), and
 the floor every console script pays, `python -c "import re, sys"` (what pip's wrapper imports).
 
 Measure as users get it: pre-commit installs hooks with a non-editable `pip install .` into a

@@ -13,7 +13,9 @@ When the message is accepted it leaves a marker for sdl-record (post-commit): th
 
 It runs on every commit, so its usual path imports almost nothing (no argparse, pathlib,
 subprocess, TOML or dataclasses): a repository without a configuration file and without a
-threat model costs two git calls and the trailer rules' one (benchmarks/hooks.py).
+threat model costs two git calls and the trailer rules' one (benchmarks/hooks.py). With a
+configuration file, what it needs from a valid one is cached in the git directory, keyed by the
+file's exact bytes (hooks/_settings_cache.py).
 """
 
 from __future__ import annotations
@@ -295,16 +297,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(name: str, critical: Sequence[str]) -> int:
     root, marker = _locate()
     configured = _configured(root)
+    default_model = False  # unknown: the threat-model check reads the configuration itself
     if configured and not critical:
-        from pathlib import Path
-
-        critical = _base.settings(Path(root)).security_critical_paths
+        critical, default_model = _settings(root, marker)
     with open(name, encoding="utf-8", errors="replace") as f:
         text = f.read()
     pairs = message_trailers(text, root)
     staged: list[str] = []
     unmodelled: list[Unmodelled] = []
-    model = configured or _has_default_model(root)
+    model = (configured and not default_model) or _has_default_model(root)
     if critical or model:
         staged = _staged(root)
         if staged and model:
@@ -324,6 +325,31 @@ def _run(name: str, critical: Sequence[str]) -> int:
         return 1
     _mark(root, marker)
     return 0
+
+
+def _settings(root: str, marker: str) -> tuple[Sequence[str], bool]:
+    """`[hooks] security_critical_paths`, and whether `[collectors.threat-model]` keeps the
+    default model places (no `paths`, no `owns`), from the cache of a valid configuration
+    (hooks/_settings_cache.py), else read, validated (an error every time) and cached."""
+    from sdl_tracker.hooks import _settings_cache
+
+    cache = os.path.join(os.path.dirname(marker), _settings_cache.NAME)
+    found = _settings_cache.config_file(root)
+    kept = _settings_cache.lookup(cache, *found) if found is not None else None
+    if kept is not None:
+        return kept
+    from pathlib import Path
+
+    from sdl_tracker import config
+
+    cfg = config.load(Path(root))
+    paths = _base.hook_settings(cfg.section("hooks"), str(cfg.source or root))
+    table = cfg.collector("threat-model")  # the collector's NAME, not imported
+    default_model = not table.get("owns") and "paths" not in table
+    # Kept only when the file read before validating is the file read after it.
+    if found is not None and _settings_cache.config_file(root) == found:
+        _settings_cache.store(cache, *found, paths.security_critical_paths, default_model)
+    return paths.security_critical_paths, default_model
 
 
 def _has_default_model(root: str) -> bool:
