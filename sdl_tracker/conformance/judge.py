@@ -113,14 +113,16 @@ class Judge:
         notes = {seq: v.why for seq, v in verdicts.items()}
         counted = {seq: v.status is Status.SATISFIED for seq, v in verdicts.items()}
         waived = tuple(w for v in verdicts.values() for w in v.waivers)
+        untracked = False
         if status is Status.SATISFIED and leaf.tracks_findings:
             used = [self.index.origin(r) for r in sel.winners if counted[r.seq]]
             status, reason = self._tracked([r for r in used if isinstance(r, Record)], reason)
+            untracked = status in (Status.PARTIAL, Status.FAILING)
         action = hints.action(status, kind, rid, worst_seq)
-        if status is Status.FAILING and any(b.metric == hints.BUILT for b in leaf.thresholds):
-            action = hints.built(kind, rid)
-        elif status is Status.PARTIAL and leaf.tracks_findings:
+        if untracked:
             action = _TRACK
+        elif status is Status.FAILING and any(b.metric == hints.BUILT for b in leaf.thresholds):
+            action = hints.built(kind, rid)
         elif (
             status is Status.PARTIAL
             and leaf.none_listed
@@ -209,7 +211,8 @@ class Judge:
 
     def _tracked(self, used: list[Record], reason: str) -> tuple[Status, str]:
         """Satisfied only when every unmet requirement and open finding has an assessed issue
-        record in the counted entries, or a waiver; partial names the others."""
+        record in the counted entries, or a waiver; partial names the others, failing when none
+        is addressed."""
         records: list[tracking.Tracker] = []
         for r in used:
             listed = tracking.trackers(r.statement.predicate)
@@ -222,7 +225,9 @@ class Judge:
         found = tracking.problems(self.index, self.unmet)
         missing, addressed = tracking.untracked(found, records, self.waivers)
         if missing:
-            return Status.PARTIAL, (
+            # None addressed is no partial fulfilment: the process has not touched any of them.
+            status = Status.PARTIAL if addressed else Status.FAILING
+            return status, (
                 f"{len(missing)} of {len(found)} unmet requirement(s) and open finding(s) have no "
                 f"assessed issue record or waiver: {tracking.shown(missing)}"
             )

@@ -68,7 +68,8 @@ def test_every_open_finding_and_unmet_requirement_needs_a_record(policy: Policy)
     )
     threats = stmt("threat_model", details={"open": ["T3"], "model": "threat-model.yaml"})
     found = _sm11(policy, [sast, deps, threats, _issues()])
-    assert found.status is Status.PARTIAL, found.reason
+    # Not one of them addressed: failing, not partial.
+    assert found.status is Status.FAILING, found.reason
     for named in ("B602 src/run.py:3", "B108 src/tmp.py:3", "PYSEC-2023-221", "threat T3"):
         assert named in found.reason
     assert "SVV-3 (failing)" in found.reason
@@ -88,6 +89,9 @@ def test_every_open_finding_and_unmet_requirement_needs_a_record(policy: Policy)
         commit=C,
         now=NOW,
     )
+    some = _sm11(policy, [sast, deps, threats, records])
+    assert some.status is Status.PARTIAL, some.reason
+    assert some.reason.startswith("1 of 5 ") and "B108 src/tmp.py:3" in some.reason
     met = _sm11(policy, [sast, deps, threats, records, waiver])
     assert met.status is Status.SATISFIED, met.reason
     assert "all 5 unmet requirement(s) and open finding(s) tracked" in met.reason
@@ -108,7 +112,7 @@ def test_a_record_must_be_assessed_open_and_name_the_finding(
 ) -> None:
     policy = tailored(tmp_path, only("SM-11"))
     found = _sm11(policy, [_sast(("B602", "high", "src/run.py")), _issues(record)])
-    assert found.status is Status.PARTIAL
+    assert found.status is Status.FAILING
     assert why in found.reason
 
 
@@ -143,7 +147,7 @@ def test_an_earlier_passing_verdict_no_longer_satisfies_it(policy: Policy) -> No
         details={"release": "v1.0", "passed": True, "statuses": {}},
     )
     found = _sm11(policy, [gate, _sast(("B602", "high", "src/run.py")), _issues()])
-    assert found.status is Status.PARTIAL
+    assert found.status is Status.FAILING
 
 
 def _commit(repo: Path, files: dict[str, str]) -> None:
@@ -174,7 +178,7 @@ def test_on_a_real_repository(git_repo: Path, capsys: pytest.CaptureFixture[str]
     )
     assert main(["collect", "--only", "sast", "--only", "issues", "--repo", str(git_repo)]) == 0
     sm11 = _status(git_repo, capsys)["SM-11"]
-    assert sm11["status"] == "partial", sm11["reason"]
+    assert sm11["status"] == "failing", sm11["reason"]
     assert "B602 app.py:5 (high, sast entry" in sm11["reason"]
     assert "SI-2 (failing)" in sm11["reason"]
 
