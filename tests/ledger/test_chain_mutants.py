@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -409,3 +410,71 @@ def test_a_non_ascii_byte_in_a_header_is_a_broken_entry_not_a_crash() -> None:
         with pytest.raises(ChainError) as e:
             chain.verify([chain.Segment("e", raw)], {digest: data}.get, None)
         assert (e.value.seq, e.value.reason) == (1, reason)
+
+
+def test_header_fields_are_found_after_the_hash_whatever_its_slot_holds() -> None:
+    """The 64 bytes of the hash slot are not trusted to be hex: a forged slot holding the
+    markers `],"prev":"` and `,"statement":` does not move where the other fields are read;
+    the entry still reads (and then fails its hash check)."""
+    digest = hashlib.sha256(b"x").hexdigest()
+    (entry,) = chain.seal(Head(41, "b" * 64), [make_statement(1, [Artifact("r", digest)])])
+    slot = b',"statement":' + b"0" * 42 + b'],"prev":'  # + the `"` after the slot
+    forged = entry.raw[:9] + slot + entry.raw[73:]
+    parsed = chain.parse(forged)
+    assert (parsed.seq, parsed.prev, parsed.objects) == (42, "b" * 64, (digest,))
+    assert parsed.hash == slot.decode()
+    with pytest.raises(ChainError, match="hash does not match its content"):
+        chain.verify([chain.Segment("e", forged)], {}.get, None, known=None)
+    # A later `],"prev":"` (a statement holding a list then a "prev" key) is not the header's.
+    later = entry.raw[:-1] + b',"x":[1],"prev":"' + b"f" * 64 + b'","seq":7}'
+    assert (chain.parse(later).prev, chain.parse(later).seq) == ("b" * 64, 42)
+
+
+def test_artifact_digests_are_read_as_listed_not_repaired() -> None:
+    """What is between the brackets is split on commas and stripped of its quotes, nothing
+    more: a stray character makes a digest that is not a SHA-256, never a valid one."""
+    d = hashlib.sha256(b"x").hexdigest()
+    (entry,) = chain.seal(None, [make_statement(1, [Artifact("r", d)])])
+    for listed, read in (
+        (b'x"' + d.encode() + b'"', 'x"' + d),
+        (b'"X' + d.encode() + b'"', "X" + d),
+    ):
+        raw = entry.raw.replace(b'"' + d.encode() + b'"', listed, 1)
+        assert chain.parse(raw).objects == (read,)
+
+
+def test_a_sequence_number_is_at_most_eight_digits_and_never_a_crash() -> None:
+    """The header reader looks for `,"statement":` within 21 bytes of `"seq":`, which bounds a
+    sequence number to 8 digits (99,999,999 entries): a longer one, or thousands of digits (which
+    `int()` would refuse with a ValueError), is an unreadable entry."""
+    (entry,) = chain.seal(None, [make_statement(1)])
+    assert chain.parse(entry.raw.replace(b'"seq":1,', b'"seq":99999999,')).seq == 99999999
+    no_seq = "not a ledger entry: expected a sequence number after seq"
+    for digits in (b"123456789", b"9" * 5000):
+        assert _reason(entry.raw.replace(b'"seq":1,', b'"seq":' + digits + b",")) == no_seq
+
+
+def test_a_verifier_reads_no_artifact_up_to_the_known_entry_unless_asked() -> None:
+    """`Verifier` (used by `ledger.trust` without `reread`) trusts the artifacts up to `known`
+    by default; `reread=True` reads them again."""
+    data = b"report"
+    segment = chain.Segment("e", _with_artifact(hashlib.sha256(data).hexdigest()))
+    known = chain.parse(segment.data.rstrip(b"\n"))
+    asked: list[str] = []
+
+    def read(obj: str) -> bytes:
+        asked.append(obj)
+        return data
+
+    assert len(list(chain.Verifier(read, known=Head(1, known.hash)).entries(segment))) == 1
+    assert asked == []
+    verifier = chain.Verifier(read, known=Head(1, known.hash), reread=True)
+    assert len(list(verifier.entries(segment))) == 1
+    assert asked == list(known.objects)
+
+
+def test_a_statement_that_cannot_be_canonicalised_says_so() -> None:
+    statement = make_statement(1)
+    bad = replace(statement, predicate=replace(statement.predicate, note="\udcff"))
+    with pytest.raises(LedgerError, match=r"^statement cannot be canonicalised \(RFC 8785\): "):
+        chain.canonical(bad)
