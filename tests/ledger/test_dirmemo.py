@@ -16,6 +16,7 @@ from sdl_tracker import ledger
 from sdl_tracker.errors import UnverifiedLedger
 from sdl_tracker.ledger import chain, trust
 from sdl_tracker.ledger.dirstore import DirStore
+from sdl_tracker.models import ResultStatus
 
 FAIL, PASS = b'"status":"fail"', b'"status":"pass"'
 
@@ -160,4 +161,36 @@ def test_a_restore_of_the_whole_directory_is_a_rewind(store: DirStore, tmp_path:
     shutil.rmtree(store.path)
     shutil.copytree(backup, store.path)
     with pytest.raises(UnverifiedLedger, match="entry 3 .*verified here earlier.*rewound"):
+        list(ledger.entries(store))
+
+
+def test_a_prefix_that_no_longer_hashes_as_remembered_is_a_rewrite(store: DirStore) -> None:
+    """Every entry still verifies but the first bytes do not hash as this machine remembers
+    (here the memo's digest is wrong): the check fails, blaming entry 1 of the entry file, and
+    reads the artifact of the entry appended since on the way."""
+    path = trust.memo_path(store)
+    memo = trust.read_memo(path)
+    assert memo is not None and memo.prefix is not None
+    bad = trust.Prefix(memo.prefix.size, "0" * 64, memo.prefix.head)
+    trust.write_memo(path, trust.Memo(head=memo.head, mark=memo.mark, prefix=bad))
+    _other_writer(store, 3, {hashlib.sha256(b"report").hexdigest(): b"report"})
+    with pytest.raises(UnverifiedLedger) as e:
+        list(ledger.entries(store))
+    cause = e.value.__cause__
+    assert isinstance(cause, chain.ChainError)
+    assert (cause.seq, cause.where, cause.reason) == (
+        1,
+        str(_file(store)),
+        "the entries verified here earlier were rewritten (their bytes changed)",
+    )
+
+
+def test_a_prefix_resealed_whole_names_the_entry_verified_earlier(store: DirStore) -> None:
+    """Someone re-seals entries 1 and 2 with other results, same length (a valid chain, the
+    head marker rewritten too): the entry verified here earlier is named."""
+    resealed = chain.seal(None, [make_statement(i, status=ResultStatus.FAIL) for i in (1, 2)])
+    data = b"".join(e.raw + b"\n" for e in resealed)
+    _file(store).write_bytes(data)
+    store._write_head(chain.Head(2, resealed[1].hash), len(data))
+    with pytest.raises(UnverifiedLedger, match=r"entry 2 .*was verified here earlier as "):
         list(ledger.entries(store))
