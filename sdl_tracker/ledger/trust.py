@@ -255,7 +255,7 @@ def _dir_since(
     changed is a full check naming the first bad entry, raised after the last entry."""
     head, segments = store.snapshot()
     # One pass of SHA-256: the whole file's hash continues from a copy of the prefix's.
-    before, whole, offset = hashlib.sha256(), None, 0
+    before, whole, offset, full = hashlib.sha256(), None, 0, False
     try:
         with _reader(store) as read_object:
             verifier = Verifier(read_object, start=prefix.head, known=memo.head)
@@ -274,9 +274,17 @@ def _dir_since(
                     rest = Segment(where=segment.where, data=data[cut:], first_line=first)
                     yield from verifier.entries(rest)
             if offset < prefix.size or before.hexdigest() != prefix.sha256:
+                full = True
                 _full_check(store, memo.head)
             verifier.finish(head)
     except ChainError as e:
+        if not full and whole is not None and before.hexdigest() != prefix.sha256:
+            # The lines after the prefix failed, but the prefix itself changed: a rewrite at
+            # another length cuts those lines anywhere. Name the rewritten entry instead.
+            try:
+                _full_check(store, memo.head)
+            except ChainError as rewritten:
+                raise UnverifiedLedger(store.location, rewritten) from rewritten
         raise UnverifiedLedger(store.location, e) from e
     digest = (whole or before).hexdigest()
     write_memo(path, Memo(head=head, mark=at, prefix=Prefix(offset, digest, head)))

@@ -194,3 +194,20 @@ def test_a_prefix_resealed_whole_names_the_entry_verified_earlier(store: DirStor
     store._write_head(chain.Head(2, resealed[1].hash), len(data))
     with pytest.raises(UnverifiedLedger, match=r"entry 2 .*was verified here earlier as "):
         list(ledger.entries(store))
+
+
+def test_a_prefix_rewritten_to_another_length_then_appended_to_names_the_rewrite(
+    store: DirStore,
+) -> None:
+    """Entries 1 and 2 re-sealed at another length, then a writer appends entry 3 on top: the
+    failure names the rewritten entry verified here earlier, not the appended line the old
+    prefix's length now cuts in two."""
+    old = _file(store).read_bytes()
+    resealed = chain.seal(None, [make_statement(1000 + i) for i in (1, 2)])
+    data = b"".join(e.raw + b"\n" for e in resealed)
+    assert len(data) != len(old)
+    _file(store).write_bytes(data)
+    store._write_head(chain.Head(2, resealed[1].hash), len(data))
+    _other_writer(store, 3)
+    with pytest.raises(UnverifiedLedger, match=r"entry 2 .*was verified here earlier as "):
+        list(ledger.entries(store))
