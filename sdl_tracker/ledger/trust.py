@@ -278,9 +278,10 @@ def _dir_since(
                 _full_check(store, memo.head)
             verifier.finish(head)
     except ChainError as e:
-        if not full and whole is not None and before.hexdigest() != prefix.sha256:
-            # The lines after the prefix failed, but the prefix itself changed: a rewrite at
-            # another length cuts those lines anywhere. Name the rewritten entry instead.
+        if not full and before.hexdigest() != prefix.sha256:
+            # A line failed, but the prefix itself changed: a rewrite at another length cuts
+            # the lines after it anywhere, and an unreadable line inside it has no sequence
+            # number of its own. Name the rewritten entry as the full check does.
             try:
                 _full_check(store, memo.head)
             except ChainError as rewritten:

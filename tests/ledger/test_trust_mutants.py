@@ -229,9 +229,11 @@ def test_a_bad_appended_line_is_named_by_its_line_number(
 
 
 @pytest.mark.parametrize("chunk", CHUNKS)
-def test_an_unreadable_line_inside_the_verified_prefix_is_named_by_its_line_number(
+def test_an_unreadable_line_inside_the_verified_prefix_is_named_by_its_entry_and_line(
     chunk: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The full check names it, as `ledger verify` would (entry 2, not the "entry 0" of a line
+    whose sequence number cannot be read)."""
     monkeypatch.setattr(dirstore, "_CHUNK", chunk)
     store = _dir_store(tmp_path, 3)
     lines = _entry_file(store).read_bytes().splitlines(keepends=True)
@@ -239,7 +241,7 @@ def test_an_unreadable_line_inside_the_verified_prefix_is_named_by_its_line_numb
     _entry_file(store).write_bytes(b"".join(lines))
     with pytest.raises(UnverifiedLedger) as caught:
         list(ledger.entries(store))
-    assert caught.value.where == f"{_entry_file(store)} line 2"
+    assert (caught.value.seq, caught.value.where) == (2, f"{_entry_file(store)} line 2")
     assert caught.value.reason.startswith("not a ledger entry")
 
 
