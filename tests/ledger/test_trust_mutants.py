@@ -226,6 +226,7 @@ def test_a_bad_appended_line_is_named_by_its_line_number(
         f"{_entry_file(store)} line 4",
         "hash does not match its content",
     )
+    assert str(caught.value).startswith(f"the ledger at {store.location} does not verify: ")
 
 
 @pytest.mark.parametrize("chunk", CHUNKS)
@@ -257,3 +258,41 @@ def test_an_entry_file_written_again_unchanged_still_verifies(tmp_path: Path) ->
     assert [e.seq for e in ledger.entries(store)] == [1, 2]
     after = _memo(store)
     assert after == trust.Memo(head=before.head, mark=store.mark(), prefix=before.prefix)
+
+
+def test_a_rewrite_at_another_length_under_appended_lines_names_the_ledger(
+    tmp_path: Path,
+) -> None:
+    store = _dir_store(tmp_path, 2)
+    resealed = chain.seal(None, [make_statement(1000 + i) for i in (1, 2)])
+    data = b"".join(e.raw + b"\n" for e in resealed)
+    _entry_file(store).write_bytes(data)
+    store._write_head(Head(2, resealed[1].hash), len(data))
+    _other_writer(store, 3)
+    with pytest.raises(UnverifiedLedger) as caught:
+        list(ledger.entries(store))
+    assert str(caught.value).startswith(
+        f"the ledger at {store.location} does not verify: entry 2 ({_entry_file(store)} line 2): "
+        "entry 2 was verified here earlier as "
+    )
+
+
+def test_lines_that_do_not_link_to_the_remembered_prefix_are_a_broken_link(
+    tmp_path: Path,
+) -> None:
+    """The memo's prefix hashes as the file's first bytes but names another last entry (a
+    memo written by hand): the first appended line is refused, not the whole file blamed."""
+    store = _dir_store(tmp_path, 2)
+    path = trust.memo_path(store)
+    memo = _memo(store)
+    assert memo.prefix is not None and memo.prefix.head is not None
+    other = trust.Prefix(memo.prefix.size, memo.prefix.sha256, Head(2, "0" * 64))
+    trust.write_memo(path, trust.Memo(head=memo.head, mark=memo.mark, prefix=other))
+    _other_writer(store, 3)
+    with pytest.raises(UnverifiedLedger) as caught:
+        list(ledger.entries(store))
+    assert (caught.value.seq, caught.value.where) == (3, f"{_entry_file(store)} line 3")
+    assert caught.value.reason.startswith("broken link: prev is ")
+    assert caught.value.reason.endswith(
+        "expected 000000000000… (an entry was removed, reordered or replaced)"
+    )
