@@ -361,3 +361,19 @@ def test_a_memo_whose_commit_is_gone_still_walks_the_branchs_history(git_repo: P
             list(ledger.entries(GitStore(git_repo)))
         with pytest.raises(UnverifiedLedger, match=r"entries/\S*3\.jsonl"):
             trust.check(GitStore(git_repo))
+
+
+def test_without_a_memo_every_artifact_is_read(tmp_path: Path) -> None:
+    """The memo spares the artifacts of the entries verified here; without one (a new
+    machine, a memo dropped or unreadable) the full check reads every artifact again. (On a
+    branch the history walk names such a change first.)"""
+    art, data = ledger.artifact("report.json", b"{}")
+    store = DirStore(tmp_path / "ledger")
+    store.create()
+    ledger.append(store, [make_statement(1, [art])], {art.sha256: data})
+    assert [e.seq for e in ledger.entries(store)] == [1]
+    (store.path / "objects" / art.sha256[:2] / art.sha256[2:]).write_bytes(b"{ }")
+    assert [e.seq for e in ledger.entries(store)] == [1]  # spared: verified here already
+    trust.forget(store)
+    with pytest.raises(UnverifiedLedger, match="does not match its content"):
+        list(ledger.entries(store))
