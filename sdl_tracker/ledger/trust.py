@@ -227,10 +227,10 @@ def entries(
     size = 0
     try:
         if isinstance(view, GitStore) and at:
-            if memo is not None and memo.mark:
-                history.added_only(view, memo.mark, at)
-            else:
-                history.check(view)  # the first check here walks the whole branch
+            # The first check here, or a memo whose commit git no longer has (`_since` found
+            # nothing to start from, a forged memo as well as one from before a force-push
+            # and a gc): walk the whole branch, every commit must only add files.
+            history.check(view)
         head, segments = view.snapshot()
         with _reader(view) as read_object:
             verifier = Verifier(read_object, known=known)
