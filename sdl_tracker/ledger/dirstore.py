@@ -155,6 +155,10 @@ class DirStore:
             f = open(path, "rb")
         except FileNotFoundError as e:
             raise LedgerError(f"{path} is missing: the ledger directory is damaged") from e
+        except OSError as e:  # a directory, or unreadable
+            raise LedgerError(
+                f"{path} cannot be read ({e.strerror or e}): the ledger directory is damaged"
+            ) from e
         with f:
             line, read, rest = 1, 0, b""
             while read < size:

@@ -58,10 +58,16 @@ def copy(sha256: str, data: Object) -> Iterator[bytes]:
             digest.update(block)
             yield block[: max(0, len(block) - max(0, read - data.size))]
     if read != data.size or digest.hexdigest() != sha256:
+        # Grown: only one byte past the size was read, so neither its size nor its hash is known.
+        now = (
+            f"more than {data.size} bytes"
+            if read > data.size
+            else f"{read} bytes, sha256 {digest.hexdigest()[:12]}…"
+        )
         raise LedgerError(
-            f"{data.path} changed while it was being recorded (now {read} bytes, sha256 "
-            f"{digest.hexdigest()[:12]}…; it was {data.size} bytes, sha256 {sha256[:12]}…); "
-            "nothing was appended. Record it again once it no longer changes"
+            f"{data.path} changed while it was being recorded (now {now}; it was {data.size} "
+            f"bytes, sha256 {sha256[:12]}…); nothing was appended. Record it again once it no "
+            "longer changes"
         )
 
 
