@@ -10,17 +10,18 @@ stays as it is for the next test.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from helpers import make_statement
 
 from sdl_tracker import ledger
-from sdl_tracker.errors import ChainError, GitError, HistoryError
-from sdl_tracker.ledger import chain, history
+from sdl_tracker.errors import ChainError, GitError, HeadMoved, HistoryError, LedgerError
+from sdl_tracker.ledger import chain, gitstore, history
 from sdl_tracker.ledger.chain import Head
 from sdl_tracker.ledger.gitstore import GitStore, entries_path, object_path
 
@@ -279,3 +280,251 @@ def test_a_rewritten_branch_that_only_adds_to_the_verified_tree_is_not_a_rewind(
     files["objects/00/" + "0" * 62] = ("100644", b"x")
     sibling = repo.commit(files, repo.commits[1])
     assert history.added_only(GitStore(repo.root), repo.tip, sibling) == ["objects/00/" + "0" * 62]
+
+
+# -- gitstore: the commits an append makes ----------------------------------------------------
+
+
+def _message(repo: Repo, commit: str) -> str:
+    raw = subprocess.run(
+        ["git", "cat-file", "commit", commit], cwd=repo.root, capture_output=True, check=True
+    ).stdout
+    return raw.decode().split("\n\n", 1)[1]
+
+
+def test_create_commits_the_readme_alone_and_each_append_one_batch_on_the_last(
+    repo: Repo,
+) -> None:
+    created, first, second = repo.commits
+    assert git(repo.root, "rev-list", "--parents", "-n1", created) == created
+    assert _message(repo, created) == "sdl-ledger: create the ledger\n"
+    assert repo.files(created) == {"README.txt": ("100644", gitstore._README)}
+    assert git(repo.root, "rev-list", "--parents", "-n1", first) == f"{first} {created}"
+    entries = list(ledger.entries(GitStore(repo.root)))
+    assert _message(repo, first) == (
+        f"sdl-ledger: entries 1..2\n\nLedger-Seq: 2\nLedger-Hash: {entries[1].hash}\n"
+    )
+    assert _message(repo, second) == (
+        f"sdl-ledger: entries 3..3\n\nLedger-Seq: 3\nLedger-Hash: {entries[2].hash}\n"
+    )
+    added = {p: v for p, v in repo.files(first).items() if p != "README.txt"}
+    assert added == {
+        ENTRY1: ("100644", entries[0].raw + b"\n" + entries[1].raw + b"\n"),
+        object_path(repo.report): ("100644", REPORT),
+    }
+    assert repo.files(second)[ENTRY3] == ("100644", entries[2].raw + b"\n")
+    committer = git(repo.root, "log", "-1", "--format=%cn <%ce>", second)
+    assert committer == "Ada <ada@example.com>"
+    assert GitStore(repo.root).written == ""
+
+
+def test_the_head_is_the_tips_last_marker_and_a_missing_branch_says_how_to_get_one(
+    repo: Repo,
+) -> None:
+    assert GitStore(repo.root).head() == Head(3, list(ledger.entries(GitStore(repo.root)))[2].hash)
+    assert repo.view(repo.commits[1]).commit() == repo.commits[1]
+    assert repo.view(repo.commits[0]).head() is None
+    two = "\n\n".join(f"Ledger-Seq: {s}\nLedger-Hash: {c * 64}" for s, c in ((7, "a"), (9, "b")))
+    marked = repo.commit(repo.files(repo.tip), repo.tip, message=f"subject\n\n{two}\n")
+    assert repo.view(marked).head() == Head(9, "b" * 64)
+    gone = GitStore(repo.root, "gone")
+    assert not gone.exists() and gone.commit() is None
+    with pytest.raises(LedgerError) as caught:
+        gone.head()
+    assert str(caught.value) == (
+        f"no ledger: branch gone of {repo.root} does not exist. Run `sdl-tracker init` to "
+        "create it, or `git fetch origin gone:gone` to get the shared one"
+    )
+    with pytest.raises(LedgerError, match="^no ledger: branch gone"):
+        gone.snapshot()
+    with pytest.raises(LedgerError, match="^no ledger: branch gone"):
+        gone.append(chain.seal(None, [make_statement(1)]), {}, expected=None)
+
+
+@pytest.mark.parametrize("kind", ["tree", "blob"])
+def test_a_ref_that_is_no_commit_is_a_ledger_error(repo: Repo, kind: str) -> None:
+    name = f"{repo.tip}^{{tree}}" if kind == "tree" else f"{repo.tip}:README.txt"
+    oid = git(repo.root, "rev-parse", name)
+    view = repo.view(oid)
+    with pytest.raises(LedgerError) as caught:
+        view.head()
+    size = git(repo.root, "cat-file", "-s", oid)
+    assert str(caught.value) == (
+        f"branch sdl-ledger of {repo.root}: {oid} is not a commit "
+        f"({f'{oid} {kind} {size}'.encode()!r})"
+    )
+
+
+# -- gitstore: compare-and-swap on the ref ----------------------------------------------------
+
+
+class Rival(dict[str, bytes]):
+    """Artifacts whose listing moves the branch first, as a writer outside this machine's lock
+    (a `git fetch` into the branch, another host on a shared file system) would, between the
+    append's read of the tip and its compare-and-swap."""
+
+    def __init__(self, move: Callable[[], None]) -> None:
+        super().__init__()
+        self.move = move
+
+    def items(self):  # type: ignore[no-untyped-def, override]
+        self.move()
+        return super().items()
+
+
+def test_a_writer_beaten_at_the_compare_and_swap_appends_nothing(repo: Repo) -> None:
+    store = GitStore(repo.root, "race")
+    assert store.create()
+    base = store.commit() or ""
+    winner = repo.commit(repo.files(base), base, message="another writer")
+    ours = chain.seal(None, [make_statement(1)])
+
+    def move() -> None:
+        git(repo.root, "update-ref", "refs/heads/race", winner, base)
+
+    with pytest.raises(HeadMoved) as caught:
+        store.append(ours, Rival(move), expected=None)
+    assert str(caught.value).startswith(f"branch race of {repo.root} moved: fatal: ")
+    assert f"is at {winner} but expected {base}" in str(caught.value)
+    assert store.commit() == winner and store.written == ""
+    with pytest.raises(HeadMoved) as caught:
+        store._move(base, gitstore.ZERO_OID)
+    assert "reference already exists" in str(caught.value)
+    assert store.commit() == winner
+    with pytest.raises(HeadMoved) as caught:
+        store.append(ours, {}, expected=Head(1, "0" * 64))
+    assert str(caught.value) == (
+        f"branch race of {repo.root}: head moved to None, expected {Head(1, '0' * 64)}"
+    )
+    assert store.create() is False and store.commit() == winner
+
+
+# -- gitstore: fast-import's size threshold and its clean-up ----------------------------------
+
+
+def _loose(root: Path) -> int:
+    counts = dict(line.split(": ") for line in git(root, "count-objects", "-v").splitlines())
+    return int(counts["count"])
+
+
+def test_a_batch_over_a_mebibyte_stays_one_pack_and_one_up_to_it_is_unpacked(
+    repo: Repo,
+) -> None:
+    store = GitStore(repo.root, "big")
+    assert store.create()
+    for extra in (0, 1):
+        head = store.head()
+        entries = chain.seal(head, [make_statement(10 + extra)])
+        lines = sum(len(e.raw) + 1 for e in entries)
+        data = os.urandom(gitstore._BIG_BATCH - lines + extra)
+        sha = hashlib.sha256(data).hexdigest()
+        loose = _loose(repo.root)
+        store.append(entries, {sha: data}, expected=head)
+        # Unpacked: the blobs, the trees and the commit as loose objects; packed: none.
+        assert (_loose(repo.root) > loose) is (extra == 0)
+        assert store.read_object(sha) == data
+
+
+def test_a_failed_fast_import_leaves_none_of_its_debris_and_keeps_what_was_there(
+    repo: Repo,
+) -> None:
+    store = GitStore(repo.root, "debris")
+    assert store.create()
+    base = store.commit()
+    theirs = [
+        repo.root / ".git" / "fast_import_crash_1",
+        repo.root / ".git" / "objects" / "pack" / "tmp_pack_1",
+    ]
+    for path in theirs:
+        path.write_bytes(b"not ours\n")
+    try:
+        with pytest.raises(GitError) as caught:
+            store.append(chain.seal(None, [make_statement(1)]), {"ab\ncd": b"x"}, expected=None)
+        assert str(caught.value).startswith(
+            "git fast-import failed: fatal: Expected 'data n' command, found: cd"
+        )
+        assert sorted(repo.root.joinpath(".git").glob("fast_import_crash_*")) == theirs[:1]
+        assert sorted(repo.root.joinpath(".git/objects/pack").glob("tmp_*")) == theirs[1:]
+        assert store.commit() == base
+    finally:
+        for path in theirs:
+            path.unlink()
+
+
+# -- gitstore: reading entries and artifacts ----------------------------------------------------
+
+
+def test_a_snapshot_is_every_entry_file_in_order_where_each_is_named(repo: Repo) -> None:
+    head, segments = GitStore(repo.root).snapshot()
+    files = repo.files(repo.tip)
+    assert head == GitStore(repo.root).head()
+    assert [(s.where, s.data) for s in segments] == [
+        (f"sdl-ledger:{ENTRY1}", files[ENTRY1][1]),
+        (f"sdl-ledger:{ENTRY3}", files[ENTRY3][1]),
+    ]
+    assert list(repo.view(repo.commits[0]).snapshot()[1]) == []
+
+
+def test_an_entry_file_whose_blob_is_missing_is_named(repo: Repo) -> None:
+    absent = hashlib.sha1(b"never stored").hexdigest()
+    listing = f"100644 blob {absent}\t000000000001.jsonl\n"
+    batch = git(repo.root, "mktree", "--missing", input=listing.encode())
+    entries = git(repo.root, "mktree", input=f"040000 tree {batch}\t00000000\n".encode())
+    tree = git(repo.root, "mktree", input=f"040000 tree {entries}\tentries\n".encode())
+    commit = git(repo.root, "commit-tree", tree, "-m", "sdl-ledger")
+    _, segments = repo.view(commit).snapshot()
+    with pytest.raises(LedgerError) as caught:
+        list(segments)
+    assert str(caught.value) == (
+        f"branch sdl-ledger of {repo.root}: {ENTRY1} is listed but its blob is missing"
+    )
+
+
+def test_artifacts_are_read_at_the_stores_commit_and_only_as_blobs(repo: Repo) -> None:
+    before = repo.view(repo.commits[0])
+    for store in (GitStore(repo.root), repo.view(repo.commits[1])):
+        assert store.read_object(repo.report) == REPORT
+        with store.object_reader() as reader:
+            assert reader.read_object(repo.report) == REPORT
+            assert reader.read_object("0" * 64) is None
+            assert reader.read_object(repo.report) == REPORT  # in step after a miss
+            assert reader.read("README.txt") == gitstore._README
+    assert before.read_object(repo.report) is None
+    with before.object_reader() as reader:
+        assert reader.read_object(repo.report) is None
+    files = repo.files(repo.tip)
+    report = files.pop(object_path(repo.report))
+    files[object_path(repo.report) + "/x"] = report  # the artifact's path is now a tree
+    forged = repo.commit(files, repo.tip)
+    with repo.view(forged).object_reader() as reader:
+        assert reader.read_object(repo.report) is None
+        assert reader.read(ENTRY1) == files[ENTRY1][1]
+
+
+def test_the_branch_checked_out_in_a_work_tree_is_refused_by_name(
+    repo: Repo, tmp_path: Path
+) -> None:
+    store = GitStore(repo.root, "checked-out")
+    assert store.create()
+    commit = store.commit() or ""
+    other = tmp_path / "other"
+    git(repo.root, "worktree", "add", "-q", str(other), "checked-out")
+    try:
+        for act in (
+            lambda: GitStore(repo.root, "checked-out").snapshot(),
+            lambda: GitStore(repo.root, "checked-out").create(),
+        ):
+            with pytest.raises(LedgerError) as caught:
+                act()
+            assert str(caught.value) == (
+                f"the ledger branch 'checked-out' is checked out in the work tree {other}: the "
+                "ledger must never be a working branch (the next commit there would land on "
+                "it, or delete its entries). Keep the ledger on a branch of its own: `[ledger] "
+                "branch` / `init --branch NAME` (default sdl-ledger), and check out another "
+                f"branch in {other}"
+            )
+        # A fixed view reads a commit, not the branch: nothing can land on it.
+        assert list(GitStore(repo.root, "checked-out", at=commit).snapshot()[1]) == []
+        gitstore.check_branch(repo.root, "checked")  # a prefix of the name is another branch
+    finally:
+        git(repo.root, "worktree", "remove", "--force", str(other))
