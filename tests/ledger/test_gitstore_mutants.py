@@ -241,6 +241,45 @@ def test_a_history_git_cannot_read_is_a_git_error_naming_the_ledger(repo: Repo) 
     assert "refs/heads/gone" in message
 
 
+def test_the_users_log_format_does_not_change_what_is_read(repo: Repo) -> None:
+    """`format.pretty = oneline` in the repository's configuration: the walk still sees every
+    commit and names the tampering one."""
+    files = repo.files(repo.tip)
+    del files[ENTRY3]
+    forged = repo.commit(files, repo.tip)
+    git(repo.root, "config", "format.pretty", "oneline")
+    try:
+        assert history.check(GitStore(repo.root)) == 3
+        with pytest.raises(HistoryError) as caught:
+            history.check(repo.view(forged))
+        assert (caught.value.commit, caught.value.path) == (forged, ENTRY3)
+    finally:
+        git(repo.root, "config", "--unset", "format.pretty")
+
+
+def test_a_path_that_is_not_utf8_is_read_with_quoting_off(repo: Repo) -> None:
+    """`core.quotePath = false` (common where file names are not English): git prints a
+    file name's own bytes, which need not be UTF-8; they are read, not a crash."""
+    odd = "objects/\udcff\udcfe"  # the bytes ff fe, as os.fsdecode gives them
+    files = repo.files(repo.tip)
+    files[odd] = ("100644", b"x")
+    added = repo.commit(files, repo.tip)
+    del files[odd]
+    removed = repo.commit(files, added)
+    git(repo.root, "config", "core.quotePath", "false")
+    try:
+        assert history.check(repo.view(added)) == 4
+        assert history.added_only(repo.view(added), repo.tip, added) == [odd]
+        with pytest.raises(HistoryError) as caught:
+            history.check(repo.view(removed))
+        assert (caught.value.commit, caught.value.path) == (removed, odd)
+        with pytest.raises(HistoryError) as caught:
+            history.added_only(repo.view(removed), added, removed)
+        assert caught.value.path == odd
+    finally:
+        git(repo.root, "config", "--unset", "core.quotePath")
+
+
 # -- history.added_only: what a commit verified here earlier was followed by ----------------------
 
 
