@@ -321,6 +321,15 @@ def test_a_rewritten_branch_that_only_adds_to_the_verified_tree_is_not_a_rewind(
     assert history.added_only(GitStore(repo.root), repo.tip, sibling) == ["objects/00/" + "0" * 62]
 
 
+def test_the_branch_layout_one_directory_per_ten_thousand_entries() -> None:
+    """The paths other copies of the ledger (and `git log` readers) find the entries at."""
+    assert entries_path(1) == "entries/00000000/000000000001.jsonl"
+    assert entries_path(9999) == "entries/00000000/000000009999.jsonl"
+    assert entries_path(10000) == "entries/00000001/000000010000.jsonl"
+    assert entries_path(123456789) == "entries/00012345/000123456789.jsonl"
+    assert object_path("ab" + "c" * 62) == "objects/ab/" + "c" * 62
+
+
 # -- gitstore: the commits an append makes ----------------------------------------------------
 
 
