@@ -513,6 +513,22 @@ def test_a_snapshot_is_every_entry_file_in_order_where_each_is_named(repo: Repo)
     assert list(repo.view(repo.commits[0]).snapshot()[1]) == []
 
 
+def test_an_entry_file_named_with_a_tab_or_a_byte_that_is_not_utf8_is_named_whole(
+    repo: Repo,
+) -> None:
+    """git lists the names unquoted (`-z`): a forged file name is shown as it is, never a
+    crash and never another part of it."""
+    files = repo.files(repo.tip)
+    odd = "entries/00000000/a\tb\udcff.jsonl"
+    files[odd] = ("100644", b"forged\n")
+    _, segments = repo.view(repo.commit(files, repo.tip)).snapshot()
+    assert [s.where for s in segments] == [
+        f"sdl-ledger:{ENTRY1}",
+        f"sdl-ledger:{ENTRY3}",
+        "sdl-ledger:entries/00000000/a\tb\ufffd.jsonl",
+    ]
+
+
 def test_an_entry_file_whose_blob_is_missing_is_named(repo: Repo) -> None:
     absent = hashlib.sha1(b"never stored").hexdigest()
     listing = f"100644 blob {absent}\t000000000001.jsonl\n"
