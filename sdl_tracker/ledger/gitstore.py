@@ -319,11 +319,13 @@ class CatFile:
         self.proc.stdin.flush()
         header = self.proc.stdout.readline()
         parts = header.split()
-        if len(parts) != 3 or parts[1] != b"blob":
-            return None
+        if len(parts) != 3 or not parts[2].isdigit():
+            return None  # "<name> missing" (or ambiguous): no body follows
         data = self.proc.stdout.read(int(parts[2]))
         self.proc.stdout.read(1)
-        return data
+        # A tree or commit where a blob belongs (a forged path): its body is read all the
+        # same, or the next answer would be read from the middle of it.
+        return data if parts[1] == b"blob" else None
 
     def read_object(self, sha256: str) -> bytes | None:
         return self.read(object_path(sha256))
