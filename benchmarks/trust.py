@@ -5,25 +5,30 @@
     python benchmarks/trust.py --read --repeat 15   # the directory store's check alone
 
 One `status` per process, for a tool that times whole processes side by side (`hyperfine`, or
-`/usr/bin/time -v` in a loop), on a repository and directory ledger built once:
+`/usr/bin/time -v` in a loop), on ledgers built once (a directory ledger, a git branch, and with
+`--store pg` a chain in a throw-away PostgreSQL cluster left running until `--stop`):
 
-    python benchmarks/trust.py --keep /tmp/trust-bench           # build it (if not there yet)
-    python benchmarks/trust.py --once checked --at /tmp/trust-bench --append
-    python benchmarks/trust.py --once unchecked --at /tmp/trust-bench --append
+    python benchmarks/trust.py --keep /tmp/trust-bench             # git and dir (if not there)
+    python benchmarks/trust.py --keep /tmp/trust-bench --store pg  # starts a cluster
+    python benchmarks/trust.py --store git --once checked --at /tmp/trust-bench
+    python benchmarks/trust.py --store git --once unchecked --at /tmp/trust-bench
+    python benchmarks/trust.py --stop /tmp/trust-bench             # the cluster
 
-or let this script do it: `--pairs N --at DIR` runs N interleaved pairs of such processes (the
-order alternating within each pair) and prints each pair's ratio of CPU seconds (the process
-and the git processes it waited for) and their minimum, median and maximum.
+or let this script do it: `--store S --pairs N --at DIR` runs N interleaved pairs of such
+processes (the order alternating from pair to pair) and prints each pair's ratio of CPU seconds
+(the process and the git processes it waited for; on PostgreSQL also the server processes that
+served it) and their minimum, median and maximum. `--append` runs, before each timed process,
+one that appends an entry as another process would (this machine's memo left at the previous
+head); without it, the steady state. `--first` times the first check (the memo removed first)
+against unchecked.
 
-`--append` first appends one entry as another process would (this machine's memo left at the
-previous head), on both sides alike; without it, the steady state.
-
-For each store it appends N realistic statements (one SAST result each, every tenth with an
-artifact) to a fresh ledger of a fresh repository, then runs `sdl-tracker status` in process:
+Without `--at`, for git and dir, it appends N realistic statements (one SAST result each, every
+tenth with an artifact) to a fresh ledger of a fresh repository, then runs `sdl-tracker status`
+in process:
 
 * first     - the first check on this machine: no memo yet, every artifact read (the full check);
-* checked   - the steady state: the memo is there, every entry's hash is recomputed while it is
-              read, no artifact is read again;
+* checked   - the steady state: the memo is there and names the store's current mark, so
+              the entries are parsed, not hashed again;
 * appended  - one entry appended since the last check (`record`, what a CI run does);
 * unchecked - the same `status` reading the entries without any check (the path before).
 
@@ -36,17 +41,20 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import json
 import os
 import resource
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.append(str(Path(__file__).resolve().parents[1] / "tests" / "ledger"))  # pgcluster
 
 from ledger import statement  # noqa: E402  (benchmarks/ledger.py)
 
@@ -90,8 +98,7 @@ def build(root: Path, extra: list[str], entries: int) -> Store:
     subprocess.run(["git", "-C", str(root), "commit", "-q", "--allow-empty", "-m", "x"], check=True)
     with contextlib.redirect_stderr(io.StringIO()):
         assert main(["init", "-C", str(root), *extra]) == 0
-    ws = open_workspace(root, ledger_dir=Path(extra[1]) if extra else None)
-    store = ws.store()
+    store = open_store(root, extra)
     for start in range(0, entries, BATCH):
         batch, objects = [], {}
         for i in range(start, min(start + BATCH, entries)):
@@ -180,98 +187,229 @@ def read_bench(entries: int, repeat: int) -> None:
         print(f"dir read after an append: checked {a:.3f} s, unchecked {u:.3f} s, {a / u:.3f}x")
 
 
-def keep(at: Path, entries: int) -> None:
-    """`--keep`: a repository and a directory ledger of `entries` entries at `at`, built once."""
-    if (at / "ledger" / "HEAD").exists():
-        print(f"{at}: already built")
-        return
+STORES = ("git", "dir", "pg")
+PG_CHAIN = "bench"
+
+
+def _pg(at: Path) -> dict[str, Any]:
+    """The throw-away cluster `--keep DIR --store pg` started (DIR/pg.json)."""
+    found: dict[str, Any] = json.loads((at / "pg.json").read_text())
+    return found
+
+
+def where(kind: str, at: Path) -> tuple[Path, list[str]]:
+    """The repository and the `status` options of the `kind` ledger that `--keep` built at `at`."""
+    if kind == "dir":
+        return at / "repo", ["--ledger-dir", str(at / "ledger")]
+    if kind == "git":
+        return at / "git", []
+    return at / "pg", ["--ledger", _pg(at)["url"], "--repo-name", PG_CHAIN]
+
+
+def open_store(root: Path, extra: list[str]) -> Store:
+    options = dict(zip(extra[::2], extra[1::2]))
+    ledger_dir = options.get("--ledger-dir")
+    return open_workspace(
+        root,
+        ledger_dir=Path(ledger_dir) if ledger_dir else None,
+        ledger_url=options.get("--ledger"),
+        repo_name=options.get("--repo-name"),
+    ).store()
+
+
+def keep(at: Path, entries: int, kinds: Sequence[str]) -> None:
+    """`--keep`: ledgers of `entries` entries at `at`, built once, each checked once (the memo):
+    a repository with a directory ledger (repo/, ledger/), a repository with its branch (git/),
+    and for `pg` a throw-away PostgreSQL cluster left running (fsync on; pg.json says where;
+    `--stop DIR` stops it and removes it) holding the chain of repository pg/."""
     at.mkdir(parents=True, exist_ok=True)
-    build(at / "repo", ["--ledger-dir", str(at / "ledger")], entries)
-    status(at / "repo", ["--ledger-dir", str(at / "ledger")])  # the first check: the memo
-    print(f"{at}: built, {entries} entries")
+    for kind in kinds:
+        if kind == "pg" and not (at / "pg.json").exists():
+            import pgcluster
+
+            cluster, url = pgcluster.bench_database(durable=True)
+            fields = {"url": url, "base": str(cluster.base), "bindir": str(cluster.bindir)}
+            fields.update(port=cluster.port, as_user=list(cluster.as_user))
+            (at / "pg.json").write_text(json.dumps(fields))
+        root, extra = where(kind, at)
+        if root.exists():
+            print(f"{at}: {kind} already built")
+            continue
+        build(root, extra, entries)
+        status(root, extra)  # the first check: the memo
+        print(f"{at}: {kind} built, {entries} entries", flush=True)
 
 
-def once(variant: str, at: Path, append: bool) -> None:
-    """`--once`: one `status` of this process, checked or unchecked; with `append`, after one
-    entry appended as another process would (neither checking nor moving this machine's memo)."""
+def stop(at: Path) -> None:
+    """`--stop`: stop and remove the PostgreSQL cluster `--keep` started."""
+    import pgcluster
+
+    found = _pg(at)
+    pgcluster.Cluster(
+        base=Path(found["base"]),
+        bindir=Path(found["bindir"]),
+        port=found["port"],
+        as_user=tuple(found["as_user"]),
+    ).stop()
+    (at / "pg.json").unlink()
+    print(f"{at}: PostgreSQL cluster stopped and removed")
+
+
+def once(variant: str, kind: str, at: Path) -> None:
+    """`--once`: one `status` of this process: `checked`, `unchecked`, or `first` (the memo
+    removed first: the full check); or `append`: one entry appended as another process would
+    (neither checking nor moving this machine's memo), no `status`."""
     from helpers import make_statement
 
     from sdl_tracker.ledger import chain
-    from sdl_tracker.ledger.dirstore import DirStore
 
-    extra = ["--ledger-dir", str(at / "ledger")]
-    if append:
-        store = DirStore(at / "ledger")
+    root, extra = where(kind, at)
+    if variant == "append":
+        store = open_store(root, extra)
         head = store.head()
         sealed = chain.seal(head, [make_statement(head.seq if head else 0)])
         store.append(sealed, {}, expected=head)
+        return
+    if variant == "first":
+        path = trust.memo_path(open_store(root, extra))
+        assert path is not None
+        path.unlink(missing_ok=True)
     if variant == "unchecked":
         ledger_mod.entries = ledger_mod.unverified_entries  # type: ignore[assignment]
-    status(at / "repo", extra)
+    status(root, extra)
 
 
-def pairs(at: Path, count: int, append: bool) -> None:
-    """`--pairs N`: N interleaved pairs of whole `--once` processes, checked against unchecked;
-    the order alternates from pair to pair so that a trend in the load falls on both alike."""
+def _server(at: Path) -> dict[int, float]:
+    """CPU seconds of the cluster's postmaster (its own and its waited-for children's) and of
+    each process it started that is still running, by process id, from /proc."""
+    data = Path(_pg(at)["base"]) / "data"
+    postmaster = int((data / "postmaster.pid").read_text().split()[0])
+    tick = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        pid = int(stat.parent.name)
+        if pid == postmaster or int(fields[1]) == postmaster:
+            # utime, stime, cutime, cstime: fields 14-17 of proc(5), counted from the state (3)
+            found[pid] = sum(int(v) for v in fields[11:15]) / tick
+    return found
+
+
+def server_cpu(at: Path, running: set[int]) -> float:
+    """The cluster's CPU seconds so far, once no backend but those in `running` is left (the
+    postmaster has waited for the others: their time is in its children's)."""
+    for _ in range(500):
+        found = _server(at)
+        if set(found) <= running:
+            return sum(found.values())
+        time.sleep(0.01)
+    raise SystemExit(f"PostgreSQL backends still running: {sorted(set(found) - running)}")
+
+
+def pairs(kind: str, at: Path, count: int, append: bool, first: bool) -> None:
+    """`--pairs N`: N interleaved pairs of whole `--once` processes, checked (or, with `first`,
+    the full check) against unchecked, CPU seconds of each process and the git processes it
+    waited for, plus on PostgreSQL the server's processes; the order alternates from pair to
+    pair so that a trend in the load falls on both alike. With `append`, each timed process
+    follows an untimed one that appends an entry as another process would."""
     import statistics
 
-    def one(variant: str) -> float:
-        argv = [sys.executable, __file__, "--once", variant, "--at", str(at)]
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        subprocess.run([*argv, *(["--append"] if append else [])], check=True)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        return after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    here = [sys.executable, __file__, "--store", kind, "--at", str(at), "--once"]
+    running = set(_server(at)) if kind == "pg" else set()
 
-    ratios = []
-    print(f"{count} pairs at {at}, {'after an append' if append else 'steady state'}")
+    def one(variant: str) -> tuple[float, float]:
+        if append:
+            subprocess.run([*here, "append"], check=True)
+        server = server_cpu(at, running) if kind == "pg" else 0.0
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run([*here, variant], check=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        server = server_cpu(at, running) - server if kind == "pg" else 0.0
+        own = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+        return own + server, server
+
+    checked = "first" if first else "checked"
+    mode = "the first check" if first else "after an append" if append else "steady state"
+    print(f"{kind}: {count} pairs at {at}, {mode}", flush=True)
+    ratios, loads, sides = [], [], {checked: [], "unchecked": []}
     for n in range(count):
-        order = ("checked", "unchecked") if n % 2 == 0 else ("unchecked", "checked")
+        order = (checked, "unchecked") if n % 2 == 0 else ("unchecked", checked)
         cpu_s = {variant: one(variant) for variant in order}
-        ratios.append(cpu_s["checked"] / cpu_s["unchecked"])
+        for variant, (total, _) in cpu_s.items():
+            sides[variant].append(total)
+        ratios.append(cpu_s[checked][0] / cpu_s["unchecked"][0])
+        loads.append(os.getloadavg()[0])
+        server = (
+            f" (server {cpu_s[checked][1]:.2f} / {cpu_s['unchecked'][1]:.2f} s)"
+            if kind == "pg"
+            else ""
+        )
         print(
-            f"pair {n + 1}: checked {cpu_s['checked']:.2f} s, unchecked "
-            f"{cpu_s['unchecked']:.2f} s, {ratios[-1]:.3f}; load {os.getloadavg()[0]:.1f}",
+            f"pair {n + 1}: {checked} {cpu_s[checked][0]:.2f} s, unchecked "
+            f"{cpu_s['unchecked'][0]:.2f} s{server}, {ratios[-1]:.3f}; load {loads[-1]:.1f}",
             flush=True,
         )
-    verdict = "ok" if statistics.median(ratios) <= TARGET else f"over {TARGET}"
+    median = statistics.median(ratios)
+    verdict = "ok" if median <= TARGET else f"over {TARGET}"
     print(
-        f"checked/unchecked over {count} pairs: min {min(ratios):.3f}, median "
-        f"{statistics.median(ratios):.3f}, max {max(ratios):.3f} (target {TARGET}: {verdict}, "
-        f"{sum(r > TARGET for r in ratios)} pairs over it)"
+        f"{kind}, {mode}: {checked}/unchecked over {count} pairs: min {min(ratios):.3f}, median "
+        f"{median:.3f}, max {max(ratios):.3f} (target {TARGET}: {verdict}, "
+        f"{sum(r > TARGET for r in ratios)} pairs over it); medians {checked} "
+        f"{statistics.median(sides[checked]):.2f} s, unchecked "
+        f"{statistics.median(sides['unchecked']):.2f} s; load {min(loads):.1f}-{max(loads):.1f}"
     )
 
 
 def main_() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=100_000)
-    parser.add_argument("--store", choices=("git", "dir", "both"), default="both")
+    parser.add_argument("--store", choices=(*STORES, "both"), default="both")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
         "--read", action="store_true", help="only the directory store's check after an append"
     )
-    parser.add_argument("--keep", type=Path, metavar="DIR", help="build a ledger to time once")
-    parser.add_argument("--once", choices=("checked", "unchecked"), help="one status, then exit")
-    parser.add_argument("--at", type=Path, metavar="DIR", help="with --once: what --keep built")
-    parser.add_argument("--append", action="store_true", help="with --once: append one first")
+    parser.add_argument("--keep", type=Path, metavar="DIR", help="build ledgers to time once")
+    parser.add_argument("--stop", type=Path, metavar="DIR", help="stop --keep's PostgreSQL")
+    parser.add_argument(
+        "--once", choices=("checked", "unchecked", "first", "append"), help="one status, then exit"
+    )
+    parser.add_argument("--at", type=Path, metavar="DIR", help="what --keep built")
+    parser.add_argument("--append", action="store_true", help="with --pairs: append one first")
+    parser.add_argument("--first", action="store_true", help="with --pairs: the full check")
     parser.add_argument(
         "--pairs", type=int, metavar="N", help="with --at: N interleaved pairs of --once processes"
     )
     args = parser.parse_args()
+    kinds = ("git", "dir") if args.store == "both" else (args.store,)
+    at = args.keep or args.at or args.stop
+    if at is not None:
+        # The memos of directory and PostgreSQL stores beside the ledgers, not in ~/.cache.
+        os.environ["XDG_CACHE_HOME"] = str(at.resolve() / "cache")
     if args.keep:
-        keep(args.keep, args.entries)
+        keep(args.keep, args.entries, kinds)
         return
-    if args.pairs:
-        pairs(args.at, args.pairs, args.append)
+    if args.stop:
+        stop(args.stop)
         return
-    if args.once:
-        once(args.once, args.at, args.append)
+    if args.pairs or args.once:
+        if len(kinds) != 1 or args.at is None:
+            parser.error("--pairs and --once need --at DIR and --store git, dir or pg")
+        if args.pairs:
+            pairs(kinds[0], args.at, args.pairs, args.append, args.first)
+        else:
+            once(args.once, kinds[0], args.at)
         return
     if args.read:
         read_bench(args.entries, args.repeat)
         return
     print(f"{args.entries} entries, best of {args.repeat}, CPU s; load {os.getloadavg()[0]:.1f}")
     print("store  first  checked  appended  unchecked  checked/unchecked  appended/unchecked")
-    for kind in ("git", "dir") if args.store == "both" else (args.store,):
+    for kind in kinds:
+        if kind == "pg":
+            parser.error("the in-process figures cover git and dir; for pg use --keep/--pairs")
         f = bench(kind, args.entries, args.repeat)
         ratio, ratio2 = f["checked"] / f["unchecked"], f["appended"] / f["unchecked"]
         verdict = "ok" if max(ratio, ratio2) <= TARGET else f"over {TARGET}"
