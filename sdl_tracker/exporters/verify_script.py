@@ -752,7 +752,8 @@ class Checker:
             if s[2] is not None and role in s[2] and _fold(requester) not in map(_fold, s[3])
         ]
         if good:
-            self.passed.append(f"approval: {what} is signed by {good[0][1]}, a {role} holder")
+            who = good[0][1]
+            self.passed.append(f"approval: {what} is signed by {who}, who holds the {role} role")
         elif target in self.unchecked_over and not over:
             self.unchecked.append(f"the approval of {what}")
         elif over and all(s[2] is None for s in over):
@@ -761,8 +762,8 @@ class Checker:
             whose = ", ".join(s[1] for s in over) or "nobody whose signature verifies here"
             self.fail(
                 "conformance.json",
-                f"counts {what} as approved, but it is signed by {whose}: not by a {role} "
-                "who is not the requester",
+                f"counts {what} as approved, but it is signed by {whose}: not by someone "
+                f"holding the {role} role who is not the requester",
             )
 
     def who(self) -> str:
