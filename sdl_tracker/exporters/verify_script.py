@@ -1,6 +1,7 @@
 """verify.py: check an sdl-tracker evidence package with nothing but the Python standard library.
 
     python -I verify.py evidence-v1.4.0.zip [--public-key signing-key.pub]
+                                            [--allowed-signers allowed_signers]
     python -I verify.py                      # inside the unpacked package: checks its directory
 
 Checks, and names the file and the reason for every problem found:
@@ -16,8 +17,20 @@ Checks, and names the file and the reason for every problem found:
 5. every checkpoint entry signs the entry just before it and names a batch ending there; the
    report says which entries the checkpoints cover and lists the tool evidence none covers
    (the gate does not count it once the roster names a CI key). A checkpoint's signature is
-   checked when --public-key is the CI key (a `keygen` key); otherwise it is reported unchecked.
-Exit 0 when everything holds, 1 otherwise.
+   checked when --public-key is the CI key (a `keygen` key); SSH-signed ones as in 6;
+6. every SSH signature (people's signature entries: attestations, waiver and policy approvals;
+   checkpoints) is a valid SSHSIG (namespace `sdl-tracker`; ssh-ed25519, or ssh-rsa with
+   rsa-sha2-256/512) over the DSSE encoding of what it signs. Against WHOSE key: with
+   --allowed-signers (OpenSSH's format, keys the auditor got from the supplier by another
+   channel) the key must be listed there, for the signing time and namespace, and roster.json
+   (the supplier's roster at the release) must give it to a person the line names; without it,
+   a signature verifies only against the key the package itself names, which proves nothing
+   about who signed (a forger makes a key and signs). Roles from roster.json: checkpoints by a
+   `ci` holder; every waiver conformance.json counts approved by an `approver` who is not the
+   requester; counted policy tailoring by a `product-security-lead`. Other key types (ECDSA,
+   security keys, OpenPGP, a person's `keygen` key) are listed as NOT CHECKED here, per entry.
+Exit 0 when everything holds, 1 otherwise; 2 for a bad command line (an unreadable key or
+allowed-signers file, naming its line).
 """
 
 from __future__ import annotations
@@ -648,6 +661,9 @@ class Checker:
             ceiling = [t for n, t in times if n > seq]
             earliest = min([stated, *ceiling[:1]])
             latest = max([stated, *floor[-1:]])
+        if method == "ed25519" and self.key is not None and kind == "checkpoint":
+            if ed25519_verify(self.key, pae(str(payload_type), payload), armored):
+                return  # counted by `checkpoints` as signed by the given key
         if method != "ssh":
             self.unchecked.append(f"entry {seq} ({method}, over {what})")
             self.unchecked_over.add(target)
