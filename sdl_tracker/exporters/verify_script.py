@@ -216,6 +216,8 @@ class SshSignature:
 
 def _rsa_verify(e: int, n: int, sig_type: str, signed: bytes, sig: bytes) -> str:
     """RSASSA-PKCS1-v1_5 (RFC 8017 section 8.2.2) with SHA-256 or SHA-512, as OpenSSH signs."""
+    if e < 3 or e % 2 == 0:
+        return "the RSA key's public exponent is not valid"
     scheme = _RSA_SIGS.get(sig_type)
     if scheme is None:
         return f"RSA signature type {sig_type!r} (SSH signatures need rsa-sha2-256 or -512)"
@@ -373,6 +375,7 @@ class Checker:
         self.files, self.key, self.allowed = files, key, allowed
         self.unchecked: list[str] = []
         self.unchecked_over: set[int] = set()
+        self.by_bytes: dict[bytes, list[int]] = {}
         #: seq of each SSH signature checked here → (the seq it signs, 0 for a checkpoint;
         #: who; their roles per roster.json, None without one; their e-mails)
         self.signed: dict[int, tuple[int, str, tuple[str, ...] | None, tuple[str, ...]]] = {}
@@ -599,6 +602,13 @@ class Checker:
         else:
             self.passed.append("coverage: every entry of tool evidence is in a checkpoint's batch")
 
+    def _holding(self, statement: bytes) -> list[int]:
+        """The seqs of the entries whose statement is `statement`, oldest first."""
+        if not self.by_bytes:
+            for seq, raw in sorted(self.statements.items()):
+                self.by_bytes.setdefault(raw, []).append(seq)
+        return self.by_bytes.get(statement, [])
+
     def roster(self) -> list[dict[str, object]] | None:
         """The people of roster.json (the supplier's roster at the release), None without one."""
         if ROSTER not in self.files:
@@ -637,32 +647,34 @@ class Checker:
         where = f"{LEDGER} entry {seq}"
         try:
             predicate = json.loads(raw)["predicate"]
-            kind, details = predicate["kind"], predicate["details"]
-            envelope, method = details["envelope"], details["method"]
+            kind = predicate["kind"]
+        except (KeyError, TypeError, ValueError, RecursionError):
+            return  # not an entry of ours: `chain` and `checkpoints` name what is wrong
+        if kind not in ("signature", "checkpoint"):
+            return
+        try:
+            envelope, method = predicate["details"]["envelope"], predicate["details"]["method"]
             payload = base64.b64decode(envelope["payload"], validate=True)
-            payload_type, (only,) = envelope["payloadType"], envelope["signatures"]
+            payload_type, (only,) = str(envelope["payloadType"]), envelope["signatures"]
             keyid, armored = str(only["keyid"]), base64.b64decode(only["sig"], validate=True)
             stated = _time(predicate["recorded_at"] if kind != "checkpoint" else payload)
         except (KeyError, TypeError, ValueError, RecursionError, binascii.Error):
-            if b'"kind":"signature"' in raw:  # checkpoints: `checkpoints` names the problem
-                self.fail(where, "a signature entry whose envelope cannot be read")
-            return
-        if kind not in ("signature", "checkpoint"):
-            return
+            return self.fail(where, f"a {kind} entry whose envelope or time cannot be read")
+        if payload_type != IN_TOTO:
+            return self.fail(where, f"its envelope's payload type is not {IN_TOTO}")
         if kind == "checkpoint":
             target, what = 0, f"the checkpoint of entry {seq - 1}"
             earliest = latest = stated
         else:
-            before = [n for n, st in self.statements.items() if n < seq and st == payload]
+            before = [n for n in self._holding(payload) if n < seq]
             if not before:
                 return self.fail(where, "it signs no statement in this ledger (altered after?)")
             target, what = before[-1], f"entry {before[-1]} {_kind(payload)}"
-            floor = [t for n, t in times if n < seq]
-            ceiling = [t for n, t in times if n > seq]
-            earliest = min([stated, *ceiling[:1]])
-            latest = max([stated, *floor[-1:]])
+            # its place in the ledger bounds when it was signed (as `ledger verify` judges)
+            earliest = min([stated, *(t for n, t in times if n > seq)])
+            latest = max([stated, *(t for n, t in times if n < seq)])
         if method == "ed25519" and self.key is not None and kind == "checkpoint":
-            if ed25519_verify(self.key, pae(str(payload_type), payload), armored):
+            if ed25519_verify(self.key, pae(payload_type, payload), armored):
                 return  # counted by `checkpoints` as signed by the given key
         if method != "ssh":
             self.unchecked.append(f"entry {seq} ({method}, over {what})")
@@ -679,7 +691,7 @@ class Checker:
             return
         if " ".join(keyid.split()[:2]) != key:
             return self.fail(where, "made by another key than its envelope names")
-        why = signature.verify(pae(str(payload_type), payload))
+        why = signature.verify(pae(payload_type, payload))
         if why:
             return self.fail(where, f"the SSH signature over {what} by {_short(key)}: {why}")
         signer = self._signer(where, signature.key, people, earliest, latest)

@@ -544,3 +544,23 @@ def test_other_key_types_are_named_not_checked(
         f"{attestation - 1} pentest_report)" in out
     )
     assert "1 signatures NOT checked here (listed above)" in out
+
+
+def test_a_checkpoint_whose_envelope_cannot_be_read_is_not_passed(
+    signed_release: dict[str, Path], tmp_path: Path
+) -> None:
+    files = _read(signed_release["package"])
+    mark = _seq_of(files, "checkpoint")
+
+    def two(statement: dict[str, object]) -> dict[str, object]:
+        envelope = statement["predicate"]["details"]["envelope"]  # type: ignore[index]
+        envelope["signatures"] = envelope["signatures"] * 2
+        return statement
+
+    forged = forge(files, mark, two, tmp_path / "two.zip")
+    code, out = run(signed_release, forged, "--allowed-signers", str(signed_release["allowed"]))
+    assert code == 1, out
+    assert (
+        f"FAIL ledger/entries.jsonl entry {mark}: a checkpoint entry whose envelope or time "
+        "cannot be read" in out
+    )
