@@ -564,3 +564,15 @@ def test_a_checkpoint_whose_envelope_cannot_be_read_is_not_passed(
         f"FAIL ledger/entries.jsonl entry {mark}: a checkpoint entry whose envelope or time "
         "cannot be read" in out
     )
+
+
+def test_an_unreadable_allowed_signers_file_is_exit_2_naming_the_line(
+    signed_release: dict[str, Path], tmp_path: Path
+) -> None:
+    bad = tmp_path / "allowed"
+    bad.write_text(signed_release["allowed"].read_text() + "mallory@example.com restrict x\n")
+    code, out = run(signed_release, signed_release["package"], "--allowed-signers", str(bad))
+    assert code == 2
+    assert f"--allowed-signers {bad}: {bad} line 5: " in out
+    code, out = run(signed_release, signed_release["package"], "--allowed-signers", "/nonexistent")
+    assert code == 2 and "--allowed-signers /nonexistent: " in out
