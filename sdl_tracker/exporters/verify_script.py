@@ -2,6 +2,7 @@
 
     python -I verify.py evidence-v1.4.0.zip [--public-key signing-key.pub]
                                             [--allowed-signers allowed_signers]
+                                            [--roster roster.json]
     python -I verify.py                      # inside the unpacked package: checks its directory
 
 Checks, and names the file and the reason for every problem found:
@@ -25,7 +26,8 @@ Checks, and names the file and the reason for every problem found:
    channel) the key must be listed there, for the signing time and namespace, and roster.json
    (the supplier's roster at the release) must give it to a person the line names; without it,
    a signature verifies only against the key the package itself names, which proves nothing
-   about who signed (a forger makes a key and signs). Roles from roster.json: checkpoints by a
+   about who signed (a forger makes a key and signs). Roles from roster.json (or the
+   auditor's own copy, --roster, since the package's could be forged too): checkpoints by a
    `ci` holder; every waiver conformance.json counts approved by an `approver` who is not the
    requester; counted policy tailoring by a `product-security-lead`. Other key types (ECDSA,
    security keys, OpenPGP, a person's `keygen` key) are listed as NOT CHECKED here, per entry.
@@ -371,8 +373,12 @@ class Checker:
         files: dict[str, bytes],
         key: bytes | None,
         allowed: list[AllowedSigner] | None = None,
+        roster: tuple[str, bytes] | None = None,
     ) -> None:
         self.files, self.key, self.allowed = files, key, allowed
+        #: where people's roles and keys' dates come from: the package's roster.json, or the
+        #: auditor's own copy (`--roster`, read under its own name)
+        self.roster_name, self.roster_data = roster or (ROSTER, files.get(ROSTER))
         self.unchecked: list[str] = []
         self.unchecked_over: set[int] = set()
         self.by_bytes: dict[bytes, list[int]] = {}
@@ -611,13 +617,20 @@ class Checker:
 
     def roster(self) -> list[dict[str, object]] | None:
         """The people of roster.json (the supplier's roster at the release), None without one."""
-        if ROSTER not in self.files:
+        if self.roster_data is None:
             return None
-        doc = self.json(ROSTER)
+        try:
+            doc = json.loads(self.roster_data)
+        except (ValueError, RecursionError) as e:
+            self.fail(self.roster_name, f"not valid JSON ({e})")
+            return []
         people = doc.get("people") if isinstance(doc, dict) else None
         if not isinstance(people, list) or not all(isinstance(p, dict) for p in people):
             if doc is not None:
-                self.fail(ROSTER, 'expected an object with "people": [{name, emails, keys, roles}]')
+                self.fail(
+                    self.roster_name,
+                    'expected an object with "people": [{name, emails, keys, roles}]',
+                )
             return []
         return people
 
@@ -733,7 +746,7 @@ class Checker:
         person = next((p for p in people or () if key in _ssh_keys(p)), None)
         if person is None:
             if people is not None:
-                self.fail(where, f"signed by {_short(key)}, a key {ROSTER} gives nobody")
+                self.fail(where, f"signed by {_short(key)}, a key {self.roster_name} gives nobody")
                 return None
             who = principals if principals is not None else f"the holder of {_short(key)}"
             return who, None, ()
@@ -742,12 +755,13 @@ class Checker:
         if principals is not None and not any(match_patterns(e, principals) for e in emails):
             self.fail(
                 where,
-                f"{ROSTER} gives {_short(key)} to {name}, your allowed-signers to {principals}",
+                f"{self.roster_name} gives {_short(key)} to {name}, your allowed-signers to "
+                f"{principals}",
             )
             return None
         late = _outside_dates(person, key, earliest, latest)
         if late:
-            self.fail(where, f"{ROSTER}: the key {_short(key)} of {name} {late}")
+            self.fail(where, f"{self.roster_name}: the key {_short(key)} of {name} {late}")
             return None
         roles = tuple(str(r) for r in _list(person.get("roles")))
         return name, roles, emails
@@ -949,7 +963,18 @@ def main(argv: list[str] | None = None) -> int:
         help="OpenSSH allowed_signers file with the keys you trust (from the supplier, by "
         "another channel): check who made each SSH signature",
     )
+    parser.add_argument(
+        "--roster",
+        type=Path,
+        metavar="ROSTER.json",
+        help="the supplier's roster.json as you received it by another channel: the signers' "
+        "roles and key dates are read from it instead of the package's copy",
+    )
     args = parser.parse_args(argv)
+    try:
+        roster = (f"{args.roster} (--roster)", args.roster.read_bytes()) if args.roster else None
+    except OSError as e:
+        parser.error(f"--roster {args.roster}: {e}")
     try:
         key = public_key(args.public_key.read_bytes()) if args.public_key else None
     except (OSError, ValueError) as e:
@@ -966,7 +991,7 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError, zipfile.BadZipFile) as e:
         print(f"FAIL {args.package}: cannot read the package: {e}")
         return 1
-    check = Checker(files, key, allowed)
+    check = Checker(files, key, allowed, roster)
     manifest = check.manifest()
     check.chain(manifest)
     check.conformance()

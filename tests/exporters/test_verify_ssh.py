@@ -576,3 +576,34 @@ def test_an_unreadable_allowed_signers_file_is_exit_2_naming_the_line(
     assert f"--allowed-signers {bad}: {bad} line 5: " in out
     code, out = run(signed_release, signed_release["package"], "--allowed-signers", "/nonexistent")
     assert code == 2 and "--allowed-signers /nonexistent: " in out
+
+
+def test_roles_forged_in_the_packages_roster_need_the_auditors_own_copy(
+    signed_release: dict[str, Path], tmp_path: Path
+) -> None:
+    """Tess (a tester, whose key the auditor trusts) signs the waiver's approval, and the forger
+    makes her an approver in roster.json: the keys alone cannot tell; the auditor's own copy of
+    the roster (`--roster`) can."""
+    files = _read(signed_release["package"])
+    genuine = tmp_path / "roster.json"
+    genuine.write_bytes(files["roster.json"])
+    roster = json.loads(files["roster.json"])
+    for person in roster["people"]:
+        if person["name"] == "Tess Tester":
+            person["roles"].append("approver")
+    files["roster.json"] = json.dumps(roster).encode()
+    approval = _seq_of(files, "signature", "waiver")
+    forged = forge(files, approval, _resign(signed_release["tess"]), tmp_path / "r.zip")
+    allowed = ("--allowed-signers", str(signed_release["allowed"]))
+    code, out = run(signed_release, forged, *allowed)
+    assert code == 0, out  # the package's word on roles, against keys the auditor trusts
+    code, out = run(signed_release, forged, *allowed, "--roster", str(genuine))
+    assert code == 1, out
+    assert (
+        "it is signed by Tess Tester <tess@example.com>: not by someone holding the approver" in out
+    )
+    code, out = run(signed_release, signed_release["package"], *allowed, "--roster", str(genuine))
+    assert code == 0, out
+    genuine.write_text("[]")
+    code, out = run(signed_release, signed_release["package"], *allowed, "--roster", str(genuine))
+    assert code == 1 and f"FAIL {genuine} (--roster): expected an object with" in out
