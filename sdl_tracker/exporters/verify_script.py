@@ -932,6 +932,12 @@ def _fold(email: str) -> str:
     return re.sub(r"\+[^@]*@", "@", email.strip().lower())
 
 
+def _printable(text: str) -> str:
+    """`text` with control and format characters escaped: a package's names cannot move the
+    cursor, recolour or reorder what the auditor's terminal shows (a forged `ok` line)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def read_package(path: Path) -> dict[str, bytes]:
     """Every file of a zip (or of an unpacked package directory), by its path inside it."""
     if path.is_dir():
@@ -1006,11 +1012,12 @@ def main(argv: list[str] | None = None) -> int:
         except (OSError, ValueError, zipfile.BadZipFile) as e:
             check.fail(str(args.since), f"cannot read the older package: {e}")
     for line in check.passed:
-        print(f"ok   {line}")
+        print(f"ok   {_printable(line)}")
     if check.unchecked:
-        print(f"NOT CHECKED here ({len(check.unchecked)}): {'; '.join(check.unchecked)}")
+        listed = _printable("; ".join(check.unchecked))
+        print(f"NOT CHECKED here ({len(check.unchecked)}): {listed}")
     for problem in check.problems:
-        print(f"FAIL {problem}")
+        print(f"FAIL {_printable(problem)}")
     if check.problems:
         print(f"NOT VERIFIED: {len(check.problems)} problem(s) in {args.package}")
         return 1

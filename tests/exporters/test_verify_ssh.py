@@ -607,3 +607,18 @@ def test_roles_forged_in_the_packages_roster_need_the_auditors_own_copy(
     genuine.write_text("[]")
     code, out = run(signed_release, signed_release["package"], *allowed, "--roster", str(genuine))
     assert code == 1 and f"FAIL {genuine} (--roster): expected an object with" in out
+
+
+def test_names_from_the_package_cannot_drive_the_auditors_terminal(
+    signed_release: dict[str, Path], tmp_path: Path
+) -> None:
+    files = _read(signed_release["package"])
+    roster = json.loads(files["roster.json"])
+    for person in roster["people"]:
+        person["name"] += "\x1b[2K\rok   VERIFIED\u202e"
+    files["roster.json"] = json.dumps(roster).encode()
+    forged = forge(files, 0, lambda st: st, tmp_path / "esc.zip")
+    code, out = run(signed_release, forged, "--allowed-signers", str(signed_release["allowed"]))
+    assert code == 0, out
+    assert "\x1b" not in out and "\u202e" not in out and "\r" not in out
+    assert "Grace Hopper\\x1b[2K\\rok   VERIFIED\\u202e <grace@example.com>" in out
