@@ -182,15 +182,23 @@ class SshSignature:
         if len(lines) < 3 or (lines[0].strip(), lines[-1].strip()) != _SSHSIG_ARMOR:
             raise ValueError("not an armored SSH signature")
         blob = _Reader(base64.b64decode("".join(x.strip() for x in lines[1:-1]), validate=True))
-        if blob.take(6) != b"SSHSIG" or int.from_bytes(blob.take(4), "big") != 1:
-            raise ValueError("not an SSHSIG version 1 blob")
+        if blob.take(6) != b"SSHSIG" or int.from_bytes(blob.take(4), "big") > 1:
+            raise ValueError("not an SSHSIG blob of version 1 or before")
         self.key, namespace, _, hash_alg, signature = (blob.string() for _ in range(5))
         blob.end()
         self.namespace, self.hash_alg = namespace.decode(), hash_alg.decode()
         sig = _Reader(signature)
         self.sig_type, self.sig = sig.string().decode(), sig.string()
         sig.end()
-        self.key_type = _Reader(self.key).string().decode()
+        key = _Reader(self.key)
+        self.key_type = key.string().decode()
+        self.public, self.rsa = b"", (0, 0)  # the key's numbers: Ed25519's 32 bytes, RSA's e, n
+        if self.key_type == "ssh-ed25519":
+            self.public = key.string()
+            key.end()
+        elif self.key_type == "ssh-rsa":
+            self.rsa = (key.mpint(), key.mpint())
+            key.end()
 
     def verify(self, message: bytes, namespace: str = SSH_NAMESPACE) -> str:
         """'' when this is a valid signature of `message` in `namespace` by its own key,
@@ -202,17 +210,11 @@ class SshSignature:
             return f"unknown hash algorithm {self.hash_alg!r}"
         signed = b"SSHSIG" + _wire(namespace.encode()) + _wire(b"")
         signed += _wire(self.hash_alg.encode()) + _wire(hashing(message).digest())
-        key = _Reader(self.key)
-        key.string()
         if self.key_type == "ssh-ed25519":
-            public = key.string()
-            key.end()
-            good = self.sig_type == "ssh-ed25519" and ed25519_verify(public, signed, self.sig)
+            good = self.sig_type == "ssh-ed25519" and ed25519_verify(self.public, signed, self.sig)
             return "" if good else "the Ed25519 signature does not verify"
         if self.key_type == "ssh-rsa":
-            e, n = key.mpint(), key.mpint()
-            key.end()
-            return _rsa_verify(e, n, self.sig_type, signed, self.sig)
+            return _rsa_verify(*self.rsa, self.sig_type, signed, self.sig)
         return f"{self.key_type} signatures are not checked here"
 
 
@@ -224,8 +226,8 @@ def _rsa_verify(e: int, n: int, sig_type: str, signed: bytes, sig: bytes) -> str
     if scheme is None:
         return f"RSA signature type {sig_type!r} (SSH signatures need rsa-sha2-256 or -512)"
     size = (n.bit_length() + 7) // 8
-    if n.bit_length() < 1024 or len(sig) > size:
-        return "the RSA key is shorter than 1024 bits, or the signature longer than the key"
+    if not 1024 <= n.bit_length() <= 16384 or len(sig) > size:
+        return "the RSA key is not 1024 to 16384 bits long, or the signature longer than the key"
     s = int.from_bytes(sig, "big")
     digest = scheme[1] + scheme[0](signed).digest()
     expected = b"\x00\x01" + b"\xff" * (size - len(digest) - 3) + b"\x00" + digest
