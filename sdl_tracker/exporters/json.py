@@ -64,6 +64,14 @@ def document(source: Source) -> dict[str, JSON]:
         }
     )
     doc.update(_catalog_notes(source))
+    if source.tailoring is not None:
+        t = source.tailoring
+        doc["tailoring"] = {
+            "files": [f.to_json() for f in t.files],
+            "approved_by": t.approved_by,
+            "entry": t.entry,
+            "why": t.why or None,
+        }
     parts = documentation.index(source)
     if parts:
         doc["technical_documentation"] = documentation.to_json(parts)

@@ -60,6 +60,9 @@ def contents(source: Source, signer: Signer | None = None) -> dict[str, bytes]:
         "verify.py": (resources.files("sdl_tracker.exporters") / "verify_script.py").read_bytes(),
     }
     files.update(_sbom(source))
+    if source.roster is not None:  # who held which key and role: verify.py checks signers
+        roster = {"commit": source.conformance.commit, **source.roster.to_json()}
+        files["roster.json"] = json.dumps(roster, indent=2, sort_keys=True).encode() + b"\n"
     for sha256, data in source.objects.items():
         files[f"artifacts/{sha256}"] = data
     for seq in statements(source):

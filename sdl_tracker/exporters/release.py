@@ -96,6 +96,8 @@ def gather(
         release=info(ws, release, commit),
         gate=_gate_info(gate, conf) if gate is not None else None,
         notes=tuple(notes),
+        roster=checked.roster,
+        tailoring=tailored,
     )
 
 

@@ -13,6 +13,8 @@ from datetime import datetime
 
 from sdl_tracker.conformance.evidence import Record
 from sdl_tracker.conformance.model import Conformance
+from sdl_tracker.conformance.tailoring import Tailoring
+from sdl_tracker.formats.roster import Roster
 from sdl_tracker.ledger.chain import Entry
 from sdl_tracker.models import Artifact
 from sdl_tracker.policy.model import Policy
@@ -64,6 +66,10 @@ class Source:
     gate: GateInfo | None = None
     notes: tuple[str, ...] = ()
     """What the auditor should know about how the package was made (no gate verdict, …)."""
+    roster: Roster | None = None
+    """The roster at the evaluated commit: who held which key and role (`roster.json`)."""
+    tailoring: Tailoring | None = None
+    """The committed project policy and who approved its tailoring, when it has one."""
 
     def record(self, seq: int) -> Record | None:
         if 1 <= seq <= len(self.records) and self.records[seq - 1].seq == seq:

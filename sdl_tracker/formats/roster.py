@@ -135,6 +135,31 @@ class Roster:
     def holders(self, role: str) -> tuple[Person, ...]:
         return tuple(p for p in self.people if role in p.roles)
 
+    def to_json(self) -> dict[str, Any]:
+        """People, e-mails, roles and keys (with their dates) as plain JSON: what an evidence
+        package carries for verify.py, which has no YAML reader. Training is left out."""
+        people = []
+        for p in self.people:
+            named = (
+                *p.ssh_keys,
+                *(f"ed25519:{k}" for k in p.ed25519_keys),
+                *(f"openpgp:{k}" for k in p.openpgp),
+            )
+            keys = []
+            for key in named:
+                dates = p.validity_of(key)
+                keys.append(
+                    {
+                        "key": key,
+                        "not_before": str(dates.not_before) if dates and dates.not_before else None,
+                        "expires": str(dates.expires) if dates and dates.expires else None,
+                    }
+                )
+            people.append(
+                {"name": p.name, "emails": list(p.emails), "roles": list(p.roles), "keys": keys}
+            )
+        return {"source": self.source, "people": people}
+
     def allowed_signers(self) -> str:
         """The roster as git's / ssh-keygen's allowed-signers file (principals: every e-mail)."""
         lines: list[str] = []
