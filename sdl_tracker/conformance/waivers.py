@@ -115,6 +115,8 @@ class Approval:
 
     approver: str | None
     why: str = ""
+    step: str = ""
+    """What to do next when it is pending (default: the approver runs `approve`)."""
 
 
 NOT_SIGNED = "no approval signature"
@@ -150,7 +152,7 @@ def collect(
         except InputError:
             continue
         approval = approvals.get(r.seq, Approval(None, NOT_SIGNED))
-        pending = "" if approval.approver else _pending(r.seq, approval.why)
+        pending = "" if approval.approver else _pending(r.seq, approval)
         days = (expires - p.recorded_at).days
         if max_days is not None and days > max_days:
             pending = f"it lasts {days} days; the policy allows at most {max_days}"
@@ -179,11 +181,12 @@ def _justification(value: object, target: str) -> str:
     return ""
 
 
-def _pending(seq: int, why: str) -> str:
-    return (
-        f"pending approval: {why}; the approver (approver role in sdl-roster.yaml, not the "
-        f"requester) runs `sdl-tracker approve {seq}`"
+def _pending(seq: int, approval: Approval) -> str:
+    step = approval.step or (
+        f"the approver (approver role in sdl-roster.yaml, not the requester) runs "
+        f"`sdl-tracker approve {seq}`"
     )
+    return f"pending approval: {approval.why}; {step}"
 
 
 def active(waivers: Iterable[Waiver], target: str) -> Waiver | None:
