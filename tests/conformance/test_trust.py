@@ -306,3 +306,25 @@ def test_a_waiver_without_a_requesters_address_is_never_approved(
 )
 def test_emails_of_a_waiver(details: object, expected: list[str]) -> None:
     assert trust._emails(details) == expected
+
+
+def test_a_request_signed_with_a_key_outside_its_roster_dates_is_not_a_request(
+    ledger_: Ledger, checked: trust.Trust
+) -> None:
+    """Bob's key expired before he signed (NOW): his request signature is bad, named, and
+    Ada's approval does not count; the same ledger with his key valid counts it."""
+    from sdl_tracker.formats import roster as roster_mod
+
+    text = (ledger_.root / "sdl-roster.yaml").read_text()
+    public = (ledger_.root.parent / "keys" / "bob_ed25519.pub").read_text()
+    key = " ".join(public.split()[:2])
+    dated = text.replace(f'"{key}"', f'{{key: "{key}", expires: 2026-11-30}}', 1)
+    roster = roster_mod.parse(dated)
+    expired = replace(checked, report=trust.check(ledger_.records, roster), roster=roster)
+    seq = ledger_.seq["asked by bob"]
+    approval = trust.approvals(expired, ledger_.records)[seq]
+    assert approval.approver is None
+    why, step = _unsigned("bob@example.com")
+    assert approval.why.startswith(f"{why}; signature entry ")
+    assert "expired on 2026-11-30" in approval.why and approval.step == step
+    assert trust.approvals(checked, ledger_.records)[seq].approver == ADA
