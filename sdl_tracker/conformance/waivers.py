@@ -1,8 +1,9 @@
 """Waivers: approved, time-limited exceptions for a requirement or a finding, kept in the ledger.
 
 A waiver is a ledger entry of kind `waiver` (collector `waive`) whose `predicate.details` holds
-`target`, `reason`, `approver`, `requested_by` and `expires`. The approver must be someone other
-than the requester; a waiver stops counting when it expires.
+`target`, `reason`, `approver`, `requested_by` and `expires`. The requester signs the request and
+the approver, someone other than the requester, signs the approval (both checked against the roster
+in `trust.approvals`); a waiver stops counting when it expires.
 """
 
 from __future__ import annotations

@@ -20,7 +20,10 @@ if TYPE_CHECKING:
 
 
 NAME = "waive"
-HELP = "request a time-limited waiver for a requirement or a finding (an approver signs it)"
+HELP = (
+    "request a time-limited waiver for a requirement or a finding (signed with your key; an "
+    "approver signs it)"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -89,7 +92,13 @@ def run(
     head = git.resolve(root, "HEAD")
     roster = trust.read_roster(root, head) if head else None
     if roster is not None and key is None:
-        key = options.resolve_key(ws, None)
+        try:
+            key = options.resolve_key(ws, None)
+        except InputError as e:
+            raise InputError(
+                f"{e}: sdl-roster.yaml is committed, so a waiver request is signed by its "
+                "requester (a person the roster lists with that key)"
+            ) from e
     requester = git.identity(root)
     if roster is not None:
         person = roster.by_email(waivers_mod.email(requester) or "")

@@ -203,7 +203,11 @@ def test_a_forged_requester_does_not_make_a_self_approval_count(
     commit_roster(git_repo, roster_text(keys))
     assert run(["init", "-C", str(git_repo)], capsys)[0] == 0
     argv = ["waive", "SVV-3", "--reason", "r", "--expires", SOON, "-C", str(git_repo)]
-    argv += ["--approver", "Tess Tester <tess@example.com>", "--key", str(keys["grace"])]
+    argv += ["--approver", "Tess Tester <tess@example.com>"]
+    code, _, err = run(argv, capsys)  # no key given, none configured in git
+    assert code == 2 and "no signing key: give --key FILE" in err
+    assert "sdl-roster.yaml is committed, so a waiver request is signed by its requester" in err
+    argv += ["--key", str(keys["grace"])]
     code, _, err = run(argv, capsys)
     assert code == 0, err
     assert "signed by Grace Hopper <grace@example.com> (entry 2)" in err
