@@ -219,6 +219,8 @@ def _approval(trust: Trust, seq: int, details: Mapping[str, object]) -> Approval
     proof = requests(trust, seq, requested_by)
     if not proof:
         unsigned = UNSIGNED_REQUEST.format(requester=requester, roster=roster_mod.FILE)
+        if trust.roster is None:
+            unsigned = f"no {roster_mod.FILE} at the evaluated commit, so {unsigned}"
         step = ASK_AGAIN.format(target=details.get("target", "TARGET"))
         return Approval(None, "; ".join([unsigned, *whys]), step)
     mine = trust.identities(requester).union(*(_identities(trust, c) for c in proof))

@@ -173,6 +173,9 @@ def test_without_a_roster_no_signature_is_good(ledger_: Ledger) -> None:
     assert found.report.good_for(ledger_.seq["asked by bob"]) == ()
     approval = trust.approvals(found, ledger_.records)[ledger_.seq["asked by bob"]]
     assert approval.approver is None
+    why, step = _unsigned("bob@example.com")
+    assert approval.why.startswith(f"no sdl-roster.yaml at the evaluated commit, so {why}; ")
+    assert approval.step == step
 
 
 def test_identities_join_roster_mailmap_and_tags(checked: trust.Trust) -> None:
