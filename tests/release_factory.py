@@ -139,10 +139,11 @@ def build(root: Path, work: Path) -> Release:
         main(
             ["waive", "SM-8", "--repo", str(root), "--reason", f"rotating the key {XSS}"]
             + ["--expires", SOON, "--approver", "Grace Hopper <grace@example.com>"]
+            + ["--key", str(keys["ada"])]
         )
         == 0
     )
-    waiver = list(ledger.entries(GitStore(root)))[-1].seq
+    waiver = list(ledger.entries(GitStore(root)))[-2].seq  # the request, then its signature
     assert main(["approve", str(waiver), "--key", str(keys["grace"]), "--repo", str(root)]) == 0
     # The product-security-lead approves the committed policy: its SM-10 tailoring counts.
     grace = ["--key", str(keys["grace"]), "--repo", str(root)]

@@ -7,14 +7,15 @@ Runs git (the roster as committed at the commit, `.mailmap`) and the signature v
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from sdl_tracker.conformance import checkpoints, signatures
 from sdl_tracker.conformance.evidence import Record
-from sdl_tracker.conformance.waivers import NOT_SIGNED, Approval
+from sdl_tracker.conformance.waivers import KIND as WAIVER
+from sdl_tracker.conformance.waivers import NOT_SIGNED, Approval, email
 from sdl_tracker.formats import roster as roster_mod
 from sdl_tracker.formats.roster import Roster
 from sdl_tracker.gitdata import attest, git, history
@@ -23,6 +24,14 @@ _PLUS = re.compile(r"\+[^@]*@")
 NO_REQUESTER = (
     "the waiver names no requester as 'Name <email>', so no signature can be shown to come from "
     "someone else: ask for it again with `sdl-tracker waive`"
+)
+UNSIGNED_REQUEST = (
+    "the request is not signed by its requester ({requester}) with a key in {roster}, so "
+    "nothing shows who asked for it"
+)
+ASK_AGAIN = (
+    "the requester (listed with a key in sdl-roster.yaml) asks again, signing with their own "
+    "key: `sdl-tracker waive {target} --reason … --expires … --approver … --key KEY`"
 )
 
 
@@ -76,11 +85,13 @@ def read_roster(root: Path, commit: str) -> Roster | None:
     return roster_mod.parse(text, f"{roster_mod.FILE} at {commit[:10]}")
 
 
-def gather(root: Path, commit: str, records: Iterable[Record]) -> Trust:
-    """Check every signature entry against the roster of `commit`."""
+def gather(root: Path, commit: str, records: Iterable[Record], others: Iterable[str] = ()) -> Trust:
+    """Check every signature entry against the roster of `commit` (`others`: more identities,
+    `Name <email>`, whose `.mailmap` addresses to read)."""
     recs = tuple(records)
     roster = read_roster(root, commit)
     emails = {e for p in (roster.people if roster else ()) for e in p.emails}
+    emails |= {e for e in map(email, others) if e}
     emails |= {
         e
         for r in recs
@@ -177,43 +188,61 @@ def signed_between(
 def approvals(trust: Trust, records: Iterable[Record]) -> dict[int, Approval]:
     """For each waiver: the roster approver whose signature approves it, or why none does.
 
-    The signer must hold the approver role and must not be the requester under any identity
-    the roster, `.mailmap` or a `+tag` address gives either of them.
+    The requester is proved, not claimed: a good signature by the person `requested_by` names
+    (a key in the roster) must sign the request. The approver must then hold the approver role
+    and must not be that person under any identity the roster, `.mailmap` or a `+tag` address
+    gives either of them.
     """
-    from sdl_tracker.conformance.waivers import KIND, email
+    return {
+        r.seq: _approval(trust, r.seq, r.statement.predicate.details)
+        for r in records
+        if r.statement.predicate.kind == WAIVER
+    }
 
-    result = {}
-    for r in records:
-        p = r.statement.predicate
-        if p.kind != KIND:
+
+def requests(trust: Trust, seq: int, requested_by: str) -> tuple[signatures.Checked, ...]:
+    """The good signatures of the waiver in entry `seq` made by the person it names as its
+    requester (`Name <email>`): the proof of who asked for it."""
+    requester = email(requested_by)
+    if not requester:
+        return ()
+    mine = trust.identities(requester)
+    return tuple(c for c in trust.report.good_for(seq) if _identities(trust, c) & mine)
+
+
+def _approval(trust: Trust, seq: int, details: Mapping[str, object]) -> Approval:
+    requested_by = str(details.get("requested_by", ""))
+    requester = email(requested_by) or ""
+    if not requester:  # nobody to tell the approver apart from: fail closed
+        return Approval(None, NO_REQUESTER)
+    whys = [f"signature entry {c.seq} is bad: {c.why}" for c in trust.report.bad if c.target == seq]
+    proof = requests(trust, seq, requested_by)
+    if not proof:
+        unsigned = UNSIGNED_REQUEST.format(requester=requester, roster=roster_mod.FILE)
+        if trust.roster is None:
+            unsigned = f"no {roster_mod.FILE} at the evaluated commit, so {unsigned}"
+        step = ASK_AGAIN.format(target=details.get("target", "TARGET"))
+        return Approval(None, "; ".join([unsigned, *whys]), step)
+    mine = trust.identities(requester).union(*(_identities(trust, c) for c in proof))
+    approver = None
+    for c in trust.report.good_for(seq):
+        if c == proof[0]:  # the request itself
             continue
-        requester = email(str(p.details.get("requested_by", ""))) or ""
-        if not requester:  # nobody to tell the approver apart from: fail closed
-            result[r.seq] = Approval(None, NO_REQUESTER)
-            continue
-        mine = trust.identities(requester)
-        whys = [
-            f"signature entry {c.seq} is bad: {c.why}"
-            for c in trust.report.bad
-            if c.target == r.seq
-        ]
-        approver = None
-        for c in trust.report.good_for(r.seq):
-            theirs = frozenset().union(*(trust.identities(e) for e in c.emails))
-            if "approver" not in c.roles:
-                whys.append(f"{c.signer} signed it but does not hold the approver role")
-            elif mine & theirs:
-                whys.append(f"{c.signer} signed it but is the requester ({requester})")
-            else:
-                approver = c.signer
-                break
-        result[r.seq] = Approval(approver, "; ".join(whys) or NOT_SIGNED)
-    return result
+        if _identities(trust, c) & mine:
+            whys.append(f"{c.signer} signed it but is the requester ({requester})")
+        elif "approver" not in c.roles:
+            whys.append(f"{c.signer} signed it but does not hold the approver role")
+        else:
+            approver = c.signer
+            break
+    return Approval(approver, "; ".join(whys) or NOT_SIGNED)
+
+
+def _identities(trust: Trust, checked: signatures.Checked) -> frozenset[str]:
+    return frozenset().union(*(trust.identities(e) for e in checked.emails))
 
 
 def _emails(details: object) -> list[str]:
-    from sdl_tracker.conformance.waivers import email
-
     if not isinstance(details, dict):
         return []
     found = [email(str(details.get(k, ""))) for k in ("approver", "requested_by")]

@@ -1,8 +1,9 @@
 """Waivers: approved, time-limited exceptions for a requirement or a finding, kept in the ledger.
 
 A waiver is a ledger entry of kind `waiver` (collector `waive`) whose `predicate.details` holds
-`target`, `reason`, `approver`, `requested_by` and `expires`. The approver must be someone other
-than the requester; a waiver stops counting when it expires.
+`target`, `reason`, `approver`, `requested_by` and `expires`. The requester signs the request and
+the approver, someone other than the requester, signs the approval (both checked against the roster
+in `trust.approvals`); a waiver stops counting when it expires.
 """
 
 from __future__ import annotations
@@ -115,6 +116,8 @@ class Approval:
 
     approver: str | None
     why: str = ""
+    step: str = ""
+    """What to do next when it is pending (default: the approver runs `approve`)."""
 
 
 NOT_SIGNED = "no approval signature"
@@ -150,7 +153,7 @@ def collect(
         except InputError:
             continue
         approval = approvals.get(r.seq, Approval(None, NOT_SIGNED))
-        pending = "" if approval.approver else _pending(r.seq, approval.why)
+        pending = "" if approval.approver else _pending(r.seq, approval)
         days = (expires - p.recorded_at).days
         if max_days is not None and days > max_days:
             pending = f"it lasts {days} days; the policy allows at most {max_days}"
@@ -179,11 +182,12 @@ def _justification(value: object, target: str) -> str:
     return ""
 
 
-def _pending(seq: int, why: str) -> str:
-    return (
-        f"pending approval: {why}; the approver (approver role in sdl-roster.yaml, not the "
-        f"requester) runs `sdl-tracker approve {seq}`"
+def _pending(seq: int, approval: Approval) -> str:
+    step = approval.step or (
+        f"the approver (approver role in sdl-roster.yaml, not the requester) runs "
+        f"`sdl-tracker approve {seq}`"
     )
+    return f"pending approval: {approval.why}; {step}"
 
 
 def active(waivers: Iterable[Waiver], target: str) -> Waiver | None:

@@ -605,6 +605,8 @@ def test_high_finding_waived_by_rule_id_end_to_end(
                 (datetime.now(timezone.utc) + timedelta(days=60)).date().isoformat(),
                 "--approver",
                 "Grace Hopper <grace@example.com>",
+                "--key",
+                str(keys["ada"]),
                 "--repo",
                 str(git_repo),
             ]

@@ -123,15 +123,22 @@ def test_signing_with_a_key_outside_its_dates_is_exit_2_naming_key_and_line(
     assert _count(repo) == before
     # approve: Grace's key is not valid yet.
     soon = f"{datetime.now(timezone.utc) + timedelta(days=30):%Y-%m-%d}"
-    waive = ["waive", "SVV-4", "--reason", "pentest booked", "--expires", soon]
-    assert main([*waive, "--approver", "Grace Hopper <grace@example.com>", "-C", str(repo)]) == 0
-    seq = _count(repo)
+    waive = ["waive", "SVV-4", "--reason", "pentest booked", "--expires", soon, "-C", str(repo)]
+    waive += ["--approver", "Grace Hopper <grace@example.com>"]
+    # waive: the request signed with Tess's expired key is refused like any other signature.
+    git(repo, "config", "user.email", "tess@example.com")
+    assert main([*waive, "--key", str(people["tess"])]) == 2
+    assert f"line {tess_line}) expired on 2020-01-31" in capsys.readouterr().err
+    assert _count(repo) == before
+    git(repo, "config", "user.email", "ada@example.com")
+    assert main([*waive, "--key", str(people["ada"])]) == 0
+    seq = _count(repo) - 1  # the request, then Ada's signature of it
     capsys.readouterr()
     assert main(["approve", str(seq), "--key", str(people["grace"]), "-C", str(repo)]) == 2
     err = capsys.readouterr().err
     grace_line = _line(text, _ssh_public(people["grace"]).split()[1])
     assert f"line {grace_line}) is not valid before 2099-01-01" in err
-    assert _count(repo) == seq
+    assert _count(repo) == seq + 1
     # checkpoint signing in collect: exit 2 before any tool runs.
     monkeypatch.setenv("SDL_TRACKER_SIGNING_KEY", str(people["ci"]))
     assert main(["collect", "-C", str(repo)]) == 2
@@ -139,7 +146,7 @@ def test_signing_with_a_key_outside_its_dates_is_exit_2_naming_key_and_line(
     ci_line = _line(text, _raw_public(people["ci"]).removeprefix("ed25519:"))
     assert f"SDL_TRACKER_SIGNING_KEY {people['ci']}: the key ed25519:" in err
     assert f"line {ci_line}) expired on 2020-01-31: it cannot sign checkpoints now" in err
-    assert _count(repo) == seq
+    assert _count(repo) == seq + 1
 
 
 def _attestation(at: datetime) -> Statement:

@@ -18,7 +18,7 @@ from identity import roster_text, ssh_keys
 from sdl_tracker.cli.commands import record as record_cmd
 from sdl_tracker.conformance import trust, waivers
 from sdl_tracker.conformance.evidence import Record, records
-from sdl_tracker.conformance.waivers import NOT_SIGNED, Approval
+from sdl_tracker.conformance.waivers import Approval
 from sdl_tracker.ledger.chain import canonical
 from sdl_tracker.models import Statement
 
@@ -36,7 +36,10 @@ REQUESTERS = {
     "asked by bob, unsigned": "Bob <bob@example.com>",
     "asked by bob, forged approval": "Bob <bob@example.com>",
     "asked by grace's old address": "Grace <grace@old.example.com>",
+    "claimed to be asked by tess": TESS,
+    "asked by bob, bad request signature": "Bob <bob@example.com>",
 }
+BOB = "Bob <bob@example.com>"
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,10 @@ def ledger_(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
             keys,
             emails={"ada": ["lovelace@example.org"], "grace": ["grace@old.example.com"]},
         )
+        # Bob holds no role: any person the roster lists with a key can ask for a waiver
+        bob_key = ssh_keys(base / "keys", ["bob"])["bob"]
+        public = " ".join(bob_key.with_name("bob_ed25519.pub").read_text().split()[:2])
+        text += f'  - name: Bob\n    emails: [bob@example.com]\n    keys: ["{public}"]\n'
         (root / "sdl-roster.yaml").write_text(text)
         (root / ".mailmap").write_text(
             "Ada Lovelace <ada@example.com> <a.l@example.net>\n"
@@ -95,26 +102,44 @@ def ledger_(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
         made = {name: _waiver(name, who) for name, who in REQUESTERS.items()}
         statements: list[Statement] = list(made.values())
         sign = record_cmd._signature
+        keys["bob"] = bob_key
+        # each requester signs their request (`waive` does); the requester's second signature
+        # is an attempt to approve it
         for name in REQUESTERS:
             if name.startswith("asked by ada"):
                 statements.append(sign(made[name], keys["ada"], ADA))
+                statements.append(sign(made[name], keys["ada"], ADA))
+            elif name in ("asked by bob", "asked by bob, forged approval"):
+                statements.append(sign(made[name], keys["bob"], BOB))
         statements.append(sign(made["asked by ada"], keys["grace"], GRACE))
         statements.append(sign(made["asked by bob"], keys["tess"], TESS))
         statements.append(sign(made["asked by bob"], keys["ada"], ADA))
         statements.append(sign(made["asked by bob"], keys["grace"], GRACE))
-        statements.append(sign(made["asked by grace's old address"], keys["grace"], GRACE))
+        for _ in range(2):
+            statements.append(sign(made["asked by grace's old address"], keys["grace"], GRACE))
         statements.append(sign(made["asked by ada+tag, upper-case"], keys["tess"], TESS))
+        # the attack: Grace names Tess as the requester and approves it with her own key
+        statements.append(sign(made["claimed to be asked by tess"], keys["grace"], GRACE))
         # Grace's signature of one waiver, its payload swapped for another: a bad signature
-        good = sign(made["asked by bob, unsigned"], keys["grace"], GRACE)
-        envelope = dict(good.predicate.details["envelope"])  # type: ignore[arg-type]
-        envelope["payload"] = base64.b64encode(
-            canonical(made["asked by bob, forged approval"])
-        ).decode()
-        details = {**good.predicate.details, "envelope": envelope}
-        statements.append(replace(good, predicate=replace(good.predicate, details=details)))
+        statements.append(
+            _swapped(sign(made["asked by bob, unsigned"], keys["grace"], GRACE), made, "forged")
+        )
+        # Bob's request signature moved onto another request: bad, so nothing proves who asked
+        bad_request = sign(made["asked by bob, unsigned"], keys["bob"], BOB)
+        statements.append(_swapped(bad_request, made, "bad request signature"))
+        statements.append(sign(made["asked by bob, bad request signature"], keys["grace"], GRACE))
         recs = records(statements)
         seq = {name: i for i, name in enumerate(REQUESTERS, start=1)}
         yield Ledger(root, head, recs, seq)
+
+
+def _swapped(good: Statement, made: dict[str, Statement], onto: str) -> Statement:
+    """`good`, its envelope's payload swapped for the waiver whose name contains `onto`."""
+    (other,) = [st for name, st in made.items() if onto in name]
+    envelope = dict(good.predicate.details["envelope"])  # type: ignore[arg-type]
+    envelope["payload"] = base64.b64encode(canonical(other)).decode()
+    details = {**good.predicate.details, "envelope": envelope}
+    return replace(good, predicate=replace(good.predicate, details=details))
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +149,7 @@ def checked(ledger_: Ledger) -> trust.Trust:
 
 def test_gather_reads_the_roster_mailmap_and_release_authors(checked: trust.Trust) -> None:
     assert checked.roster is not None
-    assert [p.identity for p in checked.roster.people] == [ADA, GRACE, TESS]
+    assert [p.identity for p in checked.roster.people] == [ADA, GRACE, TESS, BOB]
     # the addresses of the roster and of the waivers, as .mailmap maps them (only those it maps)
     assert checked.mailmap == {
         "a.l@example.net": "ada@example.com",
@@ -132,10 +157,10 @@ def test_gather_reads_the_roster_mailmap_and_release_authors(checked: trust.Trus
     }
     # since the previous tag, folded: Tess's commit is before v1.0
     assert checked.authors == frozenset({"bob@example.com", "ada@example.com"})
-    assert len(checked.report.checked) == 11
-    ((seq, why),) = [(c.seq, c.why) for c in checked.report.bad]
-    assert seq == len(REQUESTERS) + 11
-    assert why.startswith("ssh-keygen -Y verify refused it")
+    assert len(checked.report.checked) == 21
+    bad = [(c.seq, c.why) for c in checked.report.bad]
+    assert [seq for seq, _ in bad] == [len(REQUESTERS) + 19, len(REQUESTERS) + 20]
+    assert all(why.startswith("ssh-keygen -Y verify refused it") for _, why in bad)
 
 
 def test_without_a_roster_no_signature_is_good(ledger_: Ledger) -> None:
@@ -148,6 +173,9 @@ def test_without_a_roster_no_signature_is_good(ledger_: Ledger) -> None:
     assert found.report.good_for(ledger_.seq["asked by bob"]) == ()
     approval = trust.approvals(found, ledger_.records)[ledger_.seq["asked by bob"]]
     assert approval.approver is None
+    why, step = _unsigned("bob@example.com")
+    assert approval.why.startswith(f"no sdl-roster.yaml at the evaluated commit, so {why}; ")
+    assert approval.step == step
 
 
 def test_identities_join_roster_mailmap_and_tags(checked: trust.Trust) -> None:
@@ -208,11 +236,39 @@ def test_the_first_good_approver_approves_after_the_reasons_of_the_others(
     assert found["asked by bob"] == Approval(
         ADA, f"{TESS} signed it but does not hold the approver role"
     )
-    assert found["asked by bob, unsigned"] == Approval(None, NOT_SIGNED)
-    (bad,) = checked.report.bad
+    bad, _ = checked.report.bad
     assert found["asked by bob, forged approval"] == Approval(
         None, f"signature entry {bad.seq} is bad: {bad.why}"
     )
+    # Bob signed this request, nobody approved it yet
+    assert found["asked by bob, forged approval"].approver is None
+
+
+def _unsigned(requester: str, step: str = "SVV-3") -> tuple[str, str]:
+    return (
+        f"the request is not signed by its requester ({requester}) with a key in "
+        "sdl-roster.yaml, so nothing shows who asked for it",
+        "the requester (listed with a key in sdl-roster.yaml) asks again, signing with their own "
+        f"key: `sdl-tracker waive {step} --reason … --expires … --approver … --key KEY`",
+    )
+
+
+def test_a_request_its_requester_did_not_sign_is_never_approved(
+    ledger_: Ledger, checked: trust.Trust
+) -> None:
+    """The forged requester: Grace, an approver, names Tess as the requester and approves the
+    waiver with her own key. Before requests were signed, that counted as Tess's waiver approved
+    by Grace; now nothing proves Tess asked, so it stays pending, saying what to do."""
+    found = _approvals(ledger_, checked)
+    assert found["claimed to be asked by tess"] == Approval(None, *_unsigned("tess@example.com"))
+    assert found["asked by bob, unsigned"] == Approval(None, *_unsigned("bob@example.com"))
+    # Bob's signature of another request, its payload swapped for this one: bad, and named
+    _, bad = checked.report.bad
+    why, step = _unsigned("bob@example.com")
+    assert found["asked by bob, bad request signature"] == Approval(
+        None, f"{why}; signature entry {bad.seq} is bad: {bad.why}", step
+    )
+    assert bad.target == ledger_.seq["asked by bob, bad request signature"]
 
 
 @pytest.mark.parametrize("requester", ["Ada Lovelace", "ada@example.com", "", None])
@@ -253,3 +309,25 @@ def test_a_waiver_without_a_requesters_address_is_never_approved(
 )
 def test_emails_of_a_waiver(details: object, expected: list[str]) -> None:
     assert trust._emails(details) == expected
+
+
+def test_a_request_signed_with_a_key_outside_its_roster_dates_is_not_a_request(
+    ledger_: Ledger, checked: trust.Trust
+) -> None:
+    """Bob's key expired before he signed (NOW): his request signature is bad, named, and
+    Ada's approval does not count; the same ledger with his key valid counts it."""
+    from sdl_tracker.formats import roster as roster_mod
+
+    text = (ledger_.root / "sdl-roster.yaml").read_text()
+    public = (ledger_.root.parent / "keys" / "bob_ed25519.pub").read_text()
+    key = " ".join(public.split()[:2])
+    dated = text.replace(f'"{key}"', f'{{key: "{key}", expires: 2026-11-30}}', 1)
+    roster = roster_mod.parse(dated)
+    expired = replace(checked, report=trust.check(ledger_.records, roster), roster=roster)
+    seq = ledger_.seq["asked by bob"]
+    approval = trust.approvals(expired, ledger_.records)[seq]
+    assert approval.approver is None
+    why, step = _unsigned("bob@example.com")
+    assert approval.why.startswith(f"{why}; signature entry ")
+    assert "expired on 2026-11-30" in approval.why and approval.step == step
+    assert trust.approvals(checked, ledger_.records)[seq].approver == ADA

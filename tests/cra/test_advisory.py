@@ -202,6 +202,7 @@ def test_vex_states_an_approved_not_affected_waiver(
         fmt="text",
         now=NOW - timedelta(days=1),
         justification="vulnerable_code_not_in_execute_path",
+        key=keys["ada"],
     )
     assert asked == 0
     capsys.readouterr()

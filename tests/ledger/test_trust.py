@@ -87,7 +87,10 @@ def _state(root: Path, extra: list[str]) -> bytes:
         ["explain", "SM-4"],
         ["gate"],
         ["gate", "--junit", "{out}/junit.xml", "--summary", "{out}/summary.md"],
-        ["waive", "SM-4", "--reason", "ok", "--expires", _SOON, "--approver", "A <a@b>"],
+        [
+            *("waive", "SM-4", "--reason", "ok", "--expires", _SOON, "--approver", "A <a@b>"),
+            *("--key", "{out}/../keys/ada_ed25519"),
+        ],
         ["export", "--format", "json", "--out", "{out}/evidence.zip"],
         ["record", "training_record", "{out}/again.txt"],
     ],

@@ -179,13 +179,20 @@ def run(*, ws: Workspace, seq: int, key: Path, fmt: str, now: datetime | None = 
         now=now,
     )
     checked = trust.gather(root, head or "", recs)
-    requester = waivers.email(str(target.statement.predicate.details.get("requested_by", "")))
+    requested_by = str(target.statement.predicate.details.get("requested_by", ""))
+    requester = waivers.email(requested_by)
     mine = checked.identities(requester) if requester else frozenset()
     theirs = frozenset().union(*(checked.identities(e) for e in person.emails))
     if mine & theirs:
         raise InputError(
             f"you ({person.identity}) requested this waiver ({requester}): a waiver needs "
             "another person's approval"
+        )
+    if not trust.requests(checked, seq, requested_by):
+        raise InputError(
+            f"entry {seq}: the request is not signed by its requester ({requested_by}) with a "
+            "key in sdl-roster.yaml at HEAD, so an approval would not count: the requester asks "
+            "again with `sdl-tracker waive … --key KEY` (their key in the roster)"
         )
     (entry,) = ledger.append(store, [statement])
     if fmt == "json":

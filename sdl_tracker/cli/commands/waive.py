@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sdl_tracker import output
@@ -11,11 +13,17 @@ from sdl_tracker.cli import options
 from sdl_tracker.errors import CatalogError, InputError
 
 if TYPE_CHECKING:
+    from sdl_tracker.conformance.trust import Trust
+    from sdl_tracker.formats.roster import Person, Roster
+    from sdl_tracker.models import Statement
     from sdl_tracker.workspace import Workspace
 
 
 NAME = "waive"
-HELP = "request a time-limited waiver for a requirement or a finding (an approver signs it)"
+HELP = (
+    "request a time-limited waiver for a requirement or a finding (signed with your key; an "
+    "approver signs it)"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,6 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "vulnerable_code_cannot_be_controlled_by_adversary or inline_mitigations_already_exist "
         "(`advisory --profile vex` then states it)",
     )
+    options.person_key(parser)
     options.output_format(parser)
     options.common(parser)
 
@@ -54,6 +63,7 @@ def main(args: argparse.Namespace) -> int:
         approver=args.approver,
         fmt=args.format,
         justification=args.justification,
+        key=args.key,
     )
 
 
@@ -67,15 +77,32 @@ def run(
     fmt: str,
     now: datetime | None = None,
     justification: str | None = None,
+    key: Path | None = None,
 ) -> int:
+    """Record the waiver request; with a roster at HEAD (or `key`), signed by the requester's
+    own key, so the requester is proved, not claimed (the signer's roster identity)."""
     from sdl_tracker import ledger
+    from sdl_tracker.conformance import trust
     from sdl_tracker.conformance import waivers as waivers_mod
     from sdl_tracker.gitdata import git
     from sdl_tracker.policy import load as policy_mod
 
     now = now or datetime.now(timezone.utc)
     root = ws.repo()
+    head = git.resolve(root, "HEAD")
+    roster = trust.read_roster(root, head) if head else None
+    if roster is not None and key is None:
+        try:
+            key = options.resolve_key(ws, None)
+        except InputError as e:
+            raise InputError(
+                f"{e}: sdl-roster.yaml is committed, so a waiver request is signed by its "
+                "requester (a person the roster lists with that key)"
+            ) from e
     requester = git.identity(root)
+    if roster is not None:
+        person = roster.by_email(waivers_mod.email(requester) or "")
+        requester = person.identity if person is not None else requester
     _check_target(target, ws.config.catalog)
     if not reason.strip():
         raise InputError("--reason is empty: say why the exception is acceptable")
@@ -112,25 +139,99 @@ def run(
     store = ws.store()
     if not store.exists():
         raise ws.no_ledger(store.location)
-    statement = waivers_mod.statement(
-        target=target,
-        reason=reason.strip(),
-        approver=approver.strip(),
-        requested_by=requester,
-        expires=expiry,
-        commit=git.resolve(root, "HEAD"),
-        now=now,
-        justification=justification,
-    )
-    (entry,) = ledger.append(store, [statement])
+
+    def request(requested_by: str) -> Statement:
+        return waivers_mod.statement(
+            target=target,
+            reason=reason.strip(),
+            approver=approver.strip(),
+            requested_by=requested_by,
+            expires=expiry,
+            commit=head,
+            now=now,
+            justification=justification,
+        )
+
+    statements = [request(requester)]
+    if key is not None:
+        statements = _signed(ws, statements[0], request, key, roster, now)
+    entry, *signed = ledger.append(store, statements)
     if fmt == "json":
         output.write_json(entry.to_json())
+    by = "".join(
+        f", signed by {s.statement().predicate.recorded_by} (entry {s.seq})" for s in signed
+    )
     output.err(
         f"recorded entry {entry.seq}: waiver for {target} until {expiry:%Y-%m-%d} in "
-        f"{store.location}, pending approval: {approver.strip()} approves it with "
-        f"`sdl-tracker approve {entry.seq}` (their own key, listed in sdl-roster.yaml)"
+        f"{store.location}{by}, pending approval: {approver.strip()} "
+        f"approves it with `sdl-tracker approve {entry.seq}` (their own key, listed in "
+        "sdl-roster.yaml)"
     )
+    if not signed:
+        output.err(
+            "note: the request is not signed (no sdl-roster.yaml at HEAD and no --key): an "
+            "approval counts only for a request signed with the requester's key in the roster"
+        )
     return 0
+
+
+def _signed(
+    ws: Workspace,
+    statement: Statement,
+    request: Callable[[str], Statement],
+    key: Path,
+    roster: Roster | None,
+    now: datetime,
+) -> list[Statement]:
+    """The request and the requester's signature of it. With a roster, the requester is the
+    key's owner there (asked again under that identity when git's user.email names someone
+    else), and the key must be valid now and not the approver's."""
+    from sdl_tracker.cli.commands.approve import _valid_now
+    from sdl_tracker.conformance import signatures, trust
+    from sdl_tracker.conformance import waivers as waivers_mod
+    from sdl_tracker.gitdata import attest
+    from sdl_tracker.ledger.chain import canonical
+
+    envelope = attest.sign(key, canonical(statement))
+    signer = statement.predicate.recorded_by
+    if roster is not None:
+        person, why = attest.signer(envelope, roster)
+        if person is None:
+            raise InputError(
+                f"--key {key}: your signature does not check against sdl-roster.yaml: {why}"
+            )
+        _valid_now(envelope, roster, key, now)
+        checked = trust.gather(ws.repo(), statement.commit or "", (), [signer])
+        if not _is(checked, person, signer):
+            statement = request(person.identity)
+            envelope = attest.sign(key, canonical(statement))
+        approver = waivers_mod.email(str(statement.predicate.details["approver"])) or ""
+        if _is(checked, person, approver):
+            raise InputError(
+                f"the approver {approver!r} is you ({person.identity}, the owner of --key "
+                f"{key}): a waiver needs someone else's approval"
+            )
+        signer = person.identity
+    signature = signatures.statement(
+        envelope.to_json(),
+        method=envelope.method,
+        collector=NAME,
+        signer=signer,
+        summary=f"{signer} signs the request for a waiver of "
+        f"{statement.predicate.details['target']}",
+        commit=statement.commit,
+        now=now,
+    )
+    return [statement, signature]
+
+
+def _is(checked: Trust, person: Person, identity: str) -> bool:
+    """Whether `identity` (`Name <email>` or an address) names `person` under any identity."""
+    from sdl_tracker.conformance import waivers as waivers_mod
+
+    address = waivers_mod.email(identity) or identity
+    theirs = frozenset().union(*(checked.identities(e) for e in person.emails))
+    return bool(checked.identities(address) & theirs)
 
 
 def _check_target(target: str, catalog_id: str) -> None:

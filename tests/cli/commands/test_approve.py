@@ -15,6 +15,7 @@ from identity import commit_roster, roster_text, ssh_keys
 from sdl_tracker import ledger
 from sdl_tracker.cli.commands import record as record_cmd
 from sdl_tracker.cli.main import main
+from sdl_tracker.conformance import waivers
 from sdl_tracker.ledger.chain import canonical
 from sdl_tracker.workspace import open_workspace
 
@@ -37,8 +38,8 @@ def repo(git_repo: Path, keys: dict[str, Path], capsys: pytest.CaptureFixture[st
     commit_roster(git_repo, roster_text(keys))
     assert run(["init", "-C", str(git_repo)], capsys)[0] == 0
     argv = ["waive", "SVV-3", "--reason", "OSV mirror down", "--expires", SOON]
-    argv += ["--approver", "Grace Hopper <grace@example.com>", "-C", str(git_repo)]
-    assert run(argv, capsys)[0] == 0
+    argv += ["--approver", "Grace Hopper <grace@example.com>", "--key", str(keys["ada"])]
+    assert run([*argv, "-C", str(git_repo)], capsys)[0] == 0
     return git_repo
 
 
@@ -76,15 +77,15 @@ def test_the_requester_cannot_approve_under_an_alias(
     for alias in ("ada+x@example.com", "a.l@example.net", "lovelace@example.org"):
         git(git_repo, "config", "user.email", alias)
         argv = ["waive", "SVV-3", "--reason", "r", "--expires", SOON, "--approver", "G <g@x.org>"]
-        assert run([*argv, "-C", str(git_repo)], capsys)[0] == 0
+        assert run([*argv, "--key", str(keys["ada"]), "-C", str(git_repo)], capsys)[0] == 0
     git(git_repo, "config", "user.email", "ada@example.com")
-    for seq in ("1", "2", "3"):
+    for seq in ("1", "3", "5"):
         argv = ["approve", seq, "--key", str(keys["ada"]), "-C", str(git_repo)]
         code, _, err = run(argv, capsys)
         assert code == 2 and "a waiver needs another person's approval" in err
     # Approvals appended by hand (not through `approve`) do not count either.
     store = open_workspace(git_repo).store()
-    waivers = [e.statement() for e in ledger.entries(store)]
+    waivers = [e.statement() for e in ledger.entries(store)][::2]
     ledger.append(
         store,
         [record_cmd._signature(w, keys["ada"], "Ada Lovelace <ada@example.com>") for w in waivers],
@@ -124,9 +125,10 @@ def test_an_approval_moved_onto_an_altered_waiver_is_bad(
     asked later, names that waiver but no longer verifies: a bad signature, still pending."""
     later = (datetime.now(timezone.utc) + timedelta(days=80)).date().isoformat()
     argv = ["waive", "SVV-3", "--reason", "OSV mirror down", "--expires", later]
-    assert run([*argv, "--approver", "Grace <grace@example.com>", "-C", str(repo)], capsys)[0] == 0
+    argv += ["--approver", "Grace <grace@example.com>", "--key", str(keys["ada"])]
+    assert run([*argv, "-C", str(repo)], capsys)[0] == 0
     store = open_workspace(repo).store()
-    first, second = (e.statement() for e in ledger.entries(store))
+    first, _, second, _ = (e.statement() for e in ledger.entries(store))
     good = record_cmd._signature(first, keys["grace"], "Grace Hopper <grace@example.com>")
     envelope = dict(good.predicate.details["envelope"])  # type: ignore[arg-type]
     envelope["payload"] = base64.b64encode(canonical(second)).decode()
@@ -141,7 +143,7 @@ def test_an_approval_moved_onto_an_altered_waiver_is_bad(
         "pending",
         "pending",
     ]
-    assert "signature entry 3 is bad: ssh-keygen -Y verify refused it" in found["reason"]
+    assert "signature entry 5 is bad: ssh-keygen -Y verify refused it" in found["reason"]
 
 
 def _status(repo: Path, capsys: pytest.CaptureFixture[str]) -> str:
@@ -163,11 +165,11 @@ def test_the_requester_cannot_approve_through_a_mailmap_joining_two_roster_entri
     git(git_repo, "commit", "-q", "-m", "mailmap")
     assert run(["init", "-C", str(git_repo)], capsys)[0] == 0
     argv = ["waive", "SVV-3", "--reason", "r", "--expires", SOON, "--approver", "G <g@x.org>"]
-    assert run([*argv, "-C", str(git_repo)], capsys)[0] == 0
+    assert run([*argv, "--key", str(keys["ada"]), "-C", str(git_repo)], capsys)[0] == 0
     code, _, err = run(["approve", "1", "--key", str(keys["grace"]), "-C", str(git_repo)], capsys)
     assert code == 2 and "a waiver needs another person's approval" in err
     store = open_workspace(git_repo).store()
-    (waiver,) = [e.statement() for e in ledger.entries(store)]
+    waiver, _ = [e.statement() for e in ledger.entries(store)]
     signed = record_cmd._signature(waiver, keys["grace"], "Grace Hopper <grace@example.com>")
     ledger.append(store, [signed])
     assert svv3(git_repo, capsys)["status"] == "missing"
@@ -190,3 +192,73 @@ def test_without_a_roster_a_signed_waiver_stays_pending_and_says_why(
     (found,) = json.loads(_status(git_repo, capsys))["waivers"]
     assert found["state"] == "pending"
     assert "sdl-roster.yaml" in found["pending"]
+
+
+def test_a_forged_requester_does_not_make_a_self_approval_count(
+    git_repo: Path, keys: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Grace, an approver, asks for a waiver as Ada (`git -c user.email=ada@…`) and approves it
+    herself. `waive` signs with Grace's key, so the request is Grace's and her approval is
+    refused; a request written by hand in Ada's name, without Ada's signature, never counts."""
+    commit_roster(git_repo, roster_text(keys))
+    assert run(["init", "-C", str(git_repo)], capsys)[0] == 0
+    argv = ["waive", "SVV-3", "--reason", "r", "--expires", SOON, "-C", str(git_repo)]
+    argv += ["--approver", "Tess Tester <tess@example.com>"]
+    code, _, err = run(argv, capsys)  # no key given, none configured in git
+    assert code == 2 and "no signing key: give --key FILE" in err
+    assert "sdl-roster.yaml is committed, so a waiver request is signed by its requester" in err
+    argv += ["--key", str(keys["grace"])]
+    code, _, err = run(argv, capsys)
+    assert code == 0, err
+    assert "signed by Grace Hopper <grace@example.com> (entry 2)" in err
+    store = open_workspace(git_repo).store()
+    request, signature = (e.statement().predicate for e in ledger.entries(store))
+    assert request.details["requested_by"] == "Grace Hopper <grace@example.com>"
+    assert (signature.kind, signature.collector) == ("signature", "waive")
+    code, _, err = run(["approve", "1", "--key", str(keys["grace"]), "-C", str(git_repo)], capsys)
+    assert code == 2 and "a waiver needs another person's approval" in err
+    # `waive` refuses a named approver who owns the key, whatever git's identity says
+    argv[argv.index("Tess Tester <tess@example.com>")] = "Grace <grace@example.com>"
+    code, _, err = run(argv, capsys)
+    assert code == 2 and "is you (Grace Hopper <grace@example.com>" in err
+    # by hand: a request in Ada's name, approved with Grace's key (counted before requests
+    # were signed)
+    forged = waivers.statement(
+        target="SVV-3",
+        reason="forged",
+        approver="Grace Hopper <grace@example.com>",
+        requested_by="Ada Lovelace <ada@example.com>",
+        expires=datetime.now(timezone.utc) + timedelta(days=20),
+        commit=None,
+        now=datetime.now(timezone.utc),
+    )
+    approval = record_cmd._signature(forged, keys["grace"], "Grace Hopper <grace@example.com>")
+    ledger.append(store, [forged, approval])
+    found = json.loads(_status(git_repo, capsys))["waivers"]
+    assert [w["state"] for w in found] == ["pending", "pending"]
+    assert found[1]["pending"].startswith(
+        "pending approval: the request is not signed by its requester (ada@example.com) with a "
+        "key in sdl-roster.yaml"
+    )
+    assert "asks again, signing with their own key: `sdl-tracker waive SVV-3" in found[1]["pending"]
+    assert svv3(git_repo, capsys)["status"] == "missing"
+    code, _, err = run(["approve", "3", "--key", str(keys["grace"]), "-C", str(git_repo)], capsys)
+    assert code == 2 and "entry 3: the request is not signed by its requester" in err
+
+
+def test_a_request_signed_by_its_requester_is_approved_by_another_approver(
+    repo: Path, keys: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Tess (no approver role, listed with her key) asks; Ada, an approver, approves."""
+    git(repo, "config", "user.email", "tess@example.com")
+    argv = ["waive", "SVV-4", "--reason", "pentest booked", "--expires", SOON, "-C", str(repo)]
+    argv += ["--approver", "Ada <ada@example.com>", "--key", str(keys["tess"])]
+    code, _, err = run(argv, capsys)
+    assert code == 0, err
+    assert "signed by Tess Tester <tess@example.com> (entry 4)" in err
+    code, _, err = run(["approve", "3", "--key", str(keys["ada"]), "-C", str(repo)], capsys)
+    assert code == 0, err
+    code, out, _ = run(["explain", "SVV-4", "--format", "json", "-C", str(repo)], capsys)
+    found = json.loads(out)["requirement"]
+    assert found["status"] == "waived"
+    assert found["waiver"]["approved_by"] == "Ada Lovelace <ada@example.com>"

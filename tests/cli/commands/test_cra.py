@@ -191,15 +191,17 @@ def test_a_cra_item_is_waived_like_any_requirement(
             (datetime.now(timezone.utc) + timedelta(days=30)).strftime("%Y-%m-%d"),
             "--approver",
             "Grace Hopper <grace@example.com>",
+            "--key",
+            str(keys["ada"]),
             "-C",
             str(repo),
         ],
         capsys,
     )
     assert code == 0, err
-    p = entries(repo)[-1]["statement"]["predicate"]
+    p = entries(repo)[-2]["statement"]["predicate"]  # the request, then Ada's signature of it
     assert p["requirements"] == ["CRA-I-2d"]
-    seq = str(len(entries(repo)))
+    seq = str(len(entries(repo)) - 1)
     assert run(["approve", seq, "--key", str(keys["grace"]), "-C", str(repo)], capsys)[0] == 0
     code, out, _ = run(["explain", "CRA-I-2d", "--format", "json", "-C", str(repo)], capsys)
     result = json.loads(out)["requirement"]

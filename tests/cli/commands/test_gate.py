@@ -180,6 +180,8 @@ def test_ratchet_fails_when_a_requirement_got_worse(
                 soon,
                 "--approver",
                 "Grace Hopper <grace@example.com>",
+                "--key",
+                str(keys["ada"]),
                 "-C",
                 str(repo),
             ],
@@ -187,7 +189,7 @@ def test_ratchet_fails_when_a_requirement_got_worse(
         )[0]
         == 0
     )
-    waiver = entries(repo)[-1]["seq"]
+    waiver = entries(repo)[-2]["seq"]  # the request, then Ada's signature of it
     approve = ["approve", str(waiver), "--key", str(keys["grace"]), "-C", str(repo)]
     assert run(approve, capsys)[0] == 0
     git(repo, "commit", "-q", "--allow-empty", "-m", "next")
@@ -243,6 +245,7 @@ def test_expired_waiver_stops_counting_and_the_gate_says_so(
             approver="Grace Hopper <grace@example.com>",
             fmt="text",
             now=now,
+            key=keys["ada"],
         )
         == 0
     )

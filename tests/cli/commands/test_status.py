@@ -94,13 +94,14 @@ def test_not_applicable_and_waivers_are_shown(
     keys = ssh_keys(repo.parent / "keys")
     commit_roster(repo, roster_text(keys))
     soon = (datetime.now(timezone.utc) + timedelta(days=60)).date().isoformat()
-    argv = ["waive", "SM-4", "--reason", "course in May", "--expires", soon]
-    assert run([*argv, "--approver", "Grace <grace@example.com>", "-C", str(repo)], capsys)[0] == 0
+    argv = ["waive", "SM-4", "--reason", "course in May", "--expires", soon, "-C", str(repo)]
+    argv += ["--approver", "Grace <grace@example.com>", "--key", str(keys["ada"])]
+    assert run(argv, capsys)[0] == 0
     code, _, err = run(["status", "--policy", str(policy), "-C", str(repo)], capsys)
     assert code == 0 and "Waived" not in err  # the waiver is pending: it does not count yet
     assert f"SM-4           PENDING  until {soon}  approver named Grace <grace@example.com>" in err
     assert "the approver (approver role in sdl-roster.yaml, not the requester)" in err
-    waiver = max(e.seq for e in ledger.entries(open_workspace(repo).store()))
+    waiver = max(e.seq for e in ledger.entries(open_workspace(repo).store())) - 1
     approve = ["approve", str(waiver), "--key", str(keys["grace"]), "-C", str(repo)]
     code, _, err = run(approve, capsys)
     assert code == 0, err
