@@ -211,6 +211,7 @@ def _requirement(
         elif old is not None:
             reason = f"{reason}; the waiver (entry {old.seq}) expired on {old.expires:%Y-%m-%d}"
             waiver = old
+    shown = {w.seq: w for w in (*out.waivers, *([waiver] if waiver else []))}
     return RequirementResult(
         requirement_id=rp.id,
         title=rp.title,
@@ -220,6 +221,7 @@ def _requirement(
         rule=base.rule,
         evidence=_merge_refs(out.refs),
         waiver=waiver,
+        waivers=tuple(shown.values()),
         action=action,
     )
 

@@ -146,6 +146,10 @@ class RequirementResult:
     """The policy rule in words, e.g. `all of: sast (no HIGH), document:coding_standard`."""
     evidence: tuple[EvidenceRef, ...] = ()
     waiver: Waiver | None = None
+    """The requirement's own waiver (in force, pending or expired), else its first part's."""
+    waivers: tuple[Waiver, ...] = ()
+    """Every waiver shown with the verdict: each part's finding waivers, then the requirement's
+    own (an all_of with two waived parts rests on both)."""
     justification: str | None = None
     """Why the requirement does not apply (status not_applicable)."""
     action: str = ""
@@ -181,6 +185,7 @@ class RequirementResult:
             "rests_on": dict(self.rests_on()),
             "unsigned_only": self.unsigned_only,
             "waiver": self.waiver.to_json() if self.waiver else None,
+            "waivers": [w.to_json() for w in self.waivers],
             "justification": self.justification,
             "action": self.action,
         }

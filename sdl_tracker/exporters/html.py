@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup
 
 from sdl_tracker import __version__
+from sdl_tracker.conformance import coverage
 from sdl_tracker.conformance.maturity import RULES
 from sdl_tracker.conformance.model import SEVERITY, PracticeResult, RequirementResult, Status
 from sdl_tracker.exporters import documentation
@@ -138,6 +139,7 @@ def view(source: Source, files: Sequence[str] = ()) -> str:
         js=Markup(js),
         csp=csp,
         generator=f"sdl-tracker {__version__}",
+        coverage_action=coverage.ACTION,
     )
 
 

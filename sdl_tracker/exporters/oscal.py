@@ -287,8 +287,7 @@ def _finding(r: RequirementResult, seed: str) -> JSON:
     else:
         state, reason = "not-satisfied", "fail"
     remarks = [f"status: {r.status.value}", f"rule: {r.rule}"]
-    if r.waiver is not None:
-        w = r.waiver
+    for w in r.waivers:
         remarks.append(
             f"waiver (entry {w.seq}, {w.state} until "
             f"{format_time(w.expires)}, approved by {w.approver}): {w.reason}"

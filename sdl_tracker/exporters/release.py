@@ -9,6 +9,7 @@ from what the gate recorded (another policy, say) is reported instead of hidden.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from sdl_tracker.conformance.assessment import (
     WhatIfNeeded,
     commit_of,
     committed_policy,
+    counted,
     judge,
     shipped_for,
 )
@@ -80,9 +82,13 @@ def gather(
             policy, files = committed_policy(root, commit, policy_file or configured)
         except WhatIfNeeded as e:
             notes.append(f"judged by a policy the release's commit does not hold: {e}")
+    # As the gate judged: tool evidence no checkpoint covers is not counted (and is listed).
+    judged, covered = counted(root, commit, entries[: len(judged)], policy)
     conf, checked, tailored = judge(
         policy, root, commit, judged, at, release, gating=gating, files=files
     )
+    if covered is not None:
+        conf = dataclasses.replace(conf, coverage=covered)
     if tailored is not None and not tailored.counts:
         policy, _ = untailored(policy, shipped_for(policy))  # what judged
     kept = tuple(entries[:cut])

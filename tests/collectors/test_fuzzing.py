@@ -187,6 +187,21 @@ def test_an_uninstrumented_target_was_fuzzed_blind(
         ),
         ("libfuzzer-timeout.log", "fail", "1 timeouts found: timeout-"),
         ("libfuzzer-replay.log", "incomplete", "it says: fuzzing was not performed"),
+        # -fork=2: the main process's totals, and what it counted is what it found
+        (
+            "libfuzzer-fork-clean.log",
+            "pass",
+            "libFuzzer fuzzed fuzz/modbus_frame.c: 1,606,831 executions in 26 s, coverage 5",
+        ),
+        ("libfuzzer-fork-stop.log", "fail", "1 leaks found: leak-e1a3a2a385be2619f19db39b9368bc"),
+        ("libfuzzer-fork-leak.log", "fail", "249,708 executions in 15 s, coverage 5; 18 leaks"),
+        ("libfuzzer-fork-timeout.log", "fail", "6 timeouts found: timeout-unsaved-1, timeout-"),
+        # -jobs=2: each job's fuzz-N.log as the main process printed it
+        (
+            "libfuzzer-jobs.log",
+            "pass",
+            "libFuzzer fuzzed fuzz/modbus_frame.c: 5,701,765 executions in 21 s, coverage 5",
+        ),
         ("afl-clean/fuzzer_stats", "pass", "AFL++ fuzzed fuzz/modbus_frame.c: 14,250 exec"),
         ("afl-crash/fuzzer_stats", "fail", "1 crashes found: crash-"),
     ],
@@ -230,6 +245,60 @@ def test_a_log_cut_short_is_incomplete(
         "the log stops before libFuzzer's `Done N runs in T second(s)` line"
         in (p["result"]["summary"])
     )
+
+
+@pytest.mark.parametrize(
+    ("report", "cut_at", "words"),
+    [
+        (
+            "libfuzzer-fork-clean.log",
+            "INFO: fuzzed for",
+            "the log stops before libFuzzer's `INFO: exiting: CODE time: Ts` line (fork mode)",
+        ),
+        (
+            "libfuzzer-jobs.log",
+            "================== Job 1 exited",
+            "job(s) 1 did not finish in this output (their fuzz-N.log is printed when they exit)",
+        ),
+        (
+            "libfuzzer-jobs.log",
+            "================== Job 0 exited",
+            "libFuzzer's -jobs output names 2 job log(s) (fuzz-N.log) but no job has finished "
+            "in it: give the main process's whole output once every job has exited",
+        ),
+    ],
+)
+def test_a_fork_or_jobs_run_cut_short_is_incomplete(
+    repo: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    report: str,
+    cut_at: str,
+    words: str,
+) -> None:
+    text = (DATA / report).read_text()
+    cut = tmp_path / "cut.log"
+    cut.write_text(text[: text.index(cut_at)])
+    _configure(repo, SHORT)
+    p = _collect(repo, cut, capsys, target="fuzz/modbus_frame.c")
+    assert p["result"]["status"] == "incomplete", p["result"]["summary"]
+    assert words in p["result"]["summary"]
+
+
+def test_fork_mode_names_where_its_unnamed_inputs_are(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    p = _collect(repo, DATA / "libfuzzer-fork-timeout.log", capsys, "fuzz/modbus_frame.c")
+    assert [f["id"] for f in p["details"]["findings"]] == [
+        f"timeout-unsaved-{n}" for n in range(1, 7)
+    ]
+    assert p["result"]["metrics"] == {
+        "crashes": 6,
+        "executions": 644018,
+        "seconds": 25,
+        "coverage": 5,
+    }
+    assert "saves what it finds under -artifact_prefix" in " ".join(p["details"]["notes"])
 
 
 @pytest.mark.parametrize(

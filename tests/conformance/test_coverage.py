@@ -6,15 +6,19 @@ our own library, as anyone with push access to the ledger branch could.
 
 from __future__ import annotations
 
+import html
 import json
+import zipfile
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
+from html.parser import HTMLParser
 from pathlib import Path
 
 import orjson
 import pytest
 from helpers import git
 from identity import commit_roster, roster_text, ssh_keys
+from release_factory import XSS
 
 from sdl_tracker import ledger
 from sdl_tracker.cli.commands import ci, collect, gate, keygen
@@ -437,3 +441,66 @@ def test_coverage_lines_fold_own_runs() -> None:
     cov = coverage.Coverage(entries=9, own=(3, 4, 5, 8))
     assert "entries 3-5, 8: appended by this run" in "\n".join(cov.lines())
     assert cov.lines()[0] == "checkpoints: no good checkpoint; none of the 9 entries is covered"
+
+
+class _Text(HTMLParser):
+    """The text of a page, and the text of its element with id `wanted`."""
+
+    def __init__(self, wanted: str) -> None:
+        super().__init__()
+        self.wanted, self.depth, self.chunks, self.inside = wanted, 0, [], []  # type: ignore[var-annotated]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.depth or ("id", self.wanted) in attrs:
+            self.depth += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        self.depth = max(0, self.depth - 1)
+
+    def handle_data(self, data: str) -> None:
+        self.chunks.append(data)
+        if self.depth:
+            self.inside.append(data)
+
+
+def test_the_evidence_package_leaves_out_and_shows_forged_evidence(
+    project: dict[str, Path], tmp_path: Path
+) -> None:
+    """The export judges a release as its gate did, uncovered tool evidence left out, and says
+    so: conformance.json's `coverage`, and index.html's checkpoint section (escaped)."""
+    repo = project["repo"]
+    store = GitStore(repo)
+    store.create()
+    head = git(repo, "rev-parse", "HEAD").strip()
+    _collect(repo, None, project["ci"])  # CI: entry 1, checkpoint 2
+    forged = replace(_sast(head), predicate=replace(_sast(head).predicate, collector=XSS))
+    ledger.append(store, [forged])  # entry 3, by someone with push access and no key
+    git(repo, "tag", "-a", "v1.0", "-m", "release 1.0")
+    ws = open_workspace(repo)
+    later = NOW + timedelta(minutes=5)
+    args = {"policy_file": None, "ratchet": False, "junit": None, "summary": None, "now": later}
+    gate.run(ws=ws, release="v1.0", **args)  # entry 4: the verdict, SI-2's sast not counted
+    out = tmp_path / "evidence.zip"
+    assert main(["export", "--release", "v1.0", "--out", str(out), "-C", str(repo)]) == 0
+    with zipfile.ZipFile(out) as z:
+        conformance = json.loads(z.read("conformance.json"))
+        page = z.read("index.html").decode()
+    assert [u["seq"] for u in conformance["coverage"]["not_counted"]] == [3]
+    (si2,) = [r for r in conformance["requirements"] if r["id"] == "SI-2"]
+    assert not [e for e in si2["evidence"] if e["seq"] == 3]  # not counted, not even considered
+    assert "did not reproduce" not in page  # judged as the gate judged
+    assert XSS not in page and html.escape(XSS, quote=False) in page  # the forger's string
+    text = _Text("checkpoints")
+    text.feed(page)
+    shown = " ".join("".join(text.inside).split())
+    assert (
+        "checkpoints: newest good checkpoint entry 2 (Grace Hopper <grace@example.com>); "
+        "1 of 3 entries not covered"
+    ) in shown
+    assert (
+        f"entry 3 sast ({XSS}): not counted, appended without the CI key after checkpoint 2"
+        in shown
+    )
+    assert "after checkpoint 2 — SI-1, SI-2, SVV-3 (its statement)" in shown
+    assert "run `sdl-tracker ci` with the CI signing key (SDL_TRACKER_SIGNING_KEY)" in shown
+    assert "covered: entries 1–2 (the batch 1–1, signed by checkpoint 2)" in shown

@@ -508,3 +508,57 @@ def test_the_policys_longest_waiver_is_enforced_by_the_evaluation(
     longer = tailored(tmp_path, "approvals: {waiver_max_days: 120}\n" + only("SI-2"))
     r = result(longer, entries, "SI-2")
     assert r.status is S.WAIVED, r.reason
+
+
+def _two_waived_parts(tmp_path: Path) -> tuple[Policy, list[Statement]]:
+    """SVV-3's shape: all_of a dependency audit and sast, each part met only through a finding
+    waiver of its own."""
+    policy = tailored(
+        tmp_path,
+        "requirements:\n  SVV-3:\n    requires:\n      all_of:\n"
+        "        - {kind: dependency_audit, thresholds: {vulnerabilities: {max: 0}}}\n"
+        "        - {kind: sast, thresholds: {high: {max: 0}}}\n",
+    )
+    audit = stmt(
+        "dependency_audit",
+        metrics={"vulnerabilities": 1},
+        covers=("requirements.txt",),
+        details={"vulnerabilities": [{"id": "PYSEC-2018-28", "aliases": ["CVE-2018-18074"]}]},
+        status=FAIL,
+    )
+    high = {"findings": [{"id": "B602", "severity": "HIGH"}]}
+    entries = [
+        audit,
+        sast(metrics={"high": 1}, details=high, status=FAIL),
+        waiver("CVE-2018-18074", "2026-07-01"),
+        waiver("B602", "2026-07-01"),
+    ]
+    return policy, entries
+
+
+def test_a_part_met_through_a_waiver_is_waived_never_satisfied(tmp_path: Path) -> None:
+    """A part is never *satisfied* because of a waiver: the finding check makes it *waived*,
+    and a leaf takes its worst entry (waived before satisfied), so an all_of whose parts are
+    all satisfied has no waiver to keep; an all_of with a waived part is waived and keeps it."""
+    policy, entries = _two_waived_parts(tmp_path)
+    clean = stmt("dependency_audit", metrics={"vulnerabilities": 0}, covers=("requirements.txt",))
+    waived_sast, b602 = entries[1], entries[3]
+    for statements in (
+        [clean, waived_sast, b602],
+        [clean, waived_sast, sast(covers=("lib",)), b602],  # beside a satisfied entry of its kind
+    ):
+        r = result(policy, statements, "SVV-3")
+        assert r.status is S.WAIVED, r.reason
+        assert [w.target for w in r.waivers] == ["B602"]
+        assert r.waiver is not None and r.waiver.target == "B602"
+    met = result(policy, [clean, sast(), b602], "SVV-3")
+    assert met.status is S.SATISFIED and met.waivers == () and met.waiver is None
+
+
+def test_every_part_waiver_is_shown_with_the_requirement(tmp_path: Path) -> None:
+    policy, entries = _two_waived_parts(tmp_path)
+    r = result(policy, entries, "SVV-3")
+    assert r.status is S.WAIVED
+    assert "waived findings: PYSEC-2018-28" in r.reason and "waived findings: B602" in r.reason
+    assert [(w.seq, w.target) for w in r.waivers] == [(3, "CVE-2018-18074"), (4, "B602")]
+    assert [w["seq"] for w in r.to_json()["waivers"]] == [3, 4]  # type: ignore[index,union-attr]

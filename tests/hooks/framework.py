@@ -31,6 +31,11 @@ from pathlib import Path
 import yaml
 from helpers import USER_CACHE
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
+
 REPO = Path(__file__).resolve().parents[2]
 _SKIP = ("tests/", "benchmarks/", "docs/")
 IDENTITY = {
@@ -111,7 +116,7 @@ def snapshot(target: Path, env: Mapping[str, str]) -> Path:
 
 def wheelhouse(source: Path, target: Path) -> Path:
     """Wheels of everything `pip install source` needs (and the build backend), not its own."""
-    for what in ([str(source)], ["setuptools>=69", "wheel"]):
+    for what in ([str(source)], _build_requires(source)):
         proc = subprocess.run(
             [sys.executable, "-m", "pip", "wheel", "--quiet", "-w", str(target), *what],
             capture_output=True,
@@ -121,6 +126,11 @@ def wheelhouse(source: Path, target: Path) -> Path:
     for own in target.glob("sdl_tracker-*.whl"):
         own.unlink()
     return target
+
+
+def _build_requires(source: Path) -> list[str]:
+    """The build backend pyproject.toml names: pip builds the package with it in isolation."""
+    return list(tomllib.loads((source / "pyproject.toml").read_text())["build-system"]["requires"])
 
 
 def framework_env(home: Path, wheels: Path) -> dict[str, str]:

@@ -227,13 +227,12 @@ def _text(
         lines.append(f"justification (not applicable): {output.field(result.justification)}")
     for kind, why in rp.not_applicable_parts if result.justification is None else ():
         lines.append(f"not applicable part ({kind}): {output.field(why)}")
-    if result.waiver is not None:
-        w = result.waiver
+    for w in result.waivers:
         state = w.state + (f" ({w.pending})" if w.pending else "")
         lines.append(
             output.field(
-                f"waiver:    {state} until {w.expires:%Y-%m-%d}, approved by {w.approver}, "
-                f"requested by {w.requested_by} (entry {w.seq}): {w.reason}"
+                f"waiver:    {w.target}: {state} until {w.expires:%Y-%m-%d}, approved by "
+                f"{w.approver}, requested by {w.requested_by} (entry {w.seq}): {w.reason}"
             )
         )
     lines += _coverage_lines(found, result.requirement_id)

@@ -17,6 +17,16 @@ printf 'MB0' >"$work/corpus/frame"
 "$work/leak" -seed=1 -runs=1000000 -print_final_stats=1 -artifact_prefix="$work/art/" >libfuzzer-leak.log 2>&1 || true
 "$work/hang" -seed=1 -runs=1000000 -timeout=2 -print_final_stats=1 -artifact_prefix="$work/art/" >libfuzzer-timeout.log 2>&1 || true
 "$work/clean" -print_final_stats=1 "$work/corpus/frame" >libfuzzer-replay.log 2>&1
+# -fork=2: a clean run; a leak that stops it (the job's own log printed, naming the input); leaks
+# it counts and goes on past (-ignore_crashes=1); timeouts (fork mode goes on past them by
+# default). Going on, it names none of the inputs it saves under -artifact_prefix.
+"$work/clean" -seed=1 -fork=2 -max_total_time=20 -print_final_stats=1 -artifact_prefix="$work/art/" >libfuzzer-fork-clean.log 2>&1
+"$work/leak" -seed=1 -fork=2 -max_total_time=15 -print_final_stats=1 -artifact_prefix="$work/art/" >libfuzzer-fork-stop.log 2>&1 || true
+"$work/leak" -seed=1 -fork=2 -ignore_crashes=1 -max_total_time=15 -print_final_stats=1 -artifact_prefix="$work/art/" >libfuzzer-fork-leak.log 2>&1 || true
+"$work/hang" -seed=1 -fork=2 -timeout=2 -max_total_time=20 -print_final_stats=1 -artifact_prefix="$work/art/" >libfuzzer-fork-timeout.log 2>&1 || true
+# -jobs=2 -workers=2: each job writes fuzz-N.log, which the main process prints when the job exits.
+mkdir -p "$work/jobs"
+(cd "$work/jobs" && "$work/clean" -seed=1 -jobs=2 -workers=2 -max_total_time=20 -print_final_stats=1 -artifact_prefix="$work/art/") >libfuzzer-jobs.log 2>&1
 
 # AFL++ 4.04c: a clean 15-second run and one that saves a crash; fuzzer_stats and crashes/ kept.
 export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1
