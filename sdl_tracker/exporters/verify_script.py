@@ -28,9 +28,10 @@ Checks, and names the file and the reason for every problem found:
    a signature verifies only against the key the package itself names, which proves nothing
    about who signed (a forger makes a key and signs). Roles from roster.json (or the
    auditor's own copy, --roster, since the package's could be forged too): checkpoints by a
-   `ci` holder; every waiver conformance.json counts approved by an `approver` who is not the
-   requester; counted policy tailoring by a `product-security-lead`. Other key types (ECDSA,
-   security keys, OpenPGP, a person's `keygen` key) are listed as NOT CHECKED here, per entry.
+   `ci` holder; every waiver conformance.json counts signed by its requester and approved by
+   an `approver` who is not the requester; counted policy tailoring by a
+   `product-security-lead`. Other key types (ECDSA, security keys, OpenPGP, a person's `keygen`
+   key) are listed as NOT CHECKED here, per entry.
 Exit 0 when everything holds, 1 otherwise; 2 for a bad command line (an unreadable key or
 allowed-signers file, naming its line).
 """
@@ -790,6 +791,19 @@ class Checker:
 
     def _claim(self, target: object, role: str, requester: str, what: str) -> None:
         over = [s for s in self.signed.values() if s[0] == target and target]
+        if requester and any(s[2] is not None for s in over):
+            # The request is proved by its requester's own signature; that one approves nothing.
+            asked = [s for s in over if _fold(requester) in map(_fold, s[3])]
+            if asked:
+                over = [s for s in over if s not in asked]
+            elif target in self.unchecked_over:
+                self.unchecked.append(f"the request of {what}")
+            else:
+                self.fail(
+                    "conformance.json",
+                    f"counts {what} as approved, but no signature checked here is by its "
+                    f"requester {requester}: nothing shows who asked for it",
+                )
         good = [
             s
             for s in over

@@ -252,6 +252,7 @@ def signed_release(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             main(
                 ["waive", "SM-8", *r, "--reason", "rotating the key", "--expires"]
                 + [SOON, "--approver", "Grace Hopper <grace@example.com>"]
+                + ["--key", str(keys["ada"])]
             )
             == 0
         )
@@ -481,14 +482,14 @@ def test_a_signature_by_a_key_without_the_role_fails(
     files = _read(signed_release["package"])
     allowed = ("--allowed-signers", str(signed_release["allowed"]))
     # Tess (a tester, in the roster and the auditor's file) signs the waiver's approval.
-    approval = _seq_of(files, "signature", "waiver")
+    approval, waiver = _seq_of(files, "signature", "waiver"), _seq_of(files, "waiver")
     forged = forge(dict(files), approval, _resign(signed_release["tess"]), tmp_path / "t.zip")
     code, out = run(signed_release, forged, *allowed)
     assert code == 1, out
-    assert f"signature entry {approval} over entry {approval - 1} waiver: Tess Tester" in out
+    assert f"signature entry {approval} over entry {waiver} waiver: Tess Tester" in out
     assert (
         "FAIL conformance.json: counts the waiver of SM-8 (entry "
-        f"{approval - 1}) as approved, but it is signed by Tess Tester <tess@example.com>: not "
+        f"{waiver}) as approved, but it is signed by Tess Tester <tess@example.com>: not "
         "by someone holding the approver role who is not the requester" in out
     )
     # Grace (no ci role) signs a checkpoint.
@@ -628,3 +629,23 @@ def test_names_from_the_package_cannot_drive_the_auditors_terminal(
     assert code == 0, out
     assert "\x1b" not in out and "\u202e" not in out and "\r" not in out
     assert "Grace Hopper\\x1b[2K\\rok   VERIFIED\\u202e <grace@example.com>" in out
+
+
+def test_an_approved_waiver_whose_request_is_not_signed_by_its_requester_fails(
+    signed_release: dict[str, Path], tmp_path: Path
+) -> None:
+    files = _read(signed_release["package"])
+    allowed = ("--allowed-signers", str(signed_release["allowed"]))
+    waiver = _seq_of(files, "waiver")
+    # Ada's signature over her own request, made again by Tess: the approval by Grace stays.
+    forged = forge(dict(files), waiver + 1, _resign(signed_release["tess"]), tmp_path / "q.zip")
+    code, out = run(signed_release, forged, *allowed)
+    assert code == 1, out
+    assert (
+        f"FAIL conformance.json: counts the waiver of SM-8 (entry {waiver}) as approved, but no "
+        "signature checked here is by its requester ada@example.com: nothing shows who asked "
+        "for it" in out
+    )
+    code, out = run(signed_release, signed_release["package"], *allowed)
+    assert code == 0, out
+    assert "approval: the waiver of SM-8" in out

@@ -31,11 +31,14 @@ requirements:
 SOON = (datetime.now(timezone.utc) + timedelta(days=60)).date().isoformat()
 
 
-def _waive(repo: Path, target: str, key: Path) -> int:
+def _waive(repo: Path, target: str, key: Path, requester: Path) -> int:
     argv = ["waive", target, "--reason", f"{target} accepted", "--expires", SOON]
     argv += ["--approver", "Grace Hopper <grace@example.com>", "--repo", str(repo)]
+    argv += ["--key", str(requester)]
     assert main(argv) == 0
-    seq = list(ledger.entries(GitStore(repo)))[-1].seq
+    seq = max(
+        e.seq for e in ledger.entries(GitStore(repo)) if e.statement().predicate.kind == "waiver"
+    )
     assert main(["approve", str(seq), "--key", str(key), "--repo", str(repo)]) == 0
     return seq
 
@@ -69,7 +72,7 @@ def test_every_part_waiver_is_shown_with_the_requirement(
     keys = ssh_keys(git_repo.parent / "keys")
     only = ["collect", "--only", "deps,sast", "--osv-db", str(osv), "--repo", str(git_repo)]
     assert main(only) == 0
-    seqs = [_waive(git_repo, t, keys["grace"]) for t in ("CVE-2018-18074", "B602")]
+    seqs = [_waive(git_repo, t, keys["grace"], keys["ada"]) for t in ("CVE-2018-18074", "B602")]
     git(git_repo, "tag", "-a", "v1.0", "-m", "release 1.0")
     assert main(["gate", "--repo", str(git_repo), "--release", "v1.0"]) == 1
     capsys.readouterr()
