@@ -85,8 +85,7 @@ def notes(status: OrgStatus) -> list[str]:
         for w in row.expiring:
             lines.append(
                 f"{row.repo}: the waiver for {w.target} (entry {w.seq}) expires on "
-                f"{w.expires:%Y-%m-%d} (in {w.days_left} days), approved by {w.approver}: "
-                + w.reason
+                f"{w.expires:%Y-%m-%d} (in {w.days_left} days), {w.text()}: " + w.reason
             )
     unchecked = [r.repo for r in status.rows if r.signatures.state == NOT_CHECKED]
     if unchecked:

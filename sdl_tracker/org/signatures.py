@@ -34,6 +34,9 @@ class Signatures:
     """People's statements without a signature."""
     problems: tuple[str, ...] = ()
     """What makes `ledger verify` fail, one sentence each."""
+    approvals: tuple[tuple[int, str, str], ...] = ()
+    """Each waiver's (entry, approver, why not) against the roster: the approver whose signature
+    approves it, or '' and why none does."""
 
     @property
     def state(self) -> str:

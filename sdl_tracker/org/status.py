@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sdl_tracker.conformance import checkpoints, verdicts
@@ -23,7 +23,7 @@ from sdl_tracker.errors import LedgerError
 from sdl_tracker.ledger.chain import Entry
 from sdl_tracker.models import JSON, format_time
 from sdl_tracker.org.pgorg import ChainFacts
-from sdl_tracker.org.signatures import FAILED, UNCHECKED, Signatures
+from sdl_tracker.org.signatures import FAILED, HOW, NOT_CHECKED, UNCHECKED, Signatures
 
 NO_VERDICT = "no verdict"
 DIVERGED = "diverged"
@@ -35,6 +35,10 @@ NOTE = (
 )
 
 
+APPROVED = "approved"
+PENDING = "pending"
+
+
 @dataclass(frozen=True)
 class Expiring:
     """A waiver that stops counting within the window (the longest-lasting one of its target)."""
@@ -43,8 +47,27 @@ class Expiring:
     expires: datetime
     seq: int
     approver: str
+    """The approver the request names (a request, not an approval)."""
     reason: str
     days_left: int
+    approval: str = NOT_CHECKED
+    """approved | pending | not checked: whether an approval signature by a roster approver
+    other than the requester approves it, against the chain's roster (`--roster`)."""
+    approved_by: str = ""
+    """The roster approver whose signature approves it ('' unless approved)."""
+    why: str = ""
+    """Why it is pending ('' unless pending)."""
+
+    def text(self) -> str:
+        """How far the waiver's approval is known here, in words."""
+        if self.approval == APPROVED:
+            return f"approved by {self.approved_by}"
+        if self.approval == PENDING:
+            return f"NOT APPROVED, so it does not count ({self.why}); requested of {self.approver}"
+        return (
+            f"requested of {self.approver}; its approval NOT CHECKED here, so whether it "
+            f"counts is unknown ({HOW})"
+        )
 
     def to_json(self) -> dict[str, JSON]:
         return {
@@ -53,6 +76,9 @@ class Expiring:
             "days_left": self.days_left,
             "seq": self.seq,
             "approver": self.approver,
+            "approval": self.approval,
+            "approved_by": self.approved_by or None,
+            "pending": self.why or None,
             "reason": self.reason,
         }
 
@@ -222,10 +248,7 @@ def status(
     `signatures`: per chain, what its signatures' check against its roster found."""
     until = now + timedelta(days=within_days)
     rows = tuple(
-        replace(
-            _row(f, now, until, practices),
-            signatures=(signatures or {}).get(f.repo, UNCHECKED),
-        )
+        _row(f, now, until, practices, (signatures or {}).get(f.repo, UNCHECKED))
         for f in sorted(facts, key=lambda f: f.repo)
     )
     named = {k for r in rows if r.verdict and r.verdict.maturity for k in r.verdict.maturity}
@@ -235,7 +258,13 @@ def status(
     )
 
 
-def _row(facts: ChainFacts, now: datetime, until: datetime, practices: Sequence[str]) -> Row:
+def _row(
+    facts: ChainFacts,
+    now: datetime,
+    until: datetime,
+    practices: Sequence[str],
+    signatures: Signatures = UNCHECKED,
+) -> Row:
     verdict, problem = _verdict(facts.verdict, practices) if facts.verdict else (None, "")
     last = None
     if facts.last is not None:
@@ -250,7 +279,7 @@ def _row(facts: ChainFacts, now: datetime, until: datetime, practices: Sequence[
         last_activity=last,
         verdict=verdict,
         problem=problem,
-        expiring=_expiring(facts.waivers, now, until),
+        expiring=_expiring(facts.waivers, now, until, signatures),
         refused=tuple(
             f"a ledger {r.direction} was refused on {format_time(r.at)} (by {r.by}): the "
             f"chain and {r.other} diverge at entry {r.seq}; find out which history is right "
@@ -259,6 +288,7 @@ def _row(facts: ChainFacts, now: datetime, until: datetime, practices: Sequence[
         ),
         cra_overdue=_cra_overdue(facts.issues, now),
         checkpoint=_signed(facts) if facts.verdict is not None else None,
+        signatures=signatures,
     )
 
 
@@ -325,20 +355,31 @@ def _maturity(value: JSON, practices: Sequence[str]) -> dict[str, int] | None:
     return levels if len(levels) == len(value) else None
 
 
-def _expiring(entries: Sequence[Entry], now: datetime, until: datetime) -> tuple[Expiring, ...]:
+def _expiring(
+    entries: Sequence[Entry], now: datetime, until: datetime, signatures: Signatures
+) -> tuple[Expiring, ...]:
+    """Per target, the waiver that stops counting within the window: the counting one that
+    lasts longest when the chain's roster shows one approved; else the longest-lasting request,
+    marked pending (the roster shows no approval) or not checked (no roster named)."""
     records = []
     for e in entries:
         try:
             records.append(Record(seq=e.seq, hash=e.hash, statement=e.statement()))
         except LedgerError:
             continue  # not a waiver statement: it waives nothing (fail closed)
-    # Every unexpired waiver, approved or still pending: this view warns of expiries; whether
-    # an approval signature makes it count is for the repository's own gate (its roster).
-    found = tuple(replace(w, pending="") for w in waivers_mod.collect(records, now))
+    checked = signatures.roster is not None
+    judged = {
+        seq: waivers_mod.Approval(approver or None, why or waivers_mod.NOT_SIGNED)
+        for seq, approver, why in signatures.approvals
+    }
+    found = waivers_mod.collect(records, now, judged)
     result = []
     for target in sorted({w.target for w in found}):
-        w = waivers_mod.active(found, target)
+        counting = waivers_mod.active(found, target) if checked else None
+        live = [w for w in found if w.target == target and not w.expired]
+        w = counting or (max(live, key=lambda w: (w.expires, w.seq)) if live else None)
         if w is not None and w.expires <= until:
+            state = APPROVED if w.counts else PENDING if checked else NOT_CHECKED
             result.append(
                 Expiring(
                     target=w.target,
@@ -347,6 +388,9 @@ def _expiring(entries: Sequence[Entry], now: datetime, until: datetime) -> tuple
                     approver=w.approver,
                     reason=w.reason,
                     days_left=(w.expires - now).days,
+                    approval=state,
+                    approved_by=w.approved_by if state == APPROVED else "",
+                    why=w.pending if state == PENDING else "",
                 )
             )
     return tuple(sorted(result, key=lambda x: (x.expires, x.target)))

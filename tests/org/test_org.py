@@ -136,10 +136,60 @@ def test_rows_from_entries() -> None:
     }
     text = orgrender.table(found)
     assert "widget: the waiver for SVV-4 (entry 3) expires on 2026-06-14 (in 12 days)" in text
+    assert "approved by" not in text  # no roster named: nobody's approval was checked
+    assert "its approval NOT CHECKED here, so whether it counts is unknown" in text
+    assert widget["waivers_expiring"][0]["approval"] == "not checked"
     assert "old-format: maturity levels not recorded in its verdict" in text
     assert "| widget | failed | v1.0 | ML2 | - | - | ML1 | - | - | - | none | 2 | 1 | 0 | 1 |" in (
         orgrender.markdown(found)
     )
+
+
+def test_an_expiring_waiver_says_whether_a_roster_approver_approved_it() -> None:
+    """A waiver request names an approver; only a checked signature makes it approved. Without
+    the chain's roster the view says it did not check, never "approved by" the name asked for."""
+    statements = [waiver("SVV-4", 10), waiver("SI-2", 5), waiver("SI-2", 20), waiver("DM-1", 8)]
+    chain_facts = facts("widget", statements, None)
+    seq = [e.seq for e in chain_facts.waivers]
+    roster = Signatures(
+        roster="sdl-roster.yaml at 0123456789",
+        approvals=(
+            (seq[0], GRACE, ""),
+            (seq[1], GRACE, ""),
+            (seq[2], "", "no approval signature"),
+            (seq[3], "", "the request is not signed by its requester"),
+        ),
+    )
+    checked = org.status(
+        [chain_facts], ledger="pg", now=NOW, within_days=30, signatures={"widget": roster}
+    )
+    found = {w.target: w for w in checked.rows[0].expiring}
+    assert (found["SVV-4"].approval, found["SVV-4"].approved_by) == ("approved", GRACE)
+    # SI-2 counts by the 5-day waiver only: that is the one about to stop counting
+    assert (found["SI-2"].seq, found["SI-2"].approval, found["SI-2"].days_left) == (
+        seq[1],
+        "approved",
+        5,
+    )
+    assert found["DM-1"].approval == "pending" and found["DM-1"].approved_by == ""
+    assert "not signed by its requester" in found["DM-1"].why
+    text = orgrender.table(checked)
+    svv4 = f"the waiver for SVV-4 (entry {seq[0]}) expires on 2026-06-11 (in 10 days), approved by"
+    assert f"{svv4} {GRACE}: booked" in text
+    dm1 = f"the waiver for DM-1 (entry {seq[3]}) expires on 2026-06-09 (in 8 days), NOT APPROVED,"
+    assert f"{dm1} so it does not count" in text
+    rows = json.loads(json.dumps(checked.to_json()))["repositories"]
+    assert [w["approval"] for w in rows[0]["waivers_expiring"]] == [
+        "approved",
+        "pending",
+        "approved",
+    ]
+
+    unchecked = org.status([chain_facts], ledger="pg", now=NOW, within_days=30)
+    found = {w.target: w for w in unchecked.rows[0].expiring}
+    assert {w.approval for w in found.values()} == {"not checked"}
+    assert found["SI-2"].seq == seq[2]  # the longest request: whether any counts is unknown
+    assert "approved by" not in orgrender.table(unchecked)
 
 
 def test_a_chain_whose_signatures_do_not_verify_is_flagged_above_its_verdict() -> None:

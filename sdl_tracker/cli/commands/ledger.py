@@ -393,6 +393,9 @@ class Attestations:
     unsigned: int
     bad: tuple[tuple[int, str], ...]
     unknown: tuple[int, ...]
+    approvals: tuple[tuple[int, str, str], ...] = ()
+    """Each waiver's (entry, approver, why not): the roster approver whose signature approves
+    it ('' when none does, and why), judged as the gate judges it but without `.mailmap`."""
 
 
 def _attestations(
@@ -413,11 +416,13 @@ def _attestations(
             unknown.append(c.seq)
         else:
             bad.append((c.seq, c.why))
+    approvals = trust.approvals(trust.Trust(roster=roster, report=report), recs)
     return Attestations(
         verified=sum(1 for r in statements if r.seq in signed),
         unsigned=sum(1 for r in statements if r.seq not in signed),
         bad=tuple(bad),
         unknown=tuple(unknown),
+        approvals=tuple((seq, a.approver or "", a.why) for seq, a in sorted(approvals.items())),
     )
 
 

@@ -206,6 +206,7 @@ def _signatures(
             attestations=sigs.verified,
             unsigned=sigs.unsigned,
             problems=tuple(problems),
+            approvals=sigs.approvals,
         )
     return found
 

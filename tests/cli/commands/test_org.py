@@ -357,3 +357,38 @@ def test_same_conformance_from_the_git_store_and_from_postgresql(
     # unsigned training (SM-4 wants it signed), a waiver nobody approved: the same in both
     assert statuses["SM-4"] == "partial" and statuses["SVV-3"] == "missing"
     assert any(r["evidence"] for r in pg_result["requirements"])
+
+
+def test_org_status_calls_a_waiver_approved_only_against_its_roster(
+    pg_url: str, git_repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The request names Grace as approver; only her checked signature makes it approved, and
+    without the chain's roster the view says the approval was not checked."""
+    keys = ssh_keys(tmp_path / "keys")
+    (git_repo / "sdl-roster.yaml").write_text(roster_text(keys))
+    git(git_repo, "add", "sdl-roster.yaml")
+    git(git_repo, "commit", "-q", "-m", "roster")
+    assert cli("init", "-C", str(git_repo)) == 0
+    ask = ("--reason", "pentest booked", "--expires", day(10), "--approver", GRACE)
+    for target in ("SVV-4", "SVV-3"):
+        assert cli("waive", target, *ask, "--key", str(keys["ada"]), "-C", str(git_repo)) == 0
+    (svv4,) = [
+        e.seq
+        for e in ledger.entries(GitStore(git_repo))
+        if e.statement().predicate.details.get("target") == "SVV-4"
+    ]
+    assert cli("approve", str(svv4), "--key", str(keys["grace"]), "-C", str(git_repo)) == 0
+    assert cli("ledger", "push", "--to", pg_url, "--repo-name", "widget", "-C", str(git_repo)) == 0
+    capsys.readouterr()
+
+    unchecked = rows(capsys, pg_url)["widget"]["waivers_expiring"]
+    assert [w["approval"] for w in unchecked] == ["not checked", "not checked"]
+    assert all(w["approved_by"] is None for w in unchecked)
+    code, _, err = run(capsys, "org", "status", "--ledger", pg_url)
+    assert code == 0 and "approved by" not in err and "its approval NOT CHECKED here" in err
+
+    checked = rows(capsys, pg_url, "--roster", f"widget={git_repo}")["widget"]
+    by = {w["target"]: w for w in checked["waivers_expiring"]}
+    assert (by["SVV-4"]["approval"], by["SVV-4"]["approved_by"]) == ("approved", GRACE)
+    assert by["SVV-3"]["approval"] == "pending" and by["SVV-3"]["approved_by"] is None
+    assert "no approval signature" in by["SVV-3"]["pending"]
