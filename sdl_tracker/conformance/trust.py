@@ -90,22 +90,30 @@ def gather(root: Path, commit: str, records: Iterable[Record], others: Iterable[
     `Name <email>`, whose `.mailmap` addresses to read)."""
     recs = tuple(records)
     roster = read_roster(root, commit)
+    return Trust(
+        roster=roster,
+        report=check(recs, roster),
+        mailmap=read_mailmap(root, roster, recs, others),
+        authors=release_authors(root, commit),
+    )
+
+
+def read_mailmap(
+    root: Path, roster: Roster | None, records: Iterable[Record], others: Iterable[str] = ()
+) -> dict[str, str]:
+    """Lower-cased e-mail → its `.mailmap` canonical e-mail (where they differ) in the
+    repository at `root`, for the roster's people, `others` and every waiver's requester and
+    approver."""
     emails = {e for p in (roster.people if roster else ()) for e in p.emails}
     emails |= {e for e in map(email, others) if e}
     emails |= {
         e
-        for r in recs
+        for r in records
         if r.statement.predicate.kind == "waiver"
         for e in _emails(r.statement.predicate.details)
     }
     mapped = history.mailmap(root, sorted(emails)) if emails else {}
-    mailmap = {k.lower(): v for k, v in mapped.items() if k.lower() != v}
-    return Trust(
-        roster=roster,
-        report=check(recs, roster),
-        mailmap=mailmap,
-        authors=release_authors(root, commit),
-    )
+    return {k.lower(): v for k, v in mapped.items() if k.lower() != v}
 
 
 def release_authors(root: Path, commit: str) -> frozenset[str]:

@@ -284,10 +284,12 @@ def verify(*, ws: Workspace, fmt: str, anchors: Sequence[Head] = (), every: bool
 
 
 def check_all(
-    store: Store, roster: Roster | None, *, every: bool = False
+    store: Store, roster: Roster | None, *, every: bool = False, mailmap: Path | None = None
 ) -> tuple[VerifyReport, checkpoints.Report, Attestations]:
     """`ledger verify`'s work: the chain (ChainError naming the first bad entry), then, from
-    the entries it picked out on the way, the checkpoints and the attestation signatures."""
+    the entries it picked out on the way, the checkpoints and the attestation signatures
+    (`mailmap`: the repository whose `.mailmap` joins people's addresses for the waivers'
+    approvals; None: no `.mailmap`)."""
     from sdl_tracker import ledger
     from sdl_tracker.conformance import checkpoints
 
@@ -300,7 +302,7 @@ def check_all(
 
     report = ledger.verify(store, visit=visit)
     marks = checkpoints.report(found, report.entries, roster, every=every)
-    return report, marks, _attestations(people, roster, found)
+    return report, marks, _attestations(people, roster, found, mailmap)
 
 
 def signature_problems(
@@ -395,11 +397,15 @@ class Attestations:
     unknown: tuple[int, ...]
     approvals: tuple[tuple[int, str, str], ...] = ()
     """Each waiver's (entry, approver, why not): the roster approver whose signature approves
-    it ('' when none does, and why), judged as the gate judges it but without `.mailmap`."""
+    it ('' when none does, and why), judged as the gate judges it (`.mailmap` only when
+    `check_all` is given the repository)."""
 
 
 def _attestations(
-    found: Sequence[Entry], roster: Roster | None, marks: Sequence[Entry] = ()
+    found: Sequence[Entry],
+    roster: Roster | None,
+    marks: Sequence[Entry] = (),
+    mailmap: Path | None = None,
 ) -> Attestations:
     """People's statements and their signatures, checked as the judge checks them (a signature
     by a key the roster does not name is counted apart: a person may have left the roster)."""
@@ -416,7 +422,8 @@ def _attestations(
             unknown.append(c.seq)
         else:
             bad.append((c.seq, c.why))
-    approvals = trust.approvals(trust.Trust(roster=roster, report=report), recs)
+    joined = trust.read_mailmap(mailmap, roster, recs) if mailmap is not None else {}
+    approvals = trust.approvals(trust.Trust(roster=roster, report=report, mailmap=joined), recs)
     return Attestations(
         verified=sum(1 for r in statements if r.seq in signed),
         unsigned=sum(1 for r in statements if r.seq not in signed),

@@ -196,7 +196,7 @@ def _signatures(
         roster = read[path]
         store = PgStore(url, name)
         try:
-            report, marks, sigs = check_all(store, roster)
+            report, marks, sigs = check_all(store, roster, mailmap=path if path.is_dir() else None)
         finally:
             store.close()
         _, problems = signature_problems(report, marks, sigs, roster)

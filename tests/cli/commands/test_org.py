@@ -26,6 +26,7 @@ from identity import approved_policy, roster_text, ssh_keys
 from ledger.pgcluster import Cluster
 
 from sdl_tracker import ledger
+from sdl_tracker.cli.commands import record as record_cmd
 from sdl_tracker.cli.main import main
 from sdl_tracker.ledger import GitStore, pgschema
 from sdl_tracker.ledger.pgstore import PgStore
@@ -392,3 +393,36 @@ def test_org_status_calls_a_waiver_approved_only_against_its_roster(
     assert (by["SVV-4"]["approval"], by["SVV-4"]["approved_by"]) == ("approved", GRACE)
     assert by["SVV-3"]["approval"] == "pending" and by["SVV-3"]["approved_by"] is None
     assert "no approval signature" in by["SVV-3"]["pending"]
+
+
+def test_org_status_reads_the_checkouts_mailmap_for_waiver_approvals(
+    pg_url: str, git_repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Grace's address is Ada's by `.mailmap`: her approval of Ada's request is self-approval
+    for the gate, and so for the organisation view given the checkout; a bare roster file has
+    no `.mailmap` to tell (documented)."""
+    keys = ssh_keys(tmp_path / "keys")
+    (git_repo / "sdl-roster.yaml").write_text(roster_text(keys))
+    (git_repo / ".mailmap").write_text("Ada Lovelace <ada@example.com> <grace@example.com>\n")
+    git(git_repo, "add", "sdl-roster.yaml", ".mailmap")
+    git(git_repo, "commit", "-q", "-m", "roster")
+    assert cli("init", "-C", str(git_repo)) == 0
+    ask = ("--reason", "pentest booked", "--expires", day(10), "--approver", "G <g@x.org>")
+    assert cli("waive", "SVV-4", *ask, "--key", str(keys["ada"]), "-C", str(git_repo)) == 0
+    assert cli("approve", "1", "--key", str(keys["grace"]), "-C", str(git_repo)) == 2  # refused
+    store = GitStore(git_repo)  # so Grace's signature is appended by hand
+    request = next(ledger.entries(store)).statement()
+    ledger.append(store, [record_cmd._signature(request, keys["grace"], GRACE)])
+    assert cli("ledger", "push", "--to", pg_url, "--repo-name", "widget", "-C", str(git_repo)) == 0
+    capsys.readouterr()
+    found = rows(capsys, pg_url, "--roster", f"widget={git_repo}")["widget"]
+    (waiver,) = found["waivers_expiring"]
+    assert waiver["approval"] == "pending" and "but is the requester" in waiver["pending"]
+    code, out, _ = run(capsys, "status", "--format", "json", "-C", str(git_repo))
+    assert code == 0 and json.loads(out)["waivers"][0]["state"] == "pending"  # the gate agrees
+    roster_file = tmp_path / "roster.yaml"
+    roster_file.write_text(roster_text(keys))
+    (waiver,) = rows(capsys, pg_url, "--roster", f"widget={roster_file}")["widget"][
+        "waivers_expiring"
+    ]
+    assert waiver["approval"] == "approved"  # no .mailmap with a roster file: documented
