@@ -366,7 +366,9 @@ def check_branch(root: Path, branch: str) -> None:
         )
     worktree = ""
     same_but_case: list[tuple[str, str]] = []
-    for line in proc.stdout.decode("utf-8", "replace").splitlines():
+    # Names are compared as the branch name arrived (argv: undecodable bytes as surrogates):
+    # "replace" would make a branch named with a byte that is not UTF-8 equal to none.
+    for line in proc.stdout.decode("utf-8", "surrogateescape").splitlines():
         if line.startswith("worktree "):
             worktree = line[len("worktree ") :]
         elif line == f"branch {ref}":
@@ -383,7 +385,7 @@ def check_branch(root: Path, branch: str) -> None:
         )
     symref = git.run(root, "symbolic-ref", "--quiet", ref, check=False)
     if symref.returncode == 0:
-        target = symref.stdout.decode("utf-8", "replace").strip()
+        target = symref.stdout.decode("utf-8", "surrogateescape").strip()
         raise LedgerError(
             f"the ledger branch {branch!r} is a symbolic ref to {target}: every ledger "
             f"commit would be written onto {target}. Delete the symbolic ref (`git "

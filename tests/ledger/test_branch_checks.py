@@ -10,6 +10,7 @@ the mutation selection for `check_branch`, docs/testing.md), then the commands a
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -194,6 +195,68 @@ def test_an_unreadable_core_ignorecase_fails_the_check_closed(git_repo: Path) ->
             f"cannot tell whether the ledger branch {name!r} is checked out: git worktree list "
             "failed: fatal: bad boolean config value 'maybe' for 'core.ignorecase'"
         )
+
+
+# --- names that are not UTF-8 ------------------------------------------------------------------
+# A ref name or a path may hold any byte but a few; one arriving on the command line is a str
+# with its undecodable bytes as surrogates (os.fsdecode), and git echoes it back as bytes.
+
+CAFE = b"caf\xe9"  # Latin-1, not UTF-8
+
+
+def gitb(root: Path, *args: bytes) -> None:
+    subprocess.run([b"git", *args], cwd=root, capture_output=True, check=True)
+
+
+def test_a_branch_named_with_a_byte_that_is_not_utf8_is_found_checked_out(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    gitb(git_repo, b"branch", CAFE)
+    other = tmp_path / os.fsdecode(b"wt\xff")
+    gitb(git_repo, b"worktree", b"add", b"-q", os.fsencode(other), CAFE)
+    with pytest.raises(LedgerError) as caught:
+        check_branch(git_repo, os.fsdecode(CAFE))
+    assert str(caught.value).startswith(
+        f"the ledger branch {os.fsdecode(CAFE)!r} is checked out in the work tree {other}: "
+    )
+    # A symbolic ref to it names it as git wrote it.
+    gitb(git_repo, b"symbolic-ref", b"refs/heads/alias", b"refs/heads/" + CAFE)
+    with pytest.raises(LedgerError) as caught:
+        check_branch(git_repo, "alias")
+    assert str(caught.value) == _symref_message("alias", "refs/heads/" + os.fsdecode(CAFE))
+
+
+def test_git_errors_naming_bytes_that_are_not_utf8_are_reported_with_them_replaced(
+    git_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(GitError) as caught:
+        check_branch(git_repo, os.fsdecode(b"a..\xff"))
+    assert str(caught.value).endswith(
+        "git symbolic-ref failed: fatal: No such ref: refs/heads/a..\ufffd"
+    )
+    monkeypatch.setenv("GIT_DIR", os.fsdecode(os.fsencode(tmp_path) + b"/gone\xff"))
+    with pytest.raises(GitError) as caught:
+        check_branch(git_repo, "sdl-ledger")
+    assert str(caught.value).endswith(f"not a git repository: '{tmp_path}/gone\ufffd'")
+
+
+def test_a_failed_swap_naming_bytes_that_are_not_utf8_is_reported_with_them_replaced(
+    git_repo: Path, tmp_path: Path, make_statement: Callable[..., Statement]
+) -> None:
+    root = tmp_path / os.fsdecode(b"repo\xff")
+    git_repo.rename(root)
+    store = GitStore(root)
+    assert store.create()
+    # What a git process killed in the middle of `update-ref` leaves behind.
+    lock = root / ".git" / "refs" / "heads" / "sdl-ledger.lock"
+    lock.write_text("")
+    with pytest.raises(GitError) as caught:
+        ledger.append(store, [make_statement(1)])
+    assert f"Unable to create '{tmp_path}/repo\ufffd/.git/refs/heads/sdl-ledger.lock'" in str(
+        caught.value
+    )
+    lock.unlink()
+    ledger.append(store, [make_statement(1)])
 
 
 # --- the commands ----------------------------------------------------------------------------
