@@ -314,3 +314,21 @@ def test_a_git_failure_in_the_branch_check_stops_the_command(
     assert code == 2, text
     assert "cannot tell whether the ledger branch 'a..b' is a symbolic ref" in text
     assert not (git_repo / ".sdl-tracker.toml").exists()
+
+
+def test_ledger_sync_never_moves_main_through_a_symbolic_ref(
+    git_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bare = git_repo.parent / "origin.git"
+    git(git_repo.parent, "init", "-q", "--bare", "-b", "main", str(bare))
+    git(git_repo, "remote", "add", "origin", str(bare))
+    assert run(["init", "-C", str(git_repo)], capsys)[0] == 0
+    git(git_repo, "push", "-q", "origin", "sdl-ledger")
+    # Locally the ledger branch is then made a symbolic ref to the work branch.
+    git(git_repo, "update-ref", "-d", "refs/heads/sdl-ledger")
+    git(git_repo, "symbolic-ref", "refs/heads/sdl-ledger", "refs/heads/main")
+    main_tip = git(git_repo, "rev-parse", "main")
+    code, text = run(["ledger", "sync", "--remote", "origin", "-C", str(git_repo)], capsys)
+    assert code == 2, text
+    assert _symref_message("sdl-ledger", "refs/heads/main") in text
+    assert git(git_repo, "rev-parse", "main") == main_tip
