@@ -247,7 +247,9 @@ class GitStore:
         return found
 
     def _move(self, new: str, old: str) -> None:
-        proc = git.run(self.root, "update-ref", self.ref, new, old, check=False)
+        # --no-deref: had the ledger ref become a symbolic ref since `check_branch` refused
+        # one, plain update-ref would move the branch it names (a working branch) instead.
+        proc = git.run(self.root, "update-ref", "--no-deref", self.ref, new, old, check=False)
         if proc.returncode != 0:
             message = proc.stderr.decode("utf-8", "replace").strip()
             if any(words in message for words in _MOVED):
@@ -345,25 +347,76 @@ def _flock(path: Path) -> Iterator[None]:
 
 
 def check_branch(root: Path, branch: str) -> None:
-    """LedgerError when `branch` is checked out in any work tree of the repository at `root`.
+    """LedgerError when `branch` could be a working branch of the repository at `root`.
 
     The ledger branch is written with plumbing only; checked out, the next `git commit` would
     land on it, and `git commit -a` in a work tree of another history would delete its entries.
+    Refused: a branch checked out in any work tree (HEAD resolved through symbolic refs, as
+    `git worktree list` reports it); with `core.ignorecase`, a name equal to a checked-out
+    branch's but for case (one loose ref file for both); and a ledger ref that is itself a
+    symbolic ref (`update-ref` writes through it, onto the branch it names). A git failure is
+    a GitError: the check fails closed, never "not checked out".
     """
     ref = f"refs/heads/{branch}"
-    listing = git.run(root, "worktree", "list", "--porcelain", check=False).stdout
+    proc = git.run(root, "worktree", "list", "--porcelain", check=False)
+    if proc.returncode != 0:
+        raise GitError(
+            f"cannot tell whether the ledger branch {branch!r} is checked out: git worktree "
+            f"list failed: {proc.stderr.decode('utf-8', 'replace').strip()}"
+        )
     worktree = ""
-    for line in listing.decode("utf-8", "replace").splitlines():
+    same_but_case: list[tuple[str, str]] = []
+    # Names are compared as the branch name arrived (argv: undecodable bytes as surrogates):
+    # "replace" would make a branch named with a byte that is not UTF-8 equal to none.
+    for line in proc.stdout.decode("utf-8", "surrogateescape").splitlines():
         if line.startswith("worktree "):
             worktree = line[len("worktree ") :]
         elif line == f"branch {ref}":
-            raise LedgerError(
-                f"the ledger branch {branch!r} is checked out in the work tree {worktree}: the "
-                "ledger must never be a working branch (the next commit there would land on it, "
-                "or delete its entries). Keep the ledger on a branch of its own: `[ledger] "
-                "branch` / `init --branch NAME` (default sdl-ledger), and check out another "
-                f"branch in {worktree}"
-            )
+            raise LedgerError(_checked_out(branch, worktree))
+        elif line.startswith("branch ") and line[len("branch ") :].lower() == ref.lower():
+            same_but_case.append((line[len("branch refs/heads/") :], worktree))
+    if same_but_case and _ignorecase(root):
+        name, worktree = same_but_case[0]
+        raise LedgerError(
+            f"the ledger branch {branch!r} differs only in case from the branch {name!r} "
+            f"checked out in the work tree {worktree}, and this repository ignores case "
+            "(core.ignorecase): both names are one ref, so the ledger would be a working "
+            f"branch. {_ELSEWHERE}"
+        )
+    symref = git.run(root, "symbolic-ref", "--quiet", ref, check=False)
+    if symref.returncode == 0:
+        target = symref.stdout.decode("utf-8", "surrogateescape").strip()
+        raise LedgerError(
+            f"the ledger branch {branch!r} is a symbolic ref to {target}: every ledger "
+            f"commit would be written onto {target}. Delete the symbolic ref (`git "
+            f"symbolic-ref --delete {ref}`; {target} is left as it is) and run `sdl-tracker "
+            "init` again to create the ledger branch, or name another branch for the ledger "
+            "(`[ledger] branch` / `init --branch NAME`)"
+        )
+    if symref.returncode != 1:  # 1: not a symbolic ref (or no such ref)
+        raise GitError(
+            f"cannot tell whether the ledger branch {branch!r} is a symbolic ref: git "
+            f"symbolic-ref failed: {symref.stderr.decode('utf-8', 'replace').strip()}"
+        )
+
+
+_ELSEWHERE = (
+    "Keep the ledger on a branch of its own: `[ledger] branch` / `init --branch NAME` "
+    "(default sdl-ledger)"
+)
+
+
+def _checked_out(branch: str, worktree: str) -> str:
+    return (
+        f"the ledger branch {branch!r} is checked out in the work tree {worktree}: the "
+        "ledger must never be a working branch (the next commit there would land on it, "
+        f"or delete its entries). {_ELSEWHERE}, and check out another branch in {worktree}"
+    )
+
+
+def _ignorecase(root: Path) -> bool:
+    """git's `core.ignorecase` for the repository at `root` (GitError if git cannot say)."""
+    return git.out(root, "config", "--bool", "--default", "false", "core.ignorecase") == "true"
 
 
 def _committer(root: Path) -> str:

@@ -80,6 +80,7 @@ def reconcile(
     """
     if remote_commit is None:
         return 0, 0
+    store.ensure_not_checked_out()  # before the branch moves (a symbolic ref: another branch)
     local_commit = git.resolve(store.root, store.ref)
     seen = _seen(store, remote)
     if seen and local_commit and not _is_ancestor(store.root, seen, local_commit):
@@ -98,7 +99,7 @@ def _reconcile(
     store: GitStore, remote_commit: str, local_commit: str | None, resign: Resign | None = None
 ) -> tuple[int, int]:
     if local_commit is None:
-        git.run(store.root, "update-ref", store.ref, remote_commit, "0" * 40)
+        git.run(store.root, "update-ref", "--no-deref", store.ref, remote_commit, "0" * 40)
         return len(list(entries(_at(store, remote_commit)))), 0
     if local_commit == remote_commit or _is_ancestor(store.root, remote_commit, local_commit):
         return 0, 0
@@ -106,7 +107,7 @@ def _reconcile(
     remote_entries = list(entries(remote))
     local_entries = list(entries(store))
     if _is_ancestor(store.root, local_commit, remote_commit):
-        git.run(store.root, "update-ref", store.ref, remote_commit, local_commit)
+        git.run(store.root, "update-ref", "--no-deref", store.ref, remote_commit, local_commit)
         return len(remote_entries) - len(local_entries), 0
     shared = _common_prefix(local_entries, remote_entries)
     local_only = local_entries[shared:]
@@ -117,7 +118,7 @@ def _reconcile(
     batches = _batches(local_only)
     # Re-chain on the remote head: move our branch to the remote commit, then append. Our
     # local-only entries get new hashes, so the entry remembered as verified may go.
-    git.run(store.root, "update-ref", store.ref, remote_commit, local_commit)
+    git.run(store.root, "update-ref", "--no-deref", store.ref, remote_commit, local_commit)
     trust.forget(store)
     replayed = 0
     for statements, signed in batches:

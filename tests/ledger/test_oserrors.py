@@ -147,3 +147,31 @@ def test_git_store_on_a_read_only_file_system(small_repo: Path) -> None:
     with pytest.raises(LedgerError, match="read-only file system writing the ledger at"):
         ledger.append(store, [make_statement(2)])
     assert store.commit() == tip
+
+
+def test_git_store_whose_refs_are_read_only_fails_at_the_swap_with_its_cause(
+    mount: Mount, git_repo: Path
+) -> None:
+    # Objects writable, refs not: fast-import succeeds and `update-ref` is what the system
+    # refuses (the compare-and-swap's own failure path, reached after the commit is made).
+    store = GitStore(git_repo)
+    assert store.create()
+    ledger.append(store, [make_statement(1)])
+    tip = store.commit()
+    subprocess.run(["git", "-C", str(git_repo), "pack-refs", "--all"], check=True)
+    heads = git_repo / ".git" / "refs" / "heads"
+    assert list(heads.iterdir()) == []  # every ref is in packed-refs now
+    point = mount("size=1m")
+    subprocess.run(["mount", "--bind", str(point), str(heads)], check=True)
+    try:
+        _remount_ro(heads)
+        with pytest.raises(LedgerError) as caught:
+            ledger.append(store, [make_statement(2)])
+        assert str(caught.value) == (
+            f"read-only file system writing the ledger at branch sdl-ledger of {git_repo}; "
+            "nothing was appended. Free space or fix the permissions, then run the command again"
+        )
+        assert store.commit() == tip
+    finally:
+        subprocess.run(["umount", "-l", str(heads)], check=False)
+    assert [e.seq for e in ledger.entries(store)] == [1]

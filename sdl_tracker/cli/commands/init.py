@@ -72,11 +72,13 @@ def run(
             "note: no git identity (git config user.name / user.email): entries will name "
             "the CI or login user instead"
         )
-    if branch is not None and ws.ledger_dir is None and ws.ledger_url is None:
+    found = config_mod.find(root)
+    if ws.ledger_dir is None and ws.ledger_url is None and (branch or found is None):
         from sdl_tracker.ledger.gitstore import check_branch
 
-        check_branch(root, branch)  # before any file is written
-    found = config_mod.find(root)
+        # Before any file is written: the branch named, or the default one a new
+        # configuration will name (a kept configuration's branch is checked by create()).
+        check_branch(root, branch or config_mod.DEFAULT_BRANCH)
     if found is not None:
         output.err(f"configuration: {found[0]} (kept as it is)")
     else:
