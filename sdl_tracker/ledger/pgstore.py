@@ -331,11 +331,13 @@ class Pinned:
         """The rows up to entry `upto` and up to entry `also`, in one pass over the chain.
 
         Every write of a row, whoever makes it and with the triggers disabled or not, leaves a
-        row version with the writing transaction's id (`xmin`) at a new place (`ctid`): an
-        UPDATE (even one writing the same bytes, even by a transaction older than the newest
-        row), a DELETE and re-INSERT. So the digest of `seq xmin ctid` changes with any write;
-        it also changes when the table is rewritten (VACUUM FULL, CLUSTER, a dump restored),
-        which only costs one full check."""
+        new row version stamped with the writing transaction's id (`xmin`), which cannot be the
+        id of the transaction that wrote the row verified here (that one ended), and at a
+        place (`ctid`) of its own while the old version is still there: an UPDATE (even one
+        writing the same bytes, even by a transaction older than the newest row), a DELETE and
+        re-INSERT. So the digest of `seq xmin ctid` changes with any write; it also changes
+        when the table is rewritten (VACUUM FULL, CLUSTER, a dump restored), which only costs
+        one full check."""
         import psycopg
 
         row = "convert_to(seq::text || ' ' || xmin::text || ' ' || ctid::text || ';', 'UTF8')"
