@@ -76,7 +76,7 @@ Seam = Callable[[pytest.MonkeyPatch, Callable[[], None]], None]
 
 
 def _before_reading(monkeypatch: pytest.MonkeyPatch, act: Callable[[], None]) -> None:
-    """Run `act` once, after the mark was taken and before the entries are read."""
+    """Run `act` once, inside the snapshot, just before entries are read (after the mark)."""
     original = pgstore.Pinned.segments
 
     def segments(self: pgstore.Pinned, *args: Any, **kwargs: Any) -> Any:
@@ -88,7 +88,8 @@ def _before_reading(monkeypatch: pytest.MonkeyPatch, act: Callable[[], None]) ->
 
 
 def _before_marking(monkeypatch: pytest.MonkeyPatch, act: Callable[[], None]) -> None:
-    """Run `act` once, after the entries were read and before the mark is taken."""
+    """Run `act` once, inside the snapshot, just before the mark is computed (for `ledger verify`
+    after every entry was read; for a check, after the head was read)."""
     original = pgstore.Pinned.marks
 
     def marks(self: pgstore.Pinned, *args: Any, **kwargs: Any) -> Any:
