@@ -20,7 +20,8 @@ processes (the order alternating from pair to pair) and prints each pair's ratio
 served it) and their minimum, median and maximum. `--append` runs, before each timed process,
 one that appends an entry as another process would (this machine's memo left at the previous
 head); without it, the steady state. `--first` times the first check (the memo removed first)
-against unchecked.
+against unchecked. `--store S --alone N --at DIR` times the check by itself, in process: N rounds
+of the steady state, after another writer's append of one entry, and the full check.
 
 Without `--at`, for git and dir, it appends N realistic statements (one SAST result each, every
 tenth with an artifact) to a fresh ledger of a fresh repository, then runs `sdl-tracker status`
@@ -363,6 +364,67 @@ def pairs(kind: str, at: Path, count: int, append: bool, first: bool) -> None:
     )
 
 
+def alone(kind: str, at: Path, rounds: int) -> None:
+    """`--alone N`: the check by itself (`trust.check` in this process, no `status` around it),
+    N rounds of three: the steady state, after another writer appended one entry, and the full
+    check (the memo removed first); CPU seconds of this process and, on PostgreSQL, of the
+    server's processes (each round's connections closed before the server is read)."""
+    import statistics
+
+    from helpers import make_statement
+
+    from sdl_tracker.ledger import chain
+
+    root, extra = where(kind, at)
+    running = set(_server(at)) if kind == "pg" else set()
+    found: dict[str, list[tuple[float, float]]] = {"steady": [], "appended": [], "full": []}
+
+    def measure(variant: str) -> None:
+        store = open_store(root, extra)
+        if variant == "appended":
+            head = store.head()
+            store.append(
+                chain.seal(head, [make_statement(head.seq if head else 0)]), {}, expected=head
+            )
+        if variant == "full":
+            path = trust.memo_path(store)
+            assert path is not None
+            path.unlink(missing_ok=True)
+        close = getattr(store, "close", None)
+        if close is not None:
+            close()
+        server = server_cpu(at, running) if kind == "pg" else 0.0
+        c = cpu()
+        trust.check(store)
+        if close is not None:
+            close()
+        own = cpu() - c
+        server = server_cpu(at, running) - server if kind == "pg" else 0.0
+        found[variant].append((own + server, server))
+
+    print(f"{kind}: the check alone, {rounds} rounds at {at}", flush=True)
+    measure("steady")  # a memo naming the current state to start from
+    found["steady"].clear()
+    for n in range(rounds):
+        for variant in ("steady", "appended", "full"):
+            measure(variant)
+        print(
+            f"round {n + 1}: "
+            + ", ".join(
+                f"{v} {found[v][-1][0]:.3f} s (server {found[v][-1][1]:.3f})" for v in found
+            )
+            + f"; load {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
+    for variant, got in found.items():
+        totals, servers = [t for t, _ in got], [sv for _, sv in got]
+        print(
+            f"{kind}, {variant}: min {min(totals):.3f} s, "
+            f"median {statistics.median(totals):.3f} s, "
+            f"max {max(totals):.3f} s (server median {statistics.median(servers):.3f} s)"
+        )
+
+
 def main_() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=100_000)
@@ -380,6 +442,9 @@ def main_() -> None:
     parser.add_argument("--append", action="store_true", help="with --pairs: append one first")
     parser.add_argument("--first", action="store_true", help="with --pairs: the full check")
     parser.add_argument(
+        "--alone", type=int, metavar="N", help="with --at: N rounds of the check by itself"
+    )
+    parser.add_argument(
         "--pairs", type=int, metavar="N", help="with --at: N interleaved pairs of --once processes"
     )
     args = parser.parse_args()
@@ -393,6 +458,11 @@ def main_() -> None:
         return
     if args.stop:
         stop(args.stop)
+        return
+    if args.alone:
+        if len(kinds) != 1 or args.at is None:
+            parser.error("--alone needs --at DIR and --store git, dir or pg")
+        alone(kinds[0], args.at, args.alone)
         return
     if args.pairs or args.once:
         if len(kinds) != 1 or args.at is None:

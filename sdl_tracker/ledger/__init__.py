@@ -17,6 +17,7 @@ from sdl_tracker.ledger import chain, history, trust
 from sdl_tracker.ledger.chain import Entry, Head, Segment, VerifyReport
 from sdl_tracker.ledger.dirstore import DirStore
 from sdl_tracker.ledger.gitstore import GitStore
+from sdl_tracker.ledger.pgstore import PgStore
 from sdl_tracker.ledger.store import CHUNK, FileObject, Object, Store, open_regular
 from sdl_tracker.models import Artifact, Statement
 
@@ -134,6 +135,9 @@ def verify(store: Store, visit: Callable[[Segment], object] | None = None) -> Ve
     reading the ledger twice."""
     path = trust.memo_path(store)
     memo = trust.read_memo(path)
+    if isinstance(store, PgStore):
+        # The mark is taken in the snapshot the entries are read from (`trust.pg_verify`).
+        return trust.pg_verify(store, memo, path, visit)
     at = trust.mark(store)
     view = trust.fixed(store, at)
     head, segments = view.snapshot()

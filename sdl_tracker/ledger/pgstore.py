@@ -6,6 +6,9 @@ hashes. An append is one transaction: lock the repository's `heads` row (`SELECT
 compare it with the head the entries were chained on (else HeadMoved), insert the artifacts
 (`ON CONFLICT DO NOTHING`: stored once for the whole organisation), COPY the entries, move the
 head. Concurrent writers to one repository queue on that row lock; no entry is lost or forked.
+Reading is one REPEATABLE READ snapshot (`snapshot`, `pinned`): head, entries and the mark that
+`ledger.trust` remembers (`Pinned.marks`: a digest of every row's seq, `xmin` and `ctid`, which
+any row written by any transaction changes) all describe the same state.
 The schema and its least-privilege roles are described in `pgschema`.
 """
 
@@ -29,6 +32,7 @@ if TYPE_CHECKING:
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+/-]{0,199}$")
 _FETCH = 5000
+_LAST = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -234,6 +238,22 @@ class PgStore:
 
     def snapshot(self) -> tuple[Head | None, Iterator[Segment]]:
         """Head and entries read in one REPEATABLE READ transaction on a connection of its own."""
+        pin = self._pin()
+        segments = pin.segments(close=True)
+        weakref.finalize(segments, pin.close)
+        return pin.head, segments
+
+    @contextmanager
+    def pinned(self) -> Iterator[Pinned]:
+        """One REPEATABLE READ snapshot, for the mark and the entries alike: a row committed
+        while it is open is seen by neither (`ledger.trust` verifies what it marks)."""
+        pin = self._pin()
+        try:
+            yield pin
+        finally:
+            pin.close()
+
+    def _pin(self) -> Pinned:
         import psycopg
 
         with self._session("reading the ledger"):
@@ -246,57 +266,21 @@ class PgStore:
             # Read in primary-key order even before ANALYZE has run (a fresh push): without
             # statistics the planner may sort every page on disk instead, 3-4 times slower.
             conn.execute("SET LOCAL enable_sort = off")
-            head = self._head(conn, lock=False)
+            # The snapshot is taken by this first query: the head and every later read see it.
+            row = conn.execute(
+                "SELECT seq, hash, xmin::text, ctid::text FROM sdl_tracker.heads WHERE repo = %s",
+                (self.repo,),
+            ).fetchone()
+            if row is None:
+                raise self._missing(conn)
         except LedgerError:
             conn.close()
             raise
         except psycopg.Error as e:
             conn.close()
             raise LedgerError(f"{self.location}: reading the ledger failed: {_text(e)}") from e
-        segments = self._segments(conn)
-        weakref.finalize(segments, conn.close)
-        return head, segments
-
-    def _segments(self, conn: psycopg.Connection[Any]) -> Iterator[Segment]:
-        """Pages of entries by seq (keyset: `seq > last … LIMIT`, so the primary key's order is
-        used whatever the planner's statistics say), inside the snapshot's transaction."""
-        import psycopg
-
-        where = f"{self.repo} entries row"
-        row, last = 1, 0
-        try:
-            with conn.cursor(binary=True) as cur:
-                while True:
-                    cur.execute(
-                        "SELECT seq, raw FROM sdl_tracker.entries WHERE repo = %s AND seq > %s "
-                        "ORDER BY repo, seq LIMIT %s",
-                        (self.repo, last, _FETCH),
-                    )
-                    rows = cur.fetchall()
-                    if not rows:
-                        break
-                    data = b"\n".join([r[1] for r in rows])
-                    yield Segment(where=where, data=data + b"\n", first_line=row)
-                    row, last = row + len(rows), rows[-1][0]
-        except psycopg.Error as e:
-            raise LedgerError(f"{self.location}: reading entries failed: {_text(e)}") from e
-        finally:
-            conn.close()
-
-    def mark(self) -> str:
-        """Changes whenever a row of this chain is written: the head, the row count and the
-        newest row version (`xmin`: an UPDATE or DELETE+INSERT, even with the triggers
-        disabled, writes a new row version with a newer transaction id)."""
-        with self._session("reading the head") as conn:
-            row = conn.execute(
-                "SELECT h.seq, h.hash, count(e.seq), coalesce(max(e.xmin::text::bigint), 0) "
-                "FROM sdl_tracker.heads h LEFT JOIN sdl_tracker.entries e ON e.repo = h.repo "
-                "WHERE h.repo = %s GROUP BY h.seq, h.hash",
-                (self.repo,),
-            ).fetchone()
-        if row is None:
-            return ""
-        return "pg:" + ":".join(str(v) for v in row)
+        head = Head(seq=int(row[0]), hash=str(row[1])) if row[0] else None
+        return Pinned(self, conn, head, "/".join(str(v) for v in row))
 
     def read_object(self, sha256: str) -> bytes | None:
         with self._session("reading an artifact") as conn:
@@ -313,6 +297,126 @@ class PgStore:
                 Chain(repo=str(r), head=Head(seq=int(s), hash=str(h)) if s else None)
                 for r, s, h in rows
             ]
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A chain's rows as one snapshot sees them, up to entry `upto` (see `Pinned.marks`)."""
+
+    upto: int
+    digest: str
+    """SHA-256 over `seq xmin ctid` of every row with seq <= upto, in seq order."""
+    beyond: int
+    """How many rows have a seq above `upto`."""
+    head: str
+    """The `heads` row: seq/hash/xmin/ctid."""
+
+
+class Pinned:
+    """A chain read in one REPEATABLE READ snapshot (`PgStore.pinned`): its head, the mark of
+    its rows and its entries all come from the same state."""
+
+    def __init__(
+        self, store: PgStore, conn: psycopg.Connection[Any], head: Head | None, row: str
+    ) -> None:
+        self.store = store
+        self.conn = conn
+        self.head = head
+        self.head_row = row
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def marks(self, upto: int, also: int) -> tuple[Rows, Rows]:
+        """The rows up to entry `upto` and up to entry `also`, in one pass over the chain.
+
+        Every write of a row, whoever makes it and with the triggers disabled or not, leaves a
+        new row version stamped with the writing transaction's id (`xmin`), which cannot be the
+        id of the transaction that wrote the row verified here (that one ended), and at a
+        place (`ctid`) of its own while the old version is still there: an UPDATE (even one
+        writing the same bytes, even by a transaction older than the newest row), a DELETE and
+        re-INSERT. So the digest of `seq xmin ctid` changes with any write; it also changes
+        when the table is rewritten (VACUUM FULL, CLUSTER, a dump restored), which only costs
+        one full check."""
+        import psycopg
+
+        row = "convert_to(seq::text || ' ' || xmin::text || ' ' || ctid::text || ';', 'UTF8')"
+        agg = (
+            f"sha256(coalesce(string_agg({row}, ''::bytea ORDER BY seq) "
+            "FILTER (WHERE seq <= %s), ''::bytea))"
+        )
+        try:
+            found = self.conn.execute(
+                f"SELECT count(*) FILTER (WHERE seq > %s), {agg}, "  # noqa: S608 (no input)
+                f"count(*) FILTER (WHERE seq > %s), {agg if also != upto else 'NULL'} "
+                "FROM sdl_tracker.entries WHERE repo = %s",
+                (upto, upto, also, *((also,) if also != upto else ()), self.store.repo),
+            ).fetchone()
+        except psycopg.Error as e:
+            raise LedgerError(f"{self.store.location}: reading entries failed: {_text(e)}") from e
+        assert found is not None  # an aggregate without GROUP BY: always one row
+        first = Rows(upto, bytes(found[1]).hex(), int(found[0]), self.head_row)
+        if also == upto:
+            return first, first
+        return first, Rows(also, bytes(found[3]).hex(), int(found[2]), self.head_row)
+
+    def raw(self, seq: int) -> bytes | None:
+        """The stored bytes of entry `seq` (None when there is no such row)."""
+        import psycopg
+
+        try:
+            row = self.conn.execute(
+                "SELECT raw FROM sdl_tracker.entries WHERE repo = %s AND seq = %s",
+                (self.store.repo, seq),
+                binary=True,
+            ).fetchone()
+        except psycopg.Error as e:
+            raise LedgerError(f"{self.store.location}: reading entries failed: {_text(e)}") from e
+        return bytes(row[0]) if row else None
+
+    def read_object(self, sha256: str) -> bytes | None:
+        import psycopg
+
+        try:
+            row = self.conn.execute(
+                "SELECT data FROM sdl_tracker.objects WHERE sha256 = %s", (sha256,), binary=True
+            ).fetchone()
+        except psycopg.Error as e:
+            raise LedgerError(
+                f"{self.store.location}: reading an artifact failed: {_text(e)}"
+            ) from e
+        return bytes(row[0]) if row else None
+
+    def segments(
+        self, *, after: int = 0, upto: int | None = None, close: bool = False
+    ) -> Iterator[Segment]:
+        """Pages of the entries with after < seq <= upto by seq (keyset: `seq > last … LIMIT`,
+        so the primary key's order is used whatever the planner's statistics say); the first
+        is counted as row `after + 1`. `close`: close the connection at the end."""
+        import psycopg
+
+        where = f"{self.store.repo} entries row"
+        row, last = after + 1, after
+        end = _LAST if upto is None else upto
+        try:
+            with self.conn.cursor(binary=True) as cur:
+                while True:
+                    cur.execute(
+                        "SELECT seq, raw FROM sdl_tracker.entries WHERE repo = %s AND seq > %s "
+                        "AND seq <= %s ORDER BY repo, seq LIMIT %s",
+                        (self.store.repo, last, end, _FETCH),
+                    )
+                    rows = cur.fetchall()
+                    if not rows:
+                        break
+                    data = b"\n".join([r[1] for r in rows])
+                    yield Segment(where=where, data=data + b"\n", first_line=row)
+                    row, last = row + len(rows), rows[-1][0]
+        except psycopg.Error as e:
+            raise LedgerError(f"{self.store.location}: reading entries failed: {_text(e)}") from e
+        finally:
+            if close:
+                self.conn.close()
 
 
 def _text(e: BaseException) -> str:

@@ -2,12 +2,17 @@
 
 Each store remembers, in a small memo file, the last entry verified on this machine (seq, hash)
 and a mark of the store's state at that moment (the branch's commit id; the directory's head
-marker and entry file identity). The next check:
+marker and entry file identity; for a PostgreSQL chain the SHA-256 of every row's seq, `xmin`
+and `ctid` up to the entry verified, and the head row, computed in the very REPEATABLE READ
+snapshot that the entries are read from: `PgStore.pinned`). The next check:
 
-* skips everything when the mark is unchanged (a git commit id covers every byte of its tree);
+* skips everything when the mark is unchanged (a git commit id covers every byte of its tree;
+  any write of a PostgreSQL row, by whatever transaction, leaves a new row version elsewhere);
 * on the branch, verifies only the entry files added since (the commits only added files);
 * in a directory, hashes the entry file's prefix verified here in one pass (the memo keeps its
   size and SHA-256) and verifies only the lines after it;
+* on PostgreSQL, when the rows up to the entry verified here are unchanged (their digest) and
+  that entry still hashes as remembered, verifies only the rows after it;
 * otherwise re-hashes every entry line (each hash, link and sequence number), confirms that the
   remembered entry is still there with the same hash (a rewind or rewrite is refused), and reads
   the artifacts only of the entries that came after it.
@@ -28,7 +33,7 @@ import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -36,10 +41,19 @@ from typing import Any, NoReturn
 from sdl_tracker.errors import ChainError, UnverifiedLedger
 from sdl_tracker.gitdata import git
 from sdl_tracker.ledger import history
-from sdl_tracker.ledger.chain import Entry, Head, ObjectReader, Segment, Verifier, parse
+from sdl_tracker.ledger.chain import (
+    Entry,
+    Head,
+    ObjectReader,
+    Segment,
+    Verifier,
+    VerifyReport,
+    parse,
+)
+from sdl_tracker.ledger.chain import verify as verify_chain
 from sdl_tracker.ledger.dirstore import DirStore
 from sdl_tracker.ledger.gitstore import CatFile, GitStore
-from sdl_tracker.ledger.pgstore import PgStore
+from sdl_tracker.ledger.pgstore import PgStore, Pinned, Rows
 from sdl_tracker.ledger.store import Store
 
 
@@ -158,9 +172,7 @@ def mark(store: Store) -> str:
         return store.commit() or ""
     if isinstance(store, DirStore):
         return store.mark()
-    if isinstance(store, PgStore):
-        return store.mark()
-    return ""
+    return ""  # PostgreSQL: the mark is taken inside the snapshot that reads (`_pg`)
 
 
 def fixed(store: Store, at: str) -> Store:
@@ -174,6 +186,8 @@ def check(store: Store) -> Head | None:
     """The verified head; UnverifiedLedger (exit 2) when the chain does not verify."""
     path = memo_path(store)
     memo = read_memo(path)
+    if isinstance(store, PgStore):
+        return _drain(_pg(store, memo, path, read=False))
     now = mark(store)
     if memo is not None and now and memo.mark == now:
         return memo.head
@@ -201,6 +215,9 @@ def entries(
     if path is None:
         path = memo_path(store)
         memo = read_memo(path)
+    if isinstance(store, PgStore):
+        yield from _pg(store, memo, path, read=True)
+        return
     if at is None:
         at = mark(store)
     view = fixed(store, at)
@@ -329,9 +346,135 @@ def _since(store: GitStore, memo: Memo, at: str) -> tuple[Head | None] | None:
 
 def _unchecked(store: Store) -> Iterator[Entry]:
     _, segments = store.snapshot()
+    yield from _parsed(segments)
+
+
+def _parsed(segments: Iterator[Segment]) -> Iterator[Entry]:
     for segment in segments:
         for offset, raw in enumerate(segment.data.splitlines()):
             yield parse(raw, f"{segment.where} line {segment.first_line + offset}")
+
+
+def _pg_mark(at: Head | None, rows: Rows) -> str:
+    """The memo's mark of a PostgreSQL chain: the entry its rows end with as verified here
+    (seq and hash), the digest of those rows, how many rows came after them, the head row."""
+    return f"pg2:{rows.upto}:{at.hash if at else ''}:{rows.digest}:{rows.beyond}:{rows.head}"
+
+
+def _pg_parse(mark: str) -> tuple[Head | None, Rows] | None:
+    parts = mark.split(":")
+    if len(parts) != 6 or parts[0] != "pg2":
+        return None  # no memo, or one from before this mark (`pg:`): a full check
+    try:
+        upto, beyond = int(parts[1]), int(parts[4])
+    except ValueError:
+        return None
+    at = Head(seq=upto, hash=parts[2]) if upto else None
+    return at, Rows(upto=upto, digest=parts[3], beyond=beyond, head=parts[5])
+
+
+def _pg(
+    store: PgStore, memo: Memo | None, path: Path | None, *, read: bool
+) -> Generator[Entry, None, Head | None]:
+    """A PostgreSQL chain checked in one REPEATABLE READ snapshot, which also gives the mark
+    (so that the memo never names rows that were not verified, nor the entries read differ
+    from the rows marked); yields the entries when `read`, returns the verified head.
+
+    * Steady state: the memo's rows (the digest of every row's seq, xmin and ctid up to the
+      entry verified here), no row after them and the head row unchanged: nothing is hashed.
+    * After an append: the rows up to the remembered entry are unchanged and that entry still
+      hashes as remembered: only the rows after it are verified.
+    * Otherwise every entry is verified (the remembered one must still be there, unchanged)."""
+    with store.pinned() as pin:
+        head = pin.head
+        last = head.seq if head else 0
+        known = memo.head if memo is not None else None
+        found = _pg_parse(memo.mark) if memo is not None else None
+        upto = found[1].upto if found is not None else last
+        then, now = pin.marks(upto, last)
+        try:
+            if found is not None and (then, known) == (found[1], head) and upto == last:
+                if read:
+                    yield from _parsed(pin.segments())
+                return head
+            start = _pg_start(pin, found, then) if found is not None else None
+            if start is not None and found is not None:
+                remembered = found[0]
+                if read:
+                    yield from _parsed(pin.segments(upto=start[1]))
+                verifier = Verifier(pin.read_object, start=start[0], known=known)
+                for segment in pin.segments(after=start[1]):
+                    for entry in verifier.entries(segment):
+                        if remembered is not None and entry.seq == upto != 0:
+                            if entry.hash != remembered.hash:
+                                raise _rewritten(store, upto, remembered, entry.hash)
+                        if read:
+                            yield entry
+            else:
+                verifier = Verifier(pin.read_object, known=known)
+                for segment in pin.segments():
+                    for entry in verifier.entries(segment):
+                        if read:
+                            yield entry
+            verifier.finish(head)
+        except ChainError as e:
+            raise UnverifiedLedger(store.location, e) from e
+        write_memo(path, Memo(head=head, mark=_pg_mark(head, now)))
+        return head
+
+
+def _pg_start(
+    pin: Pinned, found: tuple[Head | None, Rows], then: Rows
+) -> tuple[Head | None, int] | None:
+    """Where to start verifying after an append: (the entry before the first row to verify,
+    the seq of that entry); None when the rows verified here changed (a full check)."""
+    at, rows = found
+    if then.digest != rows.digest:
+        return None
+    if at is None:
+        return None, 0
+    # The remembered entry is verified again (its hash recomputed): the first row after it
+    # must link to the hash remembered, and it must still hash to that itself.
+    raw = pin.raw(at.seq)
+    if raw is None:
+        return None
+    prev = parse(raw, f"{pin.store.repo} entries row {at.seq}").prev
+    return Head(seq=at.seq - 1, hash=prev), at.seq - 1
+
+
+def _rewritten(store: PgStore, seq: int, at: Head, now: str) -> ChainError:
+    return ChainError(
+        seq,
+        f"{store.repo} entries row {seq}",
+        f"entry {seq} was verified here earlier as {at.hash[:12]}… and now reads {now[:12]}…: "
+        "the ledger was rewritten from there on",
+    )
+
+
+def _drain(gen: Generator[Entry, None, Head | None]) -> Head | None:
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            head: Head | None = stop.value
+            return head
+
+
+def pg_verify(
+    store: PgStore, memo: Memo | None, path: Path | None, visit: Callable[[Segment], object] | None
+) -> VerifyReport:
+    """`ledger verify` of a PostgreSQL chain: every entry and artifact, and the memo's mark,
+    in one snapshot."""
+    with store.pinned() as pin:
+        head = pin.head
+        known = memo.head if memo is not None else None
+        report = verify_chain(
+            pin.segments(), pin.read_object, head, known=known, reread=True, visit=visit
+        )
+        last = head.seq if head else 0
+        _, now = pin.marks(last, last)
+    write_memo(path, Memo(head=head, mark=_pg_mark(head, now)))
+    return report
 
 
 def appended(store: Store, head: Head) -> None:
@@ -339,8 +482,12 @@ def appended(store: Store, head: Head) -> None:
     the verified prefix, which the append left as it was: only bytes after it were added)."""
     written = store.written if isinstance(store, (GitStore, DirStore)) else ""
     path = memo_path(store)
-    before = read_memo(path) if isinstance(store, DirStore) else None
+    before = read_memo(path) if isinstance(store, (DirStore, PgStore)) else None
     prefix = before.prefix if before is not None else None
+    if isinstance(store, PgStore) and before is not None and _pg_parse(before.mark):
+        # The rows verified here are as they were: the next check verifies the rows after them
+        # (ours included) and must find the new head there.
+        written = before.mark
     write_memo(path, Memo(head=head, mark=written, prefix=prefix))
 
 
