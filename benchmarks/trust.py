@@ -18,10 +18,12 @@ or let this script do it: `--store S --pairs N --at DIR` runs N interleaved pair
 processes (the order alternating from pair to pair) and prints each pair's ratio of CPU seconds
 (the process and the git processes it waited for; on PostgreSQL also the server processes that
 served it) and their minimum, median and maximum. `--append` runs, before each timed process,
-one that appends an entry as another process would (this machine's memo left at the previous
-head); without it, the steady state. `--first` times the first check (the memo removed first)
-against unchecked. `--store S --alone N --at DIR` times the check by itself, in process: N rounds
-of the steady state, after another writer's append of one entry, and the full check.
+one that appends an entry as another process would (this machine's memo left where it was: as
+the unchecked processes do not move it either, each checked process finds one entry appended
+since its last check, or three when its pair ran the unchecked process first); without it, the
+steady state. `--first` times the first check (the memo removed first) against unchecked.
+`--store S --alone N --at DIR` times the check by itself, in process: N rounds of the steady
+state, after another writer's append of one entry, and the full check.
 
 Without `--at`, for git and dir, it appends N realistic statements (one SAST result each, every
 tenth with an artifact) to a fresh ledger of a fresh repository, then runs `sdl-tracker status`
@@ -355,11 +357,12 @@ def pairs(kind: str, at: Path, count: int, append: bool, first: bool) -> None:
         )
     median = statistics.median(ratios)
     verdict = "ok" if median <= TARGET else f"over {TARGET}"
+    slower = sum(r > 1 for r in ratios)
     print(
         f"{kind}, {mode}: {checked}/unchecked over {count} pairs: min {min(ratios):.3f}, median "
         f"{median:.3f}, max {max(ratios):.3f} (target {TARGET}: {verdict}, "
-        f"{sum(r > TARGET for r in ratios)} pairs over it); medians {checked} "
-        f"{statistics.median(sides[checked]):.2f} s, unchecked "
+        f"{sum(r > TARGET for r in ratios)} pairs over it; {checked} the slower in {slower}); "
+        f"medians {checked} {statistics.median(sides[checked]):.2f} s, unchecked "
         f"{statistics.median(sides['unchecked']):.2f} s; load {min(loads):.1f}-{max(loads):.1f}"
     )
 
