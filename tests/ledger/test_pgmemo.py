@@ -75,29 +75,27 @@ def test_an_update_by_an_older_transaction_is_detected(pg_cluster: Cluster, pg_d
 Seam = Callable[[pytest.MonkeyPatch, Callable[[], None]], None]
 
 
-def _before_reading(monkeypatch: pytest.MonkeyPatch, act: Callable[[], None]) -> None:
-    """Run `act` once, inside the snapshot, just before entries are read (after the mark)."""
-    original = pgstore.Pinned.segments
+def _once_before(name: str, monkeypatch: pytest.MonkeyPatch, act: Callable[[], None]) -> None:
+    """Run `act` once, inside the snapshot, just before `Pinned.<name>` is first called."""
+    original = getattr(pgstore.Pinned, name)
 
-    def segments(self: pgstore.Pinned, *args: Any, **kwargs: Any) -> Any:
+    def first(self: pgstore.Pinned, *args: Any, **kwargs: Any) -> Any:
         act()
-        monkeypatch.setattr(pgstore.Pinned, "segments", original)
+        monkeypatch.setattr(pgstore.Pinned, name, original)
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(pgstore.Pinned, "segments", segments)
+    monkeypatch.setattr(pgstore.Pinned, name, first)
+
+
+def _before_reading(monkeypatch: pytest.MonkeyPatch, act: Callable[[], None]) -> None:
+    """Run `act` once, inside the snapshot, just before entries are read (after the mark)."""
+    _once_before("segments", monkeypatch, act)
 
 
 def _before_marking(monkeypatch: pytest.MonkeyPatch, act: Callable[[], None]) -> None:
     """Run `act` once, inside the snapshot, just before the mark is computed (for `ledger verify`
     after every entry was read; for a check, after the head was read)."""
-    original = pgstore.Pinned.marks
-
-    def marks(self: pgstore.Pinned, *args: Any, **kwargs: Any) -> Any:
-        act()
-        monkeypatch.setattr(pgstore.Pinned, "marks", original)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(pgstore.Pinned, "marks", marks)
+    _once_before("marks", monkeypatch, act)
 
 
 @pytest.mark.parametrize("seam", [_before_reading, _before_marking])
